@@ -1,0 +1,50 @@
+#!/bin/sh
+# Install what building, testing and fetching data need, from Debian's packages.
+# Checks first and installs only what is missing, so it is cheap to run before every build.
+# As root it runs apt-get itself, otherwise through `sudo -n`; where neither works
+# it prints the exact command to run and fails.
+set -eu
+
+# package  how to tell it is there
+need() {
+    case "$2" in
+        pc:*)  pkg-config --exists "${2#pc:}" 2>/dev/null ;;
+        cmd:*) command -v "${2#cmd:}" >/dev/null 2>&1 ;;
+        hdr:*) [ -e "/usr/include/${2#hdr:}" ] ;;
+    esac || missing="$missing $1"
+}
+
+missing=""
+command -v pkg-config >/dev/null 2>&1 || missing="$missing pkg-config"
+need gcc              cmd:gcc
+need make             cmd:make
+need zlib1g-dev       pc:zlib
+need libcjson-dev     pc:libcjson
+need libopenblas-dev  pc:openblas
+need libcmocka-dev    pc:cmocka
+need curl             cmd:curl
+need ca-certificates  hdr:../share/ca-certificates
+for extra in "$@"; do
+    case "$extra" in
+        --quiet) ;;
+        *) need "${extra%%=*}" "${extra#*=}" ;;
+    esac
+done
+
+[ -z "$missing" ] && exit 0
+
+cmd="apt-get install -y --no-install-recommends$missing"
+echo "install-deps: installing:$missing" >&2
+if [ "$(id -u)" = 0 ]; then
+    run=""
+elif command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then
+    run="sudo -n"
+else
+    echo "install-deps: not root and no password-less sudo; run this, then retry:" >&2
+    echo "    sudo apt-get update && sudo $cmd" >&2
+    exit 1
+fi
+export DEBIAN_FRONTEND=noninteractive
+$run apt-get update -qq >&2
+# shellcheck disable=SC2086
+$run $cmd >&2

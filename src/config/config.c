@@ -1,0 +1,804 @@
+#include "config.h"
+
+#include <cjson/cJSON.h>
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "../util/num.h"
+
+enum type { T_INT, T_REAL, T_ENUM, T_BOOL, T_PATH, T_LIST, T_SHIFT };
+enum group { G_MODEL, G_TRAIN, G_DATA, G_OUTPUT, N_GROUPS };
+
+struct option {
+    const char *key;       /* JSON key; the flag is "--" + key with '_' -> '-' */
+    enum type type;
+    size_t off;            /* where the value lives in struct config */
+    const char *def;       /* default, written as it would be typed after the flag */
+    double lo, hi;         /* T_INT, T_REAL, T_LIST elements, T_SHIFT */
+    bool lo_open;          /* T_REAL: lo itself not allowed */
+    const char *const *choices; /* T_ENUM: names in the order of the C enum, NULL-ended */
+    enum group group;
+    const char *arg;       /* placeholder in --help */
+    const char *help;
+};
+
+#define AT(field) offsetof(struct config, field)
+#define CHOICES(...) ((const char *const[]){__VA_ARGS__, NULL})
+#define MAX_SEED 9007199254740991.0   /* 2^53 - 1: exact in a JSON number */
+#define MAX_ITEMS 268435456.0
+
+static const struct option OPTIONS[] = {
+    {"head", T_ENUM, AT(head), "softmax", .choices = CHOICES("softmax", "sigmoid"), .group = G_MODEL,
+     .arg = "H", .help = "output head: softmax + cross-entropy, or 10 sigmoids + binary cross-entropy"},
+    {"hidden", T_LIST, AT(hidden), "256", 1, 16384, .group = G_MODEL, .arg = "N,N..",
+     .help = "hidden layer widths, e.g. 800,800; 'none' for no hidden layer"},
+    {"activation", T_ENUM, AT(activation), "relu", .choices = CHOICES("relu", "tanh", "sigmoid"),
+     .group = G_MODEL, .arg = "A", .help = "hidden-layer activation"},
+    {"dropout", T_REAL, AT(dropout), "0", 0, 0.99, .group = G_MODEL, .arg = "P",
+     .help = "inverted dropout rate on hidden layers (training only)"},
+    {"bce_reduction", T_ENUM, AT(bce_reduction), "sum", .choices = CHOICES("sum", "mean"),
+     .group = G_MODEL, .arg = "R",
+     .help = "sigmoid head: add the 10 BCE terms, or average them (Keras/PyTorch default)"},
+
+    {"epochs", T_INT, AT(epochs), "10", 1, 100000, .group = G_TRAIN, .arg = "N",
+     .help = "passes over the training set"},
+    {"batch_size", T_INT, AT(batch_size), "64", 1, 65536, .group = G_TRAIN, .arg = "N",
+     .help = "mini-batch size (the last partial batch is kept)"},
+    {"lr", T_REAL, AT(lr), "0.1", 0, 100, .lo_open = true, .group = G_TRAIN, .arg = "X",
+     .help = "learning rate"},
+    {"lr_schedule", T_ENUM, AT(lr_schedule), "cosine", .choices = CHOICES("constant", "step", "cosine"),
+     .group = G_TRAIN, .arg = "S",
+     .help = "per-epoch schedule; cosine: lr*(1+cos(pi*e/epochs))/2"},
+    {"lr_step", T_INT, AT(lr_step), "10", 1, 100000, .group = G_TRAIN, .arg = "N",
+     .help = "step schedule: epochs between decays"},
+    {"lr_gamma", T_REAL, AT(lr_gamma), "0.1", 0, 1, .lo_open = true, .group = G_TRAIN,
+     .arg = "X", .help = "step schedule: factor applied at each decay"},
+    {"optimizer", T_ENUM, AT(optimizer), "momentum", .choices = CHOICES("sgd", "momentum", "adam"),
+     .group = G_TRAIN, .arg = "O", .help = "update rule; momentum: v=mu*v+g, w-=lr*v"},
+    {"momentum", T_REAL, AT(momentum), "0.9", 0, 0.999, .group = G_TRAIN, .arg = "MU",
+     .help = "momentum coefficient"},
+    {"nesterov", T_BOOL, AT(nesterov), "false", .group = G_TRAIN,
+     .help = "Nesterov momentum: w-=lr*(g+mu*v)"},
+    {"adam_beta1", T_REAL, AT(adam_beta1), "0.9", 0, 0.9999, .group = G_TRAIN, .arg = "B",
+     .help = "adam: first-moment decay"},
+    {"adam_beta2", T_REAL, AT(adam_beta2), "0.999", 0, 0.99999, .group = G_TRAIN, .arg = "B",
+     .help = "adam: second-moment decay"},
+    {"adam_eps", T_REAL, AT(adam_eps), "1e-8", 0, 1, .lo_open = true, .group = G_TRAIN,
+     .arg = "E", .help = "adam: denominator guard"},
+    {"weight_decay", T_REAL, AT(weight_decay), "0", 0, 1, .group = G_TRAIN, .arg = "X",
+     .help = "L2 penalty on weights (not biases), added to the gradient"},
+    {"augment", T_SHIFT, AT(augment_shift), "none", 1, 8, .group = G_TRAIN, .arg = "A",
+     .help = "'none', or 'shift:N': translate each training image by up to N pixels"},
+    {"seed", T_INT, AT(seed), "1", 0, MAX_SEED, .group = G_TRAIN, .arg = "N",
+     .help = "seeds init, data order, dropout and augmentation"},
+    {"threads", T_INT, AT(threads), "0", 0, 256, .group = G_TRAIN, .arg = "N",
+     .help = "BLAS threads; 0: all online cores"},
+
+    {"data_dir", T_PATH, AT(data_dir), "", .group = G_DATA, .arg = "DIR",
+     .help = "where the four MNIST files are; default $MNIST_DIR, else data/mnist"},
+    {"train_images", T_PATH, AT(train_images), "", .group = G_DATA, .arg = "FILE",
+     .help = "training images (IDX, gzipped or not); default in the data dir"},
+    {"train_labels", T_PATH, AT(train_labels), "", .group = G_DATA, .arg = "FILE",
+     .help = "training labels"},
+    {"test_images", T_PATH, AT(test_images), "", .group = G_DATA, .arg = "FILE",
+     .help = "test images"},
+    {"test_labels", T_PATH, AT(test_labels), "", .group = G_DATA, .arg = "FILE",
+     .help = "test labels"},
+    {"limit_train", T_INT, AT(limit_train), "0", 0, MAX_ITEMS, .group = G_DATA, .arg = "N",
+     .help = "use the first N training images; 0: all"},
+    {"limit_test", T_INT, AT(limit_test), "0", 0, MAX_ITEMS, .group = G_DATA, .arg = "N",
+     .help = "use the first N test images; 0: all"},
+    {"val", T_INT, AT(val), "0", 0, MAX_ITEMS, .group = G_DATA, .arg = "N",
+     .help = "hold out the last N training images for validation"},
+
+    {"json", T_BOOL, AT(json), "false", .group = G_OUTPUT,
+     .help = "JSON lines on stdout (one per epoch, then a summary)"},
+    {"quiet", T_BOOL, AT(quiet), "false", .group = G_OUTPUT,
+     .help = "no per-epoch lines in text mode"},
+};
+#define N_OPTIONS (sizeof OPTIONS / sizeof OPTIONS[0])
+
+static const char *GROUP_TITLE[N_GROUPS] = {"Model", "Training", "Data", "Output"};
+
+/* ---- option lookup and suggestions ---- */
+
+static const struct option *find_key(const char *key)
+{
+    for (size_t i = 0; i < N_OPTIONS; i++)
+        if (!strcmp(OPTIONS[i].key, key))
+            return &OPTIONS[i];
+    return NULL;
+}
+
+static size_t edit_distance(const char *a, const char *b)
+{
+    size_t la = strlen(a), lb = strlen(b);
+    if (la > 64 || lb > 64)
+        return (size_t)-1;
+    size_t row[65];
+    for (size_t j = 0; j <= lb; j++)
+        row[j] = j;
+    for (size_t i = 1; i <= la; i++) {
+        size_t diag = row[0];
+        row[0] = i;
+        for (size_t j = 1; j <= lb; j++) {
+            size_t up = row[j];
+            size_t best = diag + (a[i - 1] != b[j - 1]);
+            if (up + 1 < best)
+                best = up + 1;
+            if (row[j - 1] + 1 < best)
+                best = row[j - 1] + 1;
+            row[j] = best;
+            diag = up;
+        }
+    }
+    return row[lb];
+}
+
+/* The closest of `n` candidates within a typo's distance, or NULL. */
+static const char *nearest(const char *word, const char **cand, size_t n)
+{
+    const char *best = NULL;
+    size_t best_d = strlen(word) / 3 + 2;
+    for (size_t i = 0; i < n; i++) {
+        size_t d = edit_distance(word, cand[i]);
+        if (d < best_d) {
+            best_d = d;
+            best = cand[i];
+        }
+    }
+    return best;
+}
+
+static const char *nearest_key(const char *key)
+{
+    const char *keys[N_OPTIONS];
+    for (size_t i = 0; i < N_OPTIONS; i++)
+        keys[i] = OPTIONS[i].key;
+    return nearest(key, keys, N_OPTIONS);
+}
+
+/* ---- values ---- */
+
+static void *field(struct config *c, const struct option *o) { return (char *)c + o->off; }
+
+static const char *range_text(const struct option *o, char *buf, size_t n)
+{
+    if (o->type == T_REAL)
+        snprintf(buf, n, "%c%g, %g]", o->lo_open ? '(' : '[', o->lo, o->hi);
+    else
+        snprintf(buf, n, "%.0f..%.0f", o->lo, o->hi);
+    return buf;
+}
+
+static int out_of_range(const struct option *o, const char *who, const char *val, struct err *e)
+{
+    char r[64];
+    return err_set(e, ERR_USAGE, "%s: %s is out of range %s", who, val, range_text(o, r, sizeof r));
+}
+
+static int set_int(struct config *c, const struct option *o, double v, const char *text,
+                   const char *who, struct err *e)
+{
+    if (!(v >= o->lo && v <= o->hi))
+        return out_of_range(o, who, text, e);
+    *(long long *)field(c, o) = (long long)v;
+    return 0;
+}
+
+static int set_real(struct config *c, const struct option *o, double v, const char *text,
+                    const char *who, struct err *e)
+{
+    if (!(v <= o->hi && (o->lo_open ? v > o->lo : v >= o->lo)))
+        return out_of_range(o, who, text, e);
+    *(double *)field(c, o) = v;
+    return 0;
+}
+
+static void join_choices(char *buf, size_t n, const char *const *names)
+{
+    buf[0] = 0;
+    for (size_t i = 0, used = 0; names[i] && used < n; i++)
+        used += (size_t)snprintf(buf + used, n - used, "%s%s", i ? ", " : "", names[i]);
+}
+
+static int set_enum(struct config *c, const struct option *o, const char *s, const char *who,
+                    struct err *e)
+{
+    size_t n = 0;
+    for (; o->choices[n]; n++)
+        if (!strcmp(s, o->choices[n])) {
+            *(int *)field(c, o) = (int)n;
+            return 0;
+        }
+    const char *near = nearest(s, (const char **)o->choices, n);
+    char shown[128];
+    join_choices(shown, sizeof shown, o->choices);
+    if (near)
+        return err_set(e, ERR_USAGE, "%s: '%s' is not one of %s (did you mean '%s'?)", who, s,
+                       shown, near);
+    return err_set(e, ERR_USAGE, "%s: '%s' is not one of %s", who, s, shown);
+}
+
+static int set_list(struct config *c, const struct option *o, const char *s, const char *who,
+                    struct err *e)
+{
+    struct { int n, v[CONFIG_MAX_HIDDEN]; } *l = field(c, o);
+    if (!strcmp(s, "none")) {
+        l->n = 0;
+        return 0;
+    }
+    int n = 0;
+    const char *p = s;
+    for (;;) {
+        size_t len = strcspn(p, ",");
+        char item[32];
+        long long v;
+        if (len == 0 || len >= sizeof item)
+            return err_set(e, ERR_USAGE, "%s: '%s' is not a list of widths like 256,128 or 'none'",
+                           who, s);
+        memcpy(item, p, len);
+        item[len] = 0;
+        if (!num_parse_long(item, &v))
+            return err_set(e, ERR_USAGE, "%s: '%s' is not a layer width", who, item);
+        if (v < o->lo || v > o->hi)
+            return out_of_range(o, who, item, e);
+        if (n == CONFIG_MAX_HIDDEN)
+            return err_set(e, ERR_USAGE, "%s: more than %d hidden layers", who, CONFIG_MAX_HIDDEN);
+        l->v[n++] = (int)v;
+        if (!p[len])
+            break;
+        p += len + 1;
+    }
+    l->n = n;
+    return 0;
+}
+
+static int set_shift(struct config *c, const struct option *o, const char *s, const char *who,
+                     struct err *e)
+{
+    long long v = 0;
+    if (strcmp(s, "none") && (strncmp(s, "shift:", 6) || !num_parse_long(s + 6, &v)))
+        return err_set(e, ERR_USAGE, "%s: '%s' is not 'none' or 'shift:N'", who, s);
+    if (strcmp(s, "none") && (v < o->lo || v > o->hi))
+        return out_of_range(o, who, s + 6, e);
+    *(int *)field(c, o) = (int)v;
+    return 0;
+}
+
+/* Set an option from text as typed on the command line. */
+static int set_text(struct config *c, const struct option *o, const char *s, const char *who,
+                    struct err *e)
+{
+    double d;
+    long long v;
+    if (!*s)
+        return err_set(e, ERR_USAGE, "%s: empty value", who);
+    switch (o->type) {
+    case T_INT:
+        if (!num_parse_long(s, &v))
+            return err_set(e, ERR_USAGE, "%s: '%s' is not an integer", who, s);
+        return set_int(c, o, (double)v, s, who, e);
+    case T_REAL:
+        if (!num_parse_double(s, &d))
+            return err_set(e, ERR_USAGE, "%s: '%s' is not a finite number", who, s);
+        return set_real(c, o, d, s, who, e);
+    case T_BOOL:
+        if (strcmp(s, "true") && strcmp(s, "false"))
+            return err_set(e, ERR_USAGE, "%s: '%s' is not true or false", who, s);
+        *(bool *)field(c, o) = !strcmp(s, "true");
+        return 0;
+    case T_ENUM:
+        return set_enum(c, o, s, who, e);
+    case T_PATH:
+        if (strlen(s) >= CONFIG_PATH_MAX)
+            return err_set(e, ERR_USAGE, "%s: path longer than %d bytes", who, CONFIG_PATH_MAX - 1);
+        strcpy(field(c, o), s);
+        return 0;
+    case T_LIST:
+        return set_list(c, o, s, who, e);
+    case T_SHIFT:
+        return set_shift(c, o, s, who, e);
+    }
+    return err_set(e, ERR_SOFTWARE, "%s: unknown option type", who);
+}
+
+static const char *json_type(const cJSON *v)
+{
+    if (cJSON_IsNumber(v)) return "a number";
+    if (cJSON_IsString(v)) return "a string";
+    if (cJSON_IsBool(v)) return "a boolean";
+    if (cJSON_IsNull(v)) return "null";
+    if (cJSON_IsArray(v)) return "an array";
+    return "an object";
+}
+
+/* A JSON number as an integer; rejects fractions and values a long long cannot hold. */
+static int json_int(const cJSON *v, const struct option *o, double *out, const char *who,
+                    struct err *e)
+{
+    double d = v->valuedouble;
+    char text[64];
+    snprintf(text, sizeof text, "%.17g", d);
+    if (!isfinite(d))
+        return err_set(e, ERR_USAGE, "%s: %s is not finite", who, text);
+    if (d != floor(d))
+        return err_set(e, ERR_USAGE, "%s: %s is not an integer", who, text);
+    if (!(d >= o->lo && d <= o->hi))
+        return out_of_range(o, who, text, e);
+    *out = d;
+    return 0;
+}
+
+static int set_json_list(struct config *c, const struct option *o, const cJSON *v,
+                         const char *who, struct err *e)
+{
+    struct { int n, v[CONFIG_MAX_HIDDEN]; } *l = field(c, o);
+    int n = 0;
+    const cJSON *it;
+    cJSON_ArrayForEach(it, v) {
+        double d;
+        if (!cJSON_IsNumber(it))
+            return err_set(e, ERR_USAGE, "%s: expected layer widths, got %s", who, json_type(it));
+        if (json_int(it, o, &d, who, e))
+            return e->code;
+        if (n == CONFIG_MAX_HIDDEN)
+            return err_set(e, ERR_USAGE, "%s: more than %d hidden layers", who, CONFIG_MAX_HIDDEN);
+        l->v[n++] = (int)d;
+    }
+    l->n = n;
+    return 0;
+}
+
+static int set_json(struct config *c, const struct option *o, const cJSON *v, const char *who,
+                    struct err *e)
+{
+    double d;
+    char text[64];
+    switch (o->type) {
+    case T_INT:
+        if (!cJSON_IsNumber(v))
+            break;
+        if (json_int(v, o, &d, who, e))
+            return e->code;
+        snprintf(text, sizeof text, "%.0f", d);
+        return set_int(c, o, d, text, who, e);
+    case T_REAL:
+        if (!cJSON_IsNumber(v))
+            break;
+        snprintf(text, sizeof text, "%.17g", v->valuedouble);
+        if (!isfinite(v->valuedouble))
+            return err_set(e, ERR_USAGE, "%s: %s is not finite", who, text);
+        return set_real(c, o, v->valuedouble, text, who, e);
+    case T_BOOL:
+        if (!cJSON_IsBool(v))
+            break;
+        *(bool *)field(c, o) = cJSON_IsTrue(v);
+        return 0;
+    case T_LIST:
+        if (cJSON_IsArray(v))
+            return set_json_list(c, o, v, who, e);
+        /* fall through - "800,800" and "none" as strings */
+    case T_ENUM:
+    case T_PATH:
+    case T_SHIFT:
+        if (!cJSON_IsString(v))
+            break;
+        if (!*v->valuestring)
+            return err_set(e, ERR_USAGE, "%s: empty string", who);
+        return set_text(c, o, v->valuestring, who, e);
+    }
+    static const char *want[] = {"an integer", "a number", "a string", "true or false",
+                                 "a string", "an array of widths", "a string"};
+    return err_set(e, ERR_USAGE, "%s: expected %s, got %s", who, want[o->type], json_type(v));
+}
+
+/* ---- defaults, files ---- */
+
+void config_defaults(struct config *c)
+{
+    memset(c, 0, sizeof *c);
+    for (size_t i = 0; i < N_OPTIONS; i++) {
+        struct err e = {0};
+        if (*OPTIONS[i].def && set_text(c, &OPTIONS[i], OPTIONS[i].def, OPTIONS[i].key, &e)) {
+            /* the table itself is wrong: a programming error caught by the tests */
+            fprintf(stderr, "train: internal error: default of %s\n", e.msg);
+            abort();
+        }
+    }
+}
+
+static void line_col(const char *text, const char *at, int *line, int *col)
+{
+    *line = 1;
+    *col = 1;
+    for (const char *p = text; p < at && *p; p++) {
+        if (*p == '\n') {
+            ++*line;
+            *col = 1;
+        } else {
+            ++*col;
+        }
+    }
+}
+
+/* Deeper than any real config: reject before cJSON recurses into it. */
+#define CONFIG_MAX_DEPTH 4
+
+static int check_depth(const char *t, size_t len, const char *name, struct err *e)
+{
+    int depth = 0;
+    bool in_string = false;
+    for (size_t i = 0; i < len; i++) {
+        char ch = t[i];
+        if (in_string) {
+            if (ch == '\\')
+                i++;
+            else if (ch == '"')
+                in_string = false;
+        } else if (ch == '"') {
+            in_string = true;
+        } else if (ch == '{' || ch == '[') {
+            if (++depth > CONFIG_MAX_DEPTH) {
+                int line, col;
+                line_col(t, t + i, &line, &col);
+                return err_set(e, ERR_USAGE, "%s:%d:%d: nested deeper than %d levels", name,
+                               line, col, CONFIG_MAX_DEPTH);
+            }
+        } else if (ch == '}' || ch == ']') {
+            depth--;
+        }
+    }
+    return 0;
+}
+
+static int apply_object(struct config *c, const cJSON *root, const char *name, struct err *e)
+{
+    char who[CONFIG_PATH_MAX + 64];
+    for (const cJSON *it = root->child; it; it = it->next) {
+        for (const cJSON *prev = root->child; prev != it; prev = prev->next)
+            if (!strcmp(prev->string, it->string))
+                return err_set(e, ERR_USAGE, "%s: key \"%s\" appears twice", name, it->string);
+        const struct option *o = find_key(it->string);
+        if (!o) {
+            const char *near = nearest_key(it->string);
+            if (near)
+                return err_set(e, ERR_USAGE, "%s: unknown key \"%s\" (did you mean \"%s\"?)",
+                               name, it->string, near);
+            return err_set(e, ERR_USAGE, "%s: unknown key \"%s\"", name, it->string);
+        }
+        snprintf(who, sizeof who, "%s: %s", name, o->key);
+        if (set_json(c, o, it, who, e))
+            return e->code;
+    }
+    return 0;
+}
+
+int config_load_text(struct config *c, const char *text, size_t len, const char *name,
+                     struct err *e)
+{
+    if (memchr(text, 0, len))
+        return err_set(e, ERR_USAGE, "%s: contains a NUL byte; not a JSON text file", name);
+    if (check_depth(text, len, name, e))
+        return e->code;
+    const char *end = NULL;
+    cJSON *root = cJSON_ParseWithLengthOpts(text, len, &end, false);
+    if (!root) {
+        int line, col;
+        line_col(text, end ? end : text, &line, &col);
+        return err_set(e, ERR_USAGE, "%s:%d:%d: JSON syntax error", name, line, col);
+    }
+    for (const char *p = end; p < text + len; p++)
+        if (!strchr(" \t\r\n", *p)) {
+            int line, col;
+            line_col(text, p, &line, &col);
+            cJSON_Delete(root);
+            return err_set(e, ERR_USAGE, "%s:%d:%d: unexpected text after the JSON object", name,
+                           line, col);
+        }
+    int rc = cJSON_IsObject(root)
+                 ? apply_object(c, root, name, e)
+                 : err_set(e, ERR_USAGE, "%s: top level must be a JSON object, not %s", name,
+                           json_type(root));
+    cJSON_Delete(root);
+    return rc;
+}
+
+#define CONFIG_MAX_BYTES (1 << 20)
+
+int config_load_file(struct config *c, const char *path, struct err *e)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return err_set(e, ERR_NOINPUT, "%s: %s", path, strerror(errno));
+    char *buf = malloc(CONFIG_MAX_BYTES + 1);
+    if (!buf) {
+        fclose(f);
+        return err_set(e, ERR_SOFTWARE, "%s: out of memory", path);
+    }
+    size_t n = fread(buf, 1, CONFIG_MAX_BYTES + 1, f);
+    int rc = 0;
+    if (ferror(f))
+        rc = err_set(e, ERR_IO, "%s: %s", path, strerror(errno));
+    else if (n > CONFIG_MAX_BYTES)
+        rc = err_set(e, ERR_USAGE, "%s: larger than %d bytes; not a config file", path,
+                     CONFIG_MAX_BYTES);
+    else if (n == 0)
+        rc = err_set(e, ERR_USAGE, "%s: file is empty", path);
+    fclose(f);
+    if (!rc)
+        rc = config_load_text(c, buf, n, path, e);
+    free(buf);
+    return rc;
+}
+
+/* ---- command line ---- */
+
+struct flag {
+    const struct option *opt;   /* NULL for --config and --print-config */
+    const char *name;           /* as typed, for messages: "--lr" */
+    const char *value;
+};
+
+/* "--batch-size" -> "batch_size"; false when it is no option name at all */
+static bool flag_to_key(const char *name, char *key, size_t n)
+{
+    if (strncmp(name, "--", 2) || strlen(name + 2) >= n)
+        return false;
+    snprintf(key, n, "%s", name + 2);
+    for (char *p = key; *p; p++)
+        if (*p == '-')
+            *p = '_';
+        else if (*p == '_')
+            return false;   /* flags are spelled with dashes only */
+    return true;
+}
+
+static int unknown_flag(const char *arg, size_t len, struct err *e)
+{
+    char name[128], key[128];
+    snprintf(name, sizeof name, "%.*s", (int)(len < 100 ? len : 100), arg);
+    if (strncmp(name, "--", 2))
+        return err_set(e, ERR_USAGE, "'%s': unexpected argument (options start with --)", name);
+    snprintf(key, sizeof key, "%s", name + 2);
+    for (char *p = key; *p; p++)
+        if (*p == '-')
+            *p = '_';
+    const char *near = nearest_key(key);
+    if (near) {
+        char flag[128];
+        snprintf(flag, sizeof flag, "--%s", near);
+        for (char *p = flag; *p; p++)
+            if (*p == '_')
+                *p = '-';
+        return err_set(e, ERR_USAGE, "%s: unknown option (did you mean %s?)", name, flag);
+    }
+    return err_set(e, ERR_USAGE, "%s: unknown option", name);
+}
+
+/* Read argv into flags without applying them; stops at --help or --version. */
+static int scan_args(int argc, char **argv, struct flag *flags, int *n, const char **config_path,
+                     enum config_action *action, struct err *e)
+{
+    *n = 0;
+    for (int i = 1; i < argc; i++) {
+        const char *arg = argv[i];
+        if (!strcmp(arg, "--help") || !strcmp(arg, "-h")) {
+            *action = CONFIG_HELP;
+            return 0;
+        }
+        if (!strcmp(arg, "--version")) {
+            *action = CONFIG_VERSION;
+            return 0;
+        }
+        if (!strcmp(arg, "--print-config")) {
+            *action = CONFIG_PRINT;
+            continue;
+        }
+        const char *eq = strchr(arg, '=');
+        size_t len = eq ? (size_t)(eq - arg) : strlen(arg);
+        char name[128], key[128];
+        snprintf(name, sizeof name, "%.*s", (int)(len < 127 ? len : 127), arg);
+        bool is_config = !strcmp(name, "--config");
+        bool negated = !strncmp(name, "--no-", 5);
+        const struct option *o = NULL;
+        if (!is_config) {
+            char plain[128];
+            snprintf(plain, sizeof plain, "--%s", negated ? name + 5 : name + 2);
+            if (flag_to_key(plain, key, sizeof key))
+                o = find_key(key);
+            if (negated && o && o->type != T_BOOL)
+                o = NULL;
+            if (!o)
+                return unknown_flag(arg, len, e);
+        }
+        struct flag *f = &flags[(*n)++];
+        f->opt = o;
+        f->name = argv[i];
+        if (o && o->type == T_BOOL && !eq) {
+            f->value = negated ? "false" : "true";
+        } else if (negated) {
+            return err_set(e, ERR_USAGE, "%s: takes no value", name);
+        } else if (eq) {
+            f->value = eq + 1;
+        } else if (i + 1 < argc) {
+            f->value = argv[++i];
+        } else {
+            return err_set(e, ERR_USAGE, "%s: missing value", name);
+        }
+        if (is_config) {
+            if (*config_path)
+                return err_set(e, ERR_USAGE, "--config: given twice");
+            if (!*f->value)
+                return err_set(e, ERR_USAGE, "--config: empty value");
+            *config_path = f->value;
+            (*n)--;
+        }
+    }
+    return 0;
+}
+
+int config_from_args(struct config *c, int argc, char **argv, enum config_action *action,
+                     struct err *e)
+{
+    config_defaults(c);
+    *action = CONFIG_RUN;
+    struct flag *flags = calloc((size_t)argc + 1, sizeof *flags);
+    if (!flags)
+        return err_set(e, ERR_SOFTWARE, "out of memory");
+    const char *config_path = NULL;
+    int n, rc = scan_args(argc, argv, flags, &n, &config_path, action, e);
+    if (rc || *action == CONFIG_HELP || *action == CONFIG_VERSION) {
+        free(flags);
+        return rc;
+    }
+    if (config_path)
+        rc = config_load_file(c, config_path, e);
+    for (int i = 0; !rc && i < n; i++) {
+        char who[128];
+        snprintf(who, sizeof who, "%.*s", (int)strcspn(flags[i].name, "="), flags[i].name);
+        rc = set_text(c, flags[i].opt, flags[i].value, who, e);
+    }
+    free(flags);
+    return rc ? rc : config_resolve(c, e);
+}
+
+/* ---- derived values ---- */
+
+static bool is_file(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0;
+}
+
+static int resolve_file(char *out, const char *dir, const char *name, struct err *e)
+{
+    if (*out)
+        return 0;
+    /* prefer NAME.gz, accept NAME uncompressed; name the .gz when neither is there */
+    int n = snprintf(out, CONFIG_PATH_MAX, "%s/%s.gz", dir, name);
+    if (n < 0 || n >= CONFIG_PATH_MAX)
+        return err_set(e, ERR_USAGE, "data_dir: path too long");
+    if (!is_file(out)) {
+        out[n - 3] = 0;
+        if (!is_file(out))
+            out[n - 3] = '.';
+    }
+    return 0;
+}
+
+int config_resolve(struct config *c, struct err *e)
+{
+    if (c->threads == 0) {
+        long n = sysconf(_SC_NPROCESSORS_ONLN);
+        c->threads = n < 1 ? 1 : n > 256 ? 256 : n;
+    }
+    if (!*c->data_dir) {
+        const char *env = getenv("MNIST_DIR");
+        snprintf(c->data_dir, CONFIG_PATH_MAX, "%s", env && *env ? env : "data/mnist");
+    }
+    struct { char *path; const char *name; } files[] = {
+        {c->train_images, "train-images-idx3-ubyte"},
+        {c->train_labels, "train-labels-idx1-ubyte"},
+        {c->test_images, "t10k-images-idx3-ubyte"},
+        {c->test_labels, "t10k-labels-idx1-ubyte"},
+    };
+    for (size_t i = 0; i < sizeof files / sizeof files[0]; i++)
+        if (resolve_file(files[i].path, c->data_dir, files[i].name, e))
+            return e->code;
+    return 0;
+}
+
+/* ---- output ---- */
+
+const char *config_enum_name(const char *key, int value)
+{
+    const struct option *o = find_key(key);
+    if (!o || o->type != T_ENUM || value < 0)
+        return "?";
+    for (int i = 0; o->choices[i]; i++)
+        if (i == value)
+            return o->choices[i];
+    return "?";
+}
+
+static cJSON *value_json(const struct config *cc, const struct option *o)
+{
+    struct config *c = (struct config *)cc;
+    switch (o->type) {
+    case T_INT:
+        return cJSON_CreateNumber((double)*(long long *)field(c, o));
+    case T_REAL:
+        return cJSON_CreateNumber(*(double *)field(c, o));
+    case T_BOOL:
+        return cJSON_CreateBool(*(bool *)field(c, o));
+    case T_ENUM:
+        return cJSON_CreateString(config_enum_name(o->key, *(int *)field(c, o)));
+    case T_PATH:
+        return cJSON_CreateString(field(c, o));
+    case T_LIST:
+        return cJSON_CreateIntArray(c->hidden.v, c->hidden.n);
+    case T_SHIFT: {
+        char s[32] = "none";
+        if (*(int *)field(c, o))
+            snprintf(s, sizeof s, "shift:%d", *(int *)field(c, o));
+        return cJSON_CreateString(s);
+    }
+    }
+    return cJSON_CreateNull();
+}
+
+cJSON *config_to_json(const struct config *c)
+{
+    cJSON *root = cJSON_CreateObject();
+    for (size_t i = 0; root && i < N_OPTIONS; i++) {
+        cJSON *v = value_json(c, &OPTIONS[i]);
+        if (!v || !cJSON_AddItemToObject(root, OPTIONS[i].key, v)) {
+            cJSON_Delete(v);
+            cJSON_Delete(root);
+            return NULL;
+        }
+    }
+    return root;
+}
+
+void config_print_help(FILE *f)
+{
+    fputs("Usage: train [OPTION]...\n"
+          "Train a small MLP on MNIST with a softmax or a sigmoid output head.\n"
+          "Every option is also a key of a JSON config file (--batch-size <-> \"batch_size\");\n"
+          "flags override the config file, which overrides the defaults.\n\n"
+          "  --config FILE        read settings from a JSON config file\n"
+          "  --print-config       print the effective config as JSON and exit\n"
+          "  -h, --help           print this help and exit\n"
+          "  --version            print versions of train and its libraries and exit\n",
+          f);
+    for (int g = 0; g < N_GROUPS; g++) {
+        fprintf(f, "\n%s:\n", GROUP_TITLE[g]);
+        for (size_t i = 0; i < N_OPTIONS; i++) {
+            const struct option *o = &OPTIONS[i];
+            if ((int)o->group != g)
+                continue;
+            char flag[64], range[64] = "";
+            snprintf(flag, sizeof flag, "--%s%s%s", o->key, o->arg ? " " : "", o->arg ? o->arg : "");
+            for (char *p = flag; *p && *p != ' '; p++)
+                if (*p == '_')
+                    *p = '-';
+            if (o->type == T_INT || o->type == T_REAL)
+                range_text(o, range, sizeof range);
+            else if (o->type == T_ENUM)
+                join_choices(range, sizeof range, o->choices);
+            fprintf(f, "  %-20s %s\n", flag, o->help);
+            fprintf(f, "  %-20s %s%s%sdefault: %s\n", "", range, *range ? "; " : "",
+                    "", *o->def ? o->def : "see above");
+        }
+    }
+    fputs("\nBooleans take --flag, --no-flag or --flag=true|false.\n"
+          "Exit status: 0 success, 64 usage error, 65 bad data or diverged training,\n"
+          "66 missing input, 70 internal error, 74 I/O error.\n",
+          f);
+}

@@ -1,0 +1,71 @@
+/* config: every setting of a run, with one table (config.c) that defines each
+ * option's name, type, range, default and help text. The same table drives the
+ * JSON config parser, the command-line parser, --help and --print-config, so a
+ * config key and its flag can never disagree (lr <-> --lr, batch_size <->
+ * --batch-size). Precedence: defaults < config file < flags. */
+#ifndef CONFIG_H
+#define CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+
+#include "../util/err.h"
+
+#define CONFIG_MAX_HIDDEN 16
+#define CONFIG_PATH_MAX 4096
+
+struct config {
+    /* model */
+    int head;                       /* enum head_kind */
+    struct { int n, v[CONFIG_MAX_HIDDEN]; } hidden;   /* n = 0: no hidden layer */
+    int activation;                 /* enum act */
+    double dropout;
+    int bce_reduction;              /* enum bce_reduction */
+    /* training */
+    long long epochs, batch_size;
+    double lr;
+    int lr_schedule;                /* enum lr_schedule */
+    long long lr_step;
+    double lr_gamma;
+    int optimizer;                  /* enum optim_kind */
+    double momentum;
+    bool nesterov;
+    double adam_beta1, adam_beta2, adam_eps;
+    double weight_decay;
+    int augment_shift;              /* 0: no augmentation */
+    long long seed, threads;
+    /* data */
+    char data_dir[CONFIG_PATH_MAX];
+    char train_images[CONFIG_PATH_MAX], train_labels[CONFIG_PATH_MAX];
+    char test_images[CONFIG_PATH_MAX], test_labels[CONFIG_PATH_MAX];
+    long long limit_train, limit_test, val;
+    /* output */
+    bool json, quiet;
+};
+
+/* What the command line asked for besides settings. */
+enum config_action { CONFIG_RUN, CONFIG_HELP, CONFIG_VERSION, CONFIG_PRINT };
+
+/* Defaults, then the --config file if one is named, then the other flags; then
+ * resolve derived values (threads 0 -> all cores, data file paths). */
+int config_from_args(struct config *c, int argc, char **argv, enum config_action *action,
+                     struct err *e);
+
+void config_defaults(struct config *c);
+/* apply one JSON config file (a top-level object of known keys) */
+int config_load_file(struct config *c, const char *path, struct err *e);
+/* apply a JSON text held in memory; `name` is what errors call it */
+int config_load_text(struct config *c, const char *text, size_t len, const char *name,
+                     struct err *e);
+/* threads 0 -> online cores; empty data paths -> --data-dir, $MNIST_DIR, data/mnist */
+int config_resolve(struct config *c, struct err *e);
+
+/* The effective config as a JSON object (a cJSON *), loadable with --config. */
+struct cJSON *config_to_json(const struct config *c);
+void config_print_help(FILE *f);
+
+/* names of enum values, for reports */
+const char *config_enum_name(const char *key, int value);
+
+#endif

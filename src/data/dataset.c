@@ -1,0 +1,88 @@
+#include "dataset.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "idx.h"
+
+int dataset_load(struct dataset *d, const char *images, const char *labels, struct err *e)
+{
+    memset(d, 0, sizeof *d);
+    struct idx xi, yi;
+    if (idx_read(&xi, images, 3, e))
+        return e->code;
+    if (idx_read(&yi, labels, 1, e)) {
+        idx_free(&xi);
+        return e->code;
+    }
+    int rc = 0;
+    if (xi.dims[0] != yi.dims[0])
+        rc = err_set(e, ERR_DATA, "%s: %u labels for the %u images of %s", labels, yi.dims[0],
+                     xi.dims[0], images);
+    for (uint32_t i = 0; !rc && i < yi.dims[0]; i++)
+        if (yi.data[i] >= DATASET_CLASSES)
+            rc = err_set(e, ERR_DATA, "%s: label %u of item %u is not a digit 0-9", labels,
+                         yi.data[i], i);
+    if (rc) {
+        idx_free(&xi);
+        idx_free(&yi);
+        return rc;
+    }
+    d->n = xi.dims[0];
+    d->rows = xi.dims[1];
+    d->cols = xi.dims[2];
+    d->dim = d->rows * d->cols;
+    d->x = xi.data;   /* ownership moves to the dataset */
+    d->y = yi.data;
+    return 0;
+}
+
+void dataset_free(struct dataset *d)
+{
+    if (!d)
+        return;
+    free(d->x);
+    free(d->y);
+    memset(d, 0, sizeof *d);
+}
+
+struct dataset dataset_slice(const struct dataset *d, uint32_t from, uint32_t n)
+{
+    struct dataset s = *d;
+    s.x = d->x + (size_t)from * d->dim;
+    s.y = d->y + from;
+    s.n = n;
+    return s;
+}
+
+static void scale_row(float *out, const uint8_t *in, uint32_t n)
+{
+    for (uint32_t p = 0; p < n; p++)
+        out[p] = (float)in[p] * (1.0f / 255.0f);
+}
+
+static void gather_shifted(float *out, const uint8_t *in, int rows, int cols, int dx, int dy)
+{
+    memset(out, 0, sizeof(float) * (size_t)rows * (size_t)cols);
+    int x0 = dx > 0 ? dx : 0, x1 = dx < 0 ? cols + dx : cols;
+    int y0 = dy > 0 ? dy : 0, y1 = dy < 0 ? rows + dy : rows;
+    for (int y = y0; y < y1; y++)
+        scale_row(out + (size_t)y * cols + x0, in + (size_t)(y - dy) * cols + (x0 - dx),
+                  (uint32_t)(x1 - x0 > 0 ? x1 - x0 : 0));
+}
+
+void batch_gather(float *X, const struct dataset *d, const uint32_t *idx, int nb, int shift,
+                  struct rng *r)
+{
+    for (int b = 0; b < nb; b++) {
+        float *out = X + (size_t)b * d->dim;
+        const uint8_t *in = d->x + (size_t)(idx ? idx[b] : (uint32_t)b) * d->dim;
+        if (shift <= 0) {
+            scale_row(out, in, d->dim);
+            continue;
+        }
+        int dx = (int)rng_below(r, 2u * (uint32_t)shift + 1) - shift;
+        int dy = (int)rng_below(r, 2u * (uint32_t)shift + 1) - shift;
+        gather_shifted(out, in, (int)d->rows, (int)d->cols, dx, dy);
+    }
+}

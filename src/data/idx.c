@@ -1,0 +1,156 @@
+#include "idx.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <zlib.h>
+
+/* Caps on what a header may ask for; real IDX data sets are far below them. */
+#define IDX_MAX_ITEMS  (1u << 28)         /* images or labels in one file */
+#define IDX_MAX_PIXELS (1u << 20)         /* rows * cols of one image */
+#define IDX_CHUNK      (1u << 20)
+
+static uint32_t be32(const uint8_t *p)
+{
+    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+/* gzread into buf; returns bytes read, or -1 with the error recorded */
+static long read_some(gzFile f, void *buf, unsigned n, const char *path, struct err *e)
+{
+    int got = gzread(f, buf, n);
+    if (got < 0) {
+        int zerr;
+        const char *msg = gzerror(f, &zerr);
+        if (zerr == Z_ERRNO)
+            msg = strerror(errno);
+        err_set(e, zerr == Z_ERRNO ? ERR_IO : ERR_DATA, "%s: %s", path,
+                zerr == Z_BUF_ERROR ? "gzip stream is cut short" : msg);
+        return -1;
+    }
+    return got;
+}
+
+/* A complete read of n bytes, or an error saying what was missing. */
+static int read_exact(gzFile f, void *buf, size_t n, const char *what, const char *path,
+                      struct err *e)
+{
+    size_t done = 0;
+    while (done < n) {
+        unsigned want = n - done > IDX_CHUNK ? IDX_CHUNK : (unsigned)(n - done);
+        long got = read_some(f, (uint8_t *)buf + done, want, path, e);
+        if (got < 0)
+            return e->code;
+        if (got == 0)
+            return err_set(e, ERR_DATA, "%s: %s is cut short: %zu of %zu bytes", path, what,
+                           done, n);
+        done += (size_t)got;
+    }
+    return 0;
+}
+
+static int check_header(struct idx *x, const uint8_t *h, int ndims, const char *path,
+                        struct err *e)
+{
+    uint32_t magic = be32(h);
+    uint32_t want = 0x0800u | (uint32_t)ndims;
+    if (magic != want)
+        return err_set(e, ERR_DATA,
+                       "%s: not an IDX %s file (magic number 0x%08x, expected 0x%08x)", path,
+                       ndims == 1 ? "label" : "image", magic, want);
+    uint64_t size = 1;
+    for (int i = 0; i < ndims; i++) {
+        x->dims[i] = be32(h + 4 + 4 * i);
+        if (x->dims[i] == 0)
+            return err_set(e, ERR_DATA, "%s: dimension %d is zero", path, i);
+        size *= x->dims[i];   /* at most 3 factors of 2^32: checked before overflow below */
+        if (size > (uint64_t)IDX_MAX_ITEMS * IDX_MAX_PIXELS)
+            return err_set(e, ERR_DATA, "%s: header claims an absurd size (%u items)", path,
+                           x->dims[0]);
+    }
+    if (x->dims[0] > IDX_MAX_ITEMS)
+        return err_set(e, ERR_DATA, "%s: header claims %u items, more than the %u allowed",
+                       path, x->dims[0], IDX_MAX_ITEMS);
+    if (ndims == 3 && (uint64_t)x->dims[1] * x->dims[2] > IDX_MAX_PIXELS)
+        return err_set(e, ERR_DATA, "%s: header claims %ux%u images, larger than %u pixels",
+                       path, x->dims[1], x->dims[2], IDX_MAX_PIXELS);
+    x->ndims = ndims;
+    x->size = (size_t)size;
+    return 0;
+}
+
+/* The payload grows as data really arrives, so a lying header cannot make us
+ * allocate more than about twice what the file holds. */
+static int read_payload(struct idx *x, gzFile f, const char *path, struct err *e)
+{
+    size_t cap = 0, done = 0;
+    while (done < x->size) {
+        if (done == cap) {
+            size_t ncap = cap ? 2 * cap : IDX_CHUNK;
+            if (ncap > x->size)
+                ncap = x->size;
+            uint8_t *p = realloc(x->data, ncap);
+            if (!p)
+                return err_set(e, ERR_SOFTWARE, "%s: out of memory for %zu bytes", path, ncap);
+            x->data = p;
+            cap = ncap;
+        }
+        size_t want = cap - done > IDX_CHUNK ? IDX_CHUNK : cap - done;
+        long got = read_some(f, x->data + done, (unsigned)want, path, e);
+        if (got < 0)
+            return e->code;
+        if (got == 0)
+            return err_set(e, ERR_DATA, "%s: payload is cut short: %zu of %zu bytes", path,
+                           done, x->size);
+        done += (size_t)got;
+    }
+    /* Reading past the end makes zlib check the gzip trailer (CRC and length). */
+    uint8_t extra;
+    long got = read_some(f, &extra, 1, path, e);
+    if (got < 0)
+        return e->code;
+    if (got > 0)
+        return err_set(e, ERR_DATA, "%s: unexpected data after the %zu-byte payload", path,
+                       x->size);
+    return 0;
+}
+
+int idx_read(struct idx *out, const char *path, int ndims, struct err *e)
+{
+    memset(out, 0, sizeof *out);
+    struct stat st;
+    if (stat(path, &st) != 0)
+        return err_set(e, ERR_NOINPUT, "%s: %s", path, strerror(errno));
+    if (!S_ISREG(st.st_mode))
+        return err_set(e, ERR_NOINPUT, "%s: not a regular file", path);
+    if (st.st_size == 0)
+        return err_set(e, ERR_DATA, "%s: file is empty", path);
+    gzFile f = gzopen(path, "rb");
+    if (!f)
+        return err_set(e, errno == ENOMEM ? ERR_SOFTWARE : ERR_NOINPUT, "%s: %s", path,
+                       errno ? strerror(errno) : "cannot open");
+    gzbuffer(f, 1u << 17);
+    uint8_t h[4 + 4 * IDX_MAX_DIMS];
+    int rc = read_exact(f, h, 4, "header", path, e);
+    if (!rc && (h[0] || h[1] || h[2] != 0x08))
+        rc = err_set(e, ERR_DATA, "%s: neither gzip nor an unsigned-byte IDX file", path);
+    if (!rc)
+        rc = read_exact(f, h + 4, 4 * (size_t)ndims, "header", path, e);
+    if (!rc)
+        rc = check_header(out, h, ndims, path, e);
+    if (!rc)
+        rc = read_payload(out, f, path, e);
+    gzclose(f);
+    if (rc)
+        idx_free(out);
+    return rc;
+}
+
+void idx_free(struct idx *x)
+{
+    if (!x)
+        return;
+    free(x->data);
+    memset(x, 0, sizeof *x);
+}

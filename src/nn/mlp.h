@@ -1,0 +1,62 @@
+/* mlp: a stack of dense layers (hidden activation + optional dropout) ending in
+ * logits for the head. All parameters live in one block laid out as
+ * [W_0 .. W_{L-1} | b_0 .. b_{L-1}], their gradients in a second block of the
+ * same layout, so optimizers are a loop over floats and weight decay touches
+ * exactly the first n_weights of them. Every buffer a training step needs is
+ * allocated by mlp_create; nothing is allocated per batch. */
+#ifndef MLP_H
+#define MLP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../util/rng.h"
+#include "act.h"
+#include "head.h"
+
+#define MLP_MAX_LAYERS 17   /* up to 16 hidden layers plus the output layer */
+
+struct mlp_spec {
+    int n_inputs, n_outputs;
+    int n_hidden;                       /* 0: logistic/softmax regression */
+    int hidden[MLP_MAX_LAYERS - 1];
+    enum act act;
+    float dropout;                      /* on hidden layers, in [0, 1) */
+    struct head head;
+    int max_batch;
+};
+
+struct mlp {
+    struct mlp_spec spec;
+    int L;                              /* dense layers: n_hidden + 1 */
+    int size[MLP_MAX_LAYERS + 1];       /* size[0] inputs .. size[L] outputs */
+    size_t n_params, n_weights;
+    float *params, *grads;
+    float *W[MLP_MAX_LAYERS], *b[MLP_MAX_LAYERS];
+    float *dW[MLP_MAX_LAYERS], *db[MLP_MAX_LAYERS];
+    /* per-layer activations for one batch: h[l] after the activation, a[l] what
+     * feeds layer l (a[l] == h[l] unless dropout is on); a[0] is the input batch */
+    float *a[MLP_MAX_LAYERS + 1], *h[MLP_MAX_LAYERS + 1];
+    uint8_t *mask[MLP_MAX_LAYERS + 1];
+    float *probs;                       /* head outputs, max_batch x n_outputs */
+    float *dlogits;                     /* head gradient, max_batch x n_outputs */
+    float *delta[2];                    /* backward scratch, max_batch x widest */
+};
+
+/* NULL when out of memory */
+struct mlp *mlp_create(const struct mlp_spec *spec);
+void mlp_free(struct mlp *m);
+size_t mlp_count_params(const struct mlp_spec *spec);
+
+/* He-uniform for relu hidden layers, Glorot-uniform for tanh/sigmoid hidden
+ * layers and the output layer, biases 0. Layer l draws from its own stream. */
+void mlp_init(struct mlp *m, uint64_t seed);
+
+/* The input batch is read from m->a[0] (B x n_inputs). Returns the logits
+ * (B x n_outputs). With r != NULL dropout is applied (training). */
+float *mlp_forward(struct mlp *m, int B, struct rng *r);
+
+/* From dZ (gradient at the logits) fill m->grads for the last forward pass. */
+void mlp_backward(struct mlp *m, const float *dZ, int B);
+
+#endif

@@ -1,0 +1,39 @@
+/* optim: parameter updates over one flat block of floats, and the learning-rate
+ * schedule. Weight decay (L2, added to the gradient) applies to the first
+ * n_decay parameters only: the weights, not the biases (see mlp.h). */
+#ifndef OPTIM_H
+#define OPTIM_H
+
+#include <stddef.h>
+
+enum optim_kind { OPT_SGD, OPT_MOMENTUM, OPT_ADAM };
+enum lr_schedule { LR_CONSTANT, LR_STEP, LR_COSINE };
+
+struct optim {
+    enum optim_kind kind;
+    float momentum;          /* momentum: v = mu v + g; w -= lr v */
+    int nesterov;            /*           w -= lr (g + mu v) */
+    float beta1, beta2, eps; /* adam */
+    float weight_decay;
+    size_t n, n_decay;
+    float *m, *v;            /* optimizer state, n floats each (v: adam only) */
+    long long t;             /* steps taken */
+};
+
+/* 0 on success, -1 when out of memory */
+int optim_init(struct optim *o, size_t n, size_t n_decay);
+void optim_free(struct optim *o);
+void optim_step(struct optim *o, float *w, float *g, float lr);
+
+struct schedule {
+    enum lr_schedule kind;
+    double lr;
+    int epochs;              /* cosine: total epochs */
+    int step_every;          /* step: multiply by gamma every step_every epochs */
+    double gamma;
+};
+
+/* learning rate for 0-based epoch e: cosine is lr * (1 + cos(pi e / E)) / 2 */
+double schedule_lr(const struct schedule *s, int e);
+
+#endif

@@ -1,0 +1,30 @@
+/* report: everything train prints on stdout. Text for people; with --json, one
+ * JSON object per line and nothing else (field names are documented in the
+ * README and are a stable interface for scripts). */
+#ifndef REPORT_H
+#define REPORT_H
+
+#include <stdio.h>
+
+#include "../config/config.h"
+#include "../train/train.h"
+
+struct reporter {
+    FILE *out;
+    const struct config *cfg;
+    struct err *err;          /* where a failed write is recorded */
+};
+
+struct run_summary {
+    struct eval test;
+    int epochs;
+    double train_seconds, load_seconds, seconds;
+};
+
+void report_header(const struct reporter *r, const struct mlp *m, const struct dataset *train,
+                   const struct dataset *val, const struct dataset *test, double load_seconds);
+/* an epoch_fn: prints one epoch; non-zero when stdout cannot be written */
+int report_epoch(const struct epoch_stats *s, void *reporter);
+int report_summary(const struct reporter *r, const struct run_summary *s);
+
+#endif

@@ -1,0 +1,28 @@
+/* err: an error is a sysexits code plus one message naming what went wrong.
+ * Helpers fill a struct err and return its code; only main() prints it and exits,
+ * so every error path stays testable. */
+#ifndef ERR_H
+#define ERR_H
+
+#include <stdarg.h>
+
+/* sysexits.h values, spelled out so the meaning is visible where they are used */
+enum {
+    EX_OK_ = 0,
+    ERR_USAGE = 64,    /* bad flag or config value */
+    ERR_DATA = 65,     /* input file malformed, training diverged */
+    ERR_NOINPUT = 66,  /* input file missing or unreadable */
+    ERR_SOFTWARE = 70, /* internal error, out of memory */
+    ERR_IO = 74,       /* read or write failure */
+};
+
+struct err {
+    int code;         /* 0 when no error */
+    char msg[1024];   /* "<file or key>: <what is wrong>" */
+};
+
+/* Record an error (first one wins) and return its code. */
+int err_set(struct err *e, int code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+#endif

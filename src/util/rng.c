@@ -1,0 +1,64 @@
+#include "rng.h"
+
+static uint64_t splitmix64(uint64_t *x)
+{
+    uint64_t z = (*x += 0x9e3779b97f4a7c15ULL);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return z ^ (z >> 31);
+}
+
+void rng_seed(struct rng *r, uint64_t seed, uint64_t stream)
+{
+    /* mix the stream id in before expanding, so streams of one seed are unrelated */
+    uint64_t x = seed;
+    uint64_t k = splitmix64(&x) ^ (stream * 0xd1b54a32d192ed03ULL);
+    for (int i = 0; i < 4; i++)
+        r->s[i] = splitmix64(&k);
+}
+
+static uint64_t rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
+
+uint64_t rng_next(struct rng *r)
+{
+    uint64_t *s = r->s;
+    uint64_t out = rotl(s[1] * 5, 7) * 9;
+    uint64_t t = s[1] << 17;
+    s[2] ^= s[0];
+    s[3] ^= s[1];
+    s[1] ^= s[2];
+    s[0] ^= s[3];
+    s[2] ^= t;
+    s[3] = rotl(s[3], 45);
+    return out;
+}
+
+float rng_uniform(struct rng *r)
+{
+    return (float)(rng_next(r) >> 40) * (1.0f / 16777216.0f);
+}
+
+uint32_t rng_below(struct rng *r, uint32_t n)
+{
+    /* Lemire's multiply-shift with rejection of the biased low zone */
+    uint64_t m = (uint64_t)(uint32_t)(rng_next(r) >> 32) * n;
+    uint32_t lo = (uint32_t)m;
+    if (lo < n) {
+        uint32_t floor = (uint32_t)-n % n;
+        while (lo < floor) {
+            m = (uint64_t)(uint32_t)(rng_next(r) >> 32) * n;
+            lo = (uint32_t)m;
+        }
+    }
+    return (uint32_t)(m >> 32);
+}
+
+void rng_shuffle(struct rng *r, uint32_t *a, uint32_t n)
+{
+    for (uint32_t i = n; i > 1; i--) {
+        uint32_t j = rng_below(r, i);
+        uint32_t t = a[i - 1];
+        a[i - 1] = a[j];
+        a[j] = t;
+    }
+}

@@ -1,0 +1,29 @@
+/* rng: xoshiro256** seeded through splitmix64. Never rand(): output must be
+ * identical on every libc. Each consumer (init of layer l, shuffling, dropout,
+ * augmentation, ...) gets its own stream derived from (seed, stream id), so
+ * changing how much one consumer draws never perturbs another: two heads of
+ * different output width still get the same hidden weights and data order. */
+#ifndef RNG_H
+#define RNG_H
+
+#include <stdint.h>
+
+struct rng {
+    uint64_t s[4];
+};
+
+enum rng_stream {
+    RNG_SHUFFLE = 1,
+    RNG_DROPOUT = 2,
+    RNG_AUGMENT = 3,
+    RNG_TASK = 4,     /* synthetic task composition */
+    RNG_INIT = 100,   /* + layer index */
+};
+
+void rng_seed(struct rng *r, uint64_t seed, uint64_t stream);
+uint64_t rng_next(struct rng *r);
+float rng_uniform(struct rng *r);                  /* [0, 1) with 24 random bits */
+uint32_t rng_below(struct rng *r, uint32_t n);     /* [0, n), unbiased, n > 0 */
+void rng_shuffle(struct rng *r, uint32_t *a, uint32_t n);
+
+#endif
