@@ -15,6 +15,7 @@ TESTS    := $(patsubst tests/%.c,$(B)/tests/%,$(wildcard tests/test_*.c))
 TSUPPORT := $(patsubst tests/%.c,$(B)/tests/%.o,$(wildcard tests/support/*.c))
 
 .PHONY: all run test check check-libs deps data clean
+.SECONDARY:
 all: check-libs train
 
 # ./train at the top of the checkout is a link to the real binary

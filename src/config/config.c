@@ -562,8 +562,10 @@ static int unknown_flag(const char *arg, size_t len, struct err *e)
 {
     char name[128], key[128];
     snprintf(name, sizeof name, "%.*s", (int)(len < 100 ? len : 100), arg);
-    if (strncmp(name, "--", 2))
+    if (name[0] != '-')
         return err_set(e, ERR_USAGE, "'%s': unexpected argument (options start with --)", name);
+    if (name[1] != '-')
+        return err_set(e, ERR_USAGE, "%s: unknown option (options start with --)", name);
     snprintf(key, sizeof key, "%s", name + 2);
     for (char *p = key; *p; p++)
         if (*p == '-')

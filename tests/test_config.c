@@ -1,0 +1,262 @@
+/* Config: defaults, precedence, and an error naming the key for each kind of
+ * bad value, in JSON files and on the command line. */
+#include <cjson/cJSON.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "config/config.h"
+#include "nn/head.h"
+#include "support/support.h"
+
+static char *dir;
+
+/* parse argv given as NULL-ended varargs; returns the error code */
+static int parse(struct config *c, struct err *e, enum config_action *act, ...)
+{
+    char *argv[32] = {"train"};
+    int argc = 1;
+    va_list ap;
+    va_start(ap, act);
+    for (char *a; (a = va_arg(ap, char *)) && argc < 31;)
+        argv[argc++] = a;
+    va_end(ap);
+    memset(e, 0, sizeof *e);
+    return config_from_args(c, argc, argv, act, e);
+}
+
+/* load JSON text; expect failure with code and message fragment */
+static void expect_json_error(const char *json, int code, const char *what)
+{
+    struct config c;
+    struct err e = {0};
+    config_defaults(&c);
+    int rc = config_load_text(&c, json, strlen(json), "cfg.json", &e);
+    if (rc != code || !strstr(e.msg, what))
+        fail_msg("%s -> %d \"%s\", expected %d \"%s\"", json, rc, e.msg, code, what);
+}
+
+#define EXPECT_ARGS_ERROR(what, ...)                                                    \
+    do {                                                                                \
+        struct config c_;                                                               \
+        struct err e_;                                                                  \
+        enum config_action a_;                                                          \
+        int rc_ = parse(&c_, &e_, &a_, __VA_ARGS__, NULL);                              \
+        if (rc_ != ERR_USAGE || !strstr(e_.msg, what))                                  \
+            fail_msg("got %d \"%s\", expected 64 \"%s\"", rc_, e_.msg, what);           \
+    } while (0)
+
+static void defaults(void **state)
+{
+    (void)state;
+    struct config c;
+    config_defaults(&c);
+    assert_int_equal(c.head, HEAD_SOFTMAX);
+    assert_int_equal(c.hidden.n, 1);
+    assert_int_equal(c.hidden.v[0], 256);
+    assert_int_equal(c.epochs, 10);
+    assert_int_equal(c.batch_size, 64);
+    assert_float_equal(c.lr, 0.1, 1e-12);
+    assert_float_equal(c.momentum, 0.9, 1e-12);
+    assert_int_equal(c.augment_shift, 0);
+    assert_false(c.json);
+}
+
+static void precedence(void **state)
+{
+    (void)state;
+    const char *cfg = path_in(dir, "p.json");
+    write_text(cfg, "{\"lr\": 0.05, \"epochs\": 3, \"head\": \"sigmoid\", \"hidden\": [800, 800]}");
+    struct config c;
+    struct err e;
+    enum config_action act;
+    /* a flag wins over the file wherever it stands on the line */
+    assert_int_equal(parse(&c, &e, &act, "--epochs", "5", "--config", (char *)cfg, NULL), 0);
+    assert_int_equal(act, CONFIG_RUN);
+    assert_int_equal(c.epochs, 5);
+    assert_float_equal(c.lr, 0.05, 1e-12);
+    assert_int_equal(c.head, HEAD_SIGMOID);
+    assert_int_equal(c.hidden.n, 2);
+    assert_int_equal(c.batch_size, 64);   /* default where neither speaks */
+    assert_int_equal(parse(&c, &e, &act, "--config=" "", NULL), ERR_USAGE);
+    assert_int_equal(parse(&c, &e, &act, "--hidden=none", "--lr=1e-3", "--no-json", NULL), 0);
+    assert_int_equal(c.hidden.n, 0);
+    assert_float_equal(c.lr, 1e-3, 1e-15);
+    assert_int_equal(parse(&c, &e, &act, "--nesterov", "--json=true", "--print-config", NULL), 0);
+    assert_true(c.nesterov && c.json);
+    assert_int_equal(act, CONFIG_PRINT);
+    assert_int_equal(parse(&c, &e, &act, "--epochs", "3x", "--help", NULL), 0);
+    assert_int_equal(act, CONFIG_HELP);
+}
+
+static void resolves_data_paths(void **state)
+{
+    (void)state;
+    struct config c;
+    struct err e;
+    enum config_action act;
+    setenv("MNIST_DIR", "/some/where", 1);
+    assert_int_equal(parse(&c, &e, &act, "--test-labels", "t.idx", NULL), 0);
+    assert_string_equal(c.data_dir, "/some/where");
+    assert_string_equal(c.train_images, "/some/where/train-images-idx3-ubyte.gz");
+    assert_string_equal(c.test_labels, "t.idx");
+    assert_int_equal(parse(&c, &e, &act, "--data-dir", (char *)dir, NULL), 0);
+    assert_string_equal(c.data_dir, dir);
+    /* an uncompressed file is found when there is no .gz */
+    write_text(path_in(dir, "t10k-images-idx3-ubyte"), "x");
+    assert_int_equal(parse(&c, &e, &act, "--data-dir", (char *)dir, NULL), 0);
+    assert_string_equal(c.test_images, path_in(dir, "t10k-images-idx3-ubyte"));
+    unsetenv("MNIST_DIR");
+    assert_int_equal(parse(&c, &e, &act, NULL), 0);
+    assert_string_equal(c.data_dir, "data/mnist");
+    assert_true(c.threads >= 1);
+}
+
+static void json_value_errors(void **state)
+{
+    (void)state;
+    expect_json_error("{\"epochs\": 0}", ERR_USAGE, "epochs: 0 is out of range 1..100000");
+    expect_json_error("{\"epochs\": 2.5}", ERR_USAGE, "epochs: 2.5 is not an integer");
+    expect_json_error("{\"epochs\": 1e30}", ERR_USAGE, "epochs: 1e+30 is out of range");
+    expect_json_error("{\"seed\": -1}", ERR_USAGE, "seed: -1 is out of range");
+    expect_json_error("{\"lr\": 0}", ERR_USAGE, "lr: 0 is out of range (0, 100]");
+    expect_json_error("{\"lr\": -0.1}", ERR_USAGE, "lr: -0.10000000000000001 is out of range");
+    expect_json_error("{\"lr\": 1e999}", ERR_USAGE, "lr: inf is not finite");
+    expect_json_error("{\"lr\": \"fast\"}", ERR_USAGE, "lr: expected a number, got a string");
+    expect_json_error("{\"lr\": null}", ERR_USAGE, "lr: expected a number, got null");
+    expect_json_error("{\"dropout\": 1}", ERR_USAGE, "dropout: 1 is out of range [0, 0.99]");
+    expect_json_error("{\"hidden\": [0]}", ERR_USAGE, "hidden: 0 is out of range 1..16384");
+    expect_json_error("{\"hidden\": [100000]}", ERR_USAGE, "hidden: 100000 is out of range");
+    expect_json_error("{\"hidden\": [8, \"a\"]}", ERR_USAGE, "hidden: expected layer widths");
+    expect_json_error("{\"hidden\": \"800,,800\"}", ERR_USAGE, "not a list of widths");
+    expect_json_error("{\"hidden\": {}}", ERR_USAGE, "hidden: expected an array of widths");
+    expect_json_error("{\"head\": \"softmx\"}", ERR_USAGE,
+                      "head: 'softmx' is not one of softmax, sigmoid (did you mean 'softmax'?)");
+    expect_json_error("{\"head\": 1}", ERR_USAGE, "head: expected a string, got a number");
+    expect_json_error("{\"head\": \"\"}", ERR_USAGE, "head: empty string");
+    expect_json_error("{\"nesterov\": \"yes\"}", ERR_USAGE, "nesterov: expected true or false");
+    expect_json_error("{\"augment\": \"shift:20\"}", ERR_USAGE, "augment: 20 is out of range 1..8");
+    expect_json_error("{\"augment\": \"flip\"}", ERR_USAGE, "is not 'none' or 'shift:N'");
+}
+
+static void json_structure_errors(void **state)
+{
+    (void)state;
+    expect_json_error("{\"batchsize\": 10}", ERR_USAGE,
+                      "cfg.json: unknown key \"batchsize\" (did you mean \"batch_size\"?)");
+    expect_json_error("{\"zzzzzzzzzz\": 10}", ERR_USAGE, "unknown key \"zzzzzzzzzz\"");
+    expect_json_error("{\n  \"lr\": 0.1,\n  \"epochs\": }", ERR_USAGE, "cfg.json:3:13: JSON syntax error");
+    expect_json_error("{\"lr\": 0.1} x", ERR_USAGE, "cfg.json:1:13: unexpected text");
+    expect_json_error("[1, 2]", ERR_USAGE, "top level must be a JSON object, not an array");
+    expect_json_error("{\"lr\": 0.1, \"lr\": 0.2}", ERR_USAGE, "key \"lr\" appears twice");
+    expect_json_error("{\"hidden\": [[[[[1]]]]]}", ERR_USAGE, "nested deeper than 4 levels");
+    expect_json_error("{\"a\": \"[[[[[[\"}", ERR_USAGE, "unknown key \"a\"");   /* brackets in strings */
+    struct config c;
+    struct err e = {0};
+    config_defaults(&c);
+    assert_int_equal(config_load_text(&c, "{\"lr\":0.2}\0", 11, "nul.json", &e), ERR_USAGE);
+    assert_non_null(strstr(e.msg, "NUL byte"));
+    memset(&e, 0, sizeof e);
+    assert_int_equal(config_load_file(&c, path_in(dir, "missing.json"), &e), ERR_NOINPUT);
+    assert_non_null(strstr(e.msg, "missing.json: No such file"));
+    write_text(path_in(dir, "empty.json"), "");
+    memset(&e, 0, sizeof e);
+    assert_int_equal(config_load_file(&c, path_in(dir, "empty.json"), &e), ERR_USAGE);
+    assert_non_null(strstr(e.msg, "empty"));
+}
+
+static void flag_errors(void **state)
+{
+    (void)state;
+    EXPECT_ARGS_ERROR("--epoch: unknown option (did you mean --epochs?)", "--epoch", "3");
+    EXPECT_ARGS_ERROR("--batch_size: unknown option (did you mean --batch-size?)", "--batch_size", "3");
+    EXPECT_ARGS_ERROR("--lr: missing value", "--lr");
+    EXPECT_ARGS_ERROR("--epochs: '3x' is not an integer", "--epochs", "3x");
+    EXPECT_ARGS_ERROR("--epochs: ' 3' is not an integer", "--epochs", " 3");
+    EXPECT_ARGS_ERROR("--epochs: 0 is out of range", "--epochs=0");
+    EXPECT_ARGS_ERROR("--lr: 'nan' is not a finite number", "--lr", "nan");
+    EXPECT_ARGS_ERROR("--lr: '1e999' is not a finite number", "--lr", "1e999");
+    EXPECT_ARGS_ERROR("--lr: '0x10' is not a finite number", "--lr", "0x10");
+    EXPECT_ARGS_ERROR("--head: empty value", "--head", "");
+    EXPECT_ARGS_ERROR("--data-dir: empty value", "--data-dir=");
+    EXPECT_ARGS_ERROR("--json: 'yes' is not true or false", "--json=yes");
+    EXPECT_ARGS_ERROR("--no-lr: unknown option", "--no-lr");
+    EXPECT_ARGS_ERROR("'extra': unexpected argument", "extra");
+    EXPECT_ARGS_ERROR("-x: unknown option", "-x");
+    EXPECT_ARGS_ERROR("--config: given twice", "--config", "a", "--config", "b");
+    EXPECT_ARGS_ERROR("--hidden: 'a' is not a layer width", "--hidden", "128,a");
+    EXPECT_ARGS_ERROR("--hidden: more than 16 hidden layers", "--hidden",
+                      "1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1");
+}
+
+static void print_config_round_trips(void **state)
+{
+    (void)state;
+    struct config c, d;
+    struct err e;
+    enum config_action act;
+    assert_int_equal(parse(&c, &e, &act, "--head", "sigmoid", "--hidden", "800,800", "--lr",
+                           "0.05", "--augment", "shift:2", "--nesterov", "--seed", "12345678901",
+                           NULL), 0);
+    cJSON *j = config_to_json(&c);
+    char *text = cJSON_Print(j);
+    config_defaults(&d);
+    memset(&e, 0, sizeof e);
+    assert_int_equal(config_load_text(&d, text, strlen(text), "printed", &e), 0);
+    cJSON *j2 = config_to_json(&d);
+    char *text2 = cJSON_Print(j2);
+    assert_string_equal(text, text2);
+    assert_non_null(strstr(text, "\"augment\":\t\"shift:2\""));
+    assert_int_equal(d.seed, 12345678901LL);
+    assert_int_equal(d.hidden.v[1], 800);
+    cJSON_free(text);
+    cJSON_free(text2);
+    cJSON_Delete(j);
+    cJSON_Delete(j2);
+}
+
+static void shipped_configs_load(void **state)
+{
+    (void)state;
+    const char *files[] = {"configs/default.json", "configs/softmax.json", "configs/sigmoid.json",
+                           "configs/sigmoid-mean-bce.json"};
+    for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
+        struct config c;
+        struct err e = {0};
+        config_defaults(&c);
+        if (config_load_file(&c, files[i], &e))
+            fail_msg("%s", e.msg);
+    }
+}
+
+static int setup(void **state)
+{
+    (void)state;
+    dir = tmpdir_make();
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    tmpdir_remove(dir);
+    return 0;
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(defaults),
+        cmocka_unit_test(precedence),
+        cmocka_unit_test(resolves_data_paths),
+        cmocka_unit_test(json_value_errors),
+        cmocka_unit_test(json_structure_errors),
+        cmocka_unit_test(flag_errors),
+        cmocka_unit_test(print_config_round_trips),
+        cmocka_unit_test(shipped_configs_load),
+    };
+    return cmocka_run_group_tests_name("config", tests, setup, teardown);
+}

@@ -1,0 +1,243 @@
+/* The IDX loader and batching, on small files each test writes itself. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "data/dataset.h"
+#include "data/idx.h"
+#include "support/support.h"
+
+static uint8_t PIX[3 * 2 * 2] = {0, 255, 51, 102, 1, 2, 3, 4, 5, 6, 7, 8};
+static uint8_t LAB[3] = {7, 0, 9};
+static const uint32_t IMG_DIMS[3] = {3, 2, 2}, LAB_DIMS[1] = {3};
+
+static int setup(void **state)
+{
+    *state = tmpdir_make();
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    tmpdir_remove(*state);
+    return 0;
+}
+
+static void write_images(const char *path, int gz)
+{
+    uint8_t *b;
+    size_t n = idx_bytes(&b, 3, IMG_DIMS, PIX);
+    gz ? write_gz(path, b, n) : write_bytes(path, b, n);
+    free(b);
+}
+
+static void write_labels(const char *path, const uint32_t *dims, const uint8_t *lab)
+{
+    uint8_t *b;
+    size_t n = idx_bytes(&b, 1, dims, lab);
+    write_gz(path, b, n);
+    free(b);
+}
+
+/* expect idx_read(path) to fail with code and a message containing `what` */
+static void expect_idx_error(const char *path, int ndims, int code, const char *what)
+{
+    struct idx x;
+    struct err e = {0};
+    assert_int_equal(idx_read(&x, path, ndims, &e), code);
+    if (!strstr(e.msg, what) || !strstr(e.msg, path))
+        fail_msg("message \"%s\" lacks \"%s\" or the path", e.msg, what);
+    assert_null(x.data);
+}
+
+static void reads_gzip_and_raw(void **state)
+{
+    const char *dir = *state;
+    for (int gz = 0; gz < 2; gz++) {
+        const char *p = path_in(dir, gz ? "i.gz" : "i.raw");
+        write_images(p, gz);
+        struct idx x;
+        struct err e = {0};
+        assert_int_equal(idx_read(&x, p, 3, &e), 0);
+        assert_int_equal(x.ndims, 3);
+        assert_int_equal(x.dims[0], 3);
+        assert_int_equal(x.dims[2], 2);
+        assert_int_equal(x.size, 12);
+        assert_memory_equal(x.data, PIX, 12);
+        idx_free(&x);
+    }
+}
+
+static void reads_multi_member_gzip(void **state)
+{
+    const char *dir = *state;
+    uint8_t *b;
+    size_t n = idx_bytes(&b, 3, IMG_DIMS, PIX);
+    write_gz(path_in(dir, "a.gz"), b, 7);
+    write_gz(path_in(dir, "b.gz"), b + 7, n - 7);
+    free(b);
+    char cmd[1024];
+    snprintf(cmd, sizeof cmd, "cat %s/a.gz %s/b.gz > %s/ab.gz", dir, dir, dir);
+    assert_int_equal(system(cmd), 0);
+    struct idx x;
+    struct err e = {0};
+    assert_int_equal(idx_read(&x, path_in(dir, "ab.gz"), 3, &e), 0);
+    assert_memory_equal(x.data, PIX, 12);
+    idx_free(&x);
+}
+
+static void rejects_broken_gzip(void **state)
+{
+    const char *dir = *state;
+    const char *good = path_in(dir, "good.gz");
+    write_images(good, 1);
+    FILE *f = fopen(good, "rb");
+    uint8_t buf[256];
+    size_t n = fread(buf, 1, sizeof buf, f);
+    fclose(f);
+    /* cut short: lose the 8-byte trailer and a bit of the stream */
+    write_bytes(path_in(dir, "cut.gz"), buf, n - 10);
+    expect_idx_error(path_in(dir, "cut.gz"), 3, ERR_DATA, "cut short");
+    /* a flipped bit in the CRC-32 of the trailer */
+    buf[n - 8] ^= 1;
+    write_bytes(path_in(dir, "crc.gz"), buf, n);
+    expect_idx_error(path_in(dir, "crc.gz"), 3, ERR_DATA, "incorrect data check");
+}
+
+static void rejects_bad_headers(void **state)
+{
+    const char *dir = *state;
+    write_bytes(path_in(dir, "empty"), "", 0);
+    expect_idx_error(path_in(dir, "empty"), 3, ERR_DATA, "empty");
+    write_text(path_in(dir, "text"), "hello, world\n");
+    expect_idx_error(path_in(dir, "text"), 3, ERR_DATA, "neither gzip nor");
+    /* a label file where images are expected */
+    write_labels(path_in(dir, "labels"), LAB_DIMS, LAB);
+    expect_idx_error(path_in(dir, "labels"), 3, ERR_DATA, "magic number 0x00000801");
+    uint8_t *b;
+    uint32_t zero[3] = {3, 0, 2};
+    size_t n = idx_bytes(&b, 3, zero, NULL);
+    write_gz(path_in(dir, "zero"), b, n);
+    free(b);
+    expect_idx_error(path_in(dir, "zero"), 3, ERR_DATA, "dimension 1 is zero");
+    /* absurd headers are refused before anything is allocated for them */
+    uint8_t hdr[16] = {0, 0, 8, 3, 0x80, 0, 0, 0, 0, 0, 0, 28, 0, 0, 0, 28};
+    write_gz(path_in(dir, "huge"), hdr, sizeof hdr);
+    expect_idx_error(path_in(dir, "huge"), 3, ERR_DATA, "more than");
+    uint8_t wide[16] = {0, 0, 8, 3, 0, 0, 0, 1, 0, 0, 0xff, 0xff, 0, 0, 0xff, 0xff};
+    write_gz(path_in(dir, "wide"), wide, sizeof wide);
+    expect_idx_error(path_in(dir, "wide"), 3, ERR_DATA, "65535x65535");
+    uint8_t big[16] = {0, 0, 8, 3, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
+    write_gz(path_in(dir, "big"), big, sizeof big);
+    expect_idx_error(path_in(dir, "big"), 3, ERR_DATA, "absurd");
+    /* a header that promises more than the file holds */
+    uint8_t shortp[16 + 5] = {0, 0, 8, 3, 0, 0, 0, 2, 0, 0, 0, 28, 0, 0, 0, 28};
+    write_gz(path_in(dir, "short"), shortp, sizeof shortp);
+    expect_idx_error(path_in(dir, "short"), 3, ERR_DATA, "payload is cut short: 5 of 1568");
+    write_bytes(path_in(dir, "short.raw"), shortp, sizeof shortp);
+    expect_idx_error(path_in(dir, "short.raw"), 3, ERR_DATA, "payload is cut short");
+    /* and one that promises less */
+    n = idx_bytes(&b, 3, IMG_DIMS, PIX);
+    uint8_t *longer = calloc(1, n + 3);
+    memcpy(longer, b, n);
+    write_gz(path_in(dir, "long"), longer, n + 3);
+    free(b);
+    free(longer);
+    expect_idx_error(path_in(dir, "long"), 3, ERR_DATA, "unexpected data after");
+}
+
+static void rejects_missing_files(void **state)
+{
+    const char *dir = *state;
+    expect_idx_error(path_in(dir, "nope.gz"), 3, ERR_NOINPUT, "No such file");
+    expect_idx_error(dir, 3, ERR_NOINPUT, "not a regular file");
+}
+
+static void dataset_cross_checks(void **state)
+{
+    const char *dir = *state;
+    const char *img = path_in(dir, "img.gz"), *lab = path_in(dir, "lab.gz");
+    write_images(img, 1);
+    write_labels(lab, LAB_DIMS, LAB);
+    struct dataset d;
+    struct err e = {0};
+    assert_int_equal(dataset_load(&d, img, lab, &e), 0);
+    assert_int_equal(d.n, 3);
+    assert_int_equal(d.dim, 4);
+    assert_int_equal(d.y[2], 9);
+    dataset_free(&d);
+
+    uint32_t two[1] = {2};
+    write_labels(lab, two, LAB);
+    memset(&e, 0, sizeof e);
+    assert_int_equal(dataset_load(&d, img, lab, &e), ERR_DATA);
+    assert_non_null(strstr(e.msg, "2 labels for the 3 images"));
+
+    uint8_t bad[3] = {1, 10, 2};
+    write_labels(lab, LAB_DIMS, bad);
+    memset(&e, 0, sizeof e);
+    assert_int_equal(dataset_load(&d, img, lab, &e), ERR_DATA);
+    assert_non_null(strstr(e.msg, "label 10 of item 1 is not a digit"));
+}
+
+/* a pixel value as the loader scales it */
+static float px(int v) { return (float)v * (1.0f / 255.0f); }
+
+static void batches_scale_and_shift(void **state)
+{
+    (void)state;
+    uint8_t pix[9] = {10, 20, 30, 40, 50, 60, 70, 80, 255};
+    uint8_t y[1] = {3};
+    struct dataset d = {.n = 1, .rows = 3, .cols = 3, .dim = 9, .x = pix, .y = y};
+    float X[9];
+    uint32_t idx[1] = {0};
+    batch_gather(X, &d, idx, 1, 0, NULL);
+    assert_float_equal(X[0], 10 / 255.0, 1e-7);
+    assert_float_equal(X[8], 1.0, 1e-7);
+    /* with shift:1 the image sometimes stays, mostly moves, and its centre pixel
+     * is never lost */
+    struct rng r;
+    rng_seed(&r, 1, RNG_AUGMENT);
+    int seen_center = 0, seen_moved = 0;
+    for (int k = 0; k < 200; k++) {
+        batch_gather(X, &d, idx, 1, 1, &r);
+        int same = 1;
+        for (int p = 0; p < 9; p++)
+            same &= X[p] == px(pix[p]);
+        seen_center += same;
+        seen_moved += !same;
+        /* the centre pixel 50 moves to a neighbour or stays; never vanishes */
+        int found = 0;
+        for (int p = 0; p < 9; p++)
+            found |= X[p] == px(50);
+        assert_true(found);
+    }
+    assert_true(seen_center > 5 && seen_moved > 150);
+    /* an exact shift: dx = 1 moves column 0 to column 1 and zero-fills column 0 */
+    float Z[9];
+    for (;;) {
+        batch_gather(Z, &d, idx, 1, 1, &r);
+        if (Z[1] == px(10) && Z[4] == px(40))
+            break;
+    }
+    assert_float_equal(Z[0], 0, 0);
+    assert_float_equal(Z[3], 0, 0);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(reads_gzip_and_raw, setup, teardown),
+        cmocka_unit_test_setup_teardown(reads_multi_member_gzip, setup, teardown),
+        cmocka_unit_test_setup_teardown(rejects_broken_gzip, setup, teardown),
+        cmocka_unit_test_setup_teardown(rejects_bad_headers, setup, teardown),
+        cmocka_unit_test_setup_teardown(rejects_missing_files, setup, teardown),
+        cmocka_unit_test_setup_teardown(dataset_cross_checks, setup, teardown),
+        cmocka_unit_test(batches_scale_and_shift),
+    };
+    return cmocka_run_group_tests_name("data", tests, NULL, NULL);
+}

@@ -1,0 +1,152 @@
+/* The two heads: losses and gradients against hand-computed values, extreme
+ * logits, finite differences, and softmax over (z, 0) == sigmoid(z). */
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <cmocka.h>
+
+#include "nn/act.h"
+#include "nn/head.h"
+#include "support/support.h"
+
+static const struct head SOFTMAX = {HEAD_SOFTMAX, BCE_SUM};
+static const struct head SIGMOID = {HEAD_SIGMOID, BCE_SUM};
+static const struct head SIGMOID_MEAN = {HEAD_SIGMOID, BCE_MEAN};
+
+static void softmax_hand_values(void **state)
+{
+    (void)state;
+    float z[3] = {1, 2, 3}, t[3] = {0, 0, 1}, p[3], dz[3];
+    double loss = head_loss(&SOFTMAX, p, dz, z, t, 1, 3);
+    /* lse = 3 + log(e^-2 + e^-1 + 1) */
+    assert_float_equal(loss, 0.4076059644, 1e-6);
+    assert_float_equal(p[0], 0.0900305732, 1e-6);
+    assert_float_equal(p[1], 0.2447284711, 1e-6);
+    assert_float_equal(p[2], 0.6652409558, 1e-6);
+    assert_float_equal(dz[0], 0.0900305732, 1e-6);
+    assert_float_equal(dz[2], 0.6652409558 - 1, 1e-6);
+}
+
+static void sigmoid_hand_values(void **state)
+{
+    (void)state;
+    float z[3] = {0, 2, -3}, t[3] = {1, 0, 0}, p[3], dz[3];
+    /* log 2 + (2 + log1p(e^-2)) + log1p(e^-3) */
+    double loss = head_loss(&SIGMOID, p, dz, z, t, 1, 3);
+    assert_float_equal(loss, 0.6931471806 + 2.1269280110 + 0.0485873516, 1e-5);
+    assert_float_equal(p[1], 0.8807970780, 1e-6);
+    assert_float_equal(dz[0], -0.5, 1e-6);
+    assert_float_equal(dz[1], 0.8807970780, 1e-6);
+    assert_float_equal(dz[2], 0.0474258732, 1e-6);
+    /* mean reduction divides loss and gradient by the K = 3 outputs */
+    double mean = head_loss(&SIGMOID_MEAN, p, dz, z, t, 1, 3);
+    assert_float_equal(mean, loss / 3, 1e-6);
+    assert_float_equal(dz[1], 0.8807970780 / 3, 1e-6);
+}
+
+static void gradient_is_p_minus_y_over_batch(void **state)
+{
+    (void)state;
+    float z[4] = {0.5f, -1, 2, 0}, t[4] = {0, 1, 1, 0}, p[4], dz[4];
+    const struct head *heads[] = {&SOFTMAX, &SIGMOID};
+    for (int h = 0; h < 2; h++) {
+        head_loss(heads[h], p, dz, z, t, 2, 2);   /* two samples of two outputs */
+        for (int i = 0; i < 4; i++)
+            assert_float_equal(dz[i], (p[i] - t[i]) / 2, 1e-7);
+    }
+    /* softmax rows sum to 1, sigmoid rows do not */
+    head_outputs(&SOFTMAX, p, z, 2, 2);
+    assert_float_equal(p[0] + p[1], 1.0, 1e-6);
+    head_outputs(&SIGMOID, p, z, 2, 2);
+    assert_true(fabs(p[0] + p[1] - 1.0) > 0.1);
+}
+
+static void extreme_logits_are_finite(void **state)
+{
+    (void)state;
+    float z[3] = {1000, -1000, 0}, t[3] = {0, 1, 0}, p[3], dz[3];
+    double loss = head_loss(&SOFTMAX, p, dz, z, t, 1, 3);
+    assert_float_equal(loss, 2000, 1e-3);
+    assert_float_equal(dz[0], 1, 1e-6);
+    assert_float_equal(dz[1], -1, 1e-6);
+    assert_float_equal(dz[2], 0, 1e-6);
+    loss = head_loss(&SIGMOID, p, dz, z, t, 1, 3);
+    assert_float_equal(loss, 1000 + 1000 + 0.6931471806, 1e-3);
+    assert_float_equal(dz[0], 1, 1e-6);
+    assert_float_equal(dz[1], -1, 1e-6);
+    /* a confident right answer costs nothing, not log(0) */
+    float zr[2] = {1000, -1000}, tr[2] = {1, 0};
+    assert_float_equal(head_loss(&SIGMOID, p, dz, zr, tr, 1, 2), 0, 1e-12);
+    assert_float_equal(head_loss(&SOFTMAX, p, dz, zr, tr, 1, 2), 0, 1e-12);
+}
+
+struct fd_ctx {
+    const struct head *h;
+    float *z, *t, *p;
+    int B, K;
+};
+
+static double fd_loss(void *c)
+{
+    struct fd_ctx *x = c;
+    return head_loss(x->h, x->p, NULL, x->z, x->t, x->B, x->K) / x->B;
+}
+
+static void finite_differences(void **state)
+{
+    (void)state;
+    enum { B = 3, K = 10 };
+    float z[B * K], t[B * K] = {0}, p[B * K], dz[B * K];
+    for (int i = 0; i < B * K; i++)
+        z[i] = (float)sin(1.7 * i) * 3;
+    for (int b = 0; b < B; b++)
+        t[b * K + (b * 7) % K] = 1;
+    const struct head *heads[] = {&SOFTMAX, &SIGMOID, &SIGMOID_MEAN};
+    for (int h = 0; h < 3; h++) {
+        head_loss(heads[h], p, dz, z, t, B, K);
+        struct fd_ctx c = {heads[h], z, t, p, B, K};
+        double max_grad, err = grad_check(fd_loss, &c, z, dz, B * K, 1e-2, &max_grad);
+        assert_true(max_grad > 1e-3);
+        assert_true(err < 2e-3);
+    }
+}
+
+static void softmax_over_z_and_zero_is_sigmoid(void **state)
+{
+    (void)state;
+    for (float z = -30; z <= 30; z += 0.37f) {
+        float two[2] = {z, 0}, t2[2] = {1, 0}, p2[2], d2[2];
+        float one[1] = {z}, t1[1] = {1}, p1[1], d1[1];
+        double l2 = head_loss(&SOFTMAX, p2, d2, two, t2, 1, 2);
+        double l1 = head_loss(&SIGMOID, p1, d1, one, t1, 1, 1);
+        assert_float_equal(p2[0], act_sigmoid(z), 1e-6);
+        assert_float_equal(p2[0], p1[0], 1e-6);
+        assert_float_equal(l2, l1, 1e-5 * (1 + l1));
+        assert_float_equal(d2[0], d1[0], 1e-6);
+    }
+}
+
+static void argmax_takes_first_of_ties(void **state)
+{
+    (void)state;
+    float p[4] = {0.1f, 0.7f, 0.7f, 0.2f};
+    assert_int_equal(head_argmax(p, 4), 1);
+    float q[3] = {-5, -1, -3};
+    assert_int_equal(head_argmax(q, 3), 1);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(softmax_hand_values),
+        cmocka_unit_test(sigmoid_hand_values),
+        cmocka_unit_test(gradient_is_p_minus_y_over_batch),
+        cmocka_unit_test(extreme_logits_are_finite),
+        cmocka_unit_test(finite_differences),
+        cmocka_unit_test(softmax_over_z_and_zero_is_sigmoid),
+        cmocka_unit_test(argmax_takes_first_of_ties),
+    };
+    return cmocka_run_group_tests_name("head", tests, NULL, NULL);
+}

@@ -1,0 +1,243 @@
+/* The network: finite-difference gradient checks through dense layers, every
+ * activation and dropout; initialisation; optimizers; schedules; the RNG. */
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "nn/dense.h"
+#include "nn/mlp.h"
+#include "nn/optim.h"
+#include "support/support.h"
+#include "util/rng.h"
+
+enum { B = 3, IN = 6, K = 4 };
+
+struct net {
+    struct mlp *m;
+    float x[B * IN], t[B * K];
+    uint64_t mask_seed;     /* dropout masks are redrawn identically for each loss */
+};
+
+static double net_loss(void *ctx)
+{
+    struct net *n = ctx;
+    struct rng r;
+    rng_seed(&r, n->mask_seed, RNG_DROPOUT);
+    memcpy(n->m->a[0], n->x, sizeof n->x);
+    const float *z = mlp_forward(n->m, B, n->m->spec.dropout > 0 ? &r : NULL);
+    return head_loss(&n->m->spec.head, n->m->probs, NULL, z, n->t, B, K) / B;
+}
+
+static void net_grad(struct net *n)
+{
+    struct rng r;
+    rng_seed(&r, n->mask_seed, RNG_DROPOUT);
+    memcpy(n->m->a[0], n->x, sizeof n->x);
+    const float *z = mlp_forward(n->m, B, n->m->spec.dropout > 0 ? &r : NULL);
+    head_loss(&n->m->spec.head, n->m->probs, n->m->dlogits, z, n->t, B, K);
+    mlp_backward(n->m, n->m->dlogits, B);
+}
+
+static void check_net(enum act act, enum head_kind head, float dropout, int n_hidden)
+{
+    struct mlp_spec spec = {.n_inputs = IN, .n_outputs = K, .n_hidden = n_hidden,
+                            .hidden = {5, 4}, .act = act, .dropout = dropout,
+                            .head = {head, BCE_SUM}, .max_batch = B};
+    struct net n = {.m = mlp_create(&spec), .mask_seed = 42};
+    assert_non_null(n.m);
+    mlp_init(n.m, 7);
+    /* non-zero biases, so their gradients are exercised from a generic point */
+    for (size_t i = n.m->n_weights; i < n.m->n_params; i++)
+        n.m->params[i] = 0.1f * (float)sin((double)i);
+    for (int i = 0; i < B * IN; i++)
+        n.x[i] = (float)cos(0.9 * i);
+    for (int b = 0; b < B; b++)
+        n.t[b * K + (b * 3) % K] = 1;
+    net_grad(&n);
+    float *g = malloc(sizeof(float) * n.m->n_params);
+    memcpy(g, n.m->grads, sizeof(float) * n.m->n_params);
+    double max_grad;
+    double err = grad_check(net_loss, &n, n.m->params, g, n.m->n_params, 1e-3, &max_grad);
+    print_message("act %d head %d dropout %.1f hidden %d: worst relative error %.2e\n", act,
+                  head, dropout, n_hidden, err);
+    assert_true(max_grad > 1e-3);
+    assert_true(err < 1e-2);
+    free(g);
+    mlp_free(n.m);
+}
+
+static void gradients_relu(void **s) { (void)s; check_net(ACT_RELU, HEAD_SOFTMAX, 0, 2); }
+static void gradients_tanh(void **s) { (void)s; check_net(ACT_TANH, HEAD_SIGMOID, 0, 2); }
+static void gradients_sigmoid(void **s) { (void)s; check_net(ACT_SIGMOID, HEAD_SOFTMAX, 0, 2); }
+static void gradients_no_hidden(void **s)
+{
+    (void)s;
+    check_net(ACT_RELU, HEAD_SOFTMAX, 0, 0);
+    check_net(ACT_RELU, HEAD_SIGMOID, 0, 0);
+}
+static void gradients_dropout(void **s)
+{
+    (void)s;
+    check_net(ACT_TANH, HEAD_SOFTMAX, 0.3f, 2);
+    check_net(ACT_RELU, HEAD_SIGMOID, 0.5f, 1);
+}
+
+static void dense_hand_values(void **state)
+{
+    (void)state;
+    /* x = [1 2], W = [[1 0 -1], [2 1 0]], b = [0.5 0 0] -> y = [5.5 2 -1] */
+    float x[2] = {1, 2}, W[6] = {1, 0, -1, 2, 1, 0}, b[3] = {0.5f, 0, 0}, y[3];
+    dense_forward(y, x, W, b, 1, 2, 3);
+    assert_float_equal(y[0], 5.5, 1e-6);
+    assert_float_equal(y[1], 2, 1e-6);
+    assert_float_equal(y[2], -1, 1e-6);
+    float dy[3] = {1, 0, 2}, dx[2], dW[6], db[3];
+    dense_backward(dx, dW, db, dy, x, W, 1, 2, 3);
+    assert_float_equal(dx[0], 1 * 1 + 0 + 2 * -1, 1e-6);   /* dy W^T */
+    assert_float_equal(dx[1], 2, 1e-6);
+    assert_float_equal(dW[2], 2, 1e-6);                    /* x^T dy */
+    assert_float_equal(dW[5], 4, 1e-6);
+    assert_float_equal(db[2], 2, 1e-6);
+}
+
+static void init_scales(void **state)
+{
+    (void)state;
+    struct mlp_spec spec = {.n_inputs = 600, .n_outputs = 10, .n_hidden = 1, .hidden = {300},
+                            .act = ACT_RELU, .head = {HEAD_SOFTMAX, BCE_SUM}, .max_batch = 1};
+    struct mlp *m = mlp_create(&spec);
+    mlp_init(m, 3);
+    /* He-uniform on the relu layer, Glorot-uniform on the output layer */
+    float he = sqrtf(6.0f / 600), glorot = sqrtf(6.0f / 310);
+    float max0 = 0, max1 = 0;
+    for (int i = 0; i < 600 * 300; i++)
+        max0 = fmaxf(max0, fabsf(m->W[0][i]));
+    for (int i = 0; i < 300 * 10; i++)
+        max1 = fmaxf(max1, fabsf(m->W[1][i]));
+    assert_true(max0 <= he && max0 > 0.99f * he);
+    assert_true(max1 <= glorot && max1 > 0.95f * glorot);
+    for (size_t i = m->n_weights; i < m->n_params; i++)
+        assert_true(m->params[i] == 0);
+    /* same seed, same weights; the hidden layer does not depend on the output width */
+    spec.n_outputs = 1;
+    struct mlp *m2 = mlp_create(&spec);
+    mlp_init(m2, 3);
+    assert_memory_equal(m->W[0], m2->W[0], sizeof(float) * 600 * 300);
+    mlp_init(m2, 4);
+    assert_memory_not_equal(m->W[0], m2->W[0], sizeof(float) * 600 * 300);
+    mlp_free(m);
+    mlp_free(m2);
+}
+
+static void optimizer_steps(void **state)
+{
+    (void)state;
+    float w[2] = {1, 2}, g[2];
+    struct optim o = {.kind = OPT_MOMENTUM, .momentum = 0.9f};
+    assert_int_equal(optim_init(&o, 2, 1), 0);
+    g[0] = 1, g[1] = -1;
+    optim_step(&o, w, g, 0.1f);          /* v = g; w -= 0.1 v */
+    g[0] = 1, g[1] = -1;
+    optim_step(&o, w, g, 0.1f);          /* v = 0.9 g + g = 1.9 g */
+    assert_float_equal(w[0], 1 - 0.1 - 0.19, 1e-6);
+    assert_float_equal(w[1], 2 + 0.1 + 0.19, 1e-6);
+    optim_free(&o);
+
+    /* weight decay reaches only the first n_decay entries (weights, not biases) */
+    float w2[2] = {1, 1}, g2[2] = {0, 0};
+    struct optim sgd = {.kind = OPT_SGD, .weight_decay = 0.5f};
+    optim_init(&sgd, 2, 1);
+    optim_step(&sgd, w2, g2, 0.1f);
+    assert_float_equal(w2[0], 1 - 0.1 * 0.5, 1e-6);
+    assert_float_equal(w2[1], 1, 1e-7);
+    optim_free(&sgd);
+
+    /* adam's first step is lr * sign(g) whatever the gradient's scale */
+    float w3[2] = {0, 0}, g3[2] = {1e-3f, -50};
+    struct optim adam = {.kind = OPT_ADAM, .beta1 = 0.9f, .beta2 = 0.999f, .eps = 1e-8f};
+    optim_init(&adam, 2, 2);
+    optim_step(&adam, w3, g3, 0.01f);
+    assert_float_equal(w3[0], -0.01, 1e-5);
+    assert_float_equal(w3[1], 0.01, 1e-5);
+    optim_free(&adam);
+
+    /* nesterov: v = g; w -= lr (g + mu v) */
+    float w4[1] = {0}, g4[1] = {1};
+    struct optim nes = {.kind = OPT_MOMENTUM, .momentum = 0.5f, .nesterov = 1};
+    optim_init(&nes, 1, 1);
+    optim_step(&nes, w4, g4, 1.0f);
+    assert_float_equal(w4[0], -1.5, 1e-6);
+    optim_free(&nes);
+}
+
+static void schedules(void **state)
+{
+    (void)state;
+    struct schedule c = {LR_COSINE, 0.1, 10, 0, 0};
+    assert_float_equal(schedule_lr(&c, 0), 0.1, 1e-12);
+    assert_float_equal(schedule_lr(&c, 5), 0.05, 1e-12);
+    assert_float_equal(schedule_lr(&c, 9), 0.1 * 0.5 * (1 + cos(M_PI * 0.9)), 1e-12);
+    struct schedule s = {LR_STEP, 1.0, 10, 3, 0.5};
+    assert_float_equal(schedule_lr(&s, 2), 1.0, 1e-12);
+    assert_float_equal(schedule_lr(&s, 3), 0.5, 1e-12);
+    assert_float_equal(schedule_lr(&s, 7), 0.25, 1e-12);
+    struct schedule k = {LR_CONSTANT, 0.3, 10, 1, 0.1};
+    assert_float_equal(schedule_lr(&k, 9), 0.3, 1e-12);
+}
+
+static void rng_streams(void **state)
+{
+    (void)state;
+    struct rng a, b, c;
+    rng_seed(&a, 5, RNG_SHUFFLE);
+    rng_seed(&b, 5, RNG_SHUFFLE);
+    rng_seed(&c, 5, RNG_DROPOUT);
+    uint64_t x = rng_next(&a);
+    assert_true(x == rng_next(&b));
+    assert_true(x != rng_next(&c));
+    /* rng_below stays in range and hits every value */
+    int seen[7] = {0};
+    for (int i = 0; i < 7000; i++) {
+        uint32_t v = rng_below(&a, 7);
+        assert_true(v < 7);
+        seen[v]++;
+    }
+    for (int i = 0; i < 7; i++)
+        assert_true(seen[i] > 850 && seen[i] < 1150);
+    float u = rng_uniform(&a);
+    assert_true(u >= 0 && u < 1);
+    /* a shuffle is a permutation */
+    uint32_t p[100], count[100] = {0};
+    for (uint32_t i = 0; i < 100; i++)
+        p[i] = i;
+    rng_shuffle(&a, p, 100);
+    int moved = 0;
+    for (uint32_t i = 0; i < 100; i++) {
+        count[p[i]]++;
+        moved += p[i] != i;
+    }
+    for (int i = 0; i < 100; i++)
+        assert_int_equal(count[i], 1);
+    assert_true(moved > 80);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(dense_hand_values),
+        cmocka_unit_test(gradients_relu),
+        cmocka_unit_test(gradients_tanh),
+        cmocka_unit_test(gradients_sigmoid),
+        cmocka_unit_test(gradients_no_hidden),
+        cmocka_unit_test(gradients_dropout),
+        cmocka_unit_test(init_scales),
+        cmocka_unit_test(optimizer_steps),
+        cmocka_unit_test(schedules),
+        cmocka_unit_test(rng_streams),
+    };
+    return cmocka_run_group_tests_name("nn", tests, NULL, NULL);
+}
