@@ -24,8 +24,12 @@ static int load_data(const struct config *c, struct dataset *train, struct datas
                      struct err *e)
 {
     if (dataset_load(train, c->train_images, c->train_labels, e) ||
-        dataset_load(test, c->test_images, c->test_labels, e))
+        dataset_load(test, c->test_images, c->test_labels, e)) {
+        if (e->code == ERR_NOINPUT)
+            snprintf(e->msg + strlen(e->msg), sizeof e->msg - strlen(e->msg), "%s",
+                     " (get MNIST with 'make data', or point --data-dir or MNIST_DIR at it)");
         return e->code;
+    }
     if (train->rows != test->rows || train->cols != test->cols)
         return err_set(e, ERR_DATA, "%s: images are %ux%u but the training images are %ux%u",
                        c->test_images, test->rows, test->cols, train->rows, train->cols);

@@ -14,7 +14,7 @@ for t in "$@"; do
         echo "$t: exited with status $rc without reporting a failure" >&2
         f=1
     fi
-    passed=$((passed + p - s)) failed=$((failed + f)) skipped=$((skipped + s))
+    passed=$((passed + p)) failed=$((failed + f)) skipped=$((skipped + s))
 done
 echo "$passed passed, $failed failed, $skipped skipped"
 [ "$failed" -eq 0 ]

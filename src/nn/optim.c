@@ -41,10 +41,16 @@ void optim_step(struct optim *o, float *w, float *g, float lr)
     case OPT_MOMENTUM: {
         const float mu = o->momentum;
         float *v = o->m;
-        for (size_t i = 0; i < n; i++) {
-            v[i] = mu * v[i] + g[i];
-            w[i] -= lr * (o->nesterov ? g[i] + mu * v[i] : v[i]);
-        }
+        if (o->nesterov)
+            for (size_t i = 0; i < n; i++) {
+                v[i] = mu * v[i] + g[i];
+                w[i] -= lr * (g[i] + mu * v[i]);
+            }
+        else
+            for (size_t i = 0; i < n; i++) {
+                v[i] = mu * v[i] + g[i];
+                w[i] -= lr * v[i];
+            }
         break;
     }
     case OPT_ADAM: {

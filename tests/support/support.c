@@ -11,6 +11,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 #include <zlib.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <cmocka.h>
+#include <cjson/cJSON.h>
 
 static void die(const char *what)
 {
@@ -194,4 +198,43 @@ int run_train_to(const char *const *args, const char *stdout_path, char **out, c
 int run_train(const char *const *args, char **out, char **err)
 {
     return run_train_to(args, NULL, out, err);
+}
+
+int json_lines(char *out, cJSON **lines, int max)
+{
+    int n = 0;
+    for (char *save, *l = strtok_r(out, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
+        assert_true(n < max);
+        lines[n] = cJSON_Parse(l);
+        if (!lines[n])
+            fail_msg("not JSON: %s", l);
+        n++;
+    }
+    return n;
+}
+
+double json_num(const cJSON *o, const char *key)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+    if (!cJSON_IsNumber(v))
+        fail_msg("no number \"%s\"", key);
+    return v->valuedouble;
+}
+
+char *json_without_times(char *out)
+{
+    cJSON *l[256];
+    int n = json_lines(out, l, 256);
+    size_t cap = 1 << 20, used = 0;
+    char *s = calloc(1, cap);
+    const char *timing[] = {"seconds", "samples_per_second", "train_seconds", "load_seconds"};
+    for (int i = 0; i < n; i++) {
+        for (size_t k = 0; k < sizeof timing / sizeof timing[0]; k++)
+            cJSON_DeleteItemFromObject(l[i], timing[k]);
+        char *t = cJSON_PrintUnformatted(l[i]);
+        used += (size_t)snprintf(s + used, cap - used, "%s\n", t);
+        cJSON_free(t);
+        cJSON_Delete(l[i]);
+    }
+    return s;
 }

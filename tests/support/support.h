@@ -37,4 +37,13 @@ double grad_check(double (*f)(void *ctx), void *ctx, float *params, const float 
 int run_train(const char *const *args, char **out, char **err);
 int run_train_to(const char *const *args, const char *stdout_path, char **out, char **err);
 
+/* Parse each line of out (modified in place) as JSON into lines[]; fails the
+ * test on a line that is not JSON. Returns the number of lines. */
+struct cJSON;
+int json_lines(char *out, struct cJSON **lines, int max);
+/* the number under key, failing the test when there is none */
+double json_num(const struct cJSON *o, const char *key);
+/* --json output with the wall-clock fields removed, for determinism checks */
+char *json_without_times(char *out);
+
 #endif

@@ -1,0 +1,238 @@
+/* ./train as a user and a script see it: exit codes, exact messages, the
+ * --json lines, determinism. Runs on a small synthetic digit set that the
+ * test writes itself, so it needs no MNIST. */
+#include <cjson/cJSON.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "support/support.h"
+
+static char *dir;
+static char out_path[1024];
+
+#define RUN(code, out, err, ...)                                                        \
+    do {                                                                                \
+        const char *args_[] = {__VA_ARGS__, NULL};                                      \
+        int rc_ = run_train(args_, &out, &err);                                         \
+        if (rc_ != (code))                                                              \
+            fail_msg("exit %d, expected %d; stderr: %s", rc_, code, err);               \
+    } while (0)
+
+static int setup(void **state)
+{
+    (void)state;
+    dir = tmpdir_make();
+    write_synthetic_mnist(dir, 600, 200, 10);
+    snprintf(out_path, sizeof out_path, "%s", dir);
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    tmpdir_remove(dir);
+    return 0;
+}
+
+static void help_and_version(void **state)
+{
+    (void)state;
+    char *out, *err;
+    RUN(0, out, err, "--help");
+    assert_non_null(strstr(out, "Usage: train [OPTION]..."));
+    assert_non_null(strstr(out, "--batch-size N"));
+    assert_non_null(strstr(out, "Exit status:"));
+    assert_string_equal(err, "");
+    free(out), free(err);
+    RUN(0, out, err, "--version");
+    assert_non_null(strstr(out, "zlib "));
+    assert_non_null(strstr(out, "OpenBLAS"));
+    free(out), free(err);
+}
+
+static void usage_errors(void **state)
+{
+    (void)state;
+    char *out, *err;
+    RUN(64, out, err, "--epochs", "3x");
+    assert_string_equal(err, "train: --epochs: '3x' is not an integer\n"
+                             "Try 'train --help' for more information.\n");
+    assert_string_equal(out, "");
+    free(out), free(err);
+    RUN(64, out, err, "--lerning-rate", "3");
+    assert_string_equal(err, "train: --lerning-rate: unknown option\n"
+                             "Try 'train --help' for more information.\n");
+    free(out), free(err);
+    RUN(64, out, err, "--data-dir", dir, "--limit-train", "601");
+    assert_string_equal(err, "train: limit_train: 601 is more than the 600 training images\n"
+                             "Try 'train --help' for more information.\n");
+    free(out), free(err);
+    RUN(64, out, err, "--data-dir", dir, "--val", "600");
+    assert_non_null(strstr(err, "train: val: 600 leaves no training images"));
+    free(out), free(err);
+    const char *cfg = path_in(dir, "bad.json");
+    write_text(cfg, "{\"epochs\": 5, \"lr\": \"0.1\"}");
+    RUN(64, out, err, "--config", cfg);
+    assert_non_null(strstr(err, "bad.json: lr: expected a number, got a string\n"));
+    free(out), free(err);
+}
+
+static void input_errors(void **state)
+{
+    (void)state;
+    char *out, *err;
+    RUN(66, out, err, "--data-dir", "/nonexistent");
+    assert_string_equal(err, "train: /nonexistent/train-images-idx3-ubyte.gz: No such file or "
+                             "directory (get MNIST with 'make data', or point --data-dir or "
+                             "MNIST_DIR at it)\n");
+    free(out), free(err);
+    RUN(66, out, err, "--config", "/nonexistent.json");
+    assert_string_equal(err, "train: /nonexistent.json: No such file or directory\n");
+    free(out), free(err);
+    /* test images of another geometry */
+    char other[1024];
+    snprintf(other, sizeof other, "%s/other", dir);
+    char cmd[2048];
+    snprintf(cmd, sizeof cmd, "mkdir -p %s", other);
+    assert_int_equal(system(cmd), 0);
+    write_synthetic_mnist(other, 20, 20, 12);
+    RUN(65, out, err, "--data-dir", dir, "--test-images",
+        path_in(other, "t10k-images-idx3-ubyte.gz"), "--test-labels",
+        path_in(other, "t10k-labels-idx1-ubyte.gz"));
+    assert_non_null(strstr(err, "images are 12x12 but the training images are 10x10"));
+    free(out), free(err);
+    /* labels swapped for images */
+    RUN(65, out, err, "--data-dir", dir, "--train-images",
+        path_in(dir, "train-labels-idx1-ubyte.gz"));
+    assert_non_null(strstr(err, "not an IDX image file (magic number 0x00000801"));
+    free(out), free(err);
+}
+
+static void json_output_and_learning(void **state)
+{
+    (void)state;
+    const char *heads[] = {"softmax", "sigmoid"};
+    for (int h = 0; h < 2; h++) {
+        char *out, *err;
+        RUN(0, out, err, "--data-dir", dir, "--json", "--epochs", "3", "--val", "100", "--head",
+            heads[h], "--hidden", "32", "--threads", "1");
+        assert_string_equal(err, "");
+        cJSON *l[8];
+        int n = json_lines(out, l, 8);
+        assert_int_equal(n, 4);
+        for (int i = 0; i < 3; i++) {
+            assert_string_equal(cJSON_GetObjectItem(l[i], "type")->valuestring, "epoch");
+            assert_int_equal(json_num(l[i], "epoch"), i + 1);
+            double acc = json_num(l[i], "test_accuracy");
+            assert_true(acc >= 0 && acc <= 1);
+            assert_true(json_num(l[i], "val_accuracy") >= 0);
+            assert_true(json_num(l[i], "seconds") >= 0);
+            assert_true(json_num(l[i], "samples_per_second") > 0);
+            assert_true(json_num(l[i], "train_loss") > 0);
+        }
+        /* the loss falls and the synthetic digits are learnt */
+        assert_true(json_num(l[2], "train_loss") < json_num(l[0], "train_loss"));
+        cJSON *s = l[3];
+        assert_string_equal(cJSON_GetObjectItem(s, "type")->valuestring, "summary");
+        assert_int_equal(json_num(s, "test_total"), 200);
+        assert_float_equal(json_num(s, "test_accuracy"), json_num(s, "test_correct") / 200, 1e-12);
+        assert_float_equal(json_num(s, "test_accuracy"), json_num(l[2], "test_accuracy"), 1e-12);
+        assert_true(json_num(s, "test_accuracy") > 0.9);
+        cJSON *cfg = cJSON_GetObjectItem(s, "config");
+        assert_string_equal(cJSON_GetObjectItem(cfg, "head")->valuestring, heads[h]);
+        assert_int_equal(json_num(cfg, "epochs"), 3);
+        for (int i = 0; i < n; i++)
+            cJSON_Delete(l[i]);
+        free(out), free(err);
+    }
+}
+
+static void deterministic(void **state)
+{
+    (void)state;
+    char *out[3], *err[3];
+    const char *seeds[3] = {"7", "7", "8"};
+    for (int i = 0; i < 3; i++)
+        RUN(0, out[i], err[i], "--data-dir", dir, "--json", "--epochs", "2", "--seed", seeds[i],
+            "--hidden", "32,16", "--dropout", "0.2", "--augment", "shift:1", "--threads", "2");
+    char *a = json_without_times(out[0]), *b = json_without_times(out[1]), *c = json_without_times(out[2]);
+    assert_string_equal(a, b);
+    assert_string_not_equal(a, c);
+    assert_non_null(strstr(a, "\"train_loss\":"));
+    free(a), free(b), free(c);
+    for (int i = 0; i < 3; i++)
+        free(out[i]), free(err[i]);
+}
+
+static void text_output(void **state)
+{
+    (void)state;
+    char *out, *err;
+    RUN(0, out, err, "--data-dir", dir, "--epochs", "2", "--hidden", "none", "--head", "sigmoid");
+    assert_non_null(strstr(out, "network:  100-10 (no hidden, sigmoid head), 1010 parameters"));
+    assert_non_null(strstr(out, "600 training, 0 validation, 200 test images of 10x10"));
+    assert_non_null(strstr(out, "\n    2 "));
+    const char *last = strstr(out, "test accuracy: ");
+    assert_non_null(last);
+    assert_non_null(strstr(last, "/200)\n"));
+    assert_string_equal(last + strlen(last) - 1, "\n");
+    free(out), free(err);
+}
+
+static void print_config_reloads(void **state)
+{
+    (void)state;
+    char *out, *err, *out2, *err2;
+    RUN(0, out, err, "--data-dir", dir, "--print-config", "--head", "sigmoid", "--lr", "0.03");
+    const char *cfg = path_in(dir, "printed.json");
+    write_text(cfg, out);
+    RUN(0, out2, err2, "--config", cfg, "--print-config");
+    assert_string_equal(out, out2);
+    assert_non_null(strstr(out, "\"lr\":\t0.03"));
+    free(out), free(err), free(out2), free(err2);
+}
+
+static void write_errors_fail(void **state)
+{
+    (void)state;
+    char *out, *err;
+    const char *args[] = {"--data-dir", dir, "--json", "--epochs", "1", NULL};
+    assert_int_equal(run_train_to(args, "/dev/full", &out, &err), 74);
+    assert_non_null(strstr(err, "train: stdout: No space left on device"));
+    free(out), free(err);
+    const char *help[] = {"--help", NULL};
+    assert_int_equal(run_train_to(help, "/dev/full", &out, &err), 74);
+    free(out), free(err);
+}
+
+static void divergence_is_an_error(void **state)
+{
+    (void)state;
+    char *out, *err;
+    /* depth makes weight growth multiplicative: the logits overflow to inf, then nan */
+    RUN(65, out, err, "--data-dir", dir, "--lr", "100", "--hidden", "64,64,64,64", "--json");
+    assert_non_null(strstr(err, "train: training diverged: loss is"));
+    assert_non_null(strstr(err, "(try a lower lr)"));
+    free(out), free(err);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(help_and_version),
+        cmocka_unit_test(usage_errors),
+        cmocka_unit_test(input_errors),
+        cmocka_unit_test(json_output_and_learning),
+        cmocka_unit_test(deterministic),
+        cmocka_unit_test(text_output),
+        cmocka_unit_test(print_config_reloads),
+        cmocka_unit_test(write_errors_fail),
+        cmocka_unit_test(divergence_is_an_error),
+    };
+    return cmocka_run_group_tests_name("cli", tests, setup, teardown);
+}
