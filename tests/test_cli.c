@@ -55,6 +55,31 @@ static void help_and_version(void **state)
     free(out), free(err);
 }
 
+/* every flag --help shows is documented in the README */
+static void readme_documents_every_flag(void **state)
+{
+    (void)state;
+    char *out, *err;
+    RUN(0, out, err, "--help");
+    FILE *f = fopen("README.md", "r");
+    assert_non_null(f);
+    static char readme[1 << 18];
+    size_t n = fread(readme, 1, sizeof readme - 1, f);
+    fclose(f);
+    readme[n] = 0;
+    int flags = 0;
+    for (char *p = out; (p = strstr(p, "  --")); p += 2) {
+        char flag[64];
+        size_t len = strcspn(p + 2, " ,\n");
+        snprintf(flag, sizeof flag, "%.*s", (int)len, p + 2);
+        flags++;
+        if (!strstr(readme, flag))
+            fail_msg("README.md does not mention %s", flag);
+    }
+    assert_true(flags > 30);
+    free(out), free(err);
+}
+
 static void usage_errors(void **state)
 {
     (void)state;
@@ -225,6 +250,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(help_and_version),
+        cmocka_unit_test(readme_documents_every_flag),
         cmocka_unit_test(usage_errors),
         cmocka_unit_test(input_errors),
         cmocka_unit_test(json_output_and_learning),

@@ -83,11 +83,11 @@ static const struct option OPTIONS[] = {
     {"train_images", T_PATH, AT(train_images), "", .group = G_DATA, .arg = "FILE",
      .help = "training images (IDX, gzipped or not); default in the data dir"},
     {"train_labels", T_PATH, AT(train_labels), "", .group = G_DATA, .arg = "FILE",
-     .help = "training labels"},
+     .help = "training labels; default in the data dir"},
     {"test_images", T_PATH, AT(test_images), "", .group = G_DATA, .arg = "FILE",
-     .help = "test images"},
+     .help = "test images; default in the data dir"},
     {"test_labels", T_PATH, AT(test_labels), "", .group = G_DATA, .arg = "FILE",
-     .help = "test labels"},
+     .help = "test labels; default in the data dir"},
     {"limit_train", T_INT, AT(limit_train), "0", 0, MAX_ITEMS, .group = G_DATA, .arg = "N",
      .help = "use the first N training images; 0: all"},
     {"limit_test", T_INT, AT(limit_test), "0", 0, MAX_ITEMS, .group = G_DATA, .arg = "N",
@@ -795,8 +795,8 @@ void config_print_help(FILE *f)
             else if (o->type == T_ENUM)
                 join_choices(range, sizeof range, o->choices);
             fprintf(f, "  %-20s %s\n", flag, o->help);
-            fprintf(f, "  %-20s %s%s%sdefault: %s\n", "", range, *range ? "; " : "",
-                    "", *o->def ? o->def : "see above");
+            if (*o->def)
+                fprintf(f, "  %-20s %s%sdefault: %s\n", "", range, *range ? "; " : "", o->def);
         }
     }
     fputs("\nBooleans take --flag, --no-flag or --flag=true|false.\n"
