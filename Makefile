@@ -18,7 +18,7 @@ TSUPPORT := $(patsubst tests/%.c,$(B)/tests/%.o,$(wildcard tests/support/*.c))
 
 .PHONY: all run test check check-libs deps data clean
 .SECONDARY:
-all: check-libs train
+all: check-libs train $(B)/bin/compare
 
 # ./train at the top of the checkout is a link to the real binary
 train: $(B)/bin/train
@@ -28,12 +28,16 @@ $(B)/bin/train: $(B)/main.o $(B)/libtrain.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -o $@ $^ $(PKG_LIBS)
 
+$(B)/bin/compare: $(B)/compare.o $(B)/libtrain.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $^ $(PKG_LIBS)
+
 $(B)/libtrain.a: $(OBJ)
 	$(AR) rcs $@ $^
 
 $(B)/%.o: src/%.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(PKG_CFLAGS) -c -o $@ $<
+	$(CC) $(CFLAGS) $(PKG_CFLAGS) -Isrc -c -o $@ $<
 
 $(B)/tests/%.o: tests/%.c
 	@mkdir -p $(dir $@)
@@ -68,4 +72,4 @@ check: all $(TESTS)
 clean:
 	rm -rf $(B) train
 
--include $(OBJ:.o=.d) $(B)/main.d $(TSUPPORT:.o=.d) $(TESTS:=.d)
+-include $(OBJ:.o=.d) $(B)/main.d $(B)/compare.d $(TSUPPORT:.o=.d) $(TESTS:=.d)

@@ -5,7 +5,8 @@
 #
 # SEEDS is a range like 1..5 (default) or a list 1,4,9. Runs go JOBS at a time
 # (default: the number of cores), each with --threads cores/JOBS. Every run
-# writes DIR/<config>-seed<N>.jsonl (default DIR results/seed-runs); a run
+# writes DIR/<config>-seed<N>.jsonl (its --json --report lines; default DIR
+# results/seed-runs) and DIR/<config>-seed<N>.pred.csv (its --predictions); a run
 # whose file already ends in a summary line is not run again. The table (per
 # seed accuracy and time, mean +- sample std, min, max) goes to stdout and to
 # DIR/table.md. TRAIN=PATH runs another binary than ./train.
@@ -45,7 +46,8 @@ done | xargs -r -P "$jobs" -L 1 sh -c '
     n=$1; shift; i=0
     while [ $i -lt "$n" ]; do set -- "$@" "$1"; shift; i=$((i + 1)); done
     c=$1 s=$2 f=$3; shift 3
-    if "$0" --config "$c" --seed "$s" --threads '"$threads"' --json "$@" > "$f.tmp" 2> "${f%.jsonl}.err"; then
+    if "$0" --config "$c" --seed "$s" --threads '"$threads"' --json --report \
+            --predictions "${f%.jsonl}.pred.csv" "$@" > "$f.tmp" 2> "${f%.jsonl}.err"; then
         mv "$f.tmp" "$f"; echo "seed-runs: $f done" >&2
     else
         echo "seed-runs: $c seed $s failed: $(cat "${f%.jsonl}.err")" >&2

@@ -76,10 +76,16 @@ static int run(const struct config *c, struct err *e)
         report_header(&r, t.model, &train, &val, &test, load_seconds);
         double t1 = timer_now();
         rc = trainer_run(&t, report_epoch, &r, e);
+        double t2 = timer_now();
+        struct metrics m;
+        if (!rc && c->report)
+            metrics_compute(&m, t.test_probs, t.test_pred, test.y, test.n, DATASET_CLASSES);
+        if (!rc && *c->predictions)
+            rc = report_predictions(c->predictions, t.test_probs, t.test_pred, test.y, test.n,
+                                    DATASET_CLASSES, e);
         if (!rc) {
-            struct run_summary s = {evaluate(t.model, t.targets, &test), (int)c->epochs,
-                                    timer_now() - t1, load_seconds, 0};
-            s.seconds = timer_now() - t0;
+            struct run_summary s = {t.test_eval, c->report ? &m : NULL, (int)c->epochs,
+                                    t2 - t1, load_seconds, timer_now() - t0};
             rc = report_summary(&r, &s);
         }
     }

@@ -222,6 +222,116 @@ static void print_config_reloads(void **state)
     free(out), free(err), free(out2), free(err2);
 }
 
+static void head_report_and_predictions(void **state)
+{
+    (void)state;
+    const char *heads[] = {"softmax", "sigmoid"};
+    for (int h = 0; h < 2; h++) {
+        char *out, *err;
+        const char *pred = path_in(dir, "pred.csv");
+        RUN(0, out, err, "--data-dir", dir, "--json", "--epochs", "3", "--hidden", "32",
+            "--head", heads[h], "--report", "--predictions", pred);
+        cJSON *l[8];
+        assert_int_equal(json_lines(out, l, 8), 4);
+        const cJSON *rep = cJSON_GetObjectItem(l[3], "report");
+        assert_non_null(rep);
+        double acc = json_num(l[3], "test_accuracy"), strict = json_num(rep, "strict_accuracy");
+        /* outputs above 0.5 equal to {true class} implies the argmax is right */
+        assert_true(strict <= acc && strict > 0);
+        double sum_sd = json_num(rep, "output_sum_std");
+        if (h == 0) {
+            assert_float_equal(json_num(rep, "output_sum_mean"), 1, 1e-6);
+            assert_true(sum_sd < 1e-6);
+        } else {
+            assert_true(sum_sd > 1e-3);
+        }
+        assert_float_equal(json_num(rep, "share_one_above") + json_num(rep, "share_none_above") +
+                               json_num(rep, "share_multi_above"), 1, 1e-9);
+        const cJSON *conf = cJSON_GetObjectItem(rep, "confusion");
+        assert_int_equal(cJSON_GetArraySize(conf), 10);
+        double diag = 0;
+        for (int k = 0; k < 10; k++)
+            diag += cJSON_GetArrayItem(cJSON_GetArrayItem(conf, k), k)->valuedouble;
+        assert_float_equal(diag, json_num(l[3], "test_correct"), 0);
+        /* the CSV agrees with the summary, row by row */
+        FILE *f = fopen(pred, "r");
+        assert_non_null(f);
+        char line[512];
+        assert_non_null(fgets(line, sizeof line, f));
+        assert_string_equal(line, "index,label,prediction,p0,p1,p2,p3,p4,p5,p6,p7,p8,p9\n");
+        int rows = 0, right = 0, idx, label, guess;
+        while (fgets(line, sizeof line, f)) {
+            assert_int_equal(sscanf(line, "%d,%d,%d,", &idx, &label, &guess), 3);
+            assert_int_equal(idx, rows);
+            right += label == guess;
+            rows++;
+        }
+        fclose(f);
+        assert_int_equal(rows, 200);
+        assert_int_equal(right, (int)json_num(l[3], "test_correct"));
+        for (int i = 0; i < 4; i++)
+            cJSON_Delete(l[i]);
+        free(out), free(err);
+    }
+    char *out, *err;
+    RUN(0, out, err, "--data-dir", dir, "--epochs", "1", "--report", "--quiet");
+    assert_non_null(strstr(out, "head report on 200 test images:"));
+    assert_non_null(strstr(out, "strict accuracy"));
+    free(out), free(err);
+    RUN(66, out, err, "--data-dir", dir, "--epochs", "1", "--predictions", "/nonexistent/p.csv");
+    assert_non_null(strstr(err, "train: /nonexistent/p.csv: No such file or directory"));
+    free(out), free(err);
+}
+
+/* a results folder as seed-runs.sh leaves it, with known disagreements */
+static void write_run(const char *name, int seed, double acc, const int *right, int n)
+{
+    char file[256], text[512];
+    snprintf(file, sizeof file, "%s-seed%d.jsonl", name, seed);
+    snprintf(text, sizeof text,
+             "{\"type\":\"epoch\",\"epoch\":1,\"seconds\":2.5}\n"
+             "{\"type\":\"summary\",\"test_accuracy\":%g,\"report\":"
+             "{\"strict_accuracy\":0.5,\"ece\":0.01}}\n", acc);
+    write_text(path_in(dir, file), text);
+    snprintf(file, sizeof file, "%s-seed%d.pred.csv", name, seed);
+    FILE *f = fopen(path_in(dir, file), "w");
+    fputs("index,label,prediction,p0\n", f);
+    for (int i = 0; i < n; i++)
+        fprintf(f, "%d,%d,%d,0.5\n", i, i % 10, right[i] ? i % 10 : (i + 1) % 10);
+    fclose(f);
+}
+
+static void compare_tool(void **state)
+{
+    (void)state;
+    /* seed 1: A alone right on 10 images, B alone right on 0 -> p = 2/1024 */
+    int a[20], b[20];
+    for (int i = 0; i < 20; i++)
+        a[i] = 1, b[i] = i >= 10;
+    write_run("alpha", 1, 1.0, a, 20);
+    write_run("beta", 1, 0.5, b, 20);
+    /* seed 2: 1 against 5 -> p = 0.21875 */
+    for (int i = 0; i < 20; i++)
+        a[i] = i == 0 || i > 5, b[i] = i != 0;
+    write_run("alpha", 2, 0.75, a, 20);
+    write_run("beta", 2, 0.95, b, 20);
+    char *out, *err;
+    const char *args[] = {dir, "alpha", "beta", NULL};
+    int rc = run_prog("build/bin/compare", args, &out, &err);
+    if (rc)
+        fail_msg("compare: exit %d: %s", rc, err);
+    assert_non_null(strstr(out, "| alpha | 2 | 87.50 ± 17.68 | 75.00 | 100.00 | 50.00 | 0.0100 | 2.50 |"));
+    assert_non_null(strstr(out, "| 1 | 100.00 | 50.00 | 10 | 0 | 0.00195 |"));
+    assert_non_null(strstr(out, "| 2 | 75.00 | 95.00 | 1 | 5 | 0.219 |"));
+    assert_non_null(strstr(out, "| pooled | | | 11 | 5 |"));
+    assert_non_null(strstr(out, "Paired difference beta − alpha over 2 seeds: -15.000 points"));
+    free(out), free(err);
+    const char *missing[] = {dir, "alpha", "gamma", NULL};
+    assert_int_equal(run_prog("build/bin/compare", missing, &out, &err), 66);
+    assert_non_null(strstr(err, "compare: "));
+    free(out), free(err);
+}
+
 static void write_errors_fail(void **state)
 {
     (void)state;
@@ -257,6 +367,8 @@ int main(void)
         cmocka_unit_test(deterministic),
         cmocka_unit_test(text_output),
         cmocka_unit_test(print_config_reloads),
+        cmocka_unit_test(head_report_and_predictions),
+        cmocka_unit_test(compare_tool),
         cmocka_unit_test(write_errors_fail),
         cmocka_unit_test(divergence_is_an_error),
     };

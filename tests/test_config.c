@@ -221,7 +221,8 @@ static void print_config_round_trips(void **state)
 static void shipped_configs_load(void **state)
 {
     (void)state;
-    const char *files[] = {"configs/default.json", "configs/softmax.json", "configs/sigmoid.json",
+    const char *files[] = {"configs/default.json", "configs/default-sigmoid.json",
+                           "configs/softmax.json", "configs/sigmoid.json",
                            "configs/sigmoid-mean-bce.json"};
     for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
         struct config c;

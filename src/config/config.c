@@ -99,6 +99,10 @@ static const struct option OPTIONS[] = {
      .help = "JSON lines on stdout (one per epoch, then a summary)"},
     {"quiet", T_BOOL, AT(quiet), "false", .group = G_OUTPUT,
      .help = "no per-epoch lines in text mode"},
+    {"report", T_BOOL, AT(report), "false", .group = G_OUTPUT,
+     .help = "after training, describe the head's test-set outputs (confusion, sums, calibration)"},
+    {"predictions", T_PATH, AT(predictions), "", .group = G_OUTPUT, .arg = "FILE",
+     .help = "write one CSV row per test image: index, label, prediction, outputs"},
 };
 #define N_OPTIONS (sizeof OPTIONS / sizeof OPTIONS[0])
 
@@ -758,6 +762,9 @@ cJSON *config_to_json(const struct config *c)
 {
     cJSON *root = cJSON_CreateObject();
     for (size_t i = 0; root && i < N_OPTIONS; i++) {
+        /* an unset optional file (predictions) is left out: "" would not load back */
+        if (OPTIONS[i].type == T_PATH && !*(char *)field((struct config *)c, &OPTIONS[i]))
+            continue;
         cJSON *v = value_json(c, &OPTIONS[i]);
         if (!v || !cJSON_AddItemToObject(root, OPTIONS[i].key, v)) {
             cJSON_Delete(v);

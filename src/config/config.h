@@ -41,7 +41,8 @@ struct config {
     char test_images[CONFIG_PATH_MAX], test_labels[CONFIG_PATH_MAX];
     long long limit_train, limit_test, val;
     /* output */
-    bool json, quiet;
+    bool json, quiet, report;
+    char predictions[CONFIG_PATH_MAX];
 };
 
 /* What the command line asked for besides settings. */

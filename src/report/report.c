@@ -5,6 +5,8 @@
 #include <math.h>
 #include <string.h>
 
+#include "../util/atomic.h"
+
 static int check_write(const struct reporter *r)
 {
     if (fflush(r->out) == 0 && !ferror(r->out))
@@ -106,10 +108,59 @@ int report_epoch(const struct epoch_stats *s, void *reporter)
     return check_write(r);
 }
 
+static void print_metrics(FILE *f, const struct metrics *m)
+{
+    fprintf(f, "head report on %lld test images:\n", m->n);
+    fprintf(f, "  per-class accuracy (%%):");
+    for (int k = 0; k < m->K; k++)
+        fprintf(f, " %d:%.2f", k, 100 * m->per_class_accuracy[k]);
+    fprintf(f, "\n  confusion matrix (rows: true class, columns: prediction):\n      ");
+    for (int k = 0; k < m->K; k++)
+        fprintf(f, "%6d", k);
+    for (int i = 0; i < m->K; i++) {
+        fprintf(f, "\n  %4d", i);
+        for (int k = 0; k < m->K; k++)
+            fprintf(f, "%6lld", m->confusion[i][k]);
+    }
+    fprintf(f, "\n  sum of the %d outputs: mean %.6f, std %.6f\n", m->K, m->sum_mean, m->sum_std);
+    fprintf(f, "  outputs above 0.5: exactly one %.2f%%, none %.2f%%, two or more %.2f%%\n",
+            100 * m->share_one, 100 * m->share_none, 100 * m->share_multi);
+    fprintf(f, "  strict accuracy (the outputs above 0.5 are exactly the true class): %.2f%%\n",
+            100 * m->strict_accuracy);
+    fprintf(f, "  calibration: ECE %.4f (%d bins); mean top output %.4f when right, %.4f when wrong\n",
+            m->ece, METRICS_ECE_BINS, m->top_mean_correct, m->top_mean_wrong);
+}
+
+static cJSON *metrics_json(const struct metrics *m)
+{
+    cJSON *o = cJSON_CreateObject(), *conf = cJSON_CreateArray();
+    cJSON *per = cJSON_CreateDoubleArray(m->per_class_accuracy, m->K);
+    for (int i = 0; i < m->K; i++) {
+        cJSON *row = cJSON_CreateArray();
+        for (int k = 0; k < m->K; k++)
+            cJSON_AddItemToArray(row, cJSON_CreateNumber((double)m->confusion[i][k]));
+        cJSON_AddItemToArray(conf, row);
+    }
+    cJSON_AddItemToObject(o, "confusion", conf);
+    cJSON_AddItemToObject(o, "per_class_accuracy", per);
+    cJSON_AddNumberToObject(o, "output_sum_mean", m->sum_mean);
+    cJSON_AddNumberToObject(o, "output_sum_std", m->sum_std);
+    cJSON_AddNumberToObject(o, "share_one_above", m->share_one);
+    cJSON_AddNumberToObject(o, "share_none_above", m->share_none);
+    cJSON_AddNumberToObject(o, "share_multi_above", m->share_multi);
+    cJSON_AddNumberToObject(o, "strict_accuracy", m->strict_accuracy);
+    cJSON_AddNumberToObject(o, "ece", m->ece);
+    cJSON_AddNumberToObject(o, "mean_top_correct", m->top_mean_correct);
+    cJSON_AddNumberToObject(o, "mean_top_wrong", m->top_mean_wrong);
+    return o;
+}
+
 int report_summary(const struct reporter *r, const struct run_summary *s)
 {
     double acc = s->test.total ? (double)s->test.correct / s->test.total : 0;
     if (!r->cfg->json) {
+        if (s->metrics)
+            print_metrics(r->out, s->metrics);
         fprintf(r->out, "test accuracy: %.2f%% (%lld/%lld)\n", 100 * acc, s->test.correct,
                 s->test.total);
         return check_write(r);
@@ -122,8 +173,30 @@ int report_summary(const struct reporter *r, const struct run_summary *s)
     cJSON_AddNumberToObject(o, "test_correct", (double)s->test.correct);
     cJSON_AddNumberToObject(o, "test_total", (double)s->test.total);
     cJSON_AddNumberToObject(o, "test_loss", s->test.loss);
+    if (s->metrics)
+        cJSON_AddItemToObject(o, "report", metrics_json(s->metrics));
     cJSON_AddNumberToObject(o, "train_seconds", round_to(s->train_seconds, 1e-6));
     cJSON_AddNumberToObject(o, "load_seconds", round_to(s->load_seconds, 1e-6));
     cJSON_AddNumberToObject(o, "seconds", round_to(s->seconds, 1e-6));
     return emit_json(r, o);
+}
+
+int report_predictions(const char *path, const float *probs, const int *pred,
+                       const uint8_t *labels, long long n, int K, struct err *e)
+{
+    struct atomic_file a;
+    if (atomic_open(&a, path, e))
+        return e->code;
+    fputs("index,label,prediction", a.f);
+    for (int k = 0; k < K; k++)
+        fprintf(a.f, ",p%d", k);
+    fputc('\n', a.f);
+    for (long long i = 0; i < n; i++) {
+        fprintf(a.f, "%lld,%d,%d", i, labels[i], pred[i]);
+        /* %.9g: a float written this way reads back exactly */
+        for (int k = 0; k < K; k++)
+            fprintf(a.f, ",%.9g", probs[i * K + k]);
+        fputc('\n', a.f);
+    }
+    return atomic_commit(&a, e);
 }

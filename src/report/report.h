@@ -7,6 +7,7 @@
 #include <stdio.h>
 
 #include "../config/config.h"
+#include "../train/metrics.h"
 #include "../train/train.h"
 
 struct reporter {
@@ -17,6 +18,7 @@ struct reporter {
 
 struct run_summary {
     struct eval test;
+    const struct metrics *metrics;   /* the head report, or NULL without --report */
     int epochs;
     double train_seconds, load_seconds, seconds;
 };
@@ -25,6 +27,11 @@ void report_header(const struct reporter *r, const struct mlp *m, const struct d
                    const struct dataset *val, const struct dataset *test, double load_seconds);
 /* an epoch_fn: prints one epoch; non-zero when stdout cannot be written */
 int report_epoch(const struct epoch_stats *s, void *reporter);
+/* in text mode the head report comes before the final accuracy line */
 int report_summary(const struct reporter *r, const struct run_summary *s);
+
+/* CSV, one row per test image: index,label,prediction,p0..p(K-1); atomic */
+int report_predictions(const char *path, const float *probs, const int *pred,
+                       const uint8_t *labels, long long n, int K, struct err *e);
 
 #endif

@@ -42,6 +42,8 @@ int trainer_init(struct trainer *t, const struct config *c, const struct dataset
     t->model = mlp_create(&spec);
     t->order = malloc(sizeof(uint32_t) * train->n);
     t->targets = malloc(sizeof(float) * (size_t)spec.max_batch * DATASET_CLASSES);
+    t->test_probs = malloc(sizeof(float) * (test->n ? test->n : 1) * DATASET_CLASSES);
+    t->test_pred = malloc(sizeof(int) * (test->n ? test->n : 1));
     t->optim = (struct optim){
         .kind = (enum optim_kind)c->optimizer,
         .momentum = (float)c->momentum,
@@ -51,7 +53,7 @@ int trainer_init(struct trainer *t, const struct config *c, const struct dataset
         .eps = (float)c->adam_eps,
         .weight_decay = (float)c->weight_decay,
     };
-    if (!t->model || !t->order || !t->targets ||
+    if (!t->model || !t->order || !t->targets || !t->test_probs || !t->test_pred ||
         optim_init(&t->optim, t->model->n_params, t->model->n_weights)) {
         trainer_free(t);
         return err_set(e, ERR_SOFTWARE, "out of memory for the model");
@@ -74,10 +76,13 @@ void trainer_free(struct trainer *t)
     optim_free(&t->optim);
     free(t->order);
     free(t->targets);
+    free(t->test_probs);
+    free(t->test_pred);
     memset(t, 0, sizeof *t);
 }
 
-struct eval evaluate(struct mlp *m, float *targets, const struct dataset *d)
+struct eval evaluate(struct mlp *m, float *targets, const struct dataset *d, float *probs,
+                     int *pred)
 {
     struct eval r = {0, d->n, 0};
     const int K = m->size[m->L];
@@ -89,8 +94,14 @@ struct eval evaluate(struct mlp *m, float *targets, const struct dataset *d)
         const float *Z = mlp_forward(m, (int)nb, NULL);
         one_hot(targets, part.y, NULL, (int)nb, K);
         r.loss += head_loss(&m->spec.head, m->probs, NULL, Z, targets, (int)nb, K);
-        for (uint32_t b = 0; b < nb; b++)
-            r.correct += head_argmax(Z + (size_t)b * K, K) == part.y[b];
+        for (uint32_t b = 0; b < nb; b++) {
+            int guess = head_argmax(Z + (size_t)b * K, K);
+            r.correct += guess == part.y[b];
+            if (pred)
+                pred[from + b] = guess;
+        }
+        if (probs)
+            memcpy(probs + (size_t)from * K, m->probs, sizeof(float) * nb * (size_t)K);
     }
     r.loss /= d->n ? (double)d->n : 1.0;
     return r;
@@ -138,8 +149,9 @@ int trainer_run(struct trainer *t, epoch_fn on_epoch, void *ctx, struct err *e)
         s.seconds = timer_now() - t0;
         s.samples_per_second = s.seconds > 0 ? t->train->n / s.seconds : 0;
         if (t->val->n)
-            s.val = evaluate(t->model, t->targets, t->val);
-        s.test = evaluate(t->model, t->targets, t->test);
+            s.val = evaluate(t->model, t->targets, t->val, NULL, NULL);
+        s.test = t->test_eval =
+            evaluate(t->model, t->targets, t->test, t->test_probs, t->test_pred);
         if (on_epoch && on_epoch(&s, ctx))
             return e->code ? e->code : err_set(e, ERR_IO, "stopped by the reporter");
     }

@@ -33,6 +33,10 @@ struct trainer {
     const struct dataset *train, *val, *test;
     uint32_t *order;        /* training indices, reshuffled every epoch */
     float *targets;         /* max_batch x classes */
+    /* the latest test-set evaluation, with every output and prediction */
+    struct eval test_eval;
+    float *test_probs;      /* test->n x classes */
+    int *test_pred;         /* test->n */
     struct rng shuffle, dropout, augment;
 };
 
@@ -46,8 +50,11 @@ void trainer_free(struct trainer *t);
  * when the loss stops being finite or on_epoch returns non-zero. */
 int trainer_run(struct trainer *t, epoch_fn on_epoch, void *ctx, struct err *e);
 
-/* Accuracy and loss of the model on d, in evaluation mode (no dropout). */
-struct eval evaluate(struct mlp *m, float *targets, const struct dataset *d);
+/* Accuracy and loss of the model on d, in evaluation mode (no dropout). When
+ * probs and pred are not NULL they receive the head's outputs (d->n x K) and
+ * the predicted classes (argmax of the logits). */
+struct eval evaluate(struct mlp *m, float *targets, const struct dataset *d, float *probs,
+                     int *pred);
 
 /* B x K one-hot rows for labels y[idx[b]] */
 void one_hot(float *T, const uint8_t *y, const uint32_t *idx, int B, int K);

@@ -157,7 +157,8 @@ static char *slurp_fd(int fd)
     return buf;
 }
 
-int run_train_to(const char *const *args, const char *stdout_path, char **out, char **err)
+static int run_prog_to(const char *prog, const char *const *args, const char *stdout_path,
+                       char **out, char **err)
 {
     char outf[] = "/tmp/train-out.XXXXXX", errf[] = "/tmp/train-err.XXXXXX";
     int ofd = mkstemp(outf), efd = mkstemp(errf);
@@ -172,12 +173,12 @@ int run_train_to(const char *const *args, const char *stdout_path, char **out, c
             _exit(98);
         dup2(target, 1);
         dup2(efd, 2);
-        const char *argv[64] = {"./train"};
+        const char *argv[64] = {prog};
         int n = 1;
         for (; args[n - 1] && n < 63; n++)
             argv[n] = args[n - 1];
         argv[n] = NULL;
-        execv("./train", (char *const *)argv);
+        execv(prog, (char *const *)argv);
         _exit(97);
     }
     int status;
@@ -195,9 +196,19 @@ int run_train_to(const char *const *args, const char *stdout_path, char **out, c
     return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
+int run_train_to(const char *const *args, const char *stdout_path, char **out, char **err)
+{
+    return run_prog_to("./train", args, stdout_path, out, err);
+}
+
 int run_train(const char *const *args, char **out, char **err)
 {
-    return run_train_to(args, NULL, out, err);
+    return run_prog_to("./train", args, NULL, out, err);
+}
+
+int run_prog(const char *prog, const char *const *args, char **out, char **err)
+{
+    return run_prog_to(prog, args, NULL, out, err);
 }
 
 int json_lines(char *out, cJSON **lines, int max)

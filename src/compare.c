@@ -1,0 +1,252 @@
+/* compare: the statistics of a head comparison, computed from a results folder
+ * written by scripts/seed-runs.sh, where each run left NAME-seedS.jsonl (its
+ * --json lines, with --report) and NAME-seedS.pred.csv (its --predictions).
+ *
+ *   compare DIR NAME_A NAME_B
+ *
+ * Prints Markdown: per config the mean +- std test accuracy, min, max, strict
+ * accuracy, ECE and seconds per epoch; then, over the seeds both configs ran,
+ * the paired difference B - A with a 95% t interval, and McNemar's exact test
+ * on the per-image predictions of each seed pair and pooled over seeds. */
+#include <cjson/cJSON.h>
+#include <errno.h>
+#include <glob.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "stats/stats.h"
+#include "util/err.h"
+
+#define MAX_RUNS 256
+#define MAX_FILE (64L << 20)
+
+struct run {
+    long long seed;
+    double acc, strict, ece, epoch_seconds;
+    long long n;            /* test images */
+    unsigned char *right;   /* per image: prediction == label */
+    unsigned char *label;
+};
+
+static char *read_all(const char *path, long *len, struct err *e)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        err_set(e, ERR_NOINPUT, "%s: %s", path, strerror(errno));
+        return NULL;
+    }
+    char *buf = malloc(MAX_FILE + 1);
+    size_t n = buf ? fread(buf, 1, MAX_FILE + 1, f) : 0;
+    int bad = ferror(f);
+    fclose(f);
+    if (!buf || bad || n > MAX_FILE) {
+        free(buf);
+        err_set(e, bad ? ERR_IO : ERR_DATA, "%s: %s", path,
+                bad ? "read error" : "too large");
+        return NULL;
+    }
+    buf[n] = 0;
+    *len = (long)n;
+    return buf;
+}
+
+static double number(const cJSON *o, const char *key)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+    return cJSON_IsNumber(v) ? v->valuedouble : -1;
+}
+
+static int load_summary(struct run *r, const char *path, struct err *e)
+{
+    long len;
+    char *text = read_all(path, &len, e);
+    if (!text)
+        return e->code;
+    double seconds = 0;
+    int epochs = 0, found = 0;
+    for (char *save, *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+        cJSON *o = cJSON_Parse(line);
+        const cJSON *type = cJSON_GetObjectItemCaseSensitive(o, "type");
+        if (cJSON_IsString(type) && !strcmp(type->valuestring, "epoch")) {
+            seconds += number(o, "seconds");
+            epochs++;
+        } else if (cJSON_IsString(type) && !strcmp(type->valuestring, "summary")) {
+            const cJSON *rep = cJSON_GetObjectItemCaseSensitive(o, "report");
+            r->acc = number(o, "test_accuracy");
+            r->strict = rep ? number(rep, "strict_accuracy") : -1;
+            r->ece = rep ? number(rep, "ece") : -1;
+            found = r->acc >= 0;
+        }
+        cJSON_Delete(o);
+    }
+    free(text);
+    r->epoch_seconds = epochs ? seconds / epochs : -1;
+    return found ? 0 : err_set(e, ERR_DATA, "%s: no summary line (unfinished run?)", path);
+}
+
+static int load_predictions(struct run *r, const char *path, struct err *e)
+{
+    long len;
+    char *text = read_all(path, &len, e);
+    if (!text)
+        return e->code;
+    long long cap = 1024, n = 0;
+    r->right = malloc((size_t)cap);
+    r->label = malloc((size_t)cap);
+    char *save, *line = strtok_r(text, "\n", &save);   /* the header */
+    int rc = line && !strncmp(line, "index,label,prediction", 22)
+                 ? 0
+                 : err_set(e, ERR_DATA, "%s: not a --predictions file", path);
+    while (!rc && (line = strtok_r(NULL, "\n", &save))) {
+        char *p = line, *end;
+        long long idx = strtoll(p, &end, 10);
+        long label = *end == ',' ? strtol(end + 1, &end, 10) : -1;
+        long pred = *end == ',' ? strtol(end + 1, &end, 10) : -1;
+        if (idx != n || label < 0 || label > 255 || pred < 0 || (*end && *end != ',')) {
+            rc = err_set(e, ERR_DATA, "%s: line %lld is malformed", path, n + 2);
+            break;
+        }
+        if (n == cap) {
+            cap *= 2;
+            r->right = realloc(r->right, (size_t)cap);
+            r->label = realloc(r->label, (size_t)cap);
+        }
+        r->right[n] = label == pred;
+        r->label[n] = (unsigned char)label;
+        n++;
+    }
+    r->n = n;
+    free(text);
+    return rc;
+}
+
+/* every NAME-seedS.jsonl in dir, with its predictions */
+static int load_runs(const char *dir, const char *name, struct run *runs, int *n, struct err *e)
+{
+    char pattern[4096];
+    snprintf(pattern, sizeof pattern, "%s/%s-seed*.jsonl", dir, name);
+    glob_t g;
+    *n = 0;
+    if (glob(pattern, 0, NULL, &g) != 0)
+        return err_set(e, ERR_NOINPUT, "%s: no runs of %s", dir, name);
+    int rc = 0;
+    for (size_t i = 0; !rc && i < g.gl_pathc && *n < MAX_RUNS; i++) {
+        const char *p = g.gl_pathv[i];
+        struct run *r = &runs[*n];
+        memset(r, 0, sizeof *r);
+        const char *s = strstr(p + strlen(dir), "-seed") + 5;
+        char *end;
+        r->seed = strtoll(s, &end, 10);
+        if (strcmp(end, ".jsonl"))
+            continue;
+        char pred[4200];
+        snprintf(pred, sizeof pred, "%.*s.pred.csv", (int)(strlen(p) - 6), p);
+        rc = load_summary(r, p, e);
+        if (!rc)
+            rc = load_predictions(r, pred, e);
+        if (!rc)
+            (*n)++;
+    }
+    globfree(&g);
+    return rc;
+}
+
+static void config_row(const char *name, const struct run *r, int n)
+{
+    double acc[MAX_RUNS], strict[MAX_RUNS], ece[MAX_RUNS], sec[MAX_RUNS];
+    double lo = 1, hi = 0;
+    for (int i = 0; i < n; i++) {
+        acc[i] = 100 * r[i].acc;
+        strict[i] = 100 * r[i].strict;
+        ece[i] = r[i].ece;
+        sec[i] = r[i].epoch_seconds;
+        lo = r[i].acc < lo ? r[i].acc : lo;
+        hi = r[i].acc > hi ? r[i].acc : hi;
+    }
+    printf("| %s | %d | %.2f ± %.2f | %.2f | %.2f | %.2f | %.4f | %.2f |\n", name, n,
+           stats_mean(acc, n), stats_sd(acc, n), 100 * lo, 100 * hi, stats_mean(strict, n),
+           stats_mean(ece, n), stats_mean(sec, n));
+}
+
+static const struct run *find_seed(const struct run *r, int n, long long seed)
+{
+    for (int i = 0; i < n; i++)
+        if (r[i].seed == seed)
+            return &r[i];
+    return NULL;
+}
+
+static int paired(const char *na, const struct run *a, int n_a, const char *nb,
+                  const struct run *b, int n_b, struct err *e)
+{
+    double acc_a[MAX_RUNS], acc_b[MAX_RUNS];
+    long long sum_b = 0, sum_c = 0;
+    int n = 0;
+    printf("\n| seed | %s (%%) | %s (%%) | b: only %s right | c: only %s right | McNemar p |\n"
+           "|---|---|---|---|---|---|\n", na, nb, na, nb);
+    for (int i = 0; i < n_a; i++) {
+        const struct run *ra = &a[i], *rb = find_seed(b, n_b, ra->seed);
+        if (!rb)
+            continue;
+        if (ra->n != rb->n || memcmp(ra->label, rb->label, (size_t)ra->n))
+            return err_set(e, ERR_DATA, "seed %lld: the two runs were tested on different images",
+                           ra->seed);
+        long long cb = 0, cc = 0;
+        for (long long k = 0; k < ra->n; k++) {
+            cb += ra->right[k] && !rb->right[k];
+            cc += !ra->right[k] && rb->right[k];
+        }
+        printf("| %lld | %.2f | %.2f | %lld | %lld | %.3g |\n", ra->seed, 100 * ra->acc,
+               100 * rb->acc, cb, cc, stats_mcnemar_p(cb, cc));
+        sum_b += cb;
+        sum_c += cc;
+        acc_a[n] = 100 * ra->acc;
+        acc_b[n] = 100 * rb->acc;
+        n++;
+    }
+    if (!n)
+        return err_set(e, ERR_DATA, "%s and %s share no seed", na, nb);
+    printf("| pooled | | | %lld | %lld | %.3g |\n", sum_b, sum_c, stats_mcnemar_p(sum_b, sum_c));
+    double mean, lo, hi;
+    stats_paired_ci(acc_a, acc_b, n, &mean, &lo, &hi);
+    printf("\nPaired difference %s − %s over %d seeds: %+.3f points, 95%% CI [%+.3f, %+.3f]"
+           " (t with %d df).\n", nb, na, n, mean, lo, hi, n - 1);
+    return 0;
+}
+
+static void free_runs(struct run *r, int n)
+{
+    for (int i = 0; i < n; i++) {
+        free(r[i].right);
+        free(r[i].label);
+    }
+}
+
+int main(int argc, char **argv)
+{
+    if (argc != 4) {
+        fputs("usage: compare DIR NAME_A NAME_B\n", stderr);
+        return ERR_USAGE;
+    }
+    static struct run a[MAX_RUNS], b[MAX_RUNS];
+    int n_a = 0, n_b = 0;
+    struct err e = {0};
+    int rc = load_runs(argv[1], argv[2], a, &n_a, &e);
+    if (!rc)
+        rc = load_runs(argv[1], argv[3], b, &n_b, &e);
+    if (!rc) {
+        printf("| config | runs | test accuracy (%%) mean ± std | min | max | strict accuracy (%%) "
+               "| ECE | s/epoch |\n|---|---|---|---|---|---|---|---|\n");
+        config_row(argv[2], a, n_a);
+        config_row(argv[3], b, n_b);
+        rc = paired(argv[2], a, n_a, argv[3], b, n_b, &e);
+    }
+    free_runs(a, n_a);
+    free_runs(b, n_b);
+    if (!rc && (fflush(stdout) || ferror(stdout)))
+        rc = err_set(&e, ERR_IO, "stdout: write error");
+    if (rc)
+        fprintf(stderr, "compare: %s\n", e.msg);
+    return rc;
+}

@@ -1,0 +1,78 @@
+#include "metrics.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+double metrics_ece(const float *conf, const uint8_t *correct, long long n, int bins)
+{
+    double sum_conf[64] = {0}, sum_right[64] = {0};
+    long long count[64] = {0};
+    if (bins > 64)
+        bins = 64;
+    for (long long i = 0; i < n; i++) {
+        int b = (int)(conf[i] * bins);
+        b = b < 0 ? 0 : b >= bins ? bins - 1 : b;   /* confidence 1.0 goes in the top bin */
+        sum_conf[b] += conf[i];
+        sum_right[b] += correct[i];
+        count[b]++;
+    }
+    double ece = 0;
+    for (int b = 0; b < bins; b++)
+        if (count[b])
+            ece += fabs(sum_right[b] - sum_conf[b]) / (double)n;
+    return ece;
+}
+
+void metrics_compute(struct metrics *m, const float *P, const int *pred, const uint8_t *y,
+                     long long n, int K)
+{
+    memset(m, 0, sizeof *m);
+    m->K = K;
+    m->n = n;
+    float *top = malloc(sizeof(float) * (size_t)(n ? n : 1));
+    uint8_t *right = malloc((size_t)(n ? n : 1));
+    double mean = 0, m2 = 0, top_right = 0, top_wrong = 0;
+    long long one = 0, none = 0, multi = 0, strict = 0, class_n[METRICS_MAX_CLASSES] = {0};
+    for (long long i = 0; i < n; i++) {
+        const float *p = P + i * K;
+        double sum = 0;
+        int above = 0;
+        for (int k = 0; k < K; k++) {
+            sum += p[k];
+            above += p[k] > 0.5f;
+        }
+        /* Welford: the sums are all close to 1 for softmax, where the naive
+         * E[x^2] - E[x]^2 would cancel to noise */
+        double d = sum - mean;
+        mean += d / (double)(i + 1);
+        m2 += d * (sum - mean);
+        one += above == 1;
+        none += above == 0;
+        multi += above >= 2;
+        strict += above == 1 && p[y[i]] > 0.5f;
+        right[i] = pred[i] == y[i];
+        top[i] = p[pred[i]];
+        m->correct += right[i];
+        if (right[i])
+            top_right += top[i];
+        else
+            top_wrong += top[i];
+        m->confusion[y[i]][pred[i]]++;
+        class_n[y[i]]++;
+    }
+    double dn = n ? (double)n : 1;
+    m->sum_mean = mean;
+    m->sum_std = sqrt(m2 / dn);
+    m->share_one = one / dn;
+    m->share_none = none / dn;
+    m->share_multi = multi / dn;
+    m->strict_accuracy = strict / dn;
+    m->ece = metrics_ece(top, right, n, METRICS_ECE_BINS);
+    m->top_mean_correct = m->correct ? top_right / (double)m->correct : 0;
+    m->top_mean_wrong = n - m->correct ? top_wrong / (double)(n - m->correct) : 0;
+    for (int k = 0; k < K; k++)
+        m->per_class_accuracy[k] = class_n[k] ? (double)m->confusion[k][k] / class_n[k] : 0;
+    free(top);
+    free(right);
+}
