@@ -78,14 +78,16 @@ static int run(const struct config *c, struct err *e)
         rc = trainer_run(&t, report_epoch, &r, e);
         double t2 = timer_now();
         struct metrics m;
+        const int K = t.task.n_outputs;
         if (!rc && c->report)
-            metrics_compute(&m, t.test_probs, t.test_pred, test.y, test.n, DATASET_CLASSES);
+            metrics_compute(&m, t.test_probs, t.test_pred, test.y, test.n, K);
         if (!rc && *c->predictions)
             rc = report_predictions(c->predictions, t.test_probs, t.test_pred, test.y, test.n,
-                                    DATASET_CLASSES, e);
+                                    K, e);
         if (!rc) {
-            struct run_summary s = {t.test_eval, c->report ? &m : NULL, (int)c->epochs,
-                                    t2 - t1, load_seconds, timer_now() - t0};
+            struct run_summary s = {t.test_eval, c->report ? &m : NULL,
+                                    t.task.kind == TASK_PAIRS, (int)c->epochs, t2 - t1,
+                                    load_seconds, timer_now() - t0};
             rc = report_summary(&r, &s);
         }
     }

@@ -188,6 +188,10 @@ static void flag_errors(void **state)
     EXPECT_ARGS_ERROR("-x: unknown option", "-x");
     EXPECT_ARGS_ERROR("--config: given twice", "--config", "a", "--config", "b");
     EXPECT_ARGS_ERROR("--hidden: 'a' is not a layer width", "--hidden", "128,a");
+    EXPECT_ARGS_ERROR("report: only for task classify, not pairs", "--task", "pairs", "--report");
+    EXPECT_ARGS_ERROR("predictions: only for task classify, not binary", "--task", "binary",
+                      "--predictions", "p.csv");
+    EXPECT_ARGS_ERROR("--positive: 10 is out of range 0..9", "--positive", "10");
     EXPECT_ARGS_ERROR("--hidden: more than 16 hidden layers", "--hidden",
                       "1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1");
 }

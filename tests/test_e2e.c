@@ -3,6 +3,7 @@
 #include <cjson/cJSON.h>
 #include <setjmp.h>
 #include <stdarg.h>
+#include <math.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -61,6 +62,67 @@ static void both_heads_learn(void **state)
     }
 }
 
+/* summary line of a short run with extra flags */
+static cJSON *short_summary(const char *dir, const char *head, const char *const *extra)
+{
+    const char *args[32] = {"--data-dir", dir, "--head", head, "--limit-train", "5000",
+                            "--limit-test", "2000", "--epochs", "2", "--json"};
+    int n = 11;
+    while (*extra && n < 31)
+        args[n++] = *extra++;
+    args[n] = NULL;
+    char *out, *err;
+    int rc = run_train(args, &out, &err);
+    if (rc != 0)
+        fail_msg("exit %d: %s", rc, err);
+    /* the summary is the last line */
+    size_t len = strlen(out);
+    while (len && out[len - 1] == '\n')
+        out[--len] = 0;
+    char *nl = strrchr(out, '\n');
+    cJSON *s = cJSON_Parse(nl ? nl + 1 : out);
+    free(out), free(err);
+    return s;
+}
+
+/* softmax over two outputs and one sigmoid are the same model written twice:
+ * from the same seed they train to the same accuracy */
+static void binary_heads_agree(void **state)
+{
+    (void)state;
+    const char *dir = mnist_dir();
+    if (!dir)
+        skip();
+    const char *extra[] = {"--task", "binary", "--positive", "8", NULL};
+    cJSON *a = short_summary(dir, "softmax", extra), *b = short_summary(dir, "sigmoid", extra);
+    double acc_a = json_num(a, "test_accuracy"), acc_b = json_num(b, "test_accuracy");
+    print_message("is it an 8? softmax(2) %.4f, sigmoid(1) %.4f\n", acc_a, acc_b);
+    /* 9.7% of the test images are 8s: answering "no" scores about 0.90 */
+    assert_true(acc_a > 0.96 && acc_b > 0.96);
+    assert_true(fabs(acc_a - acc_b) < 0.01);
+    cJSON_Delete(a);
+    cJSON_Delete(b);
+}
+
+static void pairs_run_with_f1(void **state)
+{
+    (void)state;
+    const char *dir = mnist_dir();
+    if (!dir)
+        skip();
+    const char *extra[] = {"--task", "pairs", NULL};
+    const char *heads[] = {"softmax", "sigmoid"};
+    for (int h = 0; h < 2; h++) {
+        cJSON *s = short_summary(dir, heads[h], extra);
+        double acc = json_num(s, "test_accuracy"), f1 = json_num(s, "macro_f1");
+        print_message("pairs, %s: exact set %.4f, macro F1 %.4f\n", heads[h], acc, f1);
+        assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(s, "per_label_f1")), 10);
+        /* guessing scores near 0.01 exact sets; learning gets far past that */
+        assert_true(acc > 0.3 && f1 > 0.6 && f1 <= 1);
+        cJSON_Delete(s);
+    }
+}
+
 static void same_seed_same_output(void **state)
 {
     (void)state;
@@ -78,6 +140,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(both_heads_learn),
         cmocka_unit_test(same_seed_same_output),
+        cmocka_unit_test(binary_heads_agree),
+        cmocka_unit_test(pairs_run_with_f1),
     };
     return cmocka_run_group_tests_name("e2e", tests, NULL, NULL);
 }

@@ -32,6 +32,12 @@ struct option {
 #define MAX_ITEMS 268435456.0
 
 static const struct option OPTIONS[] = {
+    {"task", T_ENUM, AT(task), "classify", .choices = CHOICES("classify", "binary", "pairs"),
+     .group = G_MODEL, .arg = "T",
+     .help = "classify the 10 digits; binary: is it the digit --positive?; pairs: which "
+             "digits are in two images side by side"},
+    {"positive", T_INT, AT(positive), "0", 0, 9, .group = G_MODEL, .arg = "D",
+     .help = "binary task: the digit that counts as positive"},
     {"head", T_ENUM, AT(head), "softmax", .choices = CHOICES("softmax", "sigmoid"), .group = G_MODEL,
      .arg = "H", .help = "output head: softmax + cross-entropy, or 10 sigmoids + binary cross-entropy"},
     {"hidden", T_LIST, AT(hidden), "256", 1, 16384, .group = G_MODEL, .arg = "N,N..",
@@ -699,6 +705,13 @@ static int resolve_file(char *out, const char *dir, const char *name, struct err
 
 int config_resolve(struct config *c, struct err *e)
 {
+    /* the head report and the predictions file describe 10-class outputs */
+    if (c->task != 0 && c->report)
+        return err_set(e, ERR_USAGE, "report: only for task classify, not %s",
+                       config_enum_name("task", c->task));
+    if (c->task != 0 && *c->predictions)
+        return err_set(e, ERR_USAGE, "predictions: only for task classify, not %s",
+                       config_enum_name("task", c->task));
     if (c->threads == 0) {
         long n = sysconf(_SC_NPROCESSORS_ONLN);
         c->threads = n < 1 ? 1 : n > 256 ? 256 : n;

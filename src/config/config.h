@@ -17,6 +17,8 @@
 
 struct config {
     /* model */
+    int task;                       /* enum task_kind */
+    long long positive;             /* binary task: the digit D */
     int head;                       /* enum head_kind */
     struct { int n, v[CONFIG_MAX_HIDDEN]; } hidden;   /* n = 0: no hidden layer */
     int activation;                 /* enum act */

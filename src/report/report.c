@@ -155,12 +155,34 @@ static cJSON *metrics_json(const struct metrics *m)
     return o;
 }
 
+/* F1 of each label from its true positives, false positives and false negatives */
+static void per_label_f1(const struct task_score *sc, double f1[TASK_LABELS], double *macro)
+{
+    *macro = 0;
+    for (int c = 0; c < TASK_LABELS; c++) {
+        double denom = 2.0 * sc->tp[c] + sc->fp[c] + sc->fn[c];
+        f1[c] = denom > 0 ? 2.0 * sc->tp[c] / denom : 0;
+        *macro += f1[c] / TASK_LABELS;
+    }
+}
+
 int report_summary(const struct reporter *r, const struct run_summary *s)
 {
     double acc = s->test.total ? (double)s->test.correct / s->test.total : 0;
+    double f1[TASK_LABELS], macro = 0;
+    if (s->per_label)
+        per_label_f1(&s->test.score, f1, &macro);
     if (!r->cfg->json) {
         if (s->metrics)
             print_metrics(r->out, s->metrics);
+        if (s->per_label) {
+            fprintf(r->out, "per-label F1 (%%):");
+            for (int c = 0; c < TASK_LABELS; c++)
+                fprintf(r->out, " %d:%.2f", c, 100 * f1[c]);
+            fprintf(r->out, "; macro F1 %.2f%%\n", 100 * macro);
+            fputs("(pairs: test accuracy counts a pair right when the predicted set of digits "
+                  "is exactly the true set)\n", r->out);
+        }
         fprintf(r->out, "test accuracy: %.2f%% (%lld/%lld)\n", 100 * acc, s->test.correct,
                 s->test.total);
         return check_write(r);
@@ -175,6 +197,10 @@ int report_summary(const struct reporter *r, const struct run_summary *s)
     cJSON_AddNumberToObject(o, "test_loss", s->test.loss);
     if (s->metrics)
         cJSON_AddItemToObject(o, "report", metrics_json(s->metrics));
+    if (s->per_label) {
+        cJSON_AddItemToObject(o, "per_label_f1", cJSON_CreateDoubleArray(f1, TASK_LABELS));
+        cJSON_AddNumberToObject(o, "macro_f1", macro);
+    }
     cJSON_AddNumberToObject(o, "train_seconds", round_to(s->train_seconds, 1e-6));
     cJSON_AddNumberToObject(o, "load_seconds", round_to(s->load_seconds, 1e-6));
     cJSON_AddNumberToObject(o, "seconds", round_to(s->seconds, 1e-6));

@@ -19,6 +19,7 @@ struct reporter {
 struct run_summary {
     struct eval test;
     const struct metrics *metrics;   /* the head report, or NULL without --report */
+    bool per_label;                  /* pairs: report per-label F1 from test.score */
     int epochs;
     double train_seconds, load_seconds, seconds;
 };

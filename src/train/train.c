@@ -8,18 +8,11 @@
 
 #define EVAL_BATCH 512
 
-void one_hot(float *T, const uint8_t *y, const uint32_t *idx, int B, int K)
-{
-    memset(T, 0, sizeof(float) * (size_t)B * (size_t)K);
-    for (int b = 0; b < B; b++)
-        T[(size_t)b * K + y[idx ? idx[b] : (uint32_t)b]] = 1.0f;
-}
-
-static struct mlp_spec spec_for(const struct config *c, int n_inputs)
+static struct mlp_spec spec_for(const struct config *c, const struct task *task)
 {
     struct mlp_spec s = {
-        .n_inputs = n_inputs,
-        .n_outputs = DATASET_CLASSES,
+        .n_inputs = (int)task->input_dim,
+        .n_outputs = task->n_outputs,
         .n_hidden = c->hidden.n,
         .act = (enum act)c->activation,
         .dropout = (float)c->dropout,
@@ -30,20 +23,25 @@ static struct mlp_spec spec_for(const struct config *c, int n_inputs)
     return s;
 }
 
-int trainer_init(struct trainer *t, const struct config *c, const struct dataset *train,
-                 const struct dataset *val, const struct dataset *test, struct err *e)
+static int alloc_all(struct trainer *t, const struct config *c, const struct dataset *train,
+                     const struct dataset *val, const struct dataset *test)
 {
-    memset(t, 0, sizeof *t);
-    t->cfg = c;
-    t->train = train;
-    t->val = val;
-    t->test = test;
-    struct mlp_spec spec = spec_for(c, (int)train->dim);
+    uint64_t seed = (uint64_t)c->seed;
+    if (task_init(&t->task, (enum task_kind)c->task, (enum head_kind)c->head, (int)c->positive,
+                  train) ||
+        task_set_init(&t->train, &t->task, train, seed, RNG_TASK) ||
+        task_set_init(&t->val, &t->task, val, seed, RNG_TASK + 1) ||
+        task_set_init(&t->test, &t->task, test, seed, RNG_TASK + 2))
+        return -1;
+    struct mlp_spec spec = spec_for(c, &t->task);
+    size_t K = (size_t)spec.n_outputs, n_test = test->n ? test->n : 1;
     t->model = mlp_create(&spec);
-    t->order = malloc(sizeof(uint32_t) * train->n);
-    t->targets = malloc(sizeof(float) * (size_t)spec.max_batch * DATASET_CLASSES);
-    t->test_probs = malloc(sizeof(float) * (test->n ? test->n : 1) * DATASET_CLASSES);
-    t->test_pred = malloc(sizeof(int) * (test->n ? test->n : 1));
+    t->order = malloc(sizeof(uint32_t) * (train->n ? train->n : 1));
+    t->targets = malloc(sizeof(float) * (size_t)spec.max_batch * K);
+    t->test_probs = malloc(sizeof(float) * n_test * K);
+    t->test_pred = malloc(sizeof(int) * n_test);
+    if (!t->model || !t->order || !t->targets || !t->test_probs || !t->test_pred)
+        return -1;
     t->optim = (struct optim){
         .kind = (enum optim_kind)c->optimizer,
         .momentum = (float)c->momentum,
@@ -53,8 +51,15 @@ int trainer_init(struct trainer *t, const struct config *c, const struct dataset
         .eps = (float)c->adam_eps,
         .weight_decay = (float)c->weight_decay,
     };
-    if (!t->model || !t->order || !t->targets || !t->test_probs || !t->test_pred ||
-        optim_init(&t->optim, t->model->n_params, t->model->n_weights)) {
+    return optim_init(&t->optim, t->model->n_params, t->model->n_weights);
+}
+
+int trainer_init(struct trainer *t, const struct config *c, const struct dataset *train,
+                 const struct dataset *val, const struct dataset *test, struct err *e)
+{
+    memset(t, 0, sizeof *t);
+    t->cfg = c;
+    if (alloc_all(t, c, train, val, test)) {
         trainer_free(t);
         return err_set(e, ERR_SOFTWARE, "out of memory for the model");
     }
@@ -74,6 +79,10 @@ void trainer_free(struct trainer *t)
 {
     mlp_free(t->model);
     optim_free(&t->optim);
+    task_set_free(&t->train);
+    task_set_free(&t->val);
+    task_set_free(&t->test);
+    task_free(&t->task);
     free(t->order);
     free(t->targets);
     free(t->test_probs);
@@ -81,29 +90,24 @@ void trainer_free(struct trainer *t)
     memset(t, 0, sizeof *t);
 }
 
-struct eval evaluate(struct mlp *m, float *targets, const struct dataset *d, float *probs,
-                     int *pred)
+struct eval evaluate(struct trainer *t, const struct task_set *s, float *probs, int *pred)
 {
-    struct eval r = {0, d->n, 0};
+    struct mlp *m = t->model;
+    struct eval r = {0};
     const int K = m->size[m->L];
-    for (uint32_t from = 0; from < d->n; from += (uint32_t)m->spec.max_batch) {
-        uint32_t nb = d->n - from < (uint32_t)m->spec.max_batch ? d->n - from
-                                                                 : (uint32_t)m->spec.max_batch;
-        struct dataset part = dataset_slice(d, from, nb);
-        batch_gather(m->a[0], &part, NULL, (int)nb, 0, NULL);
-        const float *Z = mlp_forward(m, (int)nb, NULL);
-        one_hot(targets, part.y, NULL, (int)nb, K);
-        r.loss += head_loss(&m->spec.head, m->probs, NULL, Z, targets, (int)nb, K);
-        for (uint32_t b = 0; b < nb; b++) {
-            int guess = head_argmax(Z + (size_t)b * K, K);
-            r.correct += guess == part.y[b];
-            if (pred)
-                pred[from + b] = guess;
-        }
+    const uint32_t step = (uint32_t)m->spec.max_batch;
+    for (uint32_t from = 0; from < s->n; from += step) {
+        int nb = (int)(s->n - from < step ? s->n - from : step);
+        task_batch(&t->task, s, NULL, from, nb, m->a[0], t->targets, 0, NULL);
+        const float *Z = mlp_forward(m, nb, NULL);
+        r.loss += head_loss(&m->spec.head, m->probs, NULL, Z, t->targets, nb, K);
+        task_score(&t->task, s, NULL, from, nb, Z, &r.score, pred);
         if (probs)
-            memcpy(probs + (size_t)from * K, m->probs, sizeof(float) * nb * (size_t)K);
+            memcpy(probs + (size_t)from * K, m->probs, sizeof(float) * (size_t)nb * K);
     }
-    r.loss /= d->n ? (double)d->n : 1.0;
+    r.correct = r.score.correct;
+    r.total = r.score.total;
+    r.loss /= s->n ? (double)s->n : 1.0;
     return r;
 }
 
@@ -112,30 +116,27 @@ static int train_epoch(struct trainer *t, struct epoch_stats *s, struct err *e)
 {
     struct mlp *m = t->model;
     const int K = m->size[m->L], B = (int)t->cfg->batch_size;
-    const uint32_t n = t->train->n;
-    long long correct = 0;
+    const uint32_t n = t->train.n;
+    struct task_score score = {0};
     double loss = 0;
     rng_shuffle(&t->shuffle, t->order, n);
     for (uint32_t from = 0; from < n; from += (uint32_t)B) {
         int nb = n - from < (uint32_t)B ? (int)(n - from) : B;
-        const uint32_t *idx = t->order + from;
-        batch_gather(m->a[0], t->train, idx, nb, t->cfg->augment_shift, &t->augment);
-        one_hot(t->targets, t->train->y, idx, nb, K);
+        task_batch(&t->task, &t->train, t->order, from, nb, m->a[0], t->targets,
+                   t->cfg->augment_shift, &t->augment);
         const float *Z = mlp_forward(m, nb, &t->dropout);
-        float *dZ = m->dlogits;
-        double l = head_loss(&m->spec.head, m->probs, dZ, Z, t->targets, nb, K);
+        double l = head_loss(&m->spec.head, m->probs, m->dlogits, Z, t->targets, nb, K);
         if (!isfinite(l))
             return err_set(e, ERR_DATA,
                            "training diverged: loss is %s at epoch %d, batch %u (try a lower lr)",
                            isnan(l) ? "nan" : "infinite", s->epoch, from / (uint32_t)B + 1);
         loss += l;
-        for (int b = 0; b < nb; b++)
-            correct += head_argmax(Z + (size_t)b * K, K) == t->train->y[idx[b]];
-        mlp_backward(m, dZ, nb);
+        task_score(&t->task, &t->train, t->order, from, nb, Z, &score, NULL);
+        mlp_backward(m, m->dlogits, nb);
         optim_step(&t->optim, m->params, m->grads, (float)s->lr);
     }
     s->train_loss = loss / n;
-    s->train_accuracy = (double)correct / n;
+    s->train_accuracy = (double)score.correct / n;
     return 0;
 }
 
@@ -147,11 +148,10 @@ int trainer_run(struct trainer *t, epoch_fn on_epoch, void *ctx, struct err *e)
         if (train_epoch(t, &s, e))
             return e->code;
         s.seconds = timer_now() - t0;
-        s.samples_per_second = s.seconds > 0 ? t->train->n / s.seconds : 0;
-        if (t->val->n)
-            s.val = evaluate(t->model, t->targets, t->val, NULL, NULL);
-        s.test = t->test_eval =
-            evaluate(t->model, t->targets, t->test, t->test_probs, t->test_pred);
+        s.samples_per_second = s.seconds > 0 ? t->train.n / s.seconds : 0;
+        if (t->val.n)
+            s.val = evaluate(t, &t->val, NULL, NULL);
+        s.test = t->test_eval = evaluate(t, &t->test, t->test_probs, t->test_pred);
         if (on_epoch && on_epoch(&s, ctx))
             return e->code ? e->code : err_set(e, ERR_IO, "stopped by the reporter");
     }

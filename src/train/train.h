@@ -1,5 +1,6 @@
 /* train: the epoch loop (shuffle, gather, forward, head, backward, update) and
- * evaluation. Reporting is left to a callback, so this module prints nothing. */
+ * evaluation. What the inputs, targets and scores are is the task's business
+ * (task.h); reporting is left to a callback, so this module prints nothing. */
 #ifndef TRAIN_H
 #define TRAIN_H
 
@@ -8,10 +9,12 @@
 #include "../nn/mlp.h"
 #include "../nn/optim.h"
 #include "../util/err.h"
+#include "task.h"
 
 struct eval {
     long long correct, total;
     double loss;            /* mean per-sample loss of the head */
+    struct task_score score;
 };
 
 struct epoch_stats {
@@ -27,20 +30,22 @@ typedef int (*epoch_fn)(const struct epoch_stats *s, void *ctx);
 
 struct trainer {
     const struct config *cfg;
+    struct task task;
+    struct task_set train, val, test;
     struct mlp *model;
     struct optim optim;
     struct schedule schedule;
-    const struct dataset *train, *val, *test;
-    uint32_t *order;        /* training indices, reshuffled every epoch */
-    float *targets;         /* max_batch x classes */
-    /* the latest test-set evaluation, with every output and prediction */
-    struct eval test_eval;
-    float *test_probs;      /* test->n x classes */
-    int *test_pred;         /* test->n */
+    uint32_t *order;        /* training samples, reshuffled every epoch */
+    float *targets;         /* max_batch x outputs */
     struct rng shuffle, dropout, augment;
+    /* the latest test-set evaluation; classify also keeps every output and
+     * prediction, for --report and --predictions */
+    struct eval test_eval;
+    float *test_probs;      /* test.n x outputs */
+    int *test_pred;         /* test.n */
 };
 
-/* Build the model and optimizer for cfg and the given data; nothing is
+/* Build the task, model and optimizer for cfg and the given data; nothing is
  * allocated after this. */
 int trainer_init(struct trainer *t, const struct config *cfg, const struct dataset *train,
                  const struct dataset *val, const struct dataset *test, struct err *e);
@@ -50,13 +55,8 @@ void trainer_free(struct trainer *t);
  * when the loss stops being finite or on_epoch returns non-zero. */
 int trainer_run(struct trainer *t, epoch_fn on_epoch, void *ctx, struct err *e);
 
-/* Accuracy and loss of the model on d, in evaluation mode (no dropout). When
- * probs and pred are not NULL they receive the head's outputs (d->n x K) and
- * the predicted classes (argmax of the logits). */
-struct eval evaluate(struct mlp *m, float *targets, const struct dataset *d, float *probs,
-                     int *pred);
-
-/* B x K one-hot rows for labels y[idx[b]] */
-void one_hot(float *T, const uint8_t *y, const uint32_t *idx, int B, int K);
+/* Score the model on a split, in evaluation mode (no dropout). probs and pred
+ * (may be NULL) receive the head's outputs and, for classify, the predictions. */
+struct eval evaluate(struct trainer *t, const struct task_set *s, float *probs, int *pred);
 
 #endif

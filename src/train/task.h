@@ -1,0 +1,73 @@
+/* task: what the network learns from the images, i.e. its inputs, its targets
+ * and how an answer is scored.
+ *
+ *   classify  10 digits; one image in, one-hot target, prediction = argmax.
+ *   binary    "is this the digit D?"; sigmoid head: 1 output, positive when
+ *             z > 0; softmax head: 2 outputs (other, D), argmax. Softmax over
+ *             (z, 0) is exactly sigmoid(z), so the two heads are the same model
+ *             written twice.
+ *   pairs     two images side by side (rows x 2 cols), composed from the seed;
+ *             the target is the set of digits present (one digit when both are
+ *             the same). Sigmoid: multi-hot target, predict every output above
+ *             0.5. Softmax: the multi-hot target normalised to sum 1, predict
+ *             the top k outputs, k = the number of digits in the true set (so
+ *             softmax is told the count; sigmoid is not). Scored by exact-set
+ *             accuracy and per-label F1.
+ */
+#ifndef TASK_H
+#define TASK_H
+
+#include <stdint.h>
+
+#include "../data/dataset.h"
+#include "../nn/head.h"
+#include "../util/rng.h"
+
+enum task_kind { TASK_CLASSIFY, TASK_BINARY, TASK_PAIRS };
+
+#define TASK_LABELS 10
+
+struct task {
+    enum task_kind kind;
+    enum head_kind head;
+    int positive;            /* binary: the digit D */
+    int n_outputs;
+    uint32_t input_dim;
+    float *scratch;          /* pairs: two images while composing, 2 x dim */
+};
+
+/* the samples of one split as the task sees them */
+struct task_set {
+    const struct dataset *d;
+    uint32_t n;
+    uint32_t *pairs;         /* pairs: image indices (2 per sample), owned */
+};
+
+/* the scores of a batch or a whole split */
+struct task_score {
+    long long correct, total;
+    long long tp[TASK_LABELS], fp[TASK_LABELS], fn[TASK_LABELS];   /* pairs */
+};
+
+/* 0, or -1 when out of memory */
+int task_init(struct task *t, enum task_kind kind, enum head_kind head, int positive,
+              const struct dataset *shape);
+void task_free(struct task *t);
+
+/* The samples of d for this task; pairs are drawn from stream `stream` of seed. */
+int task_set_init(struct task_set *s, const struct task *t, const struct dataset *d,
+                  uint64_t seed, uint64_t stream);
+void task_set_free(struct task_set *s);
+
+/* Inputs X (nb x input_dim) and targets T (nb x n_outputs) for samples
+ * idx[from .. from+nb) of s, or from .. from+nb when idx is NULL. shift and r
+ * as in batch_gather (augmentation; shift 0 for evaluation). */
+void task_batch(const struct task *t, const struct task_set *s, const uint32_t *idx,
+                uint32_t from, int nb, float *X, float *T, int shift, struct rng *r);
+
+/* Score logits Z of the same samples into sc; pred (classify only, may be
+ * NULL) receives the predicted digits at pred[from + b]. */
+void task_score(const struct task *t, const struct task_set *s, const uint32_t *idx,
+                uint32_t from, int nb, const float *Z, struct task_score *sc, int *pred);
+
+#endif
