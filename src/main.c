@@ -1,11 +1,13 @@
 /* train: train a small MLP on MNIST with a softmax or a sigmoid output head.
  *
  *   parse the config (config/) -> load the data (data/) -> build and train the
- *   network (nn/, train/) -> report (report/)
+ *   network (nn/, train/) -> report (report/), saving models on the way
+ *   (train/checkpoint.c)
  *
  * This is the only place that turns an error into a message and an exit code. */
 #include <cblas.h>
 #include <cjson/cJSON.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,12 +15,29 @@
 
 #include "config/config.h"
 #include "data/dataset.h"
+#include "data/idx.h"
 #include "report/report.h"
+#include "train/checkpoint.h"
 #include "train/train.h"
 #include "util/err.h"
 #include "util/timer.h"
 
-#define TRAIN_VERSION "0.1.0"
+#define TRAIN_VERSION "0.2.0"
+
+static volatile sig_atomic_t stop_signal;
+
+static void on_signal(int sig) { stop_signal = sig; }
+
+/* SIGINT and SIGTERM ask training to stop after the current batch */
+static void catch_signals(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+}
 
 static int load_data(const struct config *c, struct dataset *train, struct dataset *test,
                      struct err *e)
@@ -26,8 +45,7 @@ static int load_data(const struct config *c, struct dataset *train, struct datas
     if (dataset_load(train, c->train_images, c->train_labels, e) ||
         dataset_load(test, c->test_images, c->test_labels, e)) {
         if (e->code == ERR_NOINPUT)
-            snprintf(e->msg + strlen(e->msg), sizeof e->msg - strlen(e->msg), "%s",
-                     " (get MNIST with 'make data', or point --data-dir or MNIST_DIR at it)");
+            err_append(e, " (get MNIST with 'make data', or point --data-dir or MNIST_DIR at it)");
         return e->code;
     }
     if (train->rows != test->rows || train->cols != test->cols)
@@ -56,6 +74,87 @@ static int split_data(const struct config *c, struct dataset *train, struct data
     return 0;
 }
 
+/* the config_base_fn for --resume and --load */
+static int model_settings(const char *path, char **json, struct err *e)
+{
+    struct checkpoint ck;
+    if (checkpoint_read(&ck, path, e))
+        return e->code;
+    *json = ck.config;
+    ck.config = NULL;
+    checkpoint_free(&ck);
+    return 0;
+}
+
+struct run {
+    const struct config *cfg;
+    struct reporter rep;
+    struct trainer *t;
+};
+
+/* after each epoch: report, then checkpoint when it is time */
+static int on_epoch(const struct epoch_stats *s, void *ctx)
+{
+    struct run *r = ctx;
+    const struct config *c = r->cfg;
+    if (report_epoch(s, &r->rep))
+        return r->rep.err->code;
+    if (c->checkpoint_every && s->epoch % c->checkpoint_every == 0 && s->epoch < c->epochs)
+        return checkpoint_save(c->save, r->t, 1, r->rep.err);
+    return 0;
+}
+
+static int start_from(struct trainer *t, const struct config *c, struct err *e)
+{
+    const char *path = *c->resume ? c->resume : c->load;
+    if (!*path)
+        return 0;
+    struct checkpoint ck;
+    if (checkpoint_read(&ck, path, e))
+        return e->code;
+    int rc = checkpoint_restore(t, &ck, *c->resume != 0, path, e);
+    checkpoint_free(&ck);
+    return rc;
+}
+
+/* Train (or with --epochs 0 only evaluate), report, save. */
+static int train_and_report(struct run *r, const struct dataset *test, double t0,
+                            double load_seconds, struct err *e)
+{
+    const struct config *c = r->cfg;
+    struct trainer *t = r->t;
+    report_header(&r->rep, t->model, t->train.d, t->val.d, test, load_seconds);
+    double t1 = timer_now();
+    int rc = c->epochs ? trainer_run(t, on_epoch, r, e) : 0;
+    if (!c->epochs)
+        t->test_eval = evaluate(t, &t->test, t->test_probs, t->test_pred);
+    double t2 = timer_now();
+    if (rc == 128 + SIGINT || rc == 128 + SIGTERM) {
+        struct err saved = {0};
+        if (!*c->save)
+            err_append(e, " (nothing saved: no --save FILE)");
+        else if (checkpoint_save(c->save, t, 1, &saved))
+            err_append(e, "; could not save the checkpoint: %s", saved.msg);
+        else
+            err_append(e, "; checkpoint saved to %s (continue with --resume %s)", c->save, c->save);
+        return rc;
+    }
+    if (rc)
+        return rc;
+    if (*c->save && checkpoint_save(c->save, t, 1, e))
+        return e->code;
+    const int K = t->task.n_outputs;
+    struct metrics m;
+    if (c->report)
+        metrics_compute(&m, t->test_probs, t->test_pred, test->y, test->n, K);
+    if (*c->predictions &&
+        report_predictions(c->predictions, t->test_probs, t->test_pred, test->y, test->n, K, e))
+        return e->code;
+    struct run_summary s = {t->test_eval, c->report ? &m : NULL, t->task.kind == TASK_PAIRS,
+                            (int)c->epochs, t2 - t1, load_seconds, timer_now() - t0};
+    return report_summary(&r->rep, &s);
+}
+
 static int run(const struct config *c, struct err *e)
 {
     double t0 = timer_now();
@@ -71,29 +170,92 @@ static int run(const struct config *c, struct err *e)
         openblas_set_num_threads((int)c->threads);
         rc = trainer_init(&t, c, &train, &val, &test, e);
     }
+    if (!rc)
+        rc = start_from(&t, c, e);
     if (!rc) {
-        struct reporter r = {stdout, c, e};
-        report_header(&r, t.model, &train, &val, &test, load_seconds);
-        double t1 = timer_now();
-        rc = trainer_run(&t, report_epoch, &r, e);
-        double t2 = timer_now();
-        struct metrics m;
-        const int K = t.task.n_outputs;
-        if (!rc && c->report)
-            metrics_compute(&m, t.test_probs, t.test_pred, test.y, test.n, K);
-        if (!rc && *c->predictions)
-            rc = report_predictions(c->predictions, t.test_probs, t.test_pred, test.y, test.n,
-                                    K, e);
-        if (!rc) {
-            struct run_summary s = {t.test_eval, c->report ? &m : NULL,
-                                    t.task.kind == TASK_PAIRS, (int)c->epochs, t2 - t1,
-                                    load_seconds, timer_now() - t0};
-            rc = report_summary(&r, &s);
-        }
+        catch_signals();
+        t.stop = &stop_signal;
+        struct run r = {c, {stdout, c, e}, &t};
+        rc = train_and_report(&r, &test, t0, load_seconds, e);
     }
     trainer_free(&t);
     dataset_free(&train_all);
     dataset_free(&test_all);
+    return rc;
+}
+
+/* --predict: the images of an IDX file, or raw images on stdin ("-") */
+static int read_images(struct idx *x, const char *path, uint32_t dim, struct err *e)
+{
+    if (strcmp(path, "-"))
+        return idx_read(x, path, 3, e)
+                   ? e->code
+               : x->dims[1] * x->dims[2] != dim
+                   ? err_set(e, ERR_DATA, "%s: images of %ux%u pixels, the model takes %u", path,
+                             x->dims[1], x->dims[2], dim)
+                   : 0;
+    memset(x, 0, sizeof *x);
+    size_t cap = 0;
+    for (;;) {
+        if (x->size + dim > cap) {
+            cap = cap ? 2 * cap : (size_t)dim * 256;
+            uint8_t *p = realloc(x->data, cap);
+            if (!p)
+                return err_set(e, ERR_SOFTWARE, "stdin: out of memory");
+            x->data = p;
+        }
+        size_t got = fread(x->data + x->size, 1, dim, stdin);
+        x->size += got;
+        if (got < dim) {
+            if (ferror(stdin))
+                return err_set(e, ERR_IO, "stdin: read error");
+            if (got)
+                return err_set(e, ERR_DATA, "stdin: %zu bytes left over; images are %u bytes",
+                               got, dim);
+            break;
+        }
+    }
+    x->dims[0] = (uint32_t)(x->size / dim);
+    return 0;
+}
+
+static int predict(const struct config *c, struct err *e)
+{
+    if (c->task != TASK_CLASSIFY)
+        return err_set(e, ERR_USAGE, "predict: only for task classify");
+    struct checkpoint ck;
+    if (checkpoint_read(&ck, c->load, e))
+        return e->code;
+    struct mlp_spec spec = trainer_spec(c, (int)ck.size[0], (int)ck.size[ck.L]);
+    struct mlp *m = mlp_create(&spec);
+    struct idx x = {0};
+    int rc = !m ? err_set(e, ERR_SOFTWARE, "out of memory")
+             : m->L != (int)ck.L || m->n_params != ck.n_params
+                 ? err_set(e, ERR_DATA, "%s: the model's layers do not match its settings", c->load)
+                 : read_images(&x, c->predict, ck.size[0], e);
+    const int K = (int)ck.size[ck.L];
+    if (!rc) {
+        memcpy(m->params, ck.params, sizeof(float) * ck.n_params);
+        openblas_set_num_threads((int)c->threads);
+        if (!c->json) {
+            fputs("index,prediction", stdout);
+            for (int k = 0; k < K; k++)
+                printf(",p%d", k);
+            putchar('\n');
+        }
+        struct dataset d = {.n = x.dims[0], .dim = ck.size[0], .x = x.data};
+        for (uint32_t from = 0; from < d.n; from += (uint32_t)spec.max_batch) {
+            uint32_t nb = d.n - from < (uint32_t)spec.max_batch ? d.n - from : (uint32_t)spec.max_batch;
+            struct dataset part = dataset_slice(&d, from, nb);
+            batch_gather(m->a[0], &part, NULL, (int)nb, 0, NULL);
+            const float *Z = mlp_forward(m, (int)nb, NULL);
+            head_outputs(&m->spec.head, m->probs, Z, (int)nb, K);
+            report_prediction_rows(stdout, c->json, from, m->probs, Z, (int)nb, K);
+        }
+    }
+    free(x.data);
+    mlp_free(m);
+    checkpoint_free(&ck);
     return rc;
 }
 
@@ -105,7 +267,7 @@ static void print_version(void)
 
 static int print_config(const struct config *c, struct err *e)
 {
-    cJSON *j = config_to_json(c);
+    cJSON *j = config_to_json(c, false);
     char *s = j ? cJSON_Print(j) : NULL;
     cJSON_Delete(j);
     if (!s)
@@ -120,7 +282,7 @@ int main(int argc, char **argv)
     struct err e = {0};
     struct config c;
     enum config_action action;
-    int rc = config_from_args(&c, argc, argv, &action, &e);
+    int rc = config_from_args(&c, argc, argv, &action, model_settings, &e);
     if (!rc) {
         switch (action) {
         case CONFIG_HELP:
@@ -133,7 +295,7 @@ int main(int argc, char **argv)
             rc = print_config(&c, &e);
             break;
         case CONFIG_RUN:
-            rc = run(&c, &e);
+            rc = *c.predict ? predict(&c, &e) : run(&c, &e);
             break;
         }
     }

@@ -25,7 +25,7 @@ static int parse(struct config *c, struct err *e, enum config_action *act, ...)
         argv[argc++] = a;
     va_end(ap);
     memset(e, 0, sizeof *e);
-    return config_from_args(c, argc, argv, act, e);
+    return config_from_args(c, argc, argv, act, NULL, e);
 }
 
 /* load JSON text; expect failure with code and message fragment */
@@ -118,7 +118,7 @@ static void resolves_data_paths(void **state)
 static void json_value_errors(void **state)
 {
     (void)state;
-    expect_json_error("{\"epochs\": 0}", ERR_USAGE, "epochs: 0 is out of range 1..100000");
+    expect_json_error("{\"epochs\": -1}", ERR_USAGE, "epochs: -1 is out of range 0..100000");
     expect_json_error("{\"epochs\": 2.5}", ERR_USAGE, "epochs: 2.5 is not an integer");
     expect_json_error("{\"epochs\": 1e30}", ERR_USAGE, "epochs: 1e+30 is out of range");
     expect_json_error("{\"seed\": -1}", ERR_USAGE, "seed: -1 is out of range");
@@ -176,7 +176,11 @@ static void flag_errors(void **state)
     EXPECT_ARGS_ERROR("--lr: missing value", "--lr");
     EXPECT_ARGS_ERROR("--epochs: '3x' is not an integer", "--epochs", "3x");
     EXPECT_ARGS_ERROR("--epochs: ' 3' is not an integer", "--epochs", " 3");
-    EXPECT_ARGS_ERROR("--epochs: 0 is out of range", "--epochs=0");
+    EXPECT_ARGS_ERROR("--epochs: 100001 is out of range", "--epochs=100001");
+    EXPECT_ARGS_ERROR("epochs: 0 is only for evaluating a model given with --load", "--epochs=0");
+    EXPECT_ARGS_ERROR("resume: cannot be combined with --load", "--resume", "a", "--load", "b");
+    EXPECT_ARGS_ERROR("predict: needs a model, given with --load", "--predict", "x.idx");
+    EXPECT_ARGS_ERROR("checkpoint_every: needs --save FILE", "--checkpoint-every", "2");
     EXPECT_ARGS_ERROR("--lr: 'nan' is not a finite number", "--lr", "nan");
     EXPECT_ARGS_ERROR("--lr: '1e999' is not a finite number", "--lr", "1e999");
     EXPECT_ARGS_ERROR("--lr: '0x10' is not a finite number", "--lr", "0x10");
@@ -205,12 +209,12 @@ static void print_config_round_trips(void **state)
     assert_int_equal(parse(&c, &e, &act, "--head", "sigmoid", "--hidden", "800,800", "--lr",
                            "0.05", "--augment", "shift:2", "--nesterov", "--seed", "12345678901",
                            NULL), 0);
-    cJSON *j = config_to_json(&c);
+    cJSON *j = config_to_json(&c, false);
     char *text = cJSON_Print(j);
     config_defaults(&d);
     memset(&e, 0, sizeof e);
     assert_int_equal(config_load_text(&d, text, strlen(text), "printed", &e), 0);
-    cJSON *j2 = config_to_json(&d);
+    cJSON *j2 = config_to_json(&d, false);
     char *text2 = cJSON_Print(j2);
     assert_string_equal(text, text2);
     assert_non_null(strstr(text, "\"augment\":\t\"shift:2\""));

@@ -11,7 +11,7 @@
 #include "../util/num.h"
 
 enum type { T_INT, T_REAL, T_ENUM, T_BOOL, T_PATH, T_LIST, T_SHIFT };
-enum group { G_MODEL, G_TRAIN, G_DATA, G_OUTPUT, N_GROUPS };
+enum group { G_MODEL, G_TRAIN, G_DATA, G_OUTPUT, G_RUN, N_GROUPS };
 
 struct option {
     const char *key;       /* JSON key; the flag is "--" + key with '_' -> '-' */
@@ -22,6 +22,7 @@ struct option {
     bool lo_open;          /* T_REAL: lo itself not allowed */
     const char *const *choices; /* T_ENUM: names in the order of the C enum, NULL-ended */
     enum group group;
+    bool local;            /* about this invocation, not the model: not stored in model files */
     const char *arg;       /* placeholder in --help */
     const char *help;
 };
@@ -50,8 +51,8 @@ static const struct option OPTIONS[] = {
      .group = G_MODEL, .arg = "R",
      .help = "sigmoid head: add the 10 BCE terms, or average them (Keras/PyTorch default)"},
 
-    {"epochs", T_INT, AT(epochs), "10", 1, 100000, .group = G_TRAIN, .arg = "N",
-     .help = "passes over the training set"},
+    {"epochs", T_INT, AT(epochs), "10", 0, 100000, .group = G_TRAIN, .arg = "N",
+     .help = "passes over the training set, in all (also when resuming); 0 only with --load"},
     {"batch_size", T_INT, AT(batch_size), "64", 1, 65536, .group = G_TRAIN, .arg = "N",
      .help = "mini-batch size (the last partial batch is kept)"},
     {"lr", T_REAL, AT(lr), "0.1", 0, 100, .lo_open = true, .group = G_TRAIN, .arg = "X",
@@ -84,15 +85,15 @@ static const struct option OPTIONS[] = {
     {"threads", T_INT, AT(threads), "0", 0, 256, .group = G_TRAIN, .arg = "N",
      .help = "BLAS threads; 0: all online cores"},
 
-    {"data_dir", T_PATH, AT(data_dir), "", .group = G_DATA, .arg = "DIR",
+    {"data_dir", T_PATH, AT(data_dir), "", .group = G_DATA, .local = true, .arg = "DIR",
      .help = "where the four MNIST files are; default $MNIST_DIR, else data/mnist"},
-    {"train_images", T_PATH, AT(train_images), "", .group = G_DATA, .arg = "FILE",
+    {"train_images", T_PATH, AT(train_images), "", .group = G_DATA, .local = true, .arg = "FILE",
      .help = "training images (IDX, gzipped or not); default in the data dir"},
-    {"train_labels", T_PATH, AT(train_labels), "", .group = G_DATA, .arg = "FILE",
+    {"train_labels", T_PATH, AT(train_labels), "", .group = G_DATA, .local = true, .arg = "FILE",
      .help = "training labels; default in the data dir"},
-    {"test_images", T_PATH, AT(test_images), "", .group = G_DATA, .arg = "FILE",
+    {"test_images", T_PATH, AT(test_images), "", .group = G_DATA, .local = true, .arg = "FILE",
      .help = "test images; default in the data dir"},
-    {"test_labels", T_PATH, AT(test_labels), "", .group = G_DATA, .arg = "FILE",
+    {"test_labels", T_PATH, AT(test_labels), "", .group = G_DATA, .local = true, .arg = "FILE",
      .help = "test labels; default in the data dir"},
     {"limit_train", T_INT, AT(limit_train), "0", 0, MAX_ITEMS, .group = G_DATA, .arg = "N",
      .help = "use the first N training images; 0: all"},
@@ -101,18 +102,31 @@ static const struct option OPTIONS[] = {
     {"val", T_INT, AT(val), "0", 0, MAX_ITEMS, .group = G_DATA, .arg = "N",
      .help = "hold out the last N training images for validation"},
 
-    {"json", T_BOOL, AT(json), "false", .group = G_OUTPUT,
+    {"json", T_BOOL, AT(json), "false", .group = G_OUTPUT, .local = true,
      .help = "JSON lines on stdout (one per epoch, then a summary)"},
-    {"quiet", T_BOOL, AT(quiet), "false", .group = G_OUTPUT,
+    {"quiet", T_BOOL, AT(quiet), "false", .group = G_OUTPUT, .local = true,
      .help = "no per-epoch lines in text mode"},
-    {"report", T_BOOL, AT(report), "false", .group = G_OUTPUT,
+    {"report", T_BOOL, AT(report), "false", .group = G_OUTPUT, .local = true,
      .help = "after training, describe the head's test-set outputs (confusion, sums, calibration)"},
-    {"predictions", T_PATH, AT(predictions), "", .group = G_OUTPUT, .arg = "FILE",
+    {"predictions", T_PATH, AT(predictions), "", .group = G_OUTPUT, .local = true, .arg = "FILE",
      .help = "write one CSV row per test image: index, label, prediction, outputs"},
+
+    {"save", T_PATH, AT(save), "", .group = G_RUN, .local = true, .arg = "FILE",
+     .help = "write the trained model (and checkpoints) to FILE, atomically"},
+    {"checkpoint_every", T_INT, AT(checkpoint_every), "0", 0, 100000, .group = G_RUN,
+     .local = true, .arg = "N", .help = "save a checkpoint to --save every N epochs; 0: never"},
+    {"resume", T_PATH, AT(resume), "", .group = G_RUN, .local = true, .arg = "FILE",
+     .help = "continue training from a checkpoint (its settings are the base config); "
+             "saves back to FILE unless --save says otherwise"},
+    {"load", T_PATH, AT(load), "", .group = G_RUN, .local = true, .arg = "FILE",
+     .help = "start from a saved model's weights (its settings are the base config)"},
+    {"predict", T_PATH, AT(predict), "", .group = G_RUN, .local = true, .arg = "FILE",
+     .help = "with --load: print predictions for an IDX image file, or - for raw images on stdin"},
 };
 #define N_OPTIONS (sizeof OPTIONS / sizeof OPTIONS[0])
 
-static const char *GROUP_TITLE[N_GROUPS] = {"Model", "Training", "Data", "Output"};
+static const char *GROUP_TITLE[N_GROUPS] = {"Model", "Training", "Data", "Output",
+                                            "Saving, resuming, predicting"};
 
 /* ---- option lookup and suggestions ---- */
 
@@ -654,8 +668,35 @@ static int scan_args(int argc, char **argv, struct flag *flags, int *n, const ch
     return 0;
 }
 
-int config_from_args(struct config *c, int argc, char **argv, enum config_action *action,
+/* the value of the last flag for key, or NULL */
+static const char *last_flag(const struct flag *flags, int n, const char *key)
+{
+    const char *v = NULL;
+    for (int i = 0; i < n; i++)
+        if (flags[i].opt && !strcmp(flags[i].opt->key, key))
+            v = flags[i].value;
+    return v;
+}
+
+/* --resume and --load put the model's stored settings under everything else */
+static int load_base(struct config *c, const struct flag *flags, int n, config_base_fn base,
                      struct err *e)
+{
+    const char *path = last_flag(flags, n, "resume");
+    if (!path)
+        path = last_flag(flags, n, "load");
+    if (!path || !*path || !base)
+        return 0;
+    char *text = NULL;
+    int rc = base(path, &text, e);
+    if (!rc)
+        rc = config_load_text(c, text, strlen(text), path, e);
+    free(text);
+    return rc;
+}
+
+int config_from_args(struct config *c, int argc, char **argv, enum config_action *action,
+                     config_base_fn base, struct err *e)
 {
     config_defaults(c);
     *action = CONFIG_RUN;
@@ -668,7 +709,8 @@ int config_from_args(struct config *c, int argc, char **argv, enum config_action
         free(flags);
         return rc;
     }
-    if (config_path)
+    rc = load_base(c, flags, n, base, e);
+    if (!rc && config_path)
         rc = config_load_file(c, config_path, e);
     for (int i = 0; !rc && i < n; i++) {
         char who[128];
@@ -705,6 +747,17 @@ static int resolve_file(char *out, const char *dir, const char *name, struct err
 
 int config_resolve(struct config *c, struct err *e)
 {
+    if (*c->resume && *c->load)
+        return err_set(e, ERR_USAGE, "resume: cannot be combined with --load");
+    if (c->epochs == 0 && !*c->load)
+        return err_set(e, ERR_USAGE, "epochs: 0 is only for evaluating a model given with --load");
+    if (*c->predict && !*c->load)
+        return err_set(e, ERR_USAGE, "predict: needs a model, given with --load");
+    /* a resumed run keeps writing where it was resumed from */
+    if (*c->resume && !*c->save)
+        snprintf(c->save, CONFIG_PATH_MAX, "%s", c->resume);
+    if (c->checkpoint_every && !*c->save)
+        return err_set(e, ERR_USAGE, "checkpoint_every: needs --save FILE to write to");
     /* the head report and the predictions file describe 10-class outputs */
     if (c->task != 0 && c->report)
         return err_set(e, ERR_USAGE, "report: only for task classify, not %s",
@@ -771,11 +824,13 @@ static cJSON *value_json(const struct config *cc, const struct option *o)
     return cJSON_CreateNull();
 }
 
-cJSON *config_to_json(const struct config *c)
+cJSON *config_to_json(const struct config *c, bool model_only)
 {
     cJSON *root = cJSON_CreateObject();
     for (size_t i = 0; root && i < N_OPTIONS; i++) {
-        /* an unset optional file (predictions) is left out: "" would not load back */
+        if (model_only && OPTIONS[i].local)
+            continue;
+        /* an unset optional file (predictions, save, ...) is left out: "" would not load back */
         if (OPTIONS[i].type == T_PATH && !*(char *)field((struct config *)c, &OPTIONS[i]))
             continue;
         cJSON *v = value_json(c, &OPTIONS[i]);

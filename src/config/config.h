@@ -45,15 +45,24 @@ struct config {
     /* output */
     bool json, quiet, report;
     char predictions[CONFIG_PATH_MAX];
+    /* saving, resuming, predicting */
+    char save[CONFIG_PATH_MAX], resume[CONFIG_PATH_MAX], load[CONFIG_PATH_MAX];
+    char predict[CONFIG_PATH_MAX];
+    long long checkpoint_every;
 };
 
 /* What the command line asked for besides settings. */
 enum config_action { CONFIG_RUN, CONFIG_HELP, CONFIG_VERSION, CONFIG_PRINT };
 
-/* Defaults, then the --config file if one is named, then the other flags; then
- * resolve derived values (threads 0 -> all cores, data file paths). */
+/* Reads the settings stored in a model file, as JSON text (malloc'd). */
+typedef int (*config_base_fn)(const char *model_path, char **json, struct err *e);
+
+/* Defaults, then the settings stored in the model named by --resume or --load
+ * (read through base, which may be NULL), then the --config file if one is
+ * named, then the other flags; then resolve derived values (threads 0 -> all
+ * cores, data file paths) and check settings that depend on each other. */
 int config_from_args(struct config *c, int argc, char **argv, enum config_action *action,
-                     struct err *e);
+                     config_base_fn base, struct err *e);
 
 void config_defaults(struct config *c);
 /* apply one JSON config file (a top-level object of known keys) */
@@ -64,8 +73,10 @@ int config_load_text(struct config *c, const char *text, size_t len, const char 
 /* threads 0 -> online cores; empty data paths -> --data-dir, $MNIST_DIR, data/mnist */
 int config_resolve(struct config *c, struct err *e);
 
-/* The effective config as a JSON object (a cJSON *), loadable with --config. */
-struct cJSON *config_to_json(const struct config *c);
+/* The effective config as a JSON object (a cJSON *), loadable with --config;
+ * model_only leaves out what describes this invocation (data paths, output,
+ * saving), as stored in model files. */
+struct cJSON *config_to_json(const struct config *c, bool model_only);
 void config_print_help(FILE *f);
 
 /* names of enum values, for reports */

@@ -42,7 +42,7 @@ static void print_network(FILE *f, const struct mlp *m)
 /* every setting as key=value, wrapped: the header reproduces the run */
 static void print_settings(FILE *f, const struct config *c)
 {
-    cJSON *j = config_to_json(c);
+    cJSON *j = config_to_json(c, false);
     int col = 0;
     for (cJSON *it = j ? j->child : NULL; it; it = it->next) {
         char *v = cJSON_IsString(it) ? NULL : cJSON_PrintUnformatted(it);
@@ -189,7 +189,7 @@ int report_summary(const struct reporter *r, const struct run_summary *s)
     }
     cJSON *o = cJSON_CreateObject();
     cJSON_AddStringToObject(o, "type", "summary");
-    cJSON_AddItemToObject(o, "config", config_to_json(r->cfg));
+    cJSON_AddItemToObject(o, "config", config_to_json(r->cfg, false));
     cJSON_AddNumberToObject(o, "epochs", s->epochs);
     cJSON_AddNumberToObject(o, "test_accuracy", acc);
     cJSON_AddNumberToObject(o, "test_correct", (double)s->test.correct);
@@ -225,4 +225,21 @@ int report_predictions(const char *path, const float *probs, const int *pred,
         fputc('\n', a.f);
     }
     return atomic_commit(&a, e);
+}
+
+void report_prediction_rows(FILE *f, bool json, uint32_t from, const float *probs,
+                            const float *logits, int nb, int K)
+{
+    for (int b = 0; b < nb; b++) {
+        const float *p = probs + (size_t)b * K;
+        int guess = head_argmax(logits + (size_t)b * K, K);
+        if (json)
+            fprintf(f, "{\"type\":\"prediction\",\"index\":%u,\"prediction\":%d,\"outputs\":[",
+                    from + (uint32_t)b, guess);
+        else
+            fprintf(f, "%u,%d", from + (uint32_t)b, guess);
+        for (int k = 0; k < K; k++)
+            fprintf(f, json ? "%s%.9g" : "%s%.9g", json && !k ? "" : ",", p[k]);
+        fputs(json ? "]}\n" : "\n", f);
+    }
 }

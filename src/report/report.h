@@ -31,6 +31,11 @@ int report_epoch(const struct epoch_stats *s, void *reporter);
 /* in text mode the head report comes before the final accuracy line */
 int report_summary(const struct reporter *r, const struct run_summary *s);
 
+/* --predict output for nb images starting at index `from`: CSV rows
+ * index,prediction,p0.. or JSON lines {"type":"prediction",...} */
+void report_prediction_rows(FILE *f, bool json, uint32_t from, const float *probs,
+                            const float *logits, int nb, int K);
+
 /* CSV, one row per test image: index,label,prediction,p0..p(K-1); atomic */
 int report_predictions(const char *path, const float *probs, const int *pred,
                        const uint8_t *labels, long long n, int K, struct err *e);

@@ -8,11 +8,11 @@
 
 #define EVAL_BATCH 512
 
-static struct mlp_spec spec_for(const struct config *c, const struct task *task)
+struct mlp_spec trainer_spec(const struct config *c, int n_inputs, int n_outputs)
 {
     struct mlp_spec s = {
-        .n_inputs = (int)task->input_dim,
-        .n_outputs = task->n_outputs,
+        .n_inputs = n_inputs,
+        .n_outputs = n_outputs,
         .n_hidden = c->hidden.n,
         .act = (enum act)c->activation,
         .dropout = (float)c->dropout,
@@ -33,7 +33,7 @@ static int alloc_all(struct trainer *t, const struct config *c, const struct dat
         task_set_init(&t->val, &t->task, val, seed, RNG_TASK + 1) ||
         task_set_init(&t->test, &t->task, test, seed, RNG_TASK + 2))
         return -1;
-    struct mlp_spec spec = spec_for(c, &t->task);
+    struct mlp_spec spec = trainer_spec(c, (int)t->task.input_dim, t->task.n_outputs);
     size_t K = (size_t)spec.n_outputs, n_test = test->n ? test->n : 1;
     t->model = mlp_create(&spec);
     t->order = malloc(sizeof(uint32_t) * (train->n ? train->n : 1));
@@ -111,16 +111,17 @@ struct eval evaluate(struct trainer *t, const struct task_set *s, float *probs, 
     return r;
 }
 
-/* One pass over the shuffled training set; fills the training half of s. */
+/* The rest of the current epoch, from t->pos; fills the training half of s. */
 static int train_epoch(struct trainer *t, struct epoch_stats *s, struct err *e)
 {
     struct mlp *m = t->model;
     const int K = m->size[m->L], B = (int)t->cfg->batch_size;
     const uint32_t n = t->train.n;
-    struct task_score score = {0};
-    double loss = 0;
-    rng_shuffle(&t->shuffle, t->order, n);
-    for (uint32_t from = 0; from < n; from += (uint32_t)B) {
+    struct train_pos *p = &t->pos;
+    if (p->next == 0)
+        rng_shuffle(&t->shuffle, t->order, n);
+    while (p->next < n) {
+        uint32_t from = p->next;
         int nb = n - from < (uint32_t)B ? (int)(n - from) : B;
         task_batch(&t->task, &t->train, t->order, from, nb, m->a[0], t->targets,
                    t->cfg->augment_shift, &t->augment);
@@ -130,19 +131,27 @@ static int train_epoch(struct trainer *t, struct epoch_stats *s, struct err *e)
             return err_set(e, ERR_DATA,
                            "training diverged: loss is %s at epoch %d, batch %u (try a lower lr)",
                            isnan(l) ? "nan" : "infinite", s->epoch, from / (uint32_t)B + 1);
-        loss += l;
+        struct task_score score = {0};
         task_score(&t->task, &t->train, t->order, from, nb, Z, &score, NULL);
         mlp_backward(m, m->dlogits, nb);
         optim_step(&t->optim, m->params, m->grads, (float)s->lr);
+        p->loss += l;
+        p->correct += score.correct;
+        p->next += (uint32_t)nb;
+        if (t->stop && *t->stop && p->next < n)
+            return err_set(e, 128 + *t->stop, "interrupted at epoch %d, batch %u", s->epoch,
+                           p->next / (uint32_t)B);
     }
-    s->train_loss = loss / n;
-    s->train_accuracy = (double)score.correct / n;
+    s->train_loss = p->loss / n;
+    s->train_accuracy = (double)p->correct / n;
+    *p = (struct train_pos){p->epoch + 1, 0, 0, 0};
     return 0;
 }
 
 int trainer_run(struct trainer *t, epoch_fn on_epoch, void *ctx, struct err *e)
 {
-    for (int ep = 0; ep < t->cfg->epochs; ep++) {
+    while (t->pos.epoch < t->cfg->epochs) {
+        int ep = t->pos.epoch;
         struct epoch_stats s = {.epoch = ep + 1, .lr = schedule_lr(&t->schedule, ep)};
         double t0 = timer_now();
         if (train_epoch(t, &s, e))
@@ -154,6 +163,8 @@ int trainer_run(struct trainer *t, epoch_fn on_epoch, void *ctx, struct err *e)
         s.test = t->test_eval = evaluate(t, &t->test, t->test_probs, t->test_pred);
         if (on_epoch && on_epoch(&s, ctx))
             return e->code ? e->code : err_set(e, ERR_IO, "stopped by the reporter");
+        if (t->stop && *t->stop && t->pos.epoch < t->cfg->epochs)
+            return err_set(e, 128 + *t->stop, "interrupted after epoch %d", t->pos.epoch);
     }
     return 0;
 }

@@ -4,6 +4,8 @@
 #ifndef TRAIN_H
 #define TRAIN_H
 
+#include <signal.h>
+
 #include "../config/config.h"
 #include "../data/dataset.h"
 #include "../nn/mlp.h"
@@ -28,6 +30,15 @@ struct epoch_stats {
 
 typedef int (*epoch_fn)(const struct epoch_stats *s, void *ctx);
 
+/* where training stands: completed epochs, the next sample of the current
+ * epoch's order, and that epoch's sums so far (a checkpoint restores them) */
+struct train_pos {
+    int epoch;
+    uint32_t next;
+    double loss;
+    long long correct;
+};
+
 struct trainer {
     const struct config *cfg;
     struct task task;
@@ -38,6 +49,9 @@ struct trainer {
     uint32_t *order;        /* training samples, reshuffled every epoch */
     float *targets;         /* max_batch x outputs */
     struct rng shuffle, dropout, augment;
+    struct train_pos pos;
+    /* set asynchronously (a signal handler) to stop after the current batch */
+    volatile sig_atomic_t *stop;
     /* the latest test-set evaluation; classify also keeps every output and
      * prediction, for --report and --predictions */
     struct eval test_eval;
@@ -45,14 +59,19 @@ struct trainer {
     int *test_pred;         /* test.n */
 };
 
+/* The network cfg describes, for n_inputs and n_outputs. */
+struct mlp_spec trainer_spec(const struct config *cfg, int n_inputs, int n_outputs);
+
 /* Build the task, model and optimizer for cfg and the given data; nothing is
  * allocated after this. */
 int trainer_init(struct trainer *t, const struct config *cfg, const struct dataset *train,
                  const struct dataset *val, const struct dataset *test, struct err *e);
 void trainer_free(struct trainer *t);
 
-/* Train for cfg->epochs, calling on_epoch after each; stops early with an error
- * when the loss stops being finite or on_epoch returns non-zero. */
+/* Train from t->pos up to cfg->epochs, calling on_epoch after each; stops early
+ * with an error when the loss stops being finite, when on_epoch returns
+ * non-zero, or when *t->stop becomes non-zero (code 128 + *t->stop, with
+ * t->pos saying where it stopped). */
 int trainer_run(struct trainer *t, epoch_fn on_epoch, void *ctx, struct err *e);
 
 /* Score the model on a split, in evaluation mode (no dropout). probs and pred

@@ -25,4 +25,7 @@ struct err {
 int err_set(struct err *e, int code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
+/* Add text at the end of the message (cut at the buffer's end). */
+void err_append(struct err *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
 #endif

@@ -7,7 +7,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include <zlib.h>
@@ -157,8 +159,8 @@ static char *slurp_fd(int fd)
     return buf;
 }
 
-static int run_prog_to(const char *prog, const char *const *args, const char *stdout_path,
-                       char **out, char **err)
+static int run_prog_full(const char *prog, const char *const *args, const char *stdout_path,
+                         int delay_ms, int sig, char **out, char **err)
 {
     char outf[] = "/tmp/train-out.XXXXXX", errf[] = "/tmp/train-err.XXXXXX";
     int ofd = mkstemp(outf), efd = mkstemp(errf);
@@ -181,6 +183,11 @@ static int run_prog_to(const char *prog, const char *const *args, const char *st
         execv(prog, (char *const *)argv);
         _exit(97);
     }
+    if (sig) {
+        struct timespec ts = {delay_ms / 1000, (long)(delay_ms % 1000) * 1000000L};
+        nanosleep(&ts, NULL);
+        kill(pid, sig);
+    }
     int status;
     while (waitpid(pid, &status, 0) < 0)
         if (errno != EINTR)
@@ -194,6 +201,17 @@ static int run_prog_to(const char *prog, const char *const *args, const char *st
     unlink(outf);
     unlink(errf);
     return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+static int run_prog_to(const char *prog, const char *const *args, const char *stdout_path,
+                       char **out, char **err)
+{
+    return run_prog_full(prog, args, stdout_path, 0, 0, out, err);
+}
+
+int run_train_signal(const char *const *args, int delay_ms, int sig, char **out, char **err)
+{
+    return run_prog_full("./train", args, NULL, delay_ms, sig, out, err);
 }
 
 int run_train_to(const char *const *args, const char *stdout_path, char **out, char **err)

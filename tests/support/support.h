@@ -36,6 +36,8 @@ double grad_check(double (*f)(void *ctx), void *ctx, float *params, const float 
  * it did not exit normally. stdout_path, if not NULL, replaces the pipe. */
 int run_train(const char *const *args, char **out, char **err);
 int run_train_to(const char *const *args, const char *stdout_path, char **out, char **err);
+/* Run ./train and send it sig after delay_ms milliseconds (if still running). */
+int run_train_signal(const char *const *args, int delay_ms, int sig, char **out, char **err);
 /* the same for another program */
 int run_prog(const char *prog, const char *const *args, char **out, char **err);
 

@@ -1,0 +1,406 @@
+#include "checkpoint.h"
+
+#include <cjson/cJSON.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <zlib.h>
+
+#include "../util/atomic.h"
+
+static const char MAGIC[8] = {'T', 'R', 'A', 'I', 'N', 'M', 'D', 'L'};
+
+/* ---- writing: a growable little-endian byte buffer ---- */
+
+struct buf {
+    uint8_t *p;
+    size_t len, cap;
+    int failed;
+};
+
+static void put(struct buf *b, const void *src, size_t n)
+{
+    if (b->failed)
+        return;
+    if (b->len + n > b->cap) {
+        size_t cap = b->cap ? b->cap : 1 << 16;
+        while (cap < b->len + n)
+            cap *= 2;
+        uint8_t *p = realloc(b->p, cap);
+        if (!p) {
+            b->failed = 1;
+            return;
+        }
+        b->p = p;
+        b->cap = cap;
+    }
+    memcpy(b->p + b->len, src, n);
+    b->len += n;
+}
+
+static void put_u32(struct buf *b, uint32_t v)
+{
+    uint8_t x[4] = {(uint8_t)v, (uint8_t)(v >> 8), (uint8_t)(v >> 16), (uint8_t)(v >> 24)};
+    put(b, x, 4);
+}
+
+static void put_u64(struct buf *b, uint64_t v)
+{
+    put_u32(b, (uint32_t)v);
+    put_u32(b, (uint32_t)(v >> 32));
+}
+
+static void put_f32s(struct buf *b, const float *v, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        uint32_t u;
+        memcpy(&u, &v[i], 4);
+        put_u32(b, u);
+    }
+}
+
+static void put_f64(struct buf *b, double v)
+{
+    uint64_t u;
+    memcpy(&u, &v, 8);
+    put_u64(b, u);
+}
+
+static void put_state(struct buf *b, const struct trainer *t)
+{
+    const struct optim *o = &t->optim;
+    put_u32(b, (uint32_t)o->kind);
+    put_u64(b, (uint64_t)o->t);
+    put_u64(b, o->m ? o->n : 0);
+    if (o->m)
+        put_f32s(b, o->m, o->n);
+    put_u64(b, o->v ? o->n : 0);
+    if (o->v)
+        put_f32s(b, o->v, o->n);
+    put_u32(b, (uint32_t)t->pos.epoch);
+    put_u32(b, t->pos.next);
+    put_f64(b, t->pos.loss);
+    put_u64(b, (uint64_t)t->pos.correct);
+    const struct rng *r[3] = {&t->shuffle, &t->dropout, &t->augment};
+    for (int i = 0; i < 3; i++)
+        for (int k = 0; k < 4; k++)
+            put_u64(b, r[i]->s[k]);
+    put_u32(b, t->train.n);
+    for (uint32_t i = 0; i < t->train.n; i++)
+        put_u32(b, t->order[i]);
+}
+
+int checkpoint_save(const char *path, const struct trainer *t, int with_state, struct err *e)
+{
+    struct buf b = {0};
+    cJSON *cfg = config_to_json(t->cfg, true);
+    char *text = cfg ? cJSON_PrintUnformatted(cfg) : NULL;
+    cJSON_Delete(cfg);
+    if (!text)
+        return err_set(e, ERR_SOFTWARE, "%s: out of memory", path);
+    const struct mlp *m = t->model;
+    put_u32(&b, (uint32_t)strlen(text));
+    put(&b, text, strlen(text));
+    cJSON_free(text);
+    put_u32(&b, (uint32_t)m->L);
+    for (int l = 0; l <= m->L; l++)
+        put_u32(&b, (uint32_t)m->size[l]);
+    put_u64(&b, m->n_params);
+    put_f32s(&b, m->params, m->n_params);
+    put_u32(&b, (uint32_t)with_state);
+    if (with_state)
+        put_state(&b, t);
+    if (b.failed) {
+        free(b.p);
+        return err_set(e, ERR_SOFTWARE, "%s: out of memory", path);
+    }
+    struct buf head = {0};
+    put(&head, MAGIC, 8);
+    put_u32(&head, CHECKPOINT_VERSION);
+    put_u32(&head, 0);
+    put_u64(&head, b.len);
+    uLong crc = crc32_z(0L, b.p, b.len);
+    struct buf tail = {0};
+    put_u32(&tail, (uint32_t)crc);
+    struct atomic_file a;
+    int rc = head.failed || tail.failed ? err_set(e, ERR_SOFTWARE, "%s: out of memory", path)
+                                        : atomic_open(&a, path, e);
+    if (!rc) {
+        fwrite(head.p, 1, head.len, a.f);
+        fwrite(b.p, 1, b.len, a.f);
+        fwrite(tail.p, 1, tail.len, a.f);
+        rc = atomic_commit(&a, e);
+    }
+    free(head.p);
+    free(b.p);
+    free(tail.p);
+    return rc;
+}
+
+/* ---- reading: a cursor that checks every length first ---- */
+
+struct cur {
+    const uint8_t *p;
+    size_t left;
+    const char *name;
+    struct err *e;
+};
+
+static int need(struct cur *c, uint64_t n, const char *what)
+{
+    if (n > c->left)
+        return err_set(c->e, ERR_DATA, "%s: truncated in %s", c->name, what);
+    return 0;
+}
+
+static int get_u32(struct cur *c, uint32_t *v, const char *what)
+{
+    *v = 0;
+    if (need(c, 4, what))
+        return c->e->code;
+    *v = (uint32_t)c->p[0] | (uint32_t)c->p[1] << 8 | (uint32_t)c->p[2] << 16 |
+         (uint32_t)c->p[3] << 24;
+    c->p += 4;
+    c->left -= 4;
+    return 0;
+}
+
+static int get_u64(struct cur *c, uint64_t *v, const char *what)
+{
+    uint32_t lo = 0, hi = 0;
+    *v = 0;
+    if (get_u32(c, &lo, what) || get_u32(c, &hi, what))
+        return c->e->code;
+    *v = (uint64_t)hi << 32 | lo;
+    return 0;
+}
+
+/* n floats into a fresh array; n is checked against the bytes left first */
+static int get_f32s(struct cur *c, float **out, uint64_t n, const char *what)
+{
+    if (n > c->left / 4)
+        return err_set(c->e, ERR_DATA, "%s: truncated in %s", c->name, what);
+    *out = malloc(sizeof(float) * (n ? n : 1));
+    if (!*out)
+        return err_set(c->e, ERR_SOFTWARE, "%s: out of memory", c->name);
+    for (uint64_t i = 0; i < n; i++) {
+        uint32_t u;
+        get_u32(c, &u, what);
+        memcpy(&(*out)[i], &u, 4);
+    }
+    return 0;
+}
+
+static int parse_shape(struct checkpoint *ck, struct cur *c)
+{
+    if (get_u32(c, &ck->L, "layers"))
+        return c->e->code;
+    if (ck->L < 1 || ck->L > MLP_MAX_LAYERS)
+        return err_set(c->e, ERR_DATA, "%s: %u layers is not a model of this program", c->name,
+                       ck->L);
+    uint64_t n = 0;
+    for (uint32_t l = 0; l <= ck->L; l++) {
+        if (get_u32(c, &ck->size[l], "layer sizes"))
+            return c->e->code;
+        if (ck->size[l] == 0 || ck->size[l] > (1u << 21))
+            return err_set(c->e, ERR_DATA, "%s: layer size %u is not plausible", c->name,
+                           ck->size[l]);
+        if (l)
+            n += (uint64_t)ck->size[l - 1] * ck->size[l] + ck->size[l];
+    }
+    if (get_u64(c, &ck->n_params, "parameter count"))
+        return c->e->code;
+    if (ck->n_params != n)
+        return err_set(c->e, ERR_DATA, "%s: %llu parameters do not fit the layer sizes (%llu)",
+                       c->name, (unsigned long long)ck->n_params, (unsigned long long)n);
+    return get_f32s(c, &ck->params, ck->n_params, "parameters");
+}
+
+static int parse_state(struct checkpoint *ck, struct cur *c)
+{
+    uint64_t u;
+    if (get_u32(c, &ck->optimizer, "optimizer") || get_u64(c, &u, "optimizer"))
+        return c->e->code;
+    ck->steps = (int64_t)u;
+    if (get_u64(c, &ck->n_m, "optimizer") ||
+        (ck->n_m && ck->n_m != ck->n_params) ||
+        get_f32s(c, &ck->m, ck->n_m, "optimizer state") || get_u64(c, &ck->n_v, "optimizer") ||
+        (ck->n_v && ck->n_v != ck->n_params) || get_f32s(c, &ck->v, ck->n_v, "optimizer state"))
+        return c->e->code ? c->e->code
+                          : err_set(c->e, ERR_DATA, "%s: optimizer state of the wrong size", c->name);
+    uint64_t loss, correct;
+    if (get_u32(c, &ck->epoch, "position") || get_u32(c, &ck->next, "position") ||
+        get_u64(c, &loss, "position") || get_u64(c, &correct, "position"))
+        return c->e->code;
+    memcpy(&ck->loss, &loss, 8);
+    ck->correct = (int64_t)correct;
+    for (int i = 0; i < 3; i++)
+        for (int k = 0; k < 4; k++)
+            if (get_u64(c, &ck->rng[i][k], "random state"))
+                return c->e->code;
+    if (get_u32(c, &ck->n_order, "data order") || need(c, 4ull * ck->n_order, "data order"))
+        return c->e->code;
+    ck->order = malloc(sizeof(uint32_t) * (ck->n_order ? ck->n_order : 1));
+    if (!ck->order)
+        return err_set(c->e, ERR_SOFTWARE, "%s: out of memory", c->name);
+    for (uint32_t i = 0; i < ck->n_order; i++) {
+        get_u32(c, &ck->order[i], "data order");
+        if (ck->order[i] >= ck->n_order)
+            return err_set(c->e, ERR_DATA, "%s: data order is corrupt", c->name);
+    }
+    if (ck->next > ck->n_order)
+        return err_set(c->e, ERR_DATA, "%s: position is corrupt", c->name);
+    return 0;
+}
+
+static int parse_payload(struct checkpoint *ck, struct cur *c)
+{
+    uint32_t n = 0;
+    if (get_u32(c, &n, "config") || need(c, n, "config"))
+        return c->e->code;
+    ck->config = malloc((size_t)n + 1);
+    if (!ck->config)
+        return err_set(c->e, ERR_SOFTWARE, "%s: out of memory", c->name);
+    memcpy(ck->config, c->p, n);
+    ck->config[n] = 0;
+    c->p += n;
+    c->left -= n;
+    if (parse_shape(ck, c) || get_u32(c, &ck->has_state, "state flag"))
+        return c->e->code;
+    if (ck->has_state > 1)
+        return err_set(c->e, ERR_DATA, "%s: state flag is corrupt", c->name);
+    if (ck->has_state && parse_state(ck, c))
+        return c->e->code;
+    if (c->left)
+        return err_set(c->e, ERR_DATA, "%s: %zu unexpected bytes at the end", c->name, c->left);
+    return 0;
+}
+
+int checkpoint_parse(struct checkpoint *ck, const uint8_t *buf, size_t len, const char *name,
+                     struct err *e)
+{
+    memset(ck, 0, sizeof *ck);
+    if (len < 28 || memcmp(buf, MAGIC, 8))
+        return err_set(e, ERR_DATA, "%s: not a model file of this program", name);
+    struct cur c = {buf + 8, len - 8, name, e};
+    uint32_t version, flags;
+    uint64_t plen;
+    get_u32(&c, &version, "header");
+    get_u32(&c, &flags, "header");
+    get_u64(&c, &plen, "header");
+    if (version != CHECKPOINT_VERSION)
+        return err_set(e, ERR_DATA, "%s: model format version %u, this program reads %u", name,
+                       version, CHECKPOINT_VERSION);
+    if (flags)
+        return err_set(e, ERR_DATA, "%s: unknown format flags 0x%x", name, flags);
+    if (plen != c.left - 4)
+        return err_set(e, ERR_DATA, "%s: %s (payload of %llu bytes, file holds %zu)", name,
+                       plen > c.left - 4 ? "truncated" : "unexpected data after the model",
+                       (unsigned long long)plen, c.left - 4);
+    const uint8_t *tail = c.p + plen;
+    uint32_t crc = (uint32_t)tail[0] | (uint32_t)tail[1] << 8 | (uint32_t)tail[2] << 16 |
+                   (uint32_t)tail[3] << 24;
+    if (crc != (uint32_t)crc32_z(0L, c.p, (size_t)plen))
+        return err_set(e, ERR_DATA, "%s: checksum mismatch: the file is corrupt", name);
+    c.left = (size_t)plen;
+    int rc = parse_payload(ck, &c);
+    if (rc)
+        checkpoint_free(ck);
+    return rc;
+}
+
+int checkpoint_read(struct checkpoint *ck, const char *path, struct err *e)
+{
+    memset(ck, 0, sizeof *ck);
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return err_set(e, ERR_NOINPUT, "%s: %s", path, strerror(errno));
+    struct stat st;
+    if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode)) {
+        fclose(f);
+        return err_set(e, ERR_NOINPUT, "%s: not a regular file", path);
+    }
+    if ((uint64_t)st.st_size > CHECKPOINT_MAX_BYTES) {
+        fclose(f);
+        return err_set(e, ERR_DATA, "%s: too large to be a model file", path);
+    }
+    size_t len = (size_t)st.st_size;
+    uint8_t *buf = malloc(len ? len : 1);
+    int rc = !buf ? err_set(e, ERR_SOFTWARE, "%s: out of memory", path)
+             : fread(buf, 1, len, f) != len ? err_set(e, ERR_IO, "%s: read error", path)
+                                            : checkpoint_parse(ck, buf, len, path, e);
+    fclose(f);
+    free(buf);
+    return rc;
+}
+
+void checkpoint_free(struct checkpoint *ck)
+{
+    free(ck->config);
+    free(ck->params);
+    free(ck->m);
+    free(ck->v);
+    free(ck->order);
+    memset(ck, 0, sizeof *ck);
+}
+
+/* A flag may not quietly turn a saved model into another kind of model. */
+static int same_kind(const struct checkpoint *ck, const struct config *c, const char *name,
+                     struct err *e)
+{
+    static const char *keys[] = {"task", "positive", "head", "hidden", "activation"};
+    cJSON *saved = cJSON_Parse(ck->config), *now = config_to_json(c, true);
+    int rc = saved && now ? 0 : err_set(e, ERR_DATA, "%s: its settings are not JSON", name);
+    for (size_t i = 0; !rc && i < sizeof keys / sizeof keys[0]; i++) {
+        const cJSON *a = cJSON_GetObjectItemCaseSensitive(saved, keys[i]);
+        const cJSON *b = cJSON_GetObjectItemCaseSensitive(now, keys[i]);
+        if (!cJSON_Compare(a, b, true)) {
+            char *sa = a ? cJSON_PrintUnformatted(a) : NULL, *sb = cJSON_PrintUnformatted(b);
+            rc = err_set(e, ERR_USAGE, "%s: the model in %s has %s, not %s", keys[i], name,
+                         sa ? sa : "none", sb ? sb : "?");
+            cJSON_free(sa);
+            cJSON_free(sb);
+        }
+    }
+    cJSON_Delete(saved);
+    cJSON_Delete(now);
+    return rc;
+}
+
+int checkpoint_restore(struct trainer *t, const struct checkpoint *ck, int resume,
+                       const char *name, struct err *e)
+{
+    struct mlp *m = t->model;
+    if (same_kind(ck, t->cfg, name, e))
+        return e->code;
+    int same = ck->L == (uint32_t)m->L;
+    for (int l = 0; same && l <= m->L; l++)
+        same = ck->size[l] == (uint32_t)m->size[l];
+    if (!same)
+        return err_set(e, ERR_DATA, "%s: the model's layers do not match the config's", name);
+    memcpy(m->params, ck->params, sizeof(float) * m->n_params);
+    if (!resume)
+        return 0;
+    if (!ck->has_state)
+        return err_set(e, ERR_DATA, "%s: holds a final model, not a checkpoint to resume from",
+                       name);
+    if (ck->optimizer != (uint32_t)t->optim.kind || ck->n_order != t->train.n ||
+        (ck->n_m != 0) != (t->optim.m != NULL) || (ck->n_v != 0) != (t->optim.v != NULL))
+        return err_set(e, ERR_DATA, "%s: optimizer or training set differ from the config's", name);
+    if (ck->epoch > (uint32_t)t->cfg->epochs)
+        return err_set(e, ERR_USAGE, "epochs: %lld, but %s has already trained %u",
+                       t->cfg->epochs, name, ck->epoch);
+    if (ck->n_m)
+        memcpy(t->optim.m, ck->m, sizeof(float) * ck->n_m);
+    if (ck->n_v)
+        memcpy(t->optim.v, ck->v, sizeof(float) * ck->n_v);
+    t->optim.t = ck->steps;
+    memcpy(t->order, ck->order, sizeof(uint32_t) * ck->n_order);
+    struct rng *r[3] = {&t->shuffle, &t->dropout, &t->augment};
+    for (int i = 0; i < 3; i++)
+        memcpy(r[i]->s, ck->rng[i], sizeof r[i]->s);
+    t->pos = (struct train_pos){(int)ck->epoch, ck->next, ck->loss, ck->correct};
+    return 0;
+}

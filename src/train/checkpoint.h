@@ -1,0 +1,61 @@
+/* checkpoint: the model file. A small versioned binary format, explicitly
+ * little-endian, with a CRC-32 over the payload:
+ *
+ *   "TRAINMDL"  u32 version (1)  u32 flags (0)  u64 payload length  payload  u32 crc32
+ *
+ *   payload:  u32 n  config JSON (n bytes; the settings that define the model)
+ *             u32 L  u32 size[L+1]  u64 n_params  f32 params[n_params]
+ *             u32 has_state; when 1 (a checkpoint to resume from):
+ *               u32 optimizer  i64 steps  u64 n_m  f32 m[n_m]  u64 n_v  f32 v[n_v]
+ *               u32 epochs done  u32 next sample in the epoch  f64 loss so far
+ *               i64 correct so far  u64 rng[3][4] (shuffle, dropout, augment)
+ *               u32 n_order  u32 order[n_order]
+ *
+ * Files are written atomically (util/atomic.h): a crash or a full disk leaves
+ * the previous file under the real name. Readers check every length against
+ * what the buffer holds before using it. */
+#ifndef CHECKPOINT_H
+#define CHECKPOINT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../util/err.h"
+#include "train.h"
+
+#define CHECKPOINT_VERSION 1
+#define CHECKPOINT_MAX_BYTES (1ull << 32)
+
+struct checkpoint {
+    char *config;            /* JSON text, NUL-terminated */
+    uint32_t L, size[MLP_MAX_LAYERS + 1];
+    uint64_t n_params;
+    float *params;
+    uint32_t has_state;
+    uint32_t optimizer;
+    int64_t steps;
+    uint64_t n_m, n_v;
+    float *m, *v;
+    uint32_t epoch, next;
+    double loss;
+    int64_t correct;
+    uint64_t rng[3][4];
+    uint32_t n_order;
+    uint32_t *order;
+};
+
+/* Write t's model (and with state, everything needed to resume) to path. */
+int checkpoint_save(const char *path, const struct trainer *t, int with_state, struct err *e);
+
+/* Parse a model file held in memory; `name` is what errors call it. */
+int checkpoint_parse(struct checkpoint *ck, const uint8_t *buf, size_t len, const char *name,
+                     struct err *e);
+int checkpoint_read(struct checkpoint *ck, const char *path, struct err *e);
+void checkpoint_free(struct checkpoint *ck);
+
+/* Put a read checkpoint into a trainer built from the same config: weights
+ * always; optimizer, RNG and position too when resume is set. */
+int checkpoint_restore(struct trainer *t, const struct checkpoint *ck, int resume,
+                       const char *name, struct err *e);
+
+#endif
