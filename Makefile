@@ -16,7 +16,7 @@ OBJ      := $(SRC:src/%.c=$(B)/%.o)
 TESTS    := $(patsubst tests/%.c,$(B)/tests/%,$(wildcard tests/test_*.c))
 TSUPPORT := $(patsubst tests/%.c,$(B)/tests/%.o,$(wildcard tests/support/*.c))
 
-.PHONY: all run test check check-libs deps data clean
+.PHONY: all run test check check-libs deps data clean asan valgrind fuzz sanitized-check
 .SECONDARY:
 all: check-libs train $(B)/bin/compare
 
@@ -69,7 +69,53 @@ test: deps
 check: all $(TESTS)
 	@tests/run-tests.sh $(TESTS)
 
+# The whole suite under AddressSanitizer + UndefinedBehaviorSanitizer (leaks
+# included), on binaries built apart in build/asan.
+ASAN_FLAGS := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+asan: deps
+	@$(MAKE) --no-print-directory B=build/asan CFLAGS="$(ASAN_FLAGS)" sanitized-check
+
+sanitized-check: check-libs $(B)/bin/train $(B)/bin/compare $(TESTS)
+	@TRAIN_BIN=$(B)/bin/train COMPARE_BIN=$(B)/bin/compare \
+	  ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1 \
+	  tests/run-tests.sh $(TESTS)
+
+# A short training under valgrind's memcheck. valgrind cannot decode AVX-512:
+# build without -march=native and keep OpenBLAS on its AVX2 kernels.
+valgrind: deps
+	@scripts/install-deps.sh valgrind=cmd:valgrind
+	@$(MAKE) --no-print-directory B=build/plain CFLAGS="-O1 -g" build/plain/bin/train
+	@d=$$(mktemp -d) && trap 'rm -rf "$$d"' EXIT && \
+	  OPENBLAS_CORETYPE=Haswell OPENBLAS_NUM_THREADS=1 valgrind --error-exitcode=99 \
+	    --leak-check=full --errors-for-leak-kinds=definite,indirect --quiet \
+	    build/plain/bin/train --epochs 2 --limit-train 1000 --limit-test 500 --hidden 64 \
+	    --dropout 0.2 --augment shift:1 --threads 1 --report --save "$$d/m.bin" && \
+	  OPENBLAS_CORETYPE=Haswell valgrind --error-exitcode=99 --leak-check=full --quiet \
+	    build/plain/bin/train --load "$$d/m.bin" --epochs 0 --limit-test 500 --threads 1 && \
+	  echo "valgrind: no errors, no leaks"
+
+# libFuzzer targets for the three parsers, FUZZ_SECONDS each (default 60),
+# with their seed corpora in tests/fuzz/corpus/; new findings land in build/fuzz.
+FUZZ_SECONDS ?= 60
+FUZZERS := idx config model
+fuzz: deps
+	@scripts/install-deps.sh clang=cmd:clang libclang-rt-14-dev=glob:/usr/lib/llvm-*/lib/clang/*/lib/linux/libclang_rt.fuzzer-x86_64.a
+	@mkdir -p build/fuzz
+	@for f in $(FUZZERS); do \
+	  clang -g -O1 -std=c11 -D_DEFAULT_SOURCE -DFUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION \
+	    -fsanitize=fuzzer,address,undefined -Isrc \
+	    $(PKG_CFLAGS) -o build/fuzz/fuzz_$$f tests/fuzz/fuzz_$$f.c $(SRC) $(PKG_LIBS) || exit 1; \
+	  mkdir -p build/fuzz/corpus-$$f build/fuzz/crashes-$$f; \
+	  echo "fuzz_$$f: $(FUZZ_SECONDS) s"; \
+	  build/fuzz/fuzz_$$f -max_total_time=$(FUZZ_SECONDS) -max_len=65536 -timeout=10 \
+	    -artifact_prefix=build/fuzz/crashes-$$f/ -print_final_stats=1 \
+	    build/fuzz/corpus-$$f tests/fuzz/corpus/$$f > build/fuzz/$$f.log 2>&1; rc=$$?; \
+	  grep -E "^(Done|stat::number_of_executed_units|stat::peak_rss)" build/fuzz/$$f.log; \
+	  if [ $$rc -ne 0 ]; then tail -n 40 build/fuzz/$$f.log; \
+	    echo "fuzz_$$f: FAILED, input saved in build/fuzz/crashes-$$f/"; exit 1; fi; \
+	done
+
 clean:
-	rm -rf $(B) train
+	rm -rf $(B) build train
 
 -include $(OBJ:.o=.d) $(B)/main.d $(B)/compare.d $(TSUPPORT:.o=.d) $(TESTS:=.d)

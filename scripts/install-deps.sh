@@ -1,6 +1,8 @@
 #!/bin/sh
 # Install what building, testing and fetching data need, from Debian's packages.
 # Checks first and installs only what is missing, so it is cheap to run before every build.
+# Extra arguments PACKAGE=CHECK add optional needs (CHECK: cmd:NAME, pc:NAME,
+# hdr:PATH under /usr/include, glob:PATTERN), as `make fuzz` and `make valgrind` do.
 # As root it runs apt-get itself, otherwise through `sudo -n`; where neither works
 # it prints the exact command to run and fails.
 set -eu
@@ -11,6 +13,7 @@ need() {
         pc:*)  pkg-config --exists "${2#pc:}" 2>/dev/null ;;
         cmd:*) command -v "${2#cmd:}" >/dev/null 2>&1 ;;
         hdr:*) [ -e "/usr/include/${2#hdr:}" ] ;;
+        glob:*) ls ${2#glob:} >/dev/null 2>&1 ;;
     esac || missing="$missing $1"
 }
 

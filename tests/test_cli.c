@@ -283,6 +283,12 @@ static void head_report_and_predictions(void **state)
     free(out), free(err);
 }
 
+static const char *compare_bin(void)
+{
+    const char *b = getenv("COMPARE_BIN");
+    return b && *b ? b : "build/bin/compare";
+}
+
 /* a results folder as seed-runs.sh leaves it, with known disagreements */
 static void write_run(const char *name, int seed, double acc, const int *right, int n)
 {
@@ -317,7 +323,7 @@ static void compare_tool(void **state)
     write_run("beta", 2, 0.95, b, 20);
     char *out, *err;
     const char *args[] = {dir, "alpha", "beta", NULL};
-    int rc = run_prog("build/bin/compare", args, &out, &err);
+    int rc = run_prog(compare_bin(), args, &out, &err);
     if (rc)
         fail_msg("compare: exit %d: %s", rc, err);
     assert_non_null(strstr(out, "| alpha | 2 | 87.50 ± 17.68 | 75.00 | 100.00 | 50.00 | 0.0100 | 2.50 |"));
@@ -327,7 +333,7 @@ static void compare_tool(void **state)
     assert_non_null(strstr(out, "Paired difference beta − alpha over 2 seeds: -15.000 points"));
     free(out), free(err);
     const char *missing[] = {dir, "alpha", "gamma", NULL};
-    assert_int_equal(run_prog("build/bin/compare", missing, &out, &err), 66);
+    assert_int_equal(run_prog(compare_bin(), missing, &out, &err), 66);
     assert_non_null(strstr(err, "compare: "));
     free(out), free(err);
 }

@@ -129,10 +129,10 @@ static void same_seed_same_output(void **state)
     const char *dir = mnist_dir();
     if (!dir)
         skip();
-    char *a = json_without_times(short_run(dir, "sigmoid", "3"));
-    char *b = json_without_times(short_run(dir, "sigmoid", "3"));
+    char *ra = short_run(dir, "sigmoid", "3"), *rb = short_run(dir, "sigmoid", "3");
+    char *a = json_without_times(ra), *b = json_without_times(rb);
     assert_string_equal(a, b);
-    free(a), free(b);
+    free(a), free(b), free(ra), free(rb);
 }
 
 int main(void)

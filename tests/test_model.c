@@ -106,7 +106,8 @@ static void predict_from_stdin(void **state)
     const char *m = path_in(dir, "m.bin");
     char cmd[2048];
     /* three raw 10x10 images, then one cut short */
-    snprintf(cmd, sizeof cmd, "head -c 300 /dev/zero | ./train --load %s --predict - --json > %s",
+    const char *bin = getenv("TRAIN_BIN") && *getenv("TRAIN_BIN") ? getenv("TRAIN_BIN") : "./train";
+    snprintf(cmd, sizeof cmd, "head -c 300 /dev/zero | %s --load %s --predict - --json > %s", bin,
              m, path_in(dir, "raw.out"));
     assert_int_equal(system(cmd), 0);
     size_t len;
@@ -117,7 +118,7 @@ static void predict_from_stdin(void **state)
     assert_int_equal(lines, 3);
     assert_non_null(strstr(o, "{\"type\":\"prediction\",\"index\":2,"));
     free(o);
-    snprintf(cmd, sizeof cmd, "head -c 250 /dev/zero | ./train --load %s --predict - 2> %s", m,
+    snprintf(cmd, sizeof cmd, "head -c 250 /dev/zero | %s --load %s --predict - 2> %s", bin, m,
              path_in(dir, "raw.err"));
     assert_int_equal(WEXITSTATUS(system(cmd)), 65);
     o = (char *)slurp(path_in(dir, "raw.err"), &len);

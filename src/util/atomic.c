@@ -5,6 +5,7 @@
 #include <libgen.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 int atomic_open(struct atomic_file *a, const char *path, struct err *e)
@@ -16,6 +17,10 @@ int atomic_open(struct atomic_file *a, const char *path, struct err *e)
     int fd = mkstemp(a->tmp);
     if (fd < 0)
         return err_set(e, errno == ENOENT ? ERR_NOINPUT : ERR_IO, "%s: %s", path, strerror(errno));
+    /* mkstemp makes the file 0600; give it the mode any new file would get */
+    mode_t mask = umask(0);
+    umask(mask);
+    fchmod(fd, 0666 & ~mask);
     a->f = fdopen(fd, "w");
     if (!a->f) {
         close(fd);

@@ -209,19 +209,26 @@ static int run_prog_to(const char *prog, const char *const *args, const char *st
     return run_prog_full(prog, args, stdout_path, 0, 0, out, err);
 }
 
+/* the binary under test: TRAIN_BIN (a sanitizer build, say), else ./train */
+static const char *train_bin(void)
+{
+    const char *b = getenv("TRAIN_BIN");
+    return b && *b ? b : "./train";
+}
+
 int run_train_signal(const char *const *args, int delay_ms, int sig, char **out, char **err)
 {
-    return run_prog_full("./train", args, NULL, delay_ms, sig, out, err);
+    return run_prog_full(train_bin(), args, NULL, delay_ms, sig, out, err);
 }
 
 int run_train_to(const char *const *args, const char *stdout_path, char **out, char **err)
 {
-    return run_prog_to("./train", args, stdout_path, out, err);
+    return run_prog_to(train_bin(), args, stdout_path, out, err);
 }
 
 int run_train(const char *const *args, char **out, char **err)
 {
-    return run_prog_to("./train", args, NULL, out, err);
+    return run_prog_to(train_bin(), args, NULL, out, err);
 }
 
 int run_prog(const char *prog, const char *const *args, char **out, char **err)

@@ -31,7 +31,7 @@ void write_synthetic_mnist(const char *dir, uint32_t n_train, uint32_t n_test, i
 double grad_check(double (*f)(void *ctx), void *ctx, float *params, const float *grad, size_t n,
                   double eps, double *max_grad);
 
-/* Run ./train with argv (NULL-ended, without the program name); capture stdout
+/* Run ./train (or $TRAIN_BIN) with argv (NULL-ended, without the program name); capture stdout
  * and stderr (malloc'd, NUL-terminated). Returns the exit status, or -1 when
  * it did not exit normally. stdout_path, if not NULL, replaces the pipe. */
 int run_train(const char *const *args, char **out, char **err);
