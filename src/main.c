@@ -175,8 +175,13 @@ static int run(const struct config *c, struct err *e)
     if (!rc) {
         catch_signals();
         t.stop = &stop_signal;
-        struct run r = {c, {stdout, c, e}, &t};
-        rc = train_and_report(&r, &test, t0, load_seconds, e);
+        struct run r = {c, {stdout, c, e, NULL, NULL}, &t};
+        rc = report_open(&r.rep, e);
+        t.progress = report_progress;
+        t.progress_ctx = &r.rep;
+        if (!rc)
+            rc = train_and_report(&r, &test, t0, load_seconds, e);
+        report_close(&r.rep);
     }
     trainer_free(&t);
     dataset_free(&train_all);

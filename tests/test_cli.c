@@ -2,6 +2,7 @@
  * --json lines, determinism. Runs on a small synthetic digit set that the
  * test writes itself, so it needs no MNIST. */
 #include <cjson/cJSON.h>
+#include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -338,6 +339,72 @@ static void compare_tool(void **state)
     free(out), free(err);
 }
 
+static void metrics_files(void **state)
+{
+    (void)state;
+    char *out, *err;
+    const char *csv = path_in(dir, "m.csv"), *jl = path_in(dir, "m.jsonl");
+    RUN(0, out, err, "--data-dir", dir, "--epochs", "3", "--hidden", "16", "--val", "50",
+        "--metrics", csv, "--quiet");
+    free(out), free(err);
+    FILE *f = fopen(csv, "r");
+    char line[512];
+    assert_non_null(fgets(line, sizeof line, f));
+    assert_string_equal(line, "epoch,lr,train_loss,train_accuracy,val_accuracy,test_accuracy,"
+                              "test_loss,seconds,samples_per_second\n");
+    int rows = 0, epoch;
+    double lr;
+    while (fgets(line, sizeof line, f)) {
+        assert_int_equal(sscanf(line, "%d,%lf,", &epoch, &lr), 2);
+        assert_int_equal(epoch, ++rows);
+    }
+    fclose(f);
+    assert_int_equal(rows, 3);
+    assert_float_equal(lr, 0.1 * 0.5 * (1 + cos(M_PI * 2 / 3)), 1e-12);   /* cosine, epoch 3 */
+    RUN(0, out, err, "--data-dir", dir, "--epochs", "2", "--hidden", "16", "--metrics", jl);
+    free(out), free(err);
+    f = fopen(jl, "r");
+    static char text[4096];
+    size_t n = fread(text, 1, sizeof text - 1, f);
+    fclose(f);
+    text[n] = 0;
+    cJSON *l[4];
+    assert_int_equal(json_lines(text, l, 4), 2);
+    assert_int_equal(json_num(l[1], "epoch"), 2);
+    cJSON_Delete(l[0]), cJSON_Delete(l[1]);
+    RUN(64, out, err, "--metrics", "m.txt");
+    assert_non_null(strstr(err, "metrics: 'm.txt' must end in .csv or .jsonl"));
+    free(out), free(err);
+}
+
+/* on a terminal a progress line redraws in place; --quiet turns it off */
+static void progress_on_a_terminal(void **state)
+{
+    (void)state;
+    char big[1024], cmd[4096];
+    snprintf(big, sizeof big, "%s/big", dir);
+    snprintf(cmd, sizeof cmd, "mkdir -p %s", big);
+    assert_int_equal(system(cmd), 0);
+    write_synthetic_mnist(big, 30000, 10, 28);
+    const char *bin = getenv("TRAIN_BIN") && *getenv("TRAIN_BIN") ? getenv("TRAIN_BIN") : "./train";
+    for (int quiet = 0; quiet < 2; quiet++) {
+        snprintf(cmd, sizeof cmd,
+                 "script -qec '%s --data-dir %s --epochs 1 --hidden 1024,1024 --batch-size 16 "
+                 "--threads 1 %s' /dev/null > %s/tty.out 2>&1", bin, big, quiet ? "--quiet" : "",
+                 dir);
+        assert_int_equal(system(cmd), 0);
+        FILE *f = fopen(path_in(dir, "tty.out"), "r");
+        static char text[1 << 16];
+        size_t n = fread(text, 1, sizeof text - 1, f);
+        fclose(f);
+        text[n] = 0;
+        if (quiet)
+            assert_null(strstr(text, "\r\033[Kepoch 1/1 ["));
+        else if (!strstr(text, "\r\033[Kepoch 1/1 [") || !strstr(text, "samples/s  ETA"))
+            fail_msg("no progress line in: %.300s", text);
+    }
+}
+
 static void write_errors_fail(void **state)
 {
     (void)state;
@@ -375,6 +442,8 @@ int main(void)
         cmocka_unit_test(print_config_reloads),
         cmocka_unit_test(head_report_and_predictions),
         cmocka_unit_test(compare_tool),
+        cmocka_unit_test(metrics_files),
+        cmocka_unit_test(progress_on_a_terminal),
         cmocka_unit_test(write_errors_fail),
         cmocka_unit_test(divergence_is_an_error),
     };

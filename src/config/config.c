@@ -105,11 +105,14 @@ static const struct option OPTIONS[] = {
     {"json", T_BOOL, AT(json), "false", .group = G_OUTPUT, .local = true,
      .help = "JSON lines on stdout (one per epoch, then a summary)"},
     {"quiet", T_BOOL, AT(quiet), "false", .group = G_OUTPUT, .local = true,
-     .help = "no per-epoch lines in text mode"},
+     .help = "no per-epoch lines in text mode, no progress line"},
     {"report", T_BOOL, AT(report), "false", .group = G_OUTPUT, .local = true,
      .help = "after training, describe the head's test-set outputs (confusion, sums, calibration)"},
     {"predictions", T_PATH, AT(predictions), "", .group = G_OUTPUT, .local = true, .arg = "FILE",
      .help = "write one CSV row per test image: index, label, prediction, outputs"},
+
+    {"metrics", T_PATH, AT(metrics), "", .group = G_OUTPUT, .local = true, .arg = "FILE",
+     .help = "write per-epoch metrics to FILE.csv or FILE.jsonl, a line per epoch as it ends"},
 
     {"save", T_PATH, AT(save), "", .group = G_RUN, .local = true, .arg = "FILE",
      .help = "write the trained model (and checkpoints) to FILE, atomically"},
@@ -753,6 +756,10 @@ int config_resolve(struct config *c, struct err *e)
         return err_set(e, ERR_USAGE, "epochs: 0 is only for evaluating a model given with --load");
     if (*c->predict && !*c->load)
         return err_set(e, ERR_USAGE, "predict: needs a model, given with --load");
+    size_t ml = strlen(c->metrics);
+    if (ml && !(ml > 4 && !strcmp(c->metrics + ml - 4, ".csv")) &&
+        !(ml > 6 && !strcmp(c->metrics + ml - 6, ".jsonl")))
+        return err_set(e, ERR_USAGE, "metrics: '%s' must end in .csv or .jsonl", c->metrics);
     /* a resumed run keeps writing where it was resumed from */
     if (*c->resume && !*c->save)
         snprintf(c->save, CONFIG_PATH_MAX, "%s", c->resume);

@@ -44,7 +44,7 @@ struct config {
     long long limit_train, limit_test, val;
     /* output */
     bool json, quiet, report;
-    char predictions[CONFIG_PATH_MAX];
+    char predictions[CONFIG_PATH_MAX], metrics[CONFIG_PATH_MAX];
     /* saving, resuming, predicting */
     char save[CONFIG_PATH_MAX], resume[CONFIG_PATH_MAX], load[CONFIG_PATH_MAX];
     char predict[CONFIG_PATH_MAX];

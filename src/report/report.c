@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <math.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "../util/atomic.h"
 
@@ -92,9 +93,76 @@ static cJSON *epoch_json(const struct epoch_stats *s)
     return o;
 }
 
+int report_open(struct reporter *r, struct err *e)
+{
+    r->progress = !r->cfg->quiet && isatty(STDERR_FILENO) ? stderr : NULL;
+    r->metrics = NULL;
+    const char *path = r->cfg->metrics;
+    if (!*path)
+        return 0;
+    r->metrics = fopen(path, "w");
+    if (!r->metrics)
+        return err_set(e, ERR_IO, "%s: %s", path, strerror(errno));
+    if (!strstr(path, ".jsonl"))
+        fputs("epoch,lr,train_loss,train_accuracy,val_accuracy,test_accuracy,test_loss,seconds,"
+              "samples_per_second\n", r->metrics);
+    return 0;
+}
+
+void report_close(struct reporter *r)
+{
+    if (r->metrics)
+        fclose(r->metrics);
+    r->metrics = NULL;
+}
+
+void report_progress(int epoch, int epochs, uint32_t done, uint32_t total, double loss,
+                     double seconds, void *reporter)
+{
+    const struct reporter *r = reporter;
+    if (!r->progress || !done)
+        return;
+    char bar[21];
+    int fill = (int)(20.0 * done / total);
+    for (int i = 0; i < 20; i++)
+        bar[i] = i < fill ? '#' : '.';
+    bar[20] = 0;
+    double rate = done / seconds;
+    fprintf(r->progress, "\r\033[Kepoch %d/%d [%s] %u/%u  %.0f samples/s  ETA %.1f s  loss %.4f",
+            epoch, epochs, bar, done, total, rate, (total - done) / rate, loss);
+    fflush(r->progress);
+}
+
+static int write_metrics(const struct reporter *r, const struct epoch_stats *s)
+{
+    char val[32] = "";
+    if (s->val.total)
+        snprintf(val, sizeof val, "%.15g", (double)s->val.correct / s->val.total);
+    if (strstr(r->cfg->metrics, ".jsonl")) {
+        cJSON *o = epoch_json(s);
+        char *line = o ? cJSON_PrintUnformatted(o) : NULL;
+        cJSON_Delete(o);
+        fprintf(r->metrics, "%s\n", line ? line : "{}");
+        cJSON_free(line);
+    } else {
+        fprintf(r->metrics, "%d,%.15g,%.15g,%.15g,%s,%.15g,%.15g,%.6f,%.1f\n", s->epoch, s->lr,
+                s->train_loss, s->train_accuracy, val, (double)s->test.correct / s->test.total,
+                s->test.loss, s->seconds, s->samples_per_second);
+    }
+    if (fflush(r->metrics) != 0 || ferror(r->metrics))
+        return err_set(r->err, ERR_IO, "%s: %s", r->cfg->metrics, strerror(errno ? errno : EIO));
+    return 0;
+}
+
 int report_epoch(const struct epoch_stats *s, void *reporter)
 {
     const struct reporter *r = reporter;
+    if (r->progress) {
+        fputs("\r\033[K", r->progress);   /* the epoch line replaces the progress line */
+        fflush(r->progress);
+    }
+    if (r->metrics && write_metrics(r, s))
+        return r->err->code;
     if (r->cfg->json)
         return emit_json(r, epoch_json(s));
     if (r->cfg->quiet)

@@ -14,7 +14,16 @@ struct reporter {
     FILE *out;
     const struct config *cfg;
     struct err *err;          /* where a failed write is recorded */
+    FILE *metrics;            /* --metrics, or NULL */
+    FILE *progress;           /* the live progress line (a terminal), or NULL */
 };
+
+/* Open --metrics (truncating it) and decide on the progress line. */
+int report_open(struct reporter *r, struct err *e);
+void report_close(struct reporter *r);
+/* a progress_fn: redraws one line in place */
+void report_progress(int epoch, int epochs, uint32_t done, uint32_t total, double loss,
+                     double seconds, void *reporter);
 
 struct run_summary {
     struct eval test;

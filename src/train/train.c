@@ -116,8 +116,9 @@ static int train_epoch(struct trainer *t, struct epoch_stats *s, struct err *e)
 {
     struct mlp *m = t->model;
     const int K = m->size[m->L], B = (int)t->cfg->batch_size;
-    const uint32_t n = t->train.n;
+    const uint32_t n = t->train.n, first = t->pos.next;
     struct train_pos *p = &t->pos;
+    double t0 = timer_now(), shown = t0;
     if (p->next == 0)
         rng_shuffle(&t->shuffle, t->order, n);
     while (p->next < n) {
@@ -138,6 +139,14 @@ static int train_epoch(struct trainer *t, struct epoch_stats *s, struct err *e)
         p->loss += l;
         p->correct += score.correct;
         p->next += (uint32_t)nb;
+        if (t->progress && p->next < n) {
+            double now = timer_now();
+            if (now - shown >= 0.25) {
+                shown = now;
+                t->progress(s->epoch, (int)t->cfg->epochs, p->next - first, n - first,
+                            p->loss / p->next, now - t0, t->progress_ctx);
+            }
+        }
         if (t->stop && *t->stop && p->next < n)
             return err_set(e, 128 + *t->stop, "interrupted at epoch %d, batch %u", s->epoch,
                            p->next / (uint32_t)B);

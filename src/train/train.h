@@ -30,6 +30,11 @@ struct epoch_stats {
 
 typedef int (*epoch_fn)(const struct epoch_stats *s, void *ctx);
 
+/* progress inside an epoch: samples done of total, mean loss so far, seconds
+ * since the epoch (or its resumed part) began */
+typedef void (*progress_fn)(int epoch, int epochs, uint32_t done, uint32_t total, double loss,
+                            double seconds, void *ctx);
+
 /* where training stands: completed epochs, the next sample of the current
  * epoch's order, and that epoch's sums so far (a checkpoint restores them) */
 struct train_pos {
@@ -52,6 +57,9 @@ struct trainer {
     struct train_pos pos;
     /* set asynchronously (a signal handler) to stop after the current batch */
     volatile sig_atomic_t *stop;
+    /* called at most every 0.25 s during an epoch when set */
+    progress_fn progress;
+    void *progress_ctx;
     /* the latest test-set evaluation; classify also keeps every output and
      * prediction, for --report and --predictions */
     struct eval test_eval;
