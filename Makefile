@@ -16,7 +16,8 @@ OBJ      := $(SRC:src/%.c=$(B)/%.o)
 TESTS    := $(patsubst tests/%.c,$(B)/tests/%,$(wildcard tests/test_*.c))
 TSUPPORT := $(patsubst tests/%.c,$(B)/tests/%.o,$(wildcard tests/support/*.c))
 
-.PHONY: all run test check check-libs deps data clean asan valgrind fuzz sanitized-check
+.PHONY: all run test check check-libs deps data clean asan valgrind fuzz sanitized-check \
+        install uninstall
 .SECONDARY:
 all: check-libs train $(B)/bin/compare
 
@@ -114,6 +115,29 @@ fuzz: deps
 	  if [ $$rc -ne 0 ]; then tail -n 40 build/fuzz/$$f.log; \
 	    echo "fuzz_$$f: FAILED, input saved in build/fuzz/crashes-$$f/"; exit 1; fi; \
 	done
+
+# Install like a normal tool: make install PREFIX=/usr/local [DESTDIR=/tmp/stage]
+PREFIX ?= /usr/local
+BINDIR  = $(DESTDIR)$(PREFIX)/bin
+SHARE   = $(DESTDIR)$(PREFIX)/share
+$(B)/train.1: $(B)/bin/train
+	@scripts/install-deps.sh help2man=cmd:help2man
+	help2man --no-info --version-string="$$($(B)/bin/train --version | head -n1 | cut -d' ' -f2)" \
+	  --name="train a small MLP on MNIST with a softmax or a sigmoid output head" \
+	  --output=$@ $(B)/bin/train
+
+install: all $(B)/train.1
+	install -D -m 755 $(B)/bin/train $(BINDIR)/train
+	install -D -m 755 $(B)/bin/compare $(BINDIR)/train-compare
+	install -d $(SHARE)/train/configs
+	install -m 644 configs/*.json $(SHARE)/train/configs/
+	install -D -m 644 $(B)/train.1 $(SHARE)/man/man1/train.1
+	install -D -m 644 scripts/train.bash-completion $(SHARE)/bash-completion/completions/train
+
+uninstall:
+	rm -f $(BINDIR)/train $(BINDIR)/train-compare $(SHARE)/man/man1/train.1 \
+	  $(SHARE)/bash-completion/completions/train
+	rm -rf $(SHARE)/train
 
 clean:
 	rm -rf $(B) build train

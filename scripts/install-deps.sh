@@ -26,6 +26,10 @@ need libcjson-dev     pc:libcjson
 need libopenblas-dev  pc:openblas
 need libcmocka-dev    pc:cmocka
 need curl             cmd:curl
+need parallel         cmd:parallel
+need jq               cmd:jq
+need gnuplot-nox      cmd:gnuplot
+need help2man         cmd:help2man
 need ca-certificates  hdr:../share/ca-certificates
 for extra in "$@"; do
     case "$extra" in
