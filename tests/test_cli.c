@@ -13,32 +13,6 @@
 
 #include "support/support.h"
 
-static char *dir;
-static char out_path[1024];
-
-#define RUN(code, out, err, ...)                                                        \
-    do {                                                                                \
-        const char *args_[] = {__VA_ARGS__, NULL};                                      \
-        int rc_ = run_train(args_, &out, &err);                                         \
-        if (rc_ != (code))                                                              \
-            fail_msg("exit %d, expected %d; stderr: %s", rc_, code, err);               \
-    } while (0)
-
-static int setup(void **state)
-{
-    (void)state;
-    dir = tmpdir_make();
-    write_synthetic_mnist(dir, 600, 200, 10);
-    snprintf(out_path, sizeof out_path, "%s", dir);
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    tmpdir_remove(dir);
-    return 0;
-}
 
 static void help_and_version(void **state)
 {
@@ -94,14 +68,14 @@ static void usage_errors(void **state)
     assert_string_equal(err, "train: --lerning-rate: unknown option\n"
                              "Try 'train --help' for more information.\n");
     free(out), free(err);
-    RUN(64, out, err, "--data-dir", dir, "--limit-train", "601");
+    RUN(64, out, err, "--data-dir", test_dir, "--limit-train", "601");
     assert_string_equal(err, "train: limit_train: 601 is more than the 600 training images\n"
                              "Try 'train --help' for more information.\n");
     free(out), free(err);
-    RUN(64, out, err, "--data-dir", dir, "--val", "600");
+    RUN(64, out, err, "--data-dir", test_dir, "--val", "600");
     assert_non_null(strstr(err, "train: val: 600 leaves no training images"));
     free(out), free(err);
-    const char *cfg = path_in(dir, "bad.json");
+    const char *cfg = path_in(test_dir, "bad.json");
     write_text(cfg, "{\"epochs\": 5, \"lr\": \"0.1\"}");
     RUN(64, out, err, "--config", cfg);
     assert_non_null(strstr(err, "bad.json: lr: expected a number, got a string\n"));
@@ -122,19 +96,19 @@ static void input_errors(void **state)
     free(out), free(err);
     /* test images of another geometry */
     char other[1024];
-    snprintf(other, sizeof other, "%s/other", dir);
+    snprintf(other, sizeof other, "%s/other", test_dir);
     char cmd[2048];
     snprintf(cmd, sizeof cmd, "mkdir -p %s", other);
     assert_int_equal(system(cmd), 0);
     write_synthetic_mnist(other, 20, 20, 12);
-    RUN(65, out, err, "--data-dir", dir, "--test-images",
+    RUN(65, out, err, "--data-dir", test_dir, "--test-images",
         path_in(other, "t10k-images-idx3-ubyte.gz"), "--test-labels",
         path_in(other, "t10k-labels-idx1-ubyte.gz"));
     assert_non_null(strstr(err, "images are 12x12 but the training images are 10x10"));
     free(out), free(err);
     /* labels swapped for images */
-    RUN(65, out, err, "--data-dir", dir, "--train-images",
-        path_in(dir, "train-labels-idx1-ubyte.gz"));
+    RUN(65, out, err, "--data-dir", test_dir, "--train-images",
+        path_in(test_dir, "train-labels-idx1-ubyte.gz"));
     assert_non_null(strstr(err, "not an IDX image file (magic number 0x00000801"));
     free(out), free(err);
 }
@@ -145,7 +119,7 @@ static void json_output_and_learning(void **state)
     const char *heads[] = {"softmax", "sigmoid"};
     for (int h = 0; h < 2; h++) {
         char *out, *err;
-        RUN(0, out, err, "--data-dir", dir, "--json", "--epochs", "3", "--val", "100", "--head",
+        RUN(0, out, err, "--data-dir", test_dir, "--json", "--epochs", "3", "--val", "100", "--head",
             heads[h], "--hidden", "32", "--threads", "1");
         assert_string_equal(err, "");
         cJSON *l[8];
@@ -184,7 +158,7 @@ static void deterministic(void **state)
     char *out[3], *err[3];
     const char *seeds[3] = {"7", "7", "8"};
     for (int i = 0; i < 3; i++)
-        RUN(0, out[i], err[i], "--data-dir", dir, "--json", "--epochs", "2", "--seed", seeds[i],
+        RUN(0, out[i], err[i], "--data-dir", test_dir, "--json", "--epochs", "2", "--seed", seeds[i],
             "--hidden", "32,16", "--dropout", "0.2", "--augment", "shift:1", "--threads", "2");
     char *a = json_without_times(out[0]), *b = json_without_times(out[1]), *c = json_without_times(out[2]);
     assert_string_equal(a, b);
@@ -199,7 +173,7 @@ static void text_output(void **state)
 {
     (void)state;
     char *out, *err;
-    RUN(0, out, err, "--data-dir", dir, "--epochs", "2", "--hidden", "none", "--head", "sigmoid");
+    RUN(0, out, err, "--data-dir", test_dir, "--epochs", "2", "--hidden", "none", "--head", "sigmoid");
     assert_non_null(strstr(out, "network:  100-10 (no hidden, sigmoid head), 1010 parameters"));
     assert_non_null(strstr(out, "600 training, 0 validation, 200 test images of 10x10"));
     assert_non_null(strstr(out, "\n    2 "));
@@ -214,8 +188,8 @@ static void print_config_reloads(void **state)
 {
     (void)state;
     char *out, *err, *out2, *err2;
-    RUN(0, out, err, "--data-dir", dir, "--print-config", "--head", "sigmoid", "--lr", "0.03");
-    const char *cfg = path_in(dir, "printed.json");
+    RUN(0, out, err, "--data-dir", test_dir, "--print-config", "--head", "sigmoid", "--lr", "0.03");
+    const char *cfg = path_in(test_dir, "printed.json");
     write_text(cfg, out);
     RUN(0, out2, err2, "--config", cfg, "--print-config");
     assert_string_equal(out, out2);
@@ -229,8 +203,8 @@ static void head_report_and_predictions(void **state)
     const char *heads[] = {"softmax", "sigmoid"};
     for (int h = 0; h < 2; h++) {
         char *out, *err;
-        const char *pred = path_in(dir, "pred.csv");
-        RUN(0, out, err, "--data-dir", dir, "--json", "--epochs", "3", "--hidden", "32",
+        const char *pred = path_in(test_dir, "pred.csv");
+        RUN(0, out, err, "--data-dir", test_dir, "--json", "--epochs", "3", "--hidden", "32",
             "--head", heads[h], "--report", "--predictions", pred);
         cJSON *l[8];
         assert_int_equal(json_lines(out, l, 8), 4);
@@ -275,11 +249,11 @@ static void head_report_and_predictions(void **state)
         free(out), free(err);
     }
     char *out, *err;
-    RUN(0, out, err, "--data-dir", dir, "--epochs", "1", "--report", "--quiet");
+    RUN(0, out, err, "--data-dir", test_dir, "--epochs", "1", "--report", "--quiet");
     assert_non_null(strstr(out, "head report on 200 test images:"));
     assert_non_null(strstr(out, "strict accuracy"));
     free(out), free(err);
-    RUN(66, out, err, "--data-dir", dir, "--epochs", "1", "--predictions", "/nonexistent/p.csv");
+    RUN(66, out, err, "--data-dir", test_dir, "--epochs", "1", "--predictions", "/nonexistent/p.csv");
     assert_non_null(strstr(err, "train: /nonexistent/p.csv: No such file or directory"));
     free(out), free(err);
 }
@@ -299,9 +273,9 @@ static void write_run(const char *name, int seed, double acc, const int *right, 
              "{\"type\":\"epoch\",\"epoch\":1,\"seconds\":2.5}\n"
              "{\"type\":\"summary\",\"test_accuracy\":%g,\"report\":"
              "{\"strict_accuracy\":0.5,\"ece\":0.01}}\n", acc);
-    write_text(path_in(dir, file), text);
+    write_text(path_in(test_dir, file), text);
     snprintf(file, sizeof file, "%s-seed%d.pred.csv", name, seed);
-    FILE *f = fopen(path_in(dir, file), "w");
+    FILE *f = fopen(path_in(test_dir, file), "w");
     fputs("index,label,prediction,p0\n", f);
     for (int i = 0; i < n; i++)
         fprintf(f, "%d,%d,%d,0.5\n", i, i % 10, right[i] ? i % 10 : (i + 1) % 10);
@@ -323,7 +297,7 @@ static void compare_tool(void **state)
     write_run("alpha", 2, 0.75, a, 20);
     write_run("beta", 2, 0.95, b, 20);
     char *out, *err;
-    const char *args[] = {dir, "alpha", "beta", NULL};
+    const char *args[] = {test_dir, "alpha", "beta", NULL};
     int rc = run_prog(compare_bin(), args, &out, &err);
     if (rc)
         fail_msg("compare: exit %d: %s", rc, err);
@@ -333,7 +307,7 @@ static void compare_tool(void **state)
     assert_non_null(strstr(out, "| pooled | | | 11 | 5 |"));
     assert_non_null(strstr(out, "Paired difference beta − alpha over 2 seeds: -15.000 points"));
     free(out), free(err);
-    const char *missing[] = {dir, "alpha", "gamma", NULL};
+    const char *missing[] = {test_dir, "alpha", "gamma", NULL};
     assert_int_equal(run_prog(compare_bin(), missing, &out, &err), 66);
     assert_non_null(strstr(err, "compare: "));
     free(out), free(err);
@@ -343,8 +317,8 @@ static void metrics_files(void **state)
 {
     (void)state;
     char *out, *err;
-    const char *csv = path_in(dir, "m.csv"), *jl = path_in(dir, "m.jsonl");
-    RUN(0, out, err, "--data-dir", dir, "--epochs", "3", "--hidden", "16", "--val", "50",
+    const char *csv = path_in(test_dir, "m.csv"), *jl = path_in(test_dir, "m.jsonl");
+    RUN(0, out, err, "--data-dir", test_dir, "--epochs", "3", "--hidden", "16", "--val", "50",
         "--metrics", csv, "--quiet");
     free(out), free(err);
     FILE *f = fopen(csv, "r");
@@ -361,7 +335,7 @@ static void metrics_files(void **state)
     fclose(f);
     assert_int_equal(rows, 3);
     assert_float_equal(lr, 0.1 * 0.5 * (1 + cos(M_PI * 2 / 3)), 1e-12);   /* cosine, epoch 3 */
-    RUN(0, out, err, "--data-dir", dir, "--epochs", "2", "--hidden", "16", "--metrics", jl);
+    RUN(0, out, err, "--data-dir", test_dir, "--epochs", "2", "--hidden", "16", "--metrics", jl);
     free(out), free(err);
     f = fopen(jl, "r");
     static char text[4096];
@@ -382,18 +356,18 @@ static void progress_on_a_terminal(void **state)
 {
     (void)state;
     char big[1024], cmd[4096];
-    snprintf(big, sizeof big, "%s/big", dir);
+    snprintf(big, sizeof big, "%s/big", test_dir);
     snprintf(cmd, sizeof cmd, "mkdir -p %s", big);
     assert_int_equal(system(cmd), 0);
     write_synthetic_mnist(big, 30000, 10, 28);
-    const char *bin = getenv("TRAIN_BIN") && *getenv("TRAIN_BIN") ? getenv("TRAIN_BIN") : "./train";
+    const char *bin = train_bin();
     for (int quiet = 0; quiet < 2; quiet++) {
         snprintf(cmd, sizeof cmd,
                  "script -qec '%s --data-dir %s --epochs 1 --hidden 1024,1024 --batch-size 16 "
                  "--threads 1 %s' /dev/null > %s/tty.out 2>&1", bin, big, quiet ? "--quiet" : "",
-                 dir);
+                 test_dir);
         assert_int_equal(system(cmd), 0);
-        FILE *f = fopen(path_in(dir, "tty.out"), "r");
+        FILE *f = fopen(path_in(test_dir, "tty.out"), "r");
         static char text[1 << 16];
         size_t n = fread(text, 1, sizeof text - 1, f);
         fclose(f);
@@ -409,7 +383,7 @@ static void write_errors_fail(void **state)
 {
     (void)state;
     char *out, *err;
-    const char *args[] = {"--data-dir", dir, "--json", "--epochs", "1", NULL};
+    const char *args[] = {"--data-dir", test_dir, "--json", "--epochs", "1", NULL};
     assert_int_equal(run_train_to(args, "/dev/full", &out, &err), 74);
     assert_non_null(strstr(err, "train: stdout: No space left on device"));
     free(out), free(err);
@@ -423,7 +397,7 @@ static void divergence_is_an_error(void **state)
     (void)state;
     char *out, *err;
     /* depth makes weight growth multiplicative: the logits overflow to inf, then nan */
-    RUN(65, out, err, "--data-dir", dir, "--lr", "100", "--hidden", "64,64,64,64", "--json");
+    RUN(65, out, err, "--data-dir", test_dir, "--lr", "100", "--hidden", "64,64,64,64", "--json");
     assert_non_null(strstr(err, "train: training diverged: loss is"));
     assert_non_null(strstr(err, "(try a lower lr)"));
     free(out), free(err);
@@ -447,5 +421,5 @@ int main(void)
         cmocka_unit_test(write_errors_fail),
         cmocka_unit_test(divergence_is_an_error),
     };
-    return cmocka_run_group_tests_name("cli", tests, setup, teardown);
+    return cmocka_run_group_tests_name("cli", tests, setup_synthetic_dir, teardown_dir);
 }

@@ -12,7 +12,6 @@
 #include "nn/head.h"
 #include "support/support.h"
 
-static char *dir;
 
 /* parse argv given as NULL-ended varargs; returns the error code */
 static int parse(struct config *c, struct err *e, enum config_action *act, ...)
@@ -68,7 +67,7 @@ static void defaults(void **state)
 static void precedence(void **state)
 {
     (void)state;
-    const char *cfg = path_in(dir, "p.json");
+    const char *cfg = path_in(test_dir, "p.json");
     write_text(cfg, "{\"lr\": 0.05, \"epochs\": 3, \"head\": \"sigmoid\", \"hidden\": [800, 800]}");
     struct config c;
     struct err e;
@@ -103,12 +102,12 @@ static void resolves_data_paths(void **state)
     assert_string_equal(c.data_dir, "/some/where");
     assert_string_equal(c.train_images, "/some/where/train-images-idx3-ubyte.gz");
     assert_string_equal(c.test_labels, "t.idx");
-    assert_int_equal(parse(&c, &e, &act, "--data-dir", (char *)dir, NULL), 0);
-    assert_string_equal(c.data_dir, dir);
+    assert_int_equal(parse(&c, &e, &act, "--data-dir", (char *)test_dir, NULL), 0);
+    assert_string_equal(c.data_dir, test_dir);
     /* an uncompressed file is found when there is no .gz */
-    write_text(path_in(dir, "t10k-images-idx3-ubyte"), "x");
-    assert_int_equal(parse(&c, &e, &act, "--data-dir", (char *)dir, NULL), 0);
-    assert_string_equal(c.test_images, path_in(dir, "t10k-images-idx3-ubyte"));
+    write_text(path_in(test_dir, "t10k-images-idx3-ubyte"), "x");
+    assert_int_equal(parse(&c, &e, &act, "--data-dir", (char *)test_dir, NULL), 0);
+    assert_string_equal(c.test_images, path_in(test_dir, "t10k-images-idx3-ubyte"));
     unsetenv("MNIST_DIR");
     assert_int_equal(parse(&c, &e, &act, NULL), 0);
     assert_string_equal(c.data_dir, "data/mnist");
@@ -160,11 +159,11 @@ static void json_structure_errors(void **state)
     assert_int_equal(config_load_text(&c, "{\"lr\":0.2}\0", 11, "nul.json", &e), ERR_USAGE);
     assert_non_null(strstr(e.msg, "NUL byte"));
     memset(&e, 0, sizeof e);
-    assert_int_equal(config_load_file(&c, path_in(dir, "missing.json"), &e), ERR_NOINPUT);
+    assert_int_equal(config_load_file(&c, path_in(test_dir, "missing.json"), &e), ERR_NOINPUT);
     assert_non_null(strstr(e.msg, "missing.json: No such file"));
-    write_text(path_in(dir, "empty.json"), "");
+    write_text(path_in(test_dir, "empty.json"), "");
     memset(&e, 0, sizeof e);
-    assert_int_equal(config_load_file(&c, path_in(dir, "empty.json"), &e), ERR_USAGE);
+    assert_int_equal(config_load_file(&c, path_in(test_dir, "empty.json"), &e), ERR_USAGE);
     assert_non_null(strstr(e.msg, "empty"));
 }
 
@@ -241,20 +240,6 @@ static void shipped_configs_load(void **state)
     }
 }
 
-static int setup(void **state)
-{
-    (void)state;
-    dir = tmpdir_make();
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    tmpdir_remove(dir);
-    return 0;
-}
-
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -267,5 +252,5 @@ int main(void)
         cmocka_unit_test(print_config_round_trips),
         cmocka_unit_test(shipped_configs_load),
     };
-    return cmocka_run_group_tests_name("config", tests, setup, teardown);
+    return cmocka_run_group_tests_name("config", tests, setup_dir, teardown_dir);
 }

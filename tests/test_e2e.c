@@ -26,17 +26,35 @@ static const char *mnist_dir(void)
     return stat(p, &st) == 0 ? d : NULL;
 }
 
-/* 5000 training images, 2 epochs: about a second; returns stdout */
-static char *short_run(const char *dir, const char *head, const char *seed)
+/* 5000 training images, 2 epochs, about a second, with extra flags (NULL-ended);
+ * returns stdout */
+static char *short_run(const char *dir, const char *const *extra)
 {
-    const char *args[] = {"--data-dir", dir, "--head", head, "--seed", seed, "--limit-train",
-                          "5000", "--limit-test", "2000", "--epochs", "2", "--json", NULL};
+    const char *args[32] = {"--data-dir", dir, "--limit-train", "5000", "--limit-test", "2000",
+                            "--epochs", "2", "--json"};
+    int n = 9;
+    while (*extra && n < 31)
+        args[n++] = *extra++;
+    args[n] = NULL;
     char *out, *err;
     int rc = run_train(args, &out, &err);
     if (rc != 0)
         fail_msg("exit %d: %s", rc, err);
     free(err);
     return out;
+}
+
+/* the summary line of a short run */
+static cJSON *short_summary(const char *dir, const char *const *extra)
+{
+    char *out = short_run(dir, extra);
+    size_t len = strlen(out);
+    while (len && out[len - 1] == '\n')
+        out[--len] = 0;
+    char *nl = strrchr(out, '\n');
+    cJSON *s = cJSON_Parse(nl ? nl + 1 : out);
+    free(out);
+    return s;
 }
 
 static void both_heads_learn(void **state)
@@ -47,7 +65,8 @@ static void both_heads_learn(void **state)
         skip();
     const char *heads[] = {"softmax", "sigmoid"};
     for (int h = 0; h < 2; h++) {
-        char *out = short_run(dir, heads[h], "1");
+        const char *flags[] = {"--head", heads[h], "--seed", "1", NULL};
+        char *out = short_run(dir, flags);
         cJSON *l[4];
         assert_int_equal(json_lines(out, l, 4), 3);
         double acc = json_num(l[2], "test_accuracy");
@@ -62,29 +81,6 @@ static void both_heads_learn(void **state)
     }
 }
 
-/* summary line of a short run with extra flags */
-static cJSON *short_summary(const char *dir, const char *head, const char *const *extra)
-{
-    const char *args[32] = {"--data-dir", dir, "--head", head, "--limit-train", "5000",
-                            "--limit-test", "2000", "--epochs", "2", "--json"};
-    int n = 11;
-    while (*extra && n < 31)
-        args[n++] = *extra++;
-    args[n] = NULL;
-    char *out, *err;
-    int rc = run_train(args, &out, &err);
-    if (rc != 0)
-        fail_msg("exit %d: %s", rc, err);
-    /* the summary is the last line */
-    size_t len = strlen(out);
-    while (len && out[len - 1] == '\n')
-        out[--len] = 0;
-    char *nl = strrchr(out, '\n');
-    cJSON *s = cJSON_Parse(nl ? nl + 1 : out);
-    free(out), free(err);
-    return s;
-}
-
 /* softmax over two outputs and one sigmoid are the same model written twice:
  * from the same seed they train to the same accuracy */
 static void binary_heads_agree(void **state)
@@ -93,8 +89,9 @@ static void binary_heads_agree(void **state)
     const char *dir = mnist_dir();
     if (!dir)
         skip();
-    const char *extra[] = {"--task", "binary", "--positive", "8", NULL};
-    cJSON *a = short_summary(dir, "softmax", extra), *b = short_summary(dir, "sigmoid", extra);
+    const char *soft[] = {"--task", "binary", "--positive", "8", "--head", "softmax", NULL};
+    const char *sig[] = {"--task", "binary", "--positive", "8", "--head", "sigmoid", NULL};
+    cJSON *a = short_summary(dir, soft), *b = short_summary(dir, sig);
     double acc_a = json_num(a, "test_accuracy"), acc_b = json_num(b, "test_accuracy");
     print_message("is it an 8? softmax(2) %.4f, sigmoid(1) %.4f\n", acc_a, acc_b);
     /* 9.7% of the test images are 8s: answering "no" scores about 0.90 */
@@ -110,10 +107,10 @@ static void pairs_run_with_f1(void **state)
     const char *dir = mnist_dir();
     if (!dir)
         skip();
-    const char *extra[] = {"--task", "pairs", NULL};
     const char *heads[] = {"softmax", "sigmoid"};
     for (int h = 0; h < 2; h++) {
-        cJSON *s = short_summary(dir, heads[h], extra);
+        const char *flags[] = {"--task", "pairs", "--head", heads[h], NULL};
+        cJSON *s = short_summary(dir, flags);
         double acc = json_num(s, "test_accuracy"), f1 = json_num(s, "macro_f1");
         print_message("pairs, %s: exact set %.4f, macro F1 %.4f\n", heads[h], acc, f1);
         assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(s, "per_label_f1")), 10);
@@ -129,7 +126,8 @@ static void same_seed_same_output(void **state)
     const char *dir = mnist_dir();
     if (!dir)
         skip();
-    char *ra = short_run(dir, "sigmoid", "3"), *rb = short_run(dir, "sigmoid", "3");
+    const char *flags[] = {"--head", "sigmoid", "--seed", "3", NULL};
+    char *ra = short_run(dir, flags), *rb = short_run(dir, flags);
     char *a = json_without_times(ra), *b = json_without_times(rb);
     assert_string_equal(a, b);
     free(a), free(b), free(ra), free(rb);

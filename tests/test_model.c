@@ -16,15 +16,6 @@
 #include "support/support.h"
 #include "train/checkpoint.h"
 
-static char *dir;
-
-#define RUN(code, out, err, ...)                                                        \
-    do {                                                                                \
-        const char *args_[] = {__VA_ARGS__, NULL};                                      \
-        int rc_ = run_train(args_, &out, &err);                                         \
-        if (rc_ != (code))                                                              \
-            fail_msg("exit %d, expected %d; stderr: %s", rc_, code, err);               \
-    } while (0)
 
 static double now(void)
 {
@@ -60,28 +51,28 @@ static void save_load_evaluate(void **state)
 {
     (void)state;
     char *out, *err;
-    const char *m = path_in(dir, "m.bin");
-    RUN(0, out, err, "--data-dir", dir, "--hidden", "32", "--epochs", "2", "--json", "--save", m);
+    const char *m = path_in(test_dir, "m.bin");
+    RUN(0, out, err, "--data-dir", test_dir, "--hidden", "32", "--epochs", "2", "--json", "--save", m);
     double trained = summary_accuracy(out);
     free(out), free(err);
     /* the model's settings come back with it: no --hidden needed */
-    RUN(0, out, err, "--data-dir", dir, "--load", m, "--epochs", "0", "--json", "--predictions",
-        path_in(dir, "p.csv"));
+    RUN(0, out, err, "--data-dir", test_dir, "--load", m, "--epochs", "0", "--json", "--predictions",
+        path_in(test_dir, "p.csv"));
     assert_float_equal(summary_accuracy(out), trained, 0);
     free(out), free(err);
     /* a flag may not turn it into another kind of model */
-    RUN(64, out, err, "--data-dir", dir, "--load", m, "--epochs", "0", "--head", "sigmoid");
+    RUN(64, out, err, "--data-dir", test_dir, "--load", m, "--epochs", "0", "--head", "sigmoid");
     assert_non_null(strstr(err, "head: the model in"));
     assert_non_null(strstr(err, "has \"softmax\", not \"sigmoid\""));
     free(out), free(err);
-    RUN(64, out, err, "--data-dir", dir, "--load", m, "--epochs", "0", "--hidden", "16");
+    RUN(64, out, err, "--data-dir", test_dir, "--load", m, "--epochs", "0", "--hidden", "16");
     assert_non_null(strstr(err, "has [32], not [16]"));
     free(out), free(err);
 
     /* --predict agrees with the predictions written during evaluation */
-    RUN(0, out, err, "--load", m, "--predict", path_in(dir, "t10k-images-idx3-ubyte.gz"));
+    RUN(0, out, err, "--load", m, "--predict", path_in(test_dir, "t10k-images-idx3-ubyte.gz"));
     size_t len;
-    char *csv = (char *)slurp(path_in(dir, "p.csv"), &len);
+    char *csv = (char *)slurp(path_in(test_dir, "p.csv"), &len);
     int rows = 0;
     for (char *save, *l = strtok_r(out, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
         if (rows++ == 0) {
@@ -103,15 +94,15 @@ static void save_load_evaluate(void **state)
 static void predict_from_stdin(void **state)
 {
     (void)state;
-    const char *m = path_in(dir, "m.bin");
+    const char *m = path_in(test_dir, "m.bin");
     char cmd[2048];
     /* three raw 10x10 images, then one cut short */
-    const char *bin = getenv("TRAIN_BIN") && *getenv("TRAIN_BIN") ? getenv("TRAIN_BIN") : "./train";
+    const char *bin = train_bin();
     snprintf(cmd, sizeof cmd, "head -c 300 /dev/zero | %s --load %s --predict - --json > %s", bin,
-             m, path_in(dir, "raw.out"));
+             m, path_in(test_dir, "raw.out"));
     assert_int_equal(system(cmd), 0);
     size_t len;
-    char *o = (char *)slurp(path_in(dir, "raw.out"), &len);
+    char *o = (char *)slurp(path_in(test_dir, "raw.out"), &len);
     int lines = 0;
     for (size_t i = 0; i < len; i++)
         lines += o[i] == '\n';
@@ -119,9 +110,9 @@ static void predict_from_stdin(void **state)
     assert_non_null(strstr(o, "{\"type\":\"prediction\",\"index\":2,"));
     free(o);
     snprintf(cmd, sizeof cmd, "head -c 250 /dev/zero | %s --load %s --predict - 2> %s", bin, m,
-             path_in(dir, "raw.err"));
+             path_in(test_dir, "raw.err"));
     assert_int_equal(WEXITSTATUS(system(cmd)), 65);
-    o = (char *)slurp(path_in(dir, "raw.err"), &len);
+    o = (char *)slurp(path_in(test_dir, "raw.err"), &len);
     assert_non_null(strstr(o, "stdin: 50 bytes left over; images are 100 bytes"));
     free(o);
 }
@@ -131,8 +122,8 @@ static void resume_is_exact(void **state)
 {
     (void)state;
     char *out, *err;
-    const char *whole = path_in(dir, "whole.bin"), *part = path_in(dir, "part.bin");
-    const char *common[] = {"--data-dir", dir, "--hidden", "256,128", "--dropout", "0.2",
+    const char *whole = path_in(test_dir, "whole.bin"), *part = path_in(test_dir, "part.bin");
+    const char *common[] = {"--data-dir", test_dir, "--hidden", "256,128", "--dropout", "0.2",
                             "--augment", "shift:1", "--epochs", "150", "--batch-size", "16",
                             "--threads", "1", "--quiet"};
     const char *a[24], *b[24];
@@ -153,7 +144,7 @@ static void resume_is_exact(void **state)
     assert_non_null(strstr(err, "train: interrupted at epoch"));
     assert_non_null(strstr(err, "checkpoint saved to"));
     free(out), free(err);
-    RUN(0, out, err, "--data-dir", dir, "--resume", part, "--quiet");
+    RUN(0, out, err, "--data-dir", test_dir, "--resume", part, "--quiet");
     free(out), free(err);
     size_t la, lb;
     uint8_t *x = slurp(whole, &la), *y = slurp(part, &lb);
@@ -161,7 +152,7 @@ static void resume_is_exact(void **state)
     assert_memory_equal(x, y, la);
     free(x), free(y);
     /* a finished model cannot be resumed past its epochs without saying so */
-    RUN(64, out, err, "--data-dir", dir, "--resume", part, "--epochs", "10");
+    RUN(64, out, err, "--data-dir", test_dir, "--resume", part, "--epochs", "10");
     assert_non_null(strstr(err, "epochs: 10, but"));
     free(out), free(err);
 }
@@ -170,7 +161,7 @@ static void interrupt_without_save(void **state)
 {
     (void)state;
     char *out, *err;
-    const char *args[] = {"--data-dir", dir, "--epochs", "100000", "--hidden", "8", "--quiet",
+    const char *args[] = {"--data-dir", test_dir, "--epochs", "100000", "--hidden", "8", "--quiet",
                           NULL};
     assert_int_equal(run_train_signal(args, 300, SIGINT, &out, &err), 130);
     assert_non_null(strstr(err, "(nothing saved: no --save FILE)"));
@@ -183,16 +174,16 @@ static void kill_during_saves(void **state)
 {
     (void)state;
     char *out, *err;
-    const char *ck = path_in(dir, "ck.bin");
-    RUN(0, out, err, "--data-dir", dir, "--hidden", "256,256", "--epochs", "1", "--save", ck,
+    const char *ck = path_in(test_dir, "ck.bin");
+    RUN(0, out, err, "--data-dir", test_dir, "--hidden", "256,256", "--epochs", "1", "--save", ck,
         "--quiet");
     free(out), free(err);
-    const char *args[] = {"--data-dir", dir, "--hidden", "256,256", "--epochs", "100000",
+    const char *args[] = {"--data-dir", test_dir, "--hidden", "256,256", "--epochs", "100000",
                           "--checkpoint-every", "1", "--save", ck, "--quiet", NULL};
     for (int i = 0; i < 8; i++) {
         assert_int_equal(run_train_signal(args, 100 + 37 * i, SIGKILL, &out, &err), -1);
         free(out), free(err);
-        RUN(0, out, err, "--data-dir", dir, "--load", ck, "--epochs", "0", "--quiet");
+        RUN(0, out, err, "--data-dir", test_dir, "--load", ck, "--epochs", "0", "--quiet");
         free(out), free(err);
     }
 }
@@ -201,7 +192,7 @@ static void rejects_damaged_files(void **state)
 {
     (void)state;
     size_t len;
-    uint8_t *good = slurp(path_in(dir, "m.bin"), &len);
+    uint8_t *good = slurp(path_in(test_dir, "m.bin"), &len);
     struct checkpoint ck;
     struct err e = {0};
     assert_int_equal(checkpoint_parse(&ck, good, len, "m.bin", &e), 0);
@@ -233,25 +224,10 @@ static void rejects_damaged_files(void **state)
     assert_non_null(strstr(e.msg, "model format version 2, this program reads 1"));
     free(good);
     char *out, *err;
-    write_text(path_in(dir, "text.bin"), "hello");
-    RUN(65, out, err, "--load", path_in(dir, "text.bin"), "--epochs", "0");
+    write_text(path_in(test_dir, "text.bin"), "hello");
+    RUN(65, out, err, "--load", path_in(test_dir, "text.bin"), "--epochs", "0");
     assert_non_null(strstr(err, "text.bin: not a model file of this program\n"));
     free(out), free(err);
-}
-
-static int setup(void **state)
-{
-    (void)state;
-    dir = tmpdir_make();
-    write_synthetic_mnist(dir, 600, 200, 10);
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    tmpdir_remove(dir);
-    return 0;
 }
 
 int main(void)
@@ -264,5 +240,5 @@ int main(void)
         cmocka_unit_test(kill_during_saves),
         cmocka_unit_test(rejects_damaged_files),
     };
-    return cmocka_run_group_tests_name("model", tests, setup, teardown);
+    return cmocka_run_group_tests_name("model", tests, setup_synthetic_dir, teardown_dir);
 }

@@ -13,7 +13,6 @@
 
 #include "support/support.h"
 
-static char *dir;
 
 static char *slurp_text(const char *path)
 {
@@ -50,18 +49,18 @@ static void grid_expansion(void **state)
 {
     (void)state;
     assert_int_equal(sh("scripts/sweep.sh --dry-run -c configs/default.json -g head=sigmoid,softmax "
-                        "-g 'hidden=8|16,16' -g seed=3..5 -o %s/dry > %s/dry.out", dir, dir), 0);
-    char *jobs = slurp_text(path_in(dir, "dry.out"));
+                        "-g 'hidden=8|16,16' -g seed=3..5 -o %s/dry > %s/dry.out", test_dir, test_dir), 0);
+    char *jobs = slurp_text(path_in(test_dir, "dry.out"));
     assert_int_equal(count_lines(jobs, "head="), 12);   /* 2 x 2 x 3 */
     assert_non_null(strstr(jobs, "head=sigmoid_hidden=8_seed=3\t--head=sigmoid\t--hidden=8\t--seed=3\n"));
     assert_non_null(strstr(jobs, "head=softmax_hidden=16,16_seed=5\t--head=softmax\t--hidden=16,16\t--seed=5\n"));
     /* bad grids are refused with a reason */
     assert_int_equal(sh("scripts/sweep.sh --dry-run -c configs/default.json -g lr -o %s/bad "
-                        "2> %s/bad.err", dir, dir), 64);
-    assert_non_null(strstr(slurp_text(path_in(dir, "bad.err")), "expected KEY=VALUES"));
+                        "2> %s/bad.err", test_dir, test_dir), 64);
+    assert_non_null(strstr(slurp_text(path_in(test_dir, "bad.err")), "expected KEY=VALUES"));
     assert_int_equal(sh("scripts/sweep.sh --dry-run -c configs/default.json -g seed=1..x -o %s/bad2 "
-                        "2> %s/bad.err", dir, dir), 64);
-    assert_non_null(strstr(slurp_text(path_in(dir, "bad.err")), "is not a range A..B"));
+                        "2> %s/bad.err", test_dir, test_dir), 64);
+    assert_non_null(strstr(slurp_text(path_in(test_dir, "bad.err")), "is not a range A..B"));
 }
 
 static void sweep_resume_and_summary(void **state)
@@ -69,8 +68,8 @@ static void sweep_resume_and_summary(void **state)
     (void)state;
     const char *grid = "-g head=sigmoid,softmax -g hidden=8,16 -g seed=1..2";
     assert_int_equal(sh("scripts/sweep.sh -c configs/default.json %s -j 2 -o %s/sw -- "
-                        "--data-dir %s --epochs 2 --val 50 > /dev/null 2>&1", grid, dir, dir), 0);
-    char *sum = slurp_text(path_in(dir, "sw/summary.csv"));
+                        "--data-dir %s --epochs 2 --val 50 > /dev/null 2>&1", grid, test_dir, test_dir), 0);
+    char *sum = slurp_text(path_in(test_dir, "sw/summary.csv"));
     assert_non_null(sum);
     assert_int_equal(count_lines(sum, "\"s"), 8);
     assert_non_null(strstr(sum, "\"head\",\"hidden\",\"seed\",\"test_accuracy\",\"best_val_accuracy\""));
@@ -87,23 +86,23 @@ static void sweep_resume_and_summary(void **state)
     /* pretend two jobs were interrupted: drop them from the joblog and their output */
     assert_int_equal(sh("cd %s/sw && grep -v 'seed=2' joblog > j && mv j joblog && "
                         "touch -d '2000-01-01' runs/*.jsonl && rm runs/*seed=2*hidden=16* "
-                        "2>/dev/null; ls runs/*seed=2*.jsonl | wc -l > n", dir), 0);
+                        "2>/dev/null; ls runs/*seed=2*.jsonl | wc -l > n", test_dir), 0);
     /* the remote code path: GNU parallel's sshlogin ":" is this machine */
-    write_text(path_in(dir, "logins"), ":\n");
+    write_text(path_in(test_dir, "logins"), ":\n");
     assert_int_equal(sh("scripts/sweep.sh -c configs/default.json %s -j 2 -o %s/sw "
                         "--sshloginfile %s/logins -- --data-dir %s --epochs 2 --val 50 > %s/sw.out "
-                        "2>&1", grid, dir, dir, dir, dir), 0);
-    char *log = slurp_text(path_in(dir, "sw/joblog"));
+                        "2>&1", grid, test_dir, test_dir, test_dir, test_dir), 0);
+    char *log = slurp_text(path_in(test_dir, "sw/joblog"));
     assert_int_equal(count_lines(log, "") - 1, 8);
     /* only the seed=2 jobs ran again; the others kept their old files */
     assert_int_equal(sh("cd %s/sw/runs && [ $(find . -name '*.jsonl' -newer ../keys | wc -l) -eq 4 ]",
-                        dir), 0);
+                        test_dir), 0);
     assert_int_equal(sh("cd %s/sw/runs && [ $(find . -name '*seed=1*.jsonl' -newer ../keys | wc -l) -eq 0 ]",
-                        dir), 0);
+                        test_dir), 0);
     /* summarize.sh rebuilds the same table from the folder */
     assert_int_equal(sh("cp %s/sw/summary.csv %s/s1 && scripts/summarize.sh %s/sw > /dev/null 2>&1 && "
-                        "cmp -s %s/sw/summary.csv %s/s1", dir, dir, dir, dir, dir), 0);
-    assert_int_equal(sh("grep -q '^| head | hidden | seed | test_accuracy' %s/sw/summary.md", dir), 0);
+                        "cmp -s %s/sw/summary.csv %s/s1", test_dir, test_dir, test_dir, test_dir, test_dir), 0);
+    assert_int_equal(sh("grep -q '^| head | hidden | seed | test_accuracy' %s/sw/summary.md", test_dir), 0);
 }
 
 static int is_png(const char *path)
@@ -120,50 +119,35 @@ static int is_png(const char *path)
 static void plots(void **state)
 {
     (void)state;
-    const char *a = path_in(dir, "a.jsonl"), *b = path_in(dir, "b.jsonl");
-    assert_int_equal(sh("./train --data-dir %s --epochs 3 --json --report > %s", dir, a), 0);
-    assert_int_equal(sh("./train --data-dir %s --epochs 3 --json --head sigmoid > %s", dir, b), 0);
-    assert_int_equal(sh("scripts/plot.sh curves %s/curves.png %s %s", dir, a, b), 0);
-    assert_true(is_png(path_in(dir, "curves.png")));
-    assert_int_equal(sh("scripts/plot.sh confusion %s/conf.png %s", dir, a), 0);
-    assert_true(is_png(path_in(dir, "conf.png")));
+    const char *a = path_in(test_dir, "a.jsonl"), *b = path_in(test_dir, "b.jsonl");
+    assert_int_equal(sh("./train --data-dir %s --epochs 3 --json --report > %s", test_dir, a), 0);
+    assert_int_equal(sh("./train --data-dir %s --epochs 3 --json --head sigmoid > %s", test_dir, b), 0);
+    assert_int_equal(sh("scripts/plot.sh curves %s/curves.png %s %s", test_dir, a, b), 0);
+    assert_true(is_png(path_in(test_dir, "curves.png")));
+    assert_int_equal(sh("scripts/plot.sh confusion %s/conf.png %s", test_dir, a), 0);
+    assert_true(is_png(path_in(test_dir, "conf.png")));
     /* a run without --report has no confusion matrix to draw */
-    assert_true(sh("scripts/plot.sh confusion %s/none.png %s 2>/dev/null", dir, b) != 0);
-    assert_int_equal(sh("scripts/plot.sh sweep %s/plots %s/sw > /dev/null", dir, dir), 0);
-    assert_true(is_png(path_in(dir, "plots/sweep-head.png")));
-    assert_true(is_png(path_in(dir, "plots/sweep-seed.png")));
+    assert_true(sh("scripts/plot.sh confusion %s/none.png %s 2>/dev/null", test_dir, b) != 0);
+    assert_int_equal(sh("scripts/plot.sh sweep %s/plots %s/sw > /dev/null", test_dir, test_dir), 0);
+    assert_true(is_png(path_in(test_dir, "plots/sweep-head.png")));
+    assert_true(is_png(path_in(test_dir, "plots/sweep-seed.png")));
 }
 
 static void install_into_destdir(void **state)
 {
     (void)state;
     assert_int_equal(sh("make --no-print-directory install PREFIX=/usr DESTDIR=%s/stage > /dev/null",
-                        dir), 0);
-    assert_int_equal(sh("%s/stage/usr/bin/train --version | grep -q '^train '", dir), 0);
+                        test_dir), 0);
+    assert_int_equal(sh("%s/stage/usr/bin/train --version | grep -q '^train '", test_dir), 0);
     /* generated from --help: the option table's help texts are in it */
     assert_int_equal(sh("grep -q 'the last partial batch is kept' %s/stage/usr/share/man/man1/train.1",
-                        dir), 0);
-    assert_int_equal(sh("[ -f %s/stage/usr/share/train/configs/softmax.json ]", dir), 0);
+                        test_dir), 0);
+    assert_int_equal(sh("[ -f %s/stage/usr/share/train/configs/softmax.json ]", test_dir), 0);
     assert_int_equal(sh("bash -c 'source %s/stage/usr/share/bash-completion/completions/train && "
                         "COMP_WORDS=(./train --hid) COMP_CWORD=1 && _train && "
-                        "[ \"${COMPREPLY[*]}\" = --hidden ]'", dir), 0);
+                        "[ \"${COMPREPLY[*]}\" = --hidden ]'", test_dir), 0);
     assert_int_equal(sh("make --no-print-directory uninstall PREFIX=/usr DESTDIR=%s/stage > /dev/null "
-                        "&& [ -z \"$(find %s/stage -type f)\" ]", dir, dir), 0);
-}
-
-static int setup(void **state)
-{
-    (void)state;
-    dir = tmpdir_make();
-    write_synthetic_mnist(dir, 600, 200, 10);
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    tmpdir_remove(dir);
-    return 0;
+                        "&& [ -z \"$(find %s/stage -type f)\" ]", test_dir, test_dir), 0);
 }
 
 int main(void)
@@ -174,5 +158,5 @@ int main(void)
         cmocka_unit_test(plots),
         cmocka_unit_test(install_into_destdir),
     };
-    return cmocka_run_group_tests_name("scripts", tests, setup, teardown);
+    return cmocka_run_group_tests_name("scripts", tests, setup_synthetic_dir, teardown_dir);
 }

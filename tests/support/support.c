@@ -24,6 +24,30 @@ static void die(const char *what)
     exit(99);
 }
 
+char *test_dir;
+
+int setup_dir(void **state)
+{
+    (void)state;
+    test_dir = tmpdir_make();
+    return 0;
+}
+
+int setup_synthetic_dir(void **state)
+{
+    setup_dir(state);
+    write_synthetic_mnist(test_dir, 600, 200, 10);
+    return 0;
+}
+
+int teardown_dir(void **state)
+{
+    (void)state;
+    tmpdir_remove(test_dir);
+    test_dir = NULL;
+    return 0;
+}
+
 char *tmpdir_make(void)
 {
     char tmpl[] = "/tmp/train-test.XXXXXX";
@@ -209,8 +233,7 @@ static int run_prog_to(const char *prog, const char *const *args, const char *st
     return run_prog_full(prog, args, stdout_path, 0, 0, out, err);
 }
 
-/* the binary under test: TRAIN_BIN (a sanitizer build, say), else ./train */
-static const char *train_bin(void)
+const char *train_bin(void)
 {
     const char *b = getenv("TRAIN_BIN");
     return b && *b ? b : "./train";

@@ -6,6 +6,27 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* The binary under test: $TRAIN_BIN (a sanitizer build, say), else ./train. */
+const char *train_bin(void);
+
+/* cmocka group fixtures: test_dir is a fresh temporary directory, holding a
+ * synthetic digit set (600 training, 200 test images of 10x10) for
+ * setup_synthetic_dir; teardown_dir removes it. */
+extern char *test_dir;
+int setup_dir(void **state);
+int setup_synthetic_dir(void **state);
+int teardown_dir(void **state);
+
+/* Run ./train with the arguments; fail the test unless it exits with code.
+ * out and err receive its stdout and stderr (free them). */
+#define RUN(code, out, err, ...)                                                        \
+    do {                                                                                \
+        const char *args_[] = {__VA_ARGS__, NULL};                                      \
+        int rc_ = run_train(args_, &out, &err);                                         \
+        if (rc_ != (code))                                                              \
+            fail_msg("exit %d, expected %d; stderr: %s", rc_, code, err);               \
+    } while (0)
+
 /* A fresh temporary directory (removed by tmpdir_remove). */
 char *tmpdir_make(void);
 void tmpdir_remove(char *dir);
