@@ -189,16 +189,9 @@ static int run(const struct config *c, struct err *e)
     return rc;
 }
 
-/* --predict: the images of an IDX file, or raw images on stdin ("-") */
-static int read_images(struct idx *x, const char *path, uint32_t dim, struct err *e)
+/* raw images of dim bytes each on stdin, until its end */
+static int read_raw_images(struct idx *x, uint32_t dim, struct err *e)
 {
-    if (strcmp(path, "-"))
-        return idx_read(x, path, 3, e)
-                   ? e->code
-               : x->dims[1] * x->dims[2] != dim
-                   ? err_set(e, ERR_DATA, "%s: images of %ux%u pixels, the model takes %u", path,
-                             x->dims[1], x->dims[2], dim)
-                   : 0;
     memset(x, 0, sizeof *x);
     size_t cap = 0;
     for (;;) {
@@ -211,17 +204,50 @@ static int read_images(struct idx *x, const char *path, uint32_t dim, struct err
         }
         size_t got = fread(x->data + x->size, 1, dim, stdin);
         x->size += got;
-        if (got < dim) {
-            if (ferror(stdin))
-                return err_set(e, ERR_IO, "stdin: read error");
-            if (got)
-                return err_set(e, ERR_DATA, "stdin: %zu bytes left over; images are %u bytes",
-                               got, dim);
-            break;
-        }
+        if (got == dim)
+            continue;
+        if (ferror(stdin))
+            return err_set(e, ERR_IO, "stdin: read error");
+        if (got)
+            return err_set(e, ERR_DATA, "stdin: %zu bytes left over; images are %u bytes", got,
+                           dim);
+        x->dims[0] = (uint32_t)(x->size / dim);
+        return 0;
     }
-    x->dims[0] = (uint32_t)(x->size / dim);
+}
+
+/* --predict: the images of an IDX file, or raw images on stdin ("-") */
+static int read_images(struct idx *x, const char *path, uint32_t dim, struct err *e)
+{
+    if (!strcmp(path, "-"))
+        return read_raw_images(x, dim, e);
+    if (idx_read(x, path, 3, e))
+        return e->code;
+    if (x->dims[1] * x->dims[2] != dim)
+        return err_set(e, ERR_DATA, "%s: images of %ux%u pixels, the model takes %u", path,
+                       x->dims[1], x->dims[2], dim);
     return 0;
+}
+
+/* the network a saved model describes, with its weights */
+static struct mlp *model_from(const struct config *c, const struct checkpoint *ck, struct err *e)
+{
+    struct mlp_spec spec = trainer_spec(c, (int)ck->size[0], (int)ck->size[ck->L]);
+    struct mlp *m = mlp_create(&spec);
+    if (!m) {
+        err_set(e, ERR_SOFTWARE, "out of memory");
+        return NULL;
+    }
+    int same = m->L == (int)ck->L;
+    for (int l = 0; same && l <= m->L; l++)
+        same = m->size[l] == (int)ck->size[l];
+    if (!same) {
+        mlp_free(m);
+        err_set(e, ERR_DATA, "%s: the model's layers do not match its settings", c->load);
+        return NULL;
+    }
+    memcpy(m->params, ck->params, sizeof(float) * ck->n_params);
+    return m;
 }
 
 static int predict(const struct config *c, struct err *e)
@@ -231,16 +257,12 @@ static int predict(const struct config *c, struct err *e)
     struct checkpoint ck;
     if (checkpoint_read(&ck, c->load, e))
         return e->code;
-    struct mlp_spec spec = trainer_spec(c, (int)ck.size[0], (int)ck.size[ck.L]);
-    struct mlp *m = mlp_create(&spec);
+    struct mlp *m = model_from(c, &ck, e);
     struct idx x = {0};
-    int rc = !m ? err_set(e, ERR_SOFTWARE, "out of memory")
-             : m->L != (int)ck.L || m->n_params != ck.n_params
-                 ? err_set(e, ERR_DATA, "%s: the model's layers do not match its settings", c->load)
-                 : read_images(&x, c->predict, ck.size[0], e);
-    const int K = (int)ck.size[ck.L];
+    int rc = m ? read_images(&x, c->predict, ck.size[0], e) : e->code;
     if (!rc) {
-        memcpy(m->params, ck.params, sizeof(float) * ck.n_params);
+        const int K = m->size[m->L];
+        const uint32_t step = (uint32_t)m->spec.max_batch;
         openblas_set_num_threads((int)c->threads);
         if (!c->json) {
             fputs("index,prediction", stdout);
@@ -249,8 +271,8 @@ static int predict(const struct config *c, struct err *e)
             putchar('\n');
         }
         struct dataset d = {.n = x.dims[0], .dim = ck.size[0], .x = x.data};
-        for (uint32_t from = 0; from < d.n; from += (uint32_t)spec.max_batch) {
-            uint32_t nb = d.n - from < (uint32_t)spec.max_batch ? d.n - from : (uint32_t)spec.max_batch;
+        for (uint32_t from = 0; from < d.n; from += step) {
+            uint32_t nb = d.n - from < step ? d.n - from : step;
             struct dataset part = dataset_slice(&d, from, nb);
             batch_gather(m->a[0], &part, NULL, (int)nb, 0, NULL);
             const float *Z = mlp_forward(m, (int)nb, NULL);

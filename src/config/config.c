@@ -254,7 +254,7 @@ static int set_enum(struct config *c, const struct option *o, const char *s, con
 static int set_list(struct config *c, const struct option *o, const char *s, const char *who,
                     struct err *e)
 {
-    struct { int n, v[CONFIG_MAX_HIDDEN]; } *l = field(c, o);
+    struct width_list *l = field(c, o);
     if (!strcmp(s, "none")) {
         l->n = 0;
         return 0;
@@ -364,7 +364,7 @@ static int json_int(const cJSON *v, const struct option *o, double *out, const c
 static int set_json_list(struct config *c, const struct option *o, const cJSON *v,
                          const char *who, struct err *e)
 {
-    struct { int n, v[CONFIG_MAX_HIDDEN]; } *l = field(c, o);
+    struct width_list *l = field(c, o);
     int n = 0;
     const cJSON *it;
     cJSON_ArrayForEach(it, v) {

@@ -15,12 +15,17 @@
 #define CONFIG_MAX_HIDDEN 16
 #define CONFIG_PATH_MAX 4096
 
+/* a list of layer widths; n = 0 is no hidden layer */
+struct width_list {
+    int n, v[CONFIG_MAX_HIDDEN];
+};
+
 struct config {
     /* model */
     int task;                       /* enum task_kind */
     long long positive;             /* binary task: the digit D */
     int head;                       /* enum head_kind */
-    struct { int n, v[CONFIG_MAX_HIDDEN]; } hidden;   /* n = 0: no hidden layer */
+    struct width_list hidden;
     int activation;                 /* enum act */
     double dropout;
     int bce_reduction;              /* enum bce_reduction */
