@@ -105,7 +105,10 @@ threads=$(( $(nproc) / jobs )); [ "$threads" -ge 1 ] || threads=1
 args=""
 i=2
 while [ "$i" -le "$cols" ]; do args="$args {$i}"; i=$((i + 1)); done
-echo "sweep: $n runs, $jobs at a time, $threads threads each, in $out" >&2
+case " $* " in
+    *" --threads"*) echo "sweep: $n runs, $jobs at a time, in $out" >&2 ;;
+    *) echo "sweep: $n runs, $jobs at a time, $threads threads each, in $out" >&2 ;;
+esac
 status=0
 # shellcheck disable=SC2086
 parallel --will-cite --colsep '\t' -j "$jobs" --joblog "$out/joblog" --resume-failed \
