@@ -17,9 +17,9 @@ TESTS    := $(patsubst tests/%.c,$(B)/tests/%,$(wildcard tests/test_*.c))
 TSUPPORT := $(patsubst tests/%.c,$(B)/tests/%.o,$(wildcard tests/support/*.c))
 
 .PHONY: all run test check check-libs deps data clean asan valgrind fuzz sanitized-check \
-        install uninstall
+        install uninstall bench bench-compare bench-scaling
 .SECONDARY:
-all: check-libs train $(B)/bin/compare
+all: check-libs train $(B)/bin/compare $(B)/bin/bench
 
 # ./train at the top of the checkout is a link to the real binary
 train: $(B)/bin/train
@@ -32,6 +32,14 @@ $(B)/bin/train: $(B)/main.o $(B)/libtrain.a
 $(B)/bin/compare: $(B)/compare.o $(B)/libtrain.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -o $@ $^ $(PKG_LIBS)
+
+$(B)/bin/bench: $(B)/bench/bench.o $(B)/libtrain.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $^ $(PKG_LIBS)
+
+$(B)/bench/%.o: bench/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(PKG_CFLAGS) -Isrc -c -o $@ $<
 
 $(B)/libtrain.a: $(OBJ)
 	$(AR) rcs $@ $^
@@ -76,8 +84,8 @@ ASAN_FLAGS := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-s
 asan: deps
 	@$(MAKE) --no-print-directory B=build/asan CFLAGS="$(ASAN_FLAGS)" sanitized-check
 
-sanitized-check: check-libs $(B)/bin/train $(B)/bin/compare $(TESTS)
-	@TRAIN_BIN=$(B)/bin/train COMPARE_BIN=$(B)/bin/compare \
+sanitized-check: check-libs $(B)/bin/train $(B)/bin/compare $(B)/bin/bench $(TESTS)
+	@TRAIN_BIN=$(B)/bin/train COMPARE_BIN=$(B)/bin/compare BENCH_BIN=$(B)/bin/bench \
 	  ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1 \
 	  tests/run-tests.sh $(TESTS)
 
@@ -115,6 +123,23 @@ fuzz: deps
 	  if [ $$rc -ne 0 ]; then tail -n 40 build/fuzz/$$f.log; \
 	    echo "fuzz_$$f: FAILED, input saved in build/fuzz/crashes-$$f/"; exit 1; fi; \
 	done
+
+# Benchmarks (bench/run.sh; results in bench/results/): the training loop
+# against its sgemm lower bound, against PyTorch, and as width, samples and
+# threads grow. Run them on an otherwise idle machine.
+BENCH_EPOCHS ?= 3
+BENCH_ROUNDS ?= 5
+bench: deps
+	@$(MAKE) --no-print-directory all data
+	@bench/run.sh bench -e $(BENCH_EPOCHS)
+
+bench-compare: deps
+	@$(MAKE) --no-print-directory all data
+	@bench/run.sh compare -e $(BENCH_EPOCHS) -r $(BENCH_ROUNDS)
+
+bench-scaling: deps
+	@$(MAKE) --no-print-directory all data
+	@bench/run.sh scaling -e $(BENCH_EPOCHS)
 
 # Install like a normal tool: make install PREFIX=/usr/local [DESTDIR=/tmp/stage]
 PREFIX ?= /usr/local

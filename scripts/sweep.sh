@@ -19,6 +19,8 @@
 # run again. With --sshloginfile (passed to GNU parallel) jobs spread across
 # hosts; the project must sit at the same path on each, built, with the data
 # where the config or flags say. --dry-run prints the jobs and runs nothing.
+# TRAIN=PATH runs another binary than ./train (e.g. a frozen copy while you
+# rebuild).
 set -eu
 here=$(cd "$(dirname "$0")/.." && pwd)
 usage() {
@@ -101,7 +103,8 @@ fi
 
 threads=$(( $(nproc) / jobs )); [ "$threads" -ge 1 ] || threads=1
 "$here/scripts/install-deps.sh" parallel=cmd:parallel jq=cmd:jq
-[ -x "$here/train" ] || make -C "$here" --no-print-directory all >&2
+train=${TRAIN:-$here/train}
+[ -x "$train" ] || make -C "$here" --no-print-directory all >&2
 args=""
 i=2
 while [ "$i" -le "$cols" ]; do args="$args {$i}"; i=$((i + 1)); done
@@ -113,7 +116,7 @@ status=0
 # shellcheck disable=SC2086
 parallel --will-cite --colsep '\t' -j "$jobs" --joblog "$out/joblog" --resume-failed \
     ${logins:+--sshloginfile "$logins"} --results "$out/runs/{1}.jsonl" \
-    "$here/train" --config "$base" --json --threads "$threads" "$@" $args \
+    "$train" --config "$base" --json --threads "$threads" "$@" $args \
     :::: "$out/jobs.tsv" > /dev/null || status=$?
 "$here/scripts/summarize.sh" "$out"
 # GNU parallel's exit status: the number of failed jobs up to 100, 101 for more,

@@ -162,6 +162,28 @@ static void fetch_verifies_checksums(void **state)
                         test_dir, src), 0);
 }
 
+/* The benchmark counts exactly the multiply-adds of the step's products
+ * (partial last batch included) and trains exactly what train trains. */
+static void bench_counts_what_it_times(void **state)
+{
+    (void)state;
+    const char *bench = getenv("BENCH_BIN") ? getenv("BENCH_BIN") : "build/bin/bench";
+    const char *flags = "--hidden 8 --batch-size 50 --limit-train 590 --epochs 2 --seed 4";
+    assert_int_equal(sh("%s --data-dir %s %s > %s/b.json", bench, test_dir, flags, test_dir), 0);
+    assert_int_equal(sh("./train --data-dir %s %s --json | tail -n1 > %s/t.json", test_dir, flags,
+                        test_dir), 0);
+    /* 11 steps of 50 and one of 40 through 100-8-10: per sample 100x8 twice
+     * (forward, dW), 8x10 three times (forward, dW, dx) */
+    assert_int_equal(sh("jq -e '(.gflop_per_epoch - 2 * (11 * 50 + 40) * (2 * 800 + 3 * 80) / 1e9 | fabs) < 1e-9 "
+                        "and (.epoch_seconds | length) == 2 and .bound_seconds > 0 "
+                        "and .n_train == 590 and .hidden == \"100-8-10\"' %s/b.json > /dev/null",
+                        test_dir), 0);
+    assert_int_equal(sh("[ \"$(jq .test_accuracy %s/b.json)\" = \"$(jq .test_accuracy %s/t.json)\" ]",
+                        test_dir, test_dir), 0);
+    assert_int_equal(sh("%s --data-dir %s --epochs 0 2> %s/b.err", bench, test_dir, test_dir), 64);
+    assert_non_null(strstr(slurp_text(path_in(test_dir, "b.err")), "bench: epochs:"));
+}
+
 static void install_into_destdir(void **state)
 {
     (void)state;
@@ -186,6 +208,7 @@ int main(void)
         cmocka_unit_test(sweep_resume_and_summary),
         cmocka_unit_test(plots),
         cmocka_unit_test(fetch_verifies_checksums),
+        cmocka_unit_test(bench_counts_what_it_times),
         cmocka_unit_test(install_into_destdir),
     };
     return cmocka_run_group_tests_name("scripts", tests, setup_synthetic_dir, teardown_dir);
