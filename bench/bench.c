@@ -10,10 +10,13 @@
  *   gflop_per_epoch     the multiply-adds of the step's matrix products (x2),
  *                       the only floating-point work that grows with weights x
  *                       samples
- *   bound_seconds       an epoch of nothing but those cblas_sgemm calls, each
- *                       shape timed alone (median of repeats) on the same
- *                       threads; bound_fraction = bound / median epoch
- *   peak_rss_mb         after training, before the bound is timed
+ *   bound_seconds       an epoch of nothing but those cblas_sgemm calls: one
+ *                       step's products run in order on operands of their
+ *                       own (median of repeats) times the steps, on the same
+ *                       threads, timed again after every epoch because a
+ *                       shared machine's speed drifts; bound_fraction is the
+ *                       median over epochs of bound / epoch
+ *   peak_rss_mb         the process's peak less the bound's operands
  *   test_accuracy       after the benchmarked epochs, so speed is never bought
  *                       with a wrong result */
 #include <cblas.h>
@@ -64,65 +67,84 @@ static double median(double *v, int n)
     return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
 }
 
-/* median seconds of one call of g, operands filled with small random values */
-static double time_gemm(const struct gemm *g)
+/* One step's products with operands of their own, filled with small random
+ * values once, so that timing them needs no allocation. */
+struct step {
+    int n;
+    struct gemm g[3 * MLP_MAX_LAYERS];
+    float *A[3 * MLP_MAX_LAYERS], *B[3 * MLP_MAX_LAYERS], *C[3 * MLP_MAX_LAYERS];
+    double madds, bytes;
+};
+
+static int step_init(struct step *s, const struct mlp *m, int B)
 {
-    size_t na = (size_t)g->M * g->K, nb = (size_t)g->K * g->N, nc = (size_t)g->M * g->N;
-    float *A = malloc(sizeof(float) * na), *Bm = malloc(sizeof(float) * nb),
-          *C = malloc(sizeof(float) * nc);
-    if (!A || !Bm || !C) {
-        free(A), free(Bm), free(C);
-        return -1;
-    }
+    memset(s, 0, sizeof *s);
+    s->n = step_gemms(m, B, s->g);
     struct rng r;
     rng_seed(&r, 1, 0);
-    for (size_t i = 0; i < na; i++)
-        A[i] = rng_uniform(&r) - 0.5f;
-    for (size_t i = 0; i < nb; i++)
-        Bm[i] = rng_uniform(&r) - 0.5f;
-    memset(C, 0, sizeof(float) * nc);
-    int lda = g->ta == CblasNoTrans ? g->K : g->M, ldb = g->tb == CblasNoTrans ? g->N : g->K;
-    /* repeat for about 0.2 s, at least 5 and at most 2001 times */
-    double t[2001];
+    for (int i = 0; i < s->n; i++) {
+        const struct gemm *g = &s->g[i];
+        size_t na = (size_t)g->M * g->K, nb = (size_t)g->K * g->N, nc = (size_t)g->M * g->N;
+        s->A[i] = malloc(sizeof(float) * na);
+        s->B[i] = malloc(sizeof(float) * nb);
+        s->C[i] = calloc(nc, sizeof(float));
+        if (!s->A[i] || !s->B[i] || !s->C[i])
+            return -1;
+        for (size_t j = 0; j < na; j++)
+            s->A[i][j] = rng_uniform(&r) - 0.5f;
+        for (size_t j = 0; j < nb; j++)
+            s->B[i][j] = rng_uniform(&r) - 0.5f;
+        s->madds += (double)g->M * g->N * g->K;
+        s->bytes += sizeof(float) * (double)(na + nb + nc);
+    }
+    return 0;
+}
+
+static void step_free(struct step *s)
+{
+    for (int i = 0; i < s->n; i++)
+        free(s->A[i]), free(s->B[i]), free(s->C[i]);
+}
+
+/* median seconds of one step's products, run in the step's order; repeated
+ * for about `budget` seconds, at least 5 and at most 201 times */
+static double step_seconds(const struct step *s, double budget)
+{
+    double t[201];
     int reps = 0;
     double start = timer_now();
-    while (reps < 2001 && (reps < 5 || timer_now() - start < 0.2)) {
+    while (reps < 201 && (reps < 5 || timer_now() - start < budget)) {
         double t0 = timer_now();
-        cblas_sgemm(CblasRowMajor, g->ta, g->tb, g->M, g->N, g->K, 1.0f, A, lda, Bm, ldb, 0.0f,
-                    C, g->N);
+        for (int i = 0; i < s->n; i++) {
+            const struct gemm *g = &s->g[i];
+            int lda = g->ta == CblasNoTrans ? g->K : g->M, ldb = g->tb == CblasNoTrans ? g->N : g->K;
+            cblas_sgemm(CblasRowMajor, g->ta, g->tb, g->M, g->N, g->K, 1.0f, s->A[i], lda, s->B[i],
+                        ldb, 0.0f, s->C[i], g->N);
+        }
         t[reps++] = timer_now() - t0;
     }
-    free(A), free(Bm), free(C);
     return median(t, reps);
 }
 
-/* seconds and multiply-adds of one step's products on a batch of B */
-static double step_bound(const struct mlp *m, int B, double *madds)
-{
-    struct gemm g[3 * MLP_MAX_LAYERS];
-    int n = step_gemms(m, B, g);
-    double s = 0;
-    *madds = 0;
-    for (int i = 0; i < n; i++) {
-        double t = time_gemm(&g[i]);
-        if (t < 0)
-            return -1;
-        s += t;
-        *madds += (double)g[i].M * g[i].N * g[i].K;
-    }
-    return s;
-}
-
+/* After each epoch, the bound is timed again: a shared machine's speed
+ * drifts, so each epoch is set against products timed right after it. */
 struct collect {
-    double seconds[MAX_EPOCHS];
+    double seconds[MAX_EPOCHS], bound[MAX_EPOCHS], fraction[MAX_EPOCHS];
     int n;
     double accuracy;
+    const struct step *full, *rest;   /* rest: the last, partial batch (n may be 0) */
+    uint32_t steps;                   /* full batches per epoch */
 };
 
 static int on_epoch(const struct epoch_stats *s, void *ctx)
 {
     struct collect *c = ctx;
-    c->seconds[c->n++] = s->seconds;
+    double b = step_seconds(c->full, 0.1) * c->steps;
+    if (c->rest->n)
+        b += step_seconds(c->rest, 0.02);
+    c->seconds[c->n] = s->seconds;
+    c->bound[c->n] = b;
+    c->fraction[c->n++] = b / s->seconds;
     c->accuracy = s->test.total ? (double)s->test.correct / (double)s->test.total : 0;
     return 0;
 }
@@ -154,20 +176,23 @@ static int bench(const struct config *c, struct err *e)
     openblas_set_num_threads((int)c->threads);
     struct trainer t;
     int rc = trainer_init(&t, c, &train, &val, &test, e);
-    struct collect col = {0};
+    const int B = (int)c->batch_size;
+    const uint32_t n = train.n, rest = n % (uint32_t)B;
+    struct step full = {0}, part = {0};
+    struct collect col = {.full = &full, .rest = &part, .steps = n / (uint32_t)B};
+    if (!rc && (step_init(&full, t.model, B) || (rest && step_init(&part, t.model, (int)rest))))
+        rc = err_set(e, ERR_SOFTWARE, "out of memory for the sgemm bound");
     if (!rc)
         rc = trainer_run(&t, on_epoch, &col, e);
     if (!rc) {
+        /* the bound's operands, allocated and touched before training, are
+         * not part of what a training run needs */
         struct rusage ru;
         getrusage(RUSAGE_SELF, &ru);
-        const int B = (int)c->batch_size;
-        const uint32_t n = train.n, full = n / (uint32_t)B, rest = n % (uint32_t)B;
-        double madds, madds_rest = 0;
-        double bound = step_bound(t.model, B, &madds) * full;
-        if (rest)
-            bound += step_bound(t.model, (int)rest, &madds_rest);
-        double gflop = 2 * (madds * full + madds_rest) * 1e-9;
-        double epoch = median(col.seconds, col.n);
+        double rss = ru.ru_maxrss / 1024.0 - (full.bytes + part.bytes) / 1048576.0;
+        double gflop = 2 * (full.madds * col.steps + part.madds) * 1e-9;
+        double epoch = median(col.seconds, col.n), bound = median(col.bound, col.n);
+        double fraction = median(col.fraction, col.n);
         printf("{\"hidden\":\"");
         for (int l = 0; l <= t.model->L; l++)
             printf(l ? "-%d" : "%d", t.model->size[l]);
@@ -179,11 +204,11 @@ static int bench(const struct config *c, struct err *e)
         printf("],\"epoch_seconds_median\":%.6g,\"samples_per_second\":%.0f,"
                "\"gflop_per_epoch\":%.6g,\"gflops\":%.1f,\"bound_seconds\":%.6g,"
                "\"bound_fraction\":%.3f,\"peak_rss_mb\":%.1f,\"test_accuracy\":%.6g}\n",
-               epoch, n / epoch, gflop, gflop / epoch, bound, bound / epoch,
-               ru.ru_maxrss / 1024.0, col.accuracy);
-        if (bound < 0)
-            rc = err_set(e, ERR_SOFTWARE, "out of memory timing the sgemm bound");
+               epoch, n / epoch, gflop, gflop / epoch, bound, fraction,
+               rss, col.accuracy);
     }
+    step_free(&full);
+    step_free(&part);
     trainer_free(&t);
     dataset_free(&train_all);
     dataset_free(&test_all);
