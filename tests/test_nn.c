@@ -39,7 +39,7 @@ static void net_grad(struct net *n)
     memcpy(n->m->a[0], n->x, sizeof n->x);
     const float *z = mlp_forward(n->m, B, n->m->spec.dropout > 0 ? &r : NULL);
     head_loss(&n->m->spec.head, n->m->probs, n->m->dlogits, z, n->t, B, K);
-    mlp_backward(n->m, n->m->dlogits, B);
+    mlp_backward(n->m, n->m->dlogits, B, n->m->grads, 0);
 }
 
 static void check_net(enum act act, enum head_kind head, float dropout, int n_hidden)
@@ -96,7 +96,7 @@ static void dense_hand_values(void **state)
     assert_float_equal(y[1], 2, 1e-6);
     assert_float_equal(y[2], -1, 1e-6);
     float dy[3] = {1, 0, 2}, dx[2], dW[6], db[3];
-    dense_backward(dx, dW, db, dy, x, W, 1, 2, 3);
+    dense_backward(dx, dW, db, 0, dy, x, W, 1, 2, 3);
     assert_float_equal(dx[0], 1 * 1 + 0 + 2 * -1, 1e-6);   /* dy W^T */
     assert_float_equal(dx[1], 2, 1e-6);
     assert_float_equal(dW[2], 2, 1e-6);                    /* x^T dy */
@@ -165,10 +165,39 @@ static void optimizer_steps(void **state)
     assert_float_equal(w3[1], 0.01, 1e-5);
     optim_free(&adam);
 
+    /* plain momentum with the gradient accumulated straight into the velocity
+     * (as the backward pass does: G = mu G + g) is the same update, weight
+     * decay included; nesterov and the others want the gradient alone */
+    float wa[3] = {1, 2, 3}, wb[3] = {1, 2, 3}, ga[3], beta;
+    struct optim sa = {.kind = OPT_MOMENTUM, .momentum = 0.9f, .weight_decay = 0.1f};
+    struct optim sb = sa;
+    optim_init(&sa, 3, 2);
+    optim_init(&sb, 3, 2);
+    for (int step = 0; step < 3; step++) {
+        float g5[3] = {0.5f, -1, 2.0f - step};
+        memcpy(ga, g5, sizeof ga);
+        optim_step(&sa, wa, ga, 0.1f);
+        float *G = optim_grad_target(&sb, NULL, &beta);
+        assert_ptr_equal(G, sb.m);
+        assert_float_equal(beta, 0.9f, 0);
+        for (int i = 0; i < 3; i++)
+            G[i] = beta * G[i] + g5[i];
+        optim_step(&sb, wb, G, 0.1f);
+    }
+    for (int i = 0; i < 3; i++)
+        assert_float_equal(wa[i], wb[i], 1e-6);
+    /* the last entry is a bias (no decay): v = 2, 2.8, 2.52 */
+    assert_float_equal(wb[2], 3 - 0.1 * (2 + 2.8 + 2.52), 1e-5);
+    optim_free(&sa);
+    optim_free(&sb);
+
     /* nesterov: v = g; w -= lr (g + mu v) */
     float w4[1] = {0}, g4[1] = {1};
     struct optim nes = {.kind = OPT_MOMENTUM, .momentum = 0.5f, .nesterov = 1};
     optim_init(&nes, 1, 1);
+    float *G4 = optim_grad_target(&nes, g4, &beta);
+    assert_ptr_equal(G4, g4);
+    assert_float_equal(beta, 0, 0);
     optim_step(&nes, w4, g4, 1.0f);
     assert_float_equal(w4[0], -1.5, 1e-6);
     optim_free(&nes);

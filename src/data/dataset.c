@@ -71,18 +71,39 @@ static void gather_shifted(float *out, const uint8_t *in, int rows, int cols, in
                   (uint32_t)(x1 - x0 > 0 ? x1 - x0 : 0));
 }
 
+/* Shuffled images are scattered over the training set, and the hardware
+ * prefetcher cannot guess the next one: ask for the image two ahead while
+ * this one is scaled. */
+#define PREFETCH_AHEAD 2
+
+static const uint8_t *image(const struct dataset *d, const uint32_t *idx, int b)
+{
+    return d->x + (size_t)(idx ? idx[b] : (uint32_t)b) * d->dim;
+}
+
+static void prefetch_image(const struct dataset *d, const uint32_t *idx, int b, int nb)
+{
+    if (b + PREFETCH_AHEAD < nb)
+        for (uint32_t o = 0; o < d->dim; o += 64)
+            __builtin_prefetch(image(d, idx, b + PREFETCH_AHEAD) + o);
+}
+
 void batch_gather(float *X, const struct dataset *d, const uint32_t *idx, int nb, int shift,
                   struct rng *r)
 {
-    for (int b = 0; b < nb; b++) {
-        float *out = X + (size_t)b * d->dim;
-        const uint8_t *in = d->x + (size_t)(idx ? idx[b] : (uint32_t)b) * d->dim;
-        if (shift <= 0) {
-            scale_row(out, in, d->dim);
-            continue;
+    if (shift <= 0) {
+        for (int b = 0; b < nb; b++) {
+            prefetch_image(d, idx, b, nb);
+            scale_row(X + (size_t)b * d->dim, image(d, idx, b), d->dim);
         }
+        return;
+    }
+    /* the shifts are drawn in order from one stream */
+    for (int b = 0; b < nb; b++) {
+        prefetch_image(d, idx, b, nb);
         int dx = (int)rng_below(r, 2u * (uint32_t)shift + 1) - shift;
         int dy = (int)rng_below(r, 2u * (uint32_t)shift + 1) - shift;
-        gather_shifted(out, in, (int)d->rows, (int)d->cols, dx, dy);
+        gather_shifted(X + (size_t)b * d->dim, image(d, idx, b), (int)d->rows, (int)d->cols, dx,
+                       dy);
     }
 }

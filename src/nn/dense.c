@@ -13,12 +13,16 @@ void dense_forward(float *y, const float *x, const float *W, const float *b, int
                 1.0f, y, out);
 }
 
-void dense_backward(float *dx, float *dW, float *db, const float *dy, const float *x,
-                    const float *W, int B, int in, int out)
+void dense_backward(float *dx, float *dW, float *db, float beta, const float *dy,
+                    const float *x, const float *W, int B, int in, int out)
 {
     cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, in, out, B, 1.0f, x, in, dy, out,
-                0.0f, dW, out);
-    memset(db, 0, sizeof(float) * (size_t)out);
+                beta, dW, out);
+    if (beta == 0)
+        memset(db, 0, sizeof(float) * (size_t)out);
+    else
+        for (int j = 0; j < out; j++)
+            db[j] *= beta;
     for (int i = 0; i < B; i++)
         for (int j = 0; j < out; j++)
             db[j] += dy[(size_t)i * out + j];

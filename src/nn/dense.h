@@ -6,9 +6,10 @@
 void dense_forward(float *y, const float *x, const float *W, const float *b, int B, int in,
                    int out);
 
-/* From dy (B x out): dW = x^T dy, db = column sums of dy (both overwritten),
- * and dx = dy W^T unless dx is NULL (the first layer needs no input gradient). */
-void dense_backward(float *dx, float *dW, float *db, const float *dy, const float *x,
-                    const float *W, int B, int in, int out);
+/* From dy (B x out): dW = beta dW + x^T dy, db = beta db + column sums of dy
+ * (beta 0: overwritten; momentum accumulates into its velocity this way), and
+ * dx = dy W^T unless dx is NULL (the first layer needs no input gradient). */
+void dense_backward(float *dx, float *dW, float *db, float beta, const float *dy,
+                    const float *x, const float *W, int B, int in, int out);
 
 #endif

@@ -138,13 +138,14 @@ float *mlp_forward(struct mlp *m, int B, struct rng *r)
     return m->h[m->L];
 }
 
-void mlp_backward(struct mlp *m, const float *dZ, int B)
+void mlp_backward(struct mlp *m, const float *dZ, int B, float *G, float beta)
 {
     const float *dy = dZ;
     for (int l = m->L - 1; l >= 0; l--) {
         int in = m->size[l], out = m->size[l + 1];
         float *dx = l > 0 ? m->delta[l & 1] : NULL;
-        dense_backward(dx, m->dW[l], m->db[l], dy, m->a[l], m->W[l], B, in, out);
+        dense_backward(dx, G + (m->W[l] - m->params), G + (m->b[l] - m->params), beta, dy,
+                       m->a[l], m->W[l], B, in, out);
         if (!dx)
             break;
         size_t n = (size_t)B * (size_t)in;

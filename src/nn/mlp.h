@@ -56,7 +56,8 @@ void mlp_init(struct mlp *m, uint64_t seed);
  * (B x n_outputs). With r != NULL dropout is applied (training). */
 float *mlp_forward(struct mlp *m, int B, struct rng *r);
 
-/* From dZ (gradient at the logits) fill m->grads for the last forward pass. */
-void mlp_backward(struct mlp *m, const float *dZ, int B);
+/* From dZ (gradient at the logits) of the last forward pass: G = beta G + the
+ * gradient, G laid out as params (m->grads with beta 0 for the gradient alone). */
+void mlp_backward(struct mlp *m, const float *dZ, int B, float *G, float beta);
 
 #endif

@@ -1,5 +1,7 @@
 #include "optim.h"
 
+#include <cblas.h>
+#include <limits.h>
 #include <math.h>
 #include <stdlib.h>
 
@@ -26,9 +28,35 @@ void optim_free(struct optim *o)
     o->m = o->v = NULL;
 }
 
+/* y += a x over n floats, in pieces BLAS's int lengths can hold */
+static void axpy(size_t n, float a, const float *x, float *y)
+{
+    for (size_t at = 0; at < n; at += INT_MAX / 2) {
+        size_t k = n - at < INT_MAX / 2 ? n - at : INT_MAX / 2;
+        cblas_saxpy((int)k, a, x + at, 1, y + at, 1);
+    }
+}
+
+static int fused(const struct optim *o) { return o->kind == OPT_MOMENTUM && !o->nesterov; }
+
+float *optim_grad_target(struct optim *o, float *grads, float *beta)
+{
+    *beta = fused(o) ? o->momentum : 0.0f;
+    return fused(o) ? o->m : grads;
+}
+
 void optim_step(struct optim *o, float *w, float *g, float lr)
 {
     const size_t n = o->n;
+    if (fused(o) && g == o->m) {
+        /* v = mu v + g is done; decay joins it, then w -= lr v, as BLAS level-1
+         * passes that OpenBLAS splits between its threads */
+        o->t++;
+        if (o->weight_decay > 0)
+            axpy(o->n_decay, o->weight_decay, w, g);
+        axpy(n, -lr, g, w);
+        return;
+    }
     if (o->weight_decay > 0)
         for (size_t i = 0; i < o->n_decay; i++)
             g[i] += o->weight_decay * w[i];

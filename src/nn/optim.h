@@ -23,6 +23,15 @@ struct optim {
 /* 0 on success, -1 when out of memory */
 int optim_init(struct optim *o, size_t n, size_t n_decay);
 void optim_free(struct optim *o);
+
+/* Where the backward pass should leave the gradient: G = beta G + g. Plain
+ * momentum takes it straight into its velocity (G = v, beta = mu), so the
+ * gradient never makes a trip of its own through memory; the others want it
+ * alone in grads (beta 0). */
+float *optim_grad_target(struct optim *o, float *grads, float *beta);
+
+/* One update of w from g (which may be the velocity optim_grad_target gave:
+ * then the momentum is already folded in). */
 void optim_step(struct optim *o, float *w, float *g, float lr);
 
 struct schedule {

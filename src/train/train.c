@@ -134,8 +134,10 @@ static int train_epoch(struct trainer *t, struct epoch_stats *s, struct err *e)
                            isnan(l) ? "nan" : "infinite", s->epoch, from / (uint32_t)B + 1);
         struct task_score score = {0};
         task_score(&t->task, &t->train, t->order, from, nb, Z, &score, NULL);
-        mlp_backward(m, m->dlogits, nb);
-        optim_step(&t->optim, m->params, m->grads, (float)s->lr);
+        float beta;
+        float *G = optim_grad_target(&t->optim, m->grads, &beta);
+        mlp_backward(m, m->dlogits, nb, G, beta);
+        optim_step(&t->optim, m->params, G, (float)s->lr);
         p->loss += l;
         p->correct += score.correct;
         p->next += (uint32_t)nb;
