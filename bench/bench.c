@@ -28,6 +28,7 @@
 #include "config/config.h"
 #include "data/dataset.h"
 #include "train/train.h"
+#include "util/denormal.h"
 #include "util/err.h"
 #include "util/rng.h"
 #include "util/timer.h"
@@ -220,6 +221,7 @@ int main(int argc, char **argv)
     struct err e = {0};
     struct config c;
     enum config_action action;
+    denormals_flush();   /* as train does */
     int rc = config_from_args(&c, argc, argv, &action, NULL, &e);
     if (!rc && action == CONFIG_RUN)
         rc = bench(&c, &e);

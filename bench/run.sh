@@ -54,10 +54,10 @@ header() {
     echo "Measured $(date -u +%Y-%m-%d) with \`$1\`"
     echo
     echo "- machine: $(lscpu | sed -n 's/^Model name: *//p'), $cores cores" \
-         "($(lscpu | sed -n 's/^Flags:.*\(avx512f\).*/AVX-512/p; s/^L2 cache: *//p' | paste -sd, -) L2)," \
+         "($(grep -q avx512f /proc/cpuinfo && echo 'AVX-512, ')L2 $(lscpu | sed -n 's/^L2 cache: *//p'))," \
          "$(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo)," \
          "$(. /etc/os-release && echo "$PRETTY_NAME")"
-    echo "- $(gcc --version | head -n1), $(./train --version | tail -n1 | cut -d' ' -f1-6)"
+    echo "- $(gcc --version | head -n1), $(./train --version | tail -n1 | cut -d' ' -f1-7)"
     [ "$mode" = compare ] && echo "- PyTorch $(/usr/bin/python3 -c 'import torch; print(torch.__version__)')," \
         "OpenMP OpenBLAS $(dpkg-query -W -f '${Version}' libopenblas0-openmp)"
     echo "- training loop only (evaluation and loading excluded), median of $epochs epochs" \

@@ -19,6 +19,7 @@
 #include "report/report.h"
 #include "train/checkpoint.h"
 #include "train/train.h"
+#include "util/denormal.h"
 #include "util/err.h"
 #include "util/timer.h"
 
@@ -309,6 +310,7 @@ int main(int argc, char **argv)
     struct err e = {0};
     struct config c;
     enum config_action action;
+    denormals_flush();
     int rc = config_from_args(&c, argc, argv, &action, model_settings, &e);
     if (!rc) {
         switch (action) {
