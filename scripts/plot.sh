@@ -4,8 +4,9 @@
 #   scripts/plot.sh curves OUT.png RUN.jsonl...    train loss and test accuracy per epoch,
 #                                                  one line per run (e.g. both heads)
 #   scripts/plot.sh confusion OUT.png RUN.jsonl    the confusion matrix of a --report run
-#   scripts/plot.sh sweep OUTDIR SWEEPDIR          test accuracy against each grid key of a
-#                                                  sweep (points per run, line through the means)
+#   scripts/plot.sh sweep OUTDIR SWEEPDIR [BY]     test accuracy against each grid key of a
+#                                                  sweep (points per run, line through the means;
+#                                                  with BY, one series per value of that key)
 #
 # Runs are labelled from their settings: head, and bce_reduction when mean.
 set -eu
@@ -75,35 +76,55 @@ GP
 }
 
 sweep() {
-    outdir=$1 dir=$2
+    outdir=$1 dir=$2 by=${3:-}
     [ -f "$dir/keys" ] || { echo "plot: $dir: not a sweep folder" >&2; exit 66; }
+    if [ -n "$by" ] && ! grep -qx "$by" "$dir/keys"; then
+        echo "plot: $by: not a grid key of $dir ($(tr '\n' ' ' < "$dir/keys"))" >&2
+        exit 64
+    fi
     mkdir -p "$outdir"
     for key in $(cat "$dir/keys"); do
-        # each finished run: the key's value as text, and its test accuracy
+        [ "$key" = "$by" ] && continue
+        # each finished run: the key's value as text, its test accuracy, its series
         for f in "$dir"/runs/*.jsonl; do
-            tail -n1 "$f" | jq -r --arg k "$key" 'select(.type == "summary")
-                | (.config[$k] | if type == "array" then map(tostring) | join(",") else tostring end)
-                  + " " + (.test_accuracy * 100 | tostring)'
+            tail -n1 "$f" | jq -r --arg k "$key" --arg by "$by" 'select(.type == "summary")
+                | def text: if type == "array" then map(tostring) | join(",") else tostring end;
+                  (.config[$k] | text) + " " + (.test_accuracy * 100 | tostring) + " "
+                  + (if $by == "" then "runs" else $by + "=" + (.config[$by] | text) end)'
         done > "$tmp/$key.raw"
-        # numeric values on a numeric axis; others (sigmoid, 800,800) as categories
+        # numeric values on a numeric axis (logarithmic when they span 100x or
+        # more); others (sigmoid, 800,800) as categories
+        xt=""
         if awk '{ if ($1 !~ /^-?[0-9.]+([eE][-+]?[0-9]+)?$/) exit 1 }' "$tmp/$key.raw"; then
-            awk '{ print $1, $2, $1 }' "$tmp/$key.raw" > "$tmp/$key.dat"
-            using="1:2" xt=""
+            awk '{ print $1, $2, $1, $3 }' "$tmp/$key.raw" > "$tmp/$key.dat"
+            using="1:2"
+            awk 'NR == 1 || $1 < lo { lo = $1 } NR == 1 || $1 > hi { hi = $1 }
+                 END { exit !(lo > 0 && hi >= 100 * lo) }' "$tmp/$key.raw" && xt="set logscale x"
         else
-            awk '!($1 in i) { i[$1] = n++ } { print i[$1], $2, $1 }' "$tmp/$key.raw" > "$tmp/$key.dat"
+            awk '!($1 in i) { i[$1] = n++ } { print i[$1], $2, $1, $3 }' "$tmp/$key.raw" > "$tmp/$key.dat"
             using="1:2:xtic(3)" xt="set xrange [-0.5:$(cut -d' ' -f1 "$tmp/$key.dat" | sort -n | tail -n1).5]"
         fi
-        awk '{ s[$1] += $2; n[$1]++ } END { for (k in s) print k, s[k] / n[k] }' "$tmp/$key.dat" | sort -g > "$tmp/$key.mean"
+        # one series per value of the by-key: its runs as points, a line through its means
+        plots="" i=0
+        for series in $(cut -d' ' -f4 "$tmp/$key.dat" | sort -u); do
+            i=$((i + 1))
+            awk -v s="$series" '$4 == s' "$tmp/$key.dat" > "$tmp/$key.$i.dat"
+            awk '{ v[$1] += $2; n[$1]++ } END { for (k in v) print k, v[k] / n[k] }' "$tmp/$key.$i.dat" \
+                | sort -g > "$tmp/$key.$i.mean"
+            if [ -z "$by" ]; then pts="title 'runs'" line="title 'mean'"
+            else pts="notitle" line="title '$series'"; fi
+            plots="$plots${plots:+, }'$tmp/$key.$i.dat' using $using with points pt 7 ps 0.8 lc $i $pts, '$tmp/$key.$i.mean' using 1:2 with lines lw 2 lc $i $line"
+        done
         gnuplot <<GP
-set terminal pngcairo size 640,420 font ",10"
+set terminal pngcairo size 640,420 font ",10" noenhanced
 set output '$outdir/sweep-$key.png'
-set title 'test accuracy against $key'
+set title 'test accuracy against $key${by:+, by $by}'
 set xlabel '$key'
 set ylabel 'test accuracy (%)'
+set key bottom right
 set grid
 $xt
-plot '$tmp/$key.dat' using $using with points pt 7 ps 0.8 title 'runs', \
-     '$tmp/$key.mean' using 1:2 with lines lw 2 title 'mean'
+plot $plots
 GP
         echo "plot: $outdir/sweep-$key.png"
     done
@@ -114,6 +135,6 @@ cmd=${1:-}
 case $cmd in
     curves) [ $# -ge 2 ] || { echo "usage: plot.sh curves OUT.png RUN.jsonl..." >&2; exit 64; }; curves "$@" ;;
     confusion) [ $# -eq 2 ] || { echo "usage: plot.sh confusion OUT.png RUN.jsonl" >&2; exit 64; }; confusion "$@" ;;
-    sweep) [ $# -eq 2 ] || { echo "usage: plot.sh sweep OUTDIR SWEEPDIR" >&2; exit 64; }; sweep "$@" ;;
+    sweep) [ $# -eq 2 ] || [ $# -eq 3 ] || { echo "usage: plot.sh sweep OUTDIR SWEEPDIR [BY-KEY]" >&2; exit 64; }; sweep "$@" ;;
     *) echo "usage: plot.sh curves|confusion|sweep ..." >&2; exit 64 ;;
 esac

@@ -131,6 +131,11 @@ static void plots(void **state)
     assert_int_equal(sh("scripts/plot.sh sweep %s/plots %s/sw > /dev/null", test_dir, test_dir), 0);
     assert_true(is_png(path_in(test_dir, "plots/sweep-head.png")));
     assert_true(is_png(path_in(test_dir, "plots/sweep-seed.png")));
+    /* one series per head: no plot against head itself */
+    assert_int_equal(sh("scripts/plot.sh sweep %s/by %s/sw head > /dev/null", test_dir, test_dir), 0);
+    assert_true(is_png(path_in(test_dir, "by/sweep-hidden.png")));
+    assert_false(is_png(path_in(test_dir, "by/sweep-head.png")));
+    assert_int_equal(sh("scripts/plot.sh sweep %s/by %s/sw lr 2> /dev/null", test_dir, test_dir), 64);
 }
 
 /* fetch-mnist.sh against local "mirrors" (file:// URLs): a corrupted one is
