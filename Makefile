@@ -167,4 +167,4 @@ uninstall:
 clean:
 	rm -rf $(B) build train
 
--include $(OBJ:.o=.d) $(B)/main.d $(B)/compare.d $(TSUPPORT:.o=.d) $(TESTS:=.d)
+-include $(OBJ:.o=.d) $(B)/main.d $(B)/compare.d $(TSUPPORT:.o=.d) $(TESTS:=.d) $(B)/bench/bench.d

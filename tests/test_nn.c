@@ -9,6 +9,7 @@
 #include <cmocka.h>
 
 #include "nn/dense.h"
+#include "nn/dropout.h"
 #include "nn/mlp.h"
 #include "nn/optim.h"
 #include "support/support.h"
@@ -203,6 +204,37 @@ static void optimizer_steps(void **state)
     optim_free(&nes);
 }
 
+/* dropout keeps 1-p of the units, scales them by 1/(1-p), and draws the same
+ * mask from the same stream; odd lengths and p = 0 included */
+static void dropout_masks(void **state)
+{
+    (void)state;
+    enum { N = 100001 };
+    static float in[N], out[N], out2[N];
+    static uint8_t mask[N], mask2[N];
+    for (int i = 0; i < N; i++)
+        in[i] = 1.0f + (float)(i % 7);
+    struct rng r, r2;
+    rng_seed(&r, 9, RNG_DROPOUT);
+    rng_seed(&r2, 9, RNG_DROPOUT);
+    dropout_forward(out, mask, in, N, 0.3f, &r);
+    dropout_forward(out2, mask2, in, N, 0.3f, &r2);
+    assert_memory_equal(mask, mask2, N);
+    long kept = 0;
+    for (int i = 0; i < N; i++) {
+        kept += mask[i];
+        assert_float_equal(out[i], mask[i] ? in[i] / 0.7f : 0.0f, 1e-6);
+    }
+    assert_in_range(kept, (long)(0.69 * N), (long)(0.71 * N));
+    assert_true(mask[N - 1] == 0 || mask[N - 1] == 1);
+    float d[3] = {1, 2, 3};
+    uint8_t m3[3];
+    dropout_forward(out, m3, in, 3, 0.0f, &r);
+    assert_memory_equal(out, in, 3 * sizeof(float));
+    dropout_backward(d, m3, 3, 0.0f);
+    assert_float_equal(d[2], 3, 0);
+}
+
 static void schedules(void **state)
 {
     (void)state;
@@ -263,6 +295,7 @@ int main(void)
         cmocka_unit_test(gradients_sigmoid),
         cmocka_unit_test(gradients_no_hidden),
         cmocka_unit_test(gradients_dropout),
+        cmocka_unit_test(dropout_masks),
         cmocka_unit_test(init_scales),
         cmocka_unit_test(optimizer_steps),
         cmocka_unit_test(schedules),

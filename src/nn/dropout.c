@@ -1,13 +1,26 @@
 #include "dropout.h"
 
+#include <math.h>
+
+/* Each 64-bit draw decides two units: a unit is kept when its 32 bits, read
+ * as a uniform u in [0, 1), are >= p (p rounded up to a multiple of 2^-32). */
+static inline uint8_t keep(uint32_t u, uint64_t threshold) { return (uint64_t)u >= threshold; }
+
 void dropout_forward(float *out, uint8_t *mask, const float *in, size_t n, float p,
                      struct rng *r)
 {
-    float scale = 1.0f / (1.0f - p);
-    for (size_t i = 0; i < n; i++) {
-        mask[i] = rng_uniform(r) >= p;
-        out[i] = mask[i] ? in[i] * scale : 0.0f;
+    const float scale = 1.0f / (1.0f - p);
+    const uint64_t threshold = (uint64_t)ceil((double)p * 4294967296.0);
+    size_t i = 0;
+    for (; i + 1 < n; i += 2) {
+        uint64_t x = rng_next(r);
+        mask[i] = keep((uint32_t)(x >> 32), threshold);
+        mask[i + 1] = keep((uint32_t)x, threshold);
     }
+    if (i < n)
+        mask[i] = keep((uint32_t)(rng_next(r) >> 32), threshold);
+    for (i = 0; i < n; i++)
+        out[i] = mask[i] ? in[i] * scale : 0.0f;
 }
 
 void dropout_backward(float *d, const uint8_t *mask, size_t n, float p)

@@ -17,27 +17,6 @@ void rng_seed(struct rng *r, uint64_t seed, uint64_t stream)
         r->s[i] = splitmix64(&k);
 }
 
-static uint64_t rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
-
-uint64_t rng_next(struct rng *r)
-{
-    uint64_t *s = r->s;
-    uint64_t out = rotl(s[1] * 5, 7) * 9;
-    uint64_t t = s[1] << 17;
-    s[2] ^= s[0];
-    s[3] ^= s[1];
-    s[1] ^= s[2];
-    s[0] ^= s[3];
-    s[2] ^= t;
-    s[3] = rotl(s[3], 45);
-    return out;
-}
-
-float rng_uniform(struct rng *r)
-{
-    return (float)(rng_next(r) >> 40) * (1.0f / 16777216.0f);
-}
-
 uint32_t rng_below(struct rng *r, uint32_t n)
 {
     /* Lemire's multiply-shift with rejection of the biased low zone */
