@@ -9,7 +9,8 @@
 # dropout masks and shifts, so only what the configs change differs. Runs go
 # JOBS at a time (default: the core count). Everything lands in DIR (default
 # results/compare-A-vs-B): per run its JSON lines, stderr and per-image
-# predictions, and the table as comparison.md. Re-running on the same DIR
+# predictions, and the tables as comparison.md (accuracy, paired statistics,
+# and what the outputs look like, from each run's --report). Re-running on the same DIR
 # retrains nothing that finished and rebuilds the table. The statistics are
 # computed by build/bin/compare (src/compare.c).
 #
@@ -50,6 +51,21 @@ out=${out:-results/compare-$na-vs-$nb}
     echo "Comparison of $na and $nb, seeds $seeds${*:+, flags: $*} ($(date -u +%Y-%m-%d))"
     echo
     "$here/build/bin/compare" "$out" "$na" "$nb"
+    echo
+    echo "What the outputs look like (--report, mean over the seeds):"
+    echo
+    echo "| config | sum of the outputs, mean (std) | exactly one > 0.5 | none | two or more | strict accuracy | argmax accuracy | ECE | mean top output right / wrong |"
+    echo "|---|---|---|---|---|---|---|---|---|"
+    for n in "$na" "$nb"; do
+        cat "$out/$n"-seed*.jsonl | jq -s -r --arg n "$n" '
+          map(select(.type == "summary" and .report)) as $s | ($s | length) as $k
+          | def m(f): ($s | map(f) | add) / $k;
+            def pct: . * 10000 | round / 100 | tostring + "%";
+            def sci: if . > 0 and . < 0.001 then (log10 | floor) as $e
+                     | "\(. / pow(10; $e) * 10 | round / 10)e\($e)" else . * 1000 | round / 1000 | tostring end;
+          select($k > 0)
+          | "| \($n) | \(m(.report.output_sum_mean) | . * 1e6 | round / 1e6) (\(m(.report.output_sum_std) | sci)) | \(m(.report.share_one_above) | pct) | \(m(.report.share_none_above) | pct) | \(m(.report.share_multi_above) | pct) | \(m(.report.strict_accuracy) | pct) | \(m(.test_accuracy) | pct) | \(m(.report.ece) | . * 10000 | round / 10000) | \(m(.report.mean_top_correct) | . * 1000 | round / 1000) / \(m(.report.mean_top_wrong) | . * 1000 | round / 1000) |"'
+    done
 } > "$out/comparison.md.tmp"
 mv "$out/comparison.md.tmp" "$out/comparison.md"
 cat "$out/comparison.md"

@@ -167,6 +167,31 @@ static void fetch_verifies_checksums(void **state)
                         test_dir, src), 0);
 }
 
+/* compare-heads.sh: both configs over the same seeds, the paired table, the
+ * output statistics (softmax's outputs sum to 1), and a re-run that only
+ * rebuilds the table */
+static void compare_heads_table(void **state)
+{
+    (void)state;
+    assert_int_equal(sh("scripts/compare-heads.sh -n 2 -j 2 -o %s/cmp configs/default.json "
+                        "configs/default-sigmoid.json -- --data-dir %s --epochs 2 > /dev/null 2>&1",
+                        test_dir, test_dir), 0);
+    char *t = slurp_text(path_in(test_dir, "cmp/comparison.md"));
+    assert_non_null(t);
+    assert_non_null(strstr(t, "| default | 2 | "));
+    assert_non_null(strstr(t, "| default-sigmoid | 2 | "));
+    assert_non_null(strstr(t, "McNemar p"));
+    assert_int_equal(count_lines(t, "| 1 | "), 1);
+    assert_int_equal(count_lines(t, "| 2 | "), 1);
+    assert_non_null(strstr(t, "What the outputs look like"));
+    assert_non_null(strstr(t, "| default | 1 ("));      /* softmax: the sum is 1 */
+    assert_int_equal(count_lines(t, "| default-sigmoid | "), 2);
+    assert_int_equal(sh("touch -d '2000-01-01' %s/cmp/*.jsonl && scripts/compare-heads.sh -n 2 -o %s/cmp "
+                        "configs/default.json configs/default-sigmoid.json -- --data-dir %s --epochs 2 "
+                        "> /dev/null 2>&1 && [ $(find %s/cmp -name '*.jsonl' -newermt '2001-01-01' | wc -l) -eq 0 ]",
+                        test_dir, test_dir, test_dir, test_dir), 0);
+}
+
 /* The benchmark counts exactly the multiply-adds of the step's products
  * (partial last batch included) and trains exactly what train trains. */
 static void bench_counts_what_it_times(void **state)
@@ -213,6 +238,7 @@ int main(void)
         cmocka_unit_test(sweep_resume_and_summary),
         cmocka_unit_test(plots),
         cmocka_unit_test(fetch_verifies_checksums),
+        cmocka_unit_test(compare_heads_table),
         cmocka_unit_test(bench_counts_what_it_times),
         cmocka_unit_test(install_into_destdir),
     };
