@@ -154,29 +154,22 @@ static int bench(const struct config *c, struct err *e)
 {
     if (c->epochs < 1 || c->epochs > MAX_EPOCHS)
         return err_set(e, ERR_USAGE, "epochs: the benchmark runs 1 to %d", MAX_EPOCHS);
-    struct dataset train_all, test_all;
+    if (c->val)
+        return err_set(e, ERR_USAGE, "val: the benchmark takes no validation split");
+    struct dataset train_all = {0}, test_all = {0}, train, val, test;
     double t0 = timer_now();
-    if (dataset_load(&train_all, c->train_images, c->train_labels, e))
-        return e->code;
-    if (dataset_load(&test_all, c->test_images, c->test_labels, e)) {
-        dataset_free(&train_all);
-        return e->code;
-    }
+    int rc = trainer_load_data(c, &train_all, &test_all, e);
     double load = timer_now() - t0;
-    struct dataset train = train_all, test = test_all, val = dataset_slice(&train_all, 0, 0);
-    if (c->limit_train > train.n || c->limit_test > test.n || c->val) {
+    train = train_all;
+    test = test_all;
+    if (rc || trainer_split_data(c, &train, &val, &test, e)) {
         dataset_free(&train_all);
         dataset_free(&test_all);
-        return err_set(e, ERR_USAGE, "limit_train, limit_test, val: at most the %u and %u "
-                       "images there are, and no validation split", train.n, test.n);
+        return e->code;
     }
-    if (c->limit_train)
-        train = dataset_slice(&train_all, 0, (uint32_t)c->limit_train);
-    if (c->limit_test)
-        test = dataset_slice(&test_all, 0, (uint32_t)c->limit_test);
     openblas_set_num_threads((int)c->threads);
     struct trainer t;
-    int rc = trainer_init(&t, c, &train, &val, &test, e);
+    rc = trainer_init(&t, c, &train, &val, &test, e);
     const int B = (int)c->batch_size;
     const uint32_t n = train.n, rest = n % (uint32_t)B;
     struct step full = {0}, part = {0};

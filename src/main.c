@@ -40,41 +40,6 @@ static void catch_signals(void)
     sigaction(SIGTERM, &sa, NULL);
 }
 
-static int load_data(const struct config *c, struct dataset *train, struct dataset *test,
-                     struct err *e)
-{
-    if (dataset_load(train, c->train_images, c->train_labels, e) ||
-        dataset_load(test, c->test_images, c->test_labels, e)) {
-        if (e->code == ERR_NOINPUT)
-            err_append(e, " (get MNIST with 'make data', or point --data-dir or MNIST_DIR at it)");
-        return e->code;
-    }
-    if (train->rows != test->rows || train->cols != test->cols)
-        return err_set(e, ERR_DATA, "%s: images are %ux%u but the training images are %ux%u",
-                       c->test_images, test->rows, test->cols, train->rows, train->cols);
-    return 0;
-}
-
-/* apply limit_train, limit_test and val to the loaded sets */
-static int split_data(const struct config *c, struct dataset *train, struct dataset *val,
-                      struct dataset *test, struct err *e)
-{
-    if (c->limit_train > train->n)
-        return err_set(e, ERR_USAGE, "limit_train: %lld is more than the %u training images",
-                       c->limit_train, train->n);
-    if (c->limit_test > test->n)
-        return err_set(e, ERR_USAGE, "limit_test: %lld is more than the %u test images",
-                       c->limit_test, test->n);
-    uint32_t n = c->limit_train ? (uint32_t)c->limit_train : train->n;
-    if (c->val >= n)
-        return err_set(e, ERR_USAGE, "val: %lld leaves no training images out of %u", c->val, n);
-    *val = dataset_slice(train, n - (uint32_t)c->val, (uint32_t)c->val);
-    *train = dataset_slice(train, 0, n - (uint32_t)c->val);
-    if (c->limit_test)
-        *test = dataset_slice(test, 0, (uint32_t)c->limit_test);
-    return 0;
-}
-
 /* the config_base_fn for --resume and --load */
 static int model_settings(const char *path, char **json, struct err *e)
 {
@@ -160,12 +125,12 @@ static int run(const struct config *c, struct err *e)
 {
     double t0 = timer_now();
     struct dataset train_all = {0}, test_all = {0}, train, val, test;
-    int rc = load_data(c, &train_all, &test_all, e);
+    int rc = trainer_load_data(c, &train_all, &test_all, e);
     double load_seconds = timer_now() - t0;
     train = train_all;
     test = test_all;
     if (!rc)
-        rc = split_data(c, &train, &val, &test, e);
+        rc = trainer_split_data(c, &train, &val, &test, e);
     struct trainer t = {0};
     if (!rc) {
         openblas_set_num_threads((int)c->threads);

@@ -212,6 +212,12 @@ static void bench_counts_what_it_times(void **state)
                         test_dir, test_dir), 0);
     assert_int_equal(sh("%s --data-dir %s --epochs 0 2> %s/b.err", bench, test_dir, test_dir), 64);
     assert_non_null(strstr(slurp_text(path_in(test_dir, "b.err")), "bench: epochs:"));
+    /* the data are loaded and limited as train does it, with its messages */
+    assert_int_equal(sh("%s --data-dir %s --limit-train 601 2> %s/b.err", bench, test_dir, test_dir), 64);
+    assert_non_null(strstr(slurp_text(path_in(test_dir, "b.err")),
+                           "bench: limit_train: 601 is more than the 600 training images"));
+    assert_int_equal(sh("%s --data-dir %s/nowhere 2> %s/b.err", bench, test_dir, test_dir), 66);
+    assert_non_null(strstr(slurp_text(path_in(test_dir, "b.err")), "get MNIST with 'make data'"));
 }
 
 static void install_into_destdir(void **state)

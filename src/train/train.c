@@ -8,6 +8,40 @@
 
 #define EVAL_BATCH 512
 
+int trainer_load_data(const struct config *c, struct dataset *train, struct dataset *test,
+                      struct err *e)
+{
+    if (dataset_load(train, c->train_images, c->train_labels, e) ||
+        dataset_load(test, c->test_images, c->test_labels, e)) {
+        if (e->code == ERR_NOINPUT)
+            err_append(e, " (get MNIST with 'make data', or point --data-dir or MNIST_DIR at it)");
+        return e->code;
+    }
+    if (train->rows != test->rows || train->cols != test->cols)
+        return err_set(e, ERR_DATA, "%s: images are %ux%u but the training images are %ux%u",
+                       c->test_images, test->rows, test->cols, train->rows, train->cols);
+    return 0;
+}
+
+int trainer_split_data(const struct config *c, struct dataset *train, struct dataset *val,
+                       struct dataset *test, struct err *e)
+{
+    if (c->limit_train > train->n)
+        return err_set(e, ERR_USAGE, "limit_train: %lld is more than the %u training images",
+                       c->limit_train, train->n);
+    if (c->limit_test > test->n)
+        return err_set(e, ERR_USAGE, "limit_test: %lld is more than the %u test images",
+                       c->limit_test, test->n);
+    uint32_t n = c->limit_train ? (uint32_t)c->limit_train : train->n;
+    if (c->val >= n)
+        return err_set(e, ERR_USAGE, "val: %lld leaves no training images out of %u", c->val, n);
+    *val = dataset_slice(train, n - (uint32_t)c->val, (uint32_t)c->val);
+    *train = dataset_slice(train, 0, n - (uint32_t)c->val);
+    if (c->limit_test)
+        *test = dataset_slice(test, 0, (uint32_t)c->limit_test);
+    return 0;
+}
+
 struct mlp_spec trainer_spec(const struct config *c, int n_inputs, int n_outputs)
 {
     struct mlp_spec s = {

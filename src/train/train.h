@@ -67,6 +67,17 @@ struct trainer {
     int *test_pred;         /* test.n */
 };
 
+/* The four IDX files cfg names, validated, with the test images' geometry
+ * checked against the training images'. train and test start zeroed; the
+ * caller frees both with dataset_free, whether this succeeds or not. */
+int trainer_load_data(const struct config *cfg, struct dataset *train, struct dataset *test,
+                      struct err *e);
+
+/* Apply limit_train, limit_test and val to the loaded sets, in place: val
+ * becomes the last val images of the (limited) training set. */
+int trainer_split_data(const struct config *cfg, struct dataset *train, struct dataset *val,
+                       struct dataset *test, struct err *e);
+
 /* The network cfg describes, for n_inputs and n_outputs. */
 struct mlp_spec trainer_spec(const struct config *cfg, int n_inputs, int n_outputs);
 
