@@ -48,37 +48,35 @@ float *optim_grad_target(struct optim *o, float *grads, float *beta)
 void optim_step(struct optim *o, float *w, float *g, float lr)
 {
     const size_t n = o->n;
-    if (fused(o) && g == o->m) {
-        /* v = mu v + g is done; decay joins it, then w -= lr v, as BLAS level-1
-         * passes that OpenBLAS splits between its threads */
-        o->t++;
+    o->t++;
+    if (fused(o)) {
+        /* v = mu v + g, unless the backward pass already accumulated g there;
+         * decay joins it, then w -= lr v, as BLAS level-1 passes that
+         * OpenBLAS splits between its threads */
+        float *v = o->m;
+        if (g != v)
+            for (size_t i = 0; i < n; i++)
+                v[i] = o->momentum * v[i] + g[i];
         if (o->weight_decay > 0)
-            axpy(o->n_decay, o->weight_decay, w, g);
-        axpy(n, -lr, g, w);
+            axpy(o->n_decay, o->weight_decay, w, v);
+        axpy(n, -lr, v, w);
         return;
     }
     if (o->weight_decay > 0)
         for (size_t i = 0; i < o->n_decay; i++)
             g[i] += o->weight_decay * w[i];
-    o->t++;
     switch (o->kind) {
     case OPT_SGD:
         for (size_t i = 0; i < n; i++)
             w[i] -= lr * g[i];
         break;
-    case OPT_MOMENTUM: {
+    case OPT_MOMENTUM: {   /* nesterov; plain momentum is fused above */
         const float mu = o->momentum;
         float *v = o->m;
-        if (o->nesterov)
-            for (size_t i = 0; i < n; i++) {
-                v[i] = mu * v[i] + g[i];
-                w[i] -= lr * (g[i] + mu * v[i]);
-            }
-        else
-            for (size_t i = 0; i < n; i++) {
-                v[i] = mu * v[i] + g[i];
-                w[i] -= lr * v[i];
-            }
+        for (size_t i = 0; i < n; i++) {
+            v[i] = mu * v[i] + g[i];
+            w[i] -= lr * (g[i] + mu * v[i]);
+        }
         break;
     }
     case OPT_ADAM: {
