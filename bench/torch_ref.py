@@ -12,11 +12,11 @@ over the batch, as train's bce_reduction "sum"), optimizer (SGD with momentum
 (a new permutation every epoch, the last batch smaller; batches gathered by
 index from uint8 tensors held in memory and scaled to [0,1]).
 
-Set up at its best on this kind of machine, as bench/compare.sh runs it:
+Set up at its best on this kind of machine, as `bench/run.sh compare` (make bench-compare) runs it:
 Debian's python3-torch uses whatever libblas.so.3 is found, so the OpenMP
 build of OpenBLAS (libopenblas0-openmp) goes first on LD_LIBRARY_PATH, torch
 gets --threads intra-op threads (OMP_NUM_THREADS the same) and one inter-op
-thread, and autograd's anomaly mode and gradients of the data are off.
+thread; evaluation runs under torch.no_grad().
 
 Prints one JSON line with the fields bench.c prints that apply here.
 """
