@@ -983,6 +983,7 @@ void config_print_help(FILE *f)
     }
     fputs("\nBooleans take --flag, --no-flag or --flag=true|false.\n"
           "Exit status: 0 success, 64 usage error, 65 bad data or diverged training,\n"
-          "66 missing input, 70 internal error, 74 I/O error.\n",
+          "66 missing input, 70 internal error, 73 cannot create an output file,\n"
+          "74 I/O error.\n",
           f);
 }
