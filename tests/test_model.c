@@ -474,7 +474,8 @@ static void kind_flags_refused_everywhere(void **state)
 {
     (void)state;
     char *out, *err;
-    const char *m = path_in(test_dir, "m.bin");
+    char m[1024];   /* path_in's buffers rotate */
+    snprintf(m, sizeof m, "%s", path_in(test_dir, "m.bin"));
     RUN(64, out, err, "--load", m, "--predict", path_in(test_dir, "t10k-images-idx3-ubyte.gz"),
         "--activation", "tanh");
     assert_non_null(strstr(err, "activation: the model in"));
@@ -495,6 +496,17 @@ static void kind_flags_refused_everywhere(void **state)
         "--load", m, "--epochs", "0");
     assert_non_null(strstr(err, "hidden: the model in"));
     free(out), free(err);
+    /* a config file that names the model means what --load does */
+    char json[1200];
+    snprintf(json, sizeof json, "{\"load\": \"%s\"}", m);
+    write_config("load.json", json);
+    RUN(64, out, err, "--config", path_in(test_dir, "load.json"), "--predict",
+        path_in(test_dir, "t10k-images-idx3-ubyte.gz"), "--activation", "tanh");
+    assert_non_null(strstr(err, "activation: the model in"));
+    free(out), free(err);
+    RUN(0, out, err, "--config", path_in(test_dir, "load.json"), "--print-config");
+    assert_non_null(strstr(out, "\"hidden\":\t[32]"));   /* the model's settings are the base */
+    free(out), free(err);
     write_config("lr.json", "{\"lr\": 0.01, \"head\": \"softmax\"}");
     RUN(0, out, err, "--config", path_in(test_dir, "lr.json"), "--data-dir", test_dir, "--load",
         m, "--epochs", "1", "--quiet");
@@ -508,7 +520,8 @@ static void resume_finished_evaluates(void **state)
 {
     (void)state;
     char *out, *err;
-    const char *m = path_in(test_dir, "m.bin");
+    char m[1024];
+    snprintf(m, sizeof m, "%s", path_in(test_dir, "m.bin"));
     size_t la, lb, lp, lr;
     uint8_t *before = slurp(m, &la);
     RUN(0, out, err, "--data-dir", test_dir, "--load", m, "--epochs", "0", "--json",

@@ -750,18 +750,42 @@ static const char *last_flag(const struct flag *flags, int n, const char *key)
     return v;
 }
 
+/* The model named by --resume or --load: on the command line, else in the
+ * --config file (a config file that names a model means what the same flag
+ * would: the model's settings go under the file's). */
+static int find_model(const struct flag *flags, int n, const char *config_path, char *path,
+                      bool *resuming, struct err *e)
+{
+    const char *r = last_flag(flags, n, "resume"), *l = last_flag(flags, n, "load");
+    path[0] = 0;
+    *resuming = r != NULL;
+    if (r || l) {
+        snprintf(path, CONFIG_PATH_MAX, "%s", r ? r : l);
+        return 0;
+    }
+    if (!config_path)
+        return 0;
+    struct config *file = malloc(sizeof *file);
+    if (!file)
+        return err_set(e, ERR_SOFTWARE, "out of memory");
+    config_defaults(file);
+    int rc = config_load_file(file, config_path, e);
+    if (!rc) {
+        *resuming = *file->resume != 0;
+        snprintf(path, CONFIG_PATH_MAX, "%s", *resuming ? file->resume : file->load);
+    }
+    free(file);
+    return rc;
+}
+
 /* --resume and --load put the model's stored settings under everything else */
-static int load_base(struct config *c, const struct flag *flags, int n, config_base_fn base,
+static int load_base(struct config *c, const char *path, bool resuming, config_base_fn base,
                      struct err *e)
 {
-    const char *resume = last_flag(flags, n, "resume");
-    const char *path = resume ? resume : last_flag(flags, n, "load");
-    if (!path || !*path || !base)
-        return 0;
     char *text = NULL;
     int rc = base(path, &text, e);
     if (!rc)
-        rc = config_load_stored(c, text, strlen(text), path, resume != NULL, e);
+        rc = config_load_stored(c, text, strlen(text), path, resuming, e);
     free(text);
     return rc;
 }
@@ -800,13 +824,15 @@ int config_from_args(struct config *c, int argc, char **argv, enum config_action
         free(flags);
         return rc;
     }
-    rc = load_base(c, flags, n, base, e);
+    char model[CONFIG_PATH_MAX];
+    bool resuming;
     struct config *stored = NULL;
-    const char *model = last_flag(flags, n, "resume");
-    model = model ? model : last_flag(flags, n, "load");
-    if (!rc && model && *model && base) {
-        stored = malloc(sizeof *stored);
-        rc = stored ? 0 : err_set(e, ERR_SOFTWARE, "out of memory");
+    rc = find_model(flags, n, config_path, model, &resuming, e);
+    if (!rc && *model && base) {
+        rc = load_base(c, model, resuming, base, e);
+        stored = rc ? NULL : malloc(sizeof *stored);
+        if (!rc && !stored)
+            rc = err_set(e, ERR_SOFTWARE, "out of memory");
         if (stored)
             *stored = *c;
     }

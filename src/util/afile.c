@@ -159,6 +159,8 @@ static int check_where(const struct where *w, const char *name, struct err *e)
         return 0;
     }
     case K_THROUGH:
+        if (S_ISSOCK(w->st.st_mode))
+            return cant(e, name, "is a socket", 0);
         /* not opened here: opening a FIFO waits for its reader */
         return access(w->path, W_OK) != 0 ? cant(e, name, "cannot write", errno) : 0;
     case K_NEW:
