@@ -573,9 +573,12 @@ int config_load_stored(struct config *c, const char *text, size_t len, const cha
     int rc = memchr(text, 0, len) ? err_set(e, ERR_DATA, "%s: stored settings hold a NUL byte", name)
                                   : check_depth(text, len, name, e);
     if (!rc) {
-        root = cJSON_ParseWithLength(text, len);
-        if (!cJSON_IsObject(root))
-            rc = err_set(e, ERR_DATA, "%s: stored settings are not a JSON object", name);
+        const char *end = NULL;
+        root = cJSON_ParseWithLengthOpts(text, len, &end, false);
+        while (root && end < text + len && strchr(" \t\r\n", *end))
+            end++;
+        if (!cJSON_IsObject(root) || end != text + len)
+            rc = err_set(e, ERR_DATA, "%s: stored settings are not one JSON object", name);
     }
     if (!rc)
         rc = check_stored_keys(root, name, resuming, e);
