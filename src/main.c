@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 #include <zlib.h>
 
 #include "config/config.h"
@@ -128,13 +129,23 @@ static int same_file(const char *a, const char *b)
     return !strcmp(a, b);
 }
 
+/* "-", or a name of whatever stdout is (/dev/stdout, /dev/fd/1, a link to it) */
+static int is_stdout(const char *path)
+{
+    struct stat sp, so;
+    if (!strcmp(path, "-"))
+        return 1;
+    return *path && stat(path, &sp) == 0 && fstat(STDOUT_FILENO, &so) == 0 &&
+           sp.st_dev == so.st_dev && sp.st_ino == so.st_ino;
+}
+
 /* Every file this run will write, checked before any data loads: a bad path
  * fails in a moment, not after the training it would have lost. */
 static int check_outputs(const struct config *c, int save, struct err *e)
 {
-    if (!strcmp(c->predictions, "-") && c->json)
-        return err_set(e, ERR_USAGE, "predictions: '-' (stdout) cannot go with --json, whose "
-                       "stdout holds JSON lines only");
+    if (c->json && is_stdout(c->predictions))
+        return err_set(e, ERR_USAGE, "predictions: %s is stdout, which --json keeps for JSON "
+                       "lines only", c->predictions);
     if (save && !strcmp(c->save, "-"))
         return err_set(e, ERR_USAGE, "save: a model file cannot go to stdout ('-'); for a file "
                        "named -, write ./-");

@@ -115,8 +115,11 @@ static void bad_outputs_fail_before_data(void **state)
         "--metrics", path_in(test_dir, "same.csv"));
     assert_non_null(strstr(err, "is also the --predictions file"));
     free(out), free(err);
-    /* stdout is --json's */
+    /* stdout is --json's, by any name */
     RUN(64, out, err, "--data-dir", NO_DATA, "--predictions", "-", "--json");
+    free(out), free(err);
+    RUN(64, out, err, "--data-dir", NO_DATA, "--predictions", "/dev/stdout", "--json");
+    assert_non_null(strstr(err, "predictions: /dev/stdout is stdout"));
     free(out), free(err);
 }
 
