@@ -200,6 +200,17 @@ static int train_and_report(struct run *r, const struct dataset *test, int save,
     return report_summary(&r->rep, &s);
 }
 
+/* a model file the reader would refuse is refused before anything is built */
+static int check_model_fits(const struct config *c, const struct dataset *train, struct err *e)
+{
+    struct task tk;
+    if (task_init(&tk, (enum task_kind)c->task, (enum head_kind)c->head, (int)c->positive, train))
+        return err_set(e, ERR_SOFTWARE, "out of memory");
+    struct mlp_spec spec = trainer_spec(c, (int)tk.input_dim, tk.n_outputs);
+    task_free(&tk);
+    return checkpoint_check_fits(c, &spec, train->n, c->save, e);
+}
+
 /* everything that needs the data: split, build, restore, train, report */
 static int run_with_data(const struct config *c, const struct checkpoint *ck, int save,
                          struct dataset *train, struct dataset *test, double t0,
@@ -207,13 +218,13 @@ static int run_with_data(const struct config *c, const struct checkpoint *ck, in
 {
     struct dataset val;
     int rc = trainer_split_data(c, train, &val, test, e);
+    if (!rc && save)
+        rc = check_model_fits(c, train, e);
     struct trainer t = {0};
     if (!rc) {
         openblas_set_num_threads((int)c->threads);
         rc = trainer_init(&t, c, train, &val, test, e);
     }
-    if (!rc && save)
-        rc = checkpoint_check_fits(&t, c->save, e);
     const char *from = *c->resume ? c->resume : c->load;
     if (!rc && *from)
         rc = checkpoint_restore(&t, ck, *c->resume != 0, from, e);

@@ -662,12 +662,31 @@ static void writer_shares_reader_limit(void **state)
     /* 784-16384x4-10 with momentum: some 6.5 GB, more than the reader takes */
     struct config c;
     config_defaults(&c);
-    struct mlp m = {.L = 5, .size = {784, 16384, 16384, 16384, 16384, 10}};
-    struct trainer t = {.cfg = &c, .model = &m};
-    t.train.n = 60000;
+    struct mlp_spec spec = {.n_inputs = 784, .n_outputs = 10, .n_hidden = 4,
+                            .hidden = {16384, 16384, 16384, 16384}};
     memset(&e, 0, sizeof e);
-    assert_int_equal(checkpoint_check_fits(&t, "big.bin", &e), ERR_USAGE);
+    assert_int_equal(checkpoint_check_fits(&c, &spec, 60000, "big.bin", &e), ERR_USAGE);
     assert_non_null(strstr(e.msg, "save: big.bin: the model file would take"));
+    /* one such layer fits */
+    spec.n_hidden = 1;
+    memset(&e, 0, sizeof e);
+    assert_int_equal(checkpoint_check_fits(&c, &spec, 60000, "ok.bin", &e), 0);
+    spec.n_inputs = (int)CHECKPOINT_MAX_WIDTH + 1;   /* wider than the reader takes */
+    assert_int_equal(checkpoint_check_fits(&c, &spec, 60000, "wide.bin", &e), ERR_USAGE);
+    assert_non_null(strstr(e.msg, "not plausible"));
+    /* black-box: refused before the network is built (some 10 GB) or trained;
+     * a memory check that refuses it first is as good, as long as nothing is
+     * trained and no file is written */
+    char *out, *err;
+    const char *big = path_in(test_dir, "big.bin");
+    const char *args[] = {"--data-dir", test_dir, "--hidden", "16384,16384,16384,16384",
+                          "--epochs", "1", "--save", big, NULL};
+    int rc = run_train(args, &out, &err);
+    if (rc == 0 || strstr(out, "test accuracy") || access(big, F_OK) == 0)
+        fail_msg("exit %d: %s", rc, err);
+    if (rc == 64 && !strstr(err, "the model file would take"))
+        fail_msg("%s", err);
+    free(out), free(err);
 }
 
 int main(void)

@@ -128,17 +128,19 @@ static size_t settings_length(const struct config *c)
     return n;
 }
 
-int checkpoint_check_fits(const struct trainer *t, const char *path, struct err *e)
+int checkpoint_check_fits(const struct config *c, const struct mlp_spec *spec, uint32_t n_train,
+                          const char *path, struct err *e)
 {
-    const struct mlp *m = t->model;
-    uint32_t size[MLP_MAX_LAYERS + 1];
-    for (int l = 0; l <= m->L; l++)
-        size[l] = (uint32_t)m->size[l];
+    uint32_t L = (uint32_t)spec->n_hidden + 1, size[MLP_MAX_LAYERS + 1];
+    size[0] = (uint32_t)spec->n_inputs;
+    for (int l = 0; l < spec->n_hidden; l++)
+        size[l + 1] = (uint32_t)spec->hidden[l];
+    size[L] = (uint32_t)spec->n_outputs;
     struct err why = {0};
-    if (check_shape((uint32_t)m->L, size, "the model", &why))
+    if (check_shape(L, size, "the model", &why))
         return err_set(e, ERR_USAGE, "save: %s: cannot be written: %s", path, why.msg);
-    uint64_t bytes = checkpoint_file_bytes((uint32_t)m->L, size, 1, t->optim.v != NULL,
-                                           t->train.n, settings_length(t->cfg));
+    uint64_t bytes = checkpoint_file_bytes(L, size, 1, c->optimizer == OPT_ADAM, n_train,
+                                           settings_length(c));
     if (bytes > CHECKPOINT_MAX_BYTES)
         return err_set(e, ERR_USAGE, "save: %s: the model file would take %.2f GB; a model file "
                        "holds at most %.2f GB (use fewer or narrower --hidden layers)", path,

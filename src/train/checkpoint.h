@@ -47,9 +47,11 @@ struct checkpoint {
     uint32_t *order;
 };
 
-/* Would the file of t's model (with state) be one the reader accepts? ERR_USAGE
- * naming path when not. Call before training. */
-int checkpoint_check_fits(const struct trainer *t, const char *path, struct err *e);
+/* Would the model file (with state) of the network spec, trained by c on
+ * n_train samples, be one the reader accepts? ERR_USAGE naming path when not.
+ * Needs no model: call it before anything is allocated. */
+int checkpoint_check_fits(const struct config *c, const struct mlp_spec *spec, uint32_t n_train,
+                          const char *path, struct err *e);
 /* the bytes of such a file */
 uint64_t checkpoint_file_bytes(uint32_t L, const uint32_t *size, int with_state, int adam,
                                uint32_t n_order, size_t config_len);
