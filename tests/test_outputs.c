@@ -171,6 +171,16 @@ static void unwritable_directory(void **state)
     if (rc != 0)
         fail_msg("exit %d: %s", rc, err);
     free(out), free(err);
+    /* someone else's file in a sticky directory cannot be replaced */
+    const char *sticky = path_in(dir, "sticky");
+    snprintf(cmd, sizeof cmd, "mkdir -m 1777 '%s' && echo x > '%s/root.csv'", sticky, sticky);
+    assert_int_equal(system(cmd), 0);
+    const char *a4[] = {"--data-dir", test_dir, "--epochs", "10", "--predictions",
+                        path_in(sticky, "root.csv"), "--quiet", NULL};
+    rc = run_unprivileged(a4, &out, &err);
+    if (geteuid() == 0 && (rc != 73 || !strstr(err, "belongs to another user")))
+        fail_msg("exit %d: %s", rc, err);
+    free(out), free(err);
     snprintf(cmd, sizeof cmd, "chmod 0755 '%s'", ro);
     assert_int_equal(system(cmd), 0);
     tmpdir_remove(dir);

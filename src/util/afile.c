@@ -146,6 +146,13 @@ static int check_dir(const struct where *w, const char *name, struct err *e)
         snprintf(what, sizeof what, "cannot create files in %s", dir);
         return cant(e, name, what, errno);
     }
+    /* in a sticky directory (/tmp) only a file's owner may rename over it */
+    uid_t me = geteuid();
+    if (w->kind == K_REGULAR && (st.st_mode & S_ISVTX) && me != 0 && w->st.st_uid != me &&
+        st.st_uid != me) {
+        snprintf(what, sizeof what, "belongs to another user in the sticky directory %s", dir);
+        return cant(e, name, what, 0);
+    }
     return 0;
 }
 
