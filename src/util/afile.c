@@ -116,6 +116,9 @@ static int resolve(struct where *w, const char *name, unsigned flags, struct err
         }
         if (S_ISLNK(st.st_mode)) {
             if (on_procfs(w->path)) {
+                /* what the open file is decides, as for any other target */
+                if (stat(w->path, &w->st) == 0 && S_ISDIR(w->st.st_mode))
+                    return cant(e, name, "the link names a directory", 0);
                 w->kind = K_THROUGH;
                 return 0;
             }
