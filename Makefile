@@ -103,10 +103,10 @@ valgrind: deps
 	    build/plain/bin/train --load "$$d/m.bin" --epochs 0 --limit-test 500 --threads 1 && \
 	  echo "valgrind: no errors, no leaks"
 
-# libFuzzer targets for the three parsers, FUZZ_SECONDS each (default 60),
+# libFuzzer targets for the parsers (stored: a model file's settings), FUZZ_SECONDS each (default 60),
 # with their seed corpora in tests/fuzz/corpus/; new findings land in build/fuzz.
 FUZZ_SECONDS ?= 60
-FUZZERS := idx config model
+FUZZERS := idx config model stored
 fuzz: deps
 	@scripts/install-deps.sh clang=cmd:clang libclang-rt-14-dev=glob:/usr/lib/llvm-*/lib/clang/*/lib/linux/libclang_rt.fuzzer-x86_64.a
 	@mkdir -p build/fuzz

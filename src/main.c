@@ -11,6 +11,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <zlib.h>
 
 #include "config/config.h"
@@ -19,6 +21,7 @@
 #include "report/report.h"
 #include "train/checkpoint.h"
 #include "train/train.h"
+#include "util/afile.h"
 #include "util/denormal.h"
 #include "util/err.h"
 #include "util/timer.h"
@@ -56,6 +59,10 @@ struct run {
     const struct config *cfg;
     struct reporter rep;
     struct trainer *t;
+    /* the epoch whose weights t->test_eval, test_probs and test_pred describe;
+     * -1 until the test set has been evaluated: nothing is reported, predicted
+     * or summarised from those buffers before evaluate_test has run */
+    int test_epoch;
 };
 
 /* after each epoch: report, then checkpoint when it is time */
@@ -63,6 +70,7 @@ static int on_epoch(const struct epoch_stats *s, void *ctx)
 {
     struct run *r = ctx;
     const struct config *c = r->cfg;
+    r->test_epoch = s->epoch;   /* trainer_run evaluated the test set just before */
     if (report_epoch(s, &r->rep))
         return r->rep.err->code;
     if (c->checkpoint_every && s->epoch % c->checkpoint_every == 0 && s->epoch < c->epochs)
@@ -70,30 +78,100 @@ static int on_epoch(const struct epoch_stats *s, void *ctx)
     return 0;
 }
 
-static int start_from(struct trainer *t, const struct config *c, struct err *e)
+/* the test-set outputs of the weights as they are now */
+static void evaluate_test(struct run *r)
 {
+    struct trainer *t = r->t;
+    if (r->test_epoch == t->pos.epoch && t->pos.next == 0)
+        return;
+    t->test_eval = evaluate(t, &t->test, t->test_probs, t->test_pred);
+    r->test_epoch = t->pos.epoch;
+}
+
+/* --resume or --load: the model file, read and checked before any data loads */
+static int read_start(const struct config *c, struct checkpoint *ck, struct err *e)
+{
+    memset(ck, 0, sizeof *ck);
     const char *path = *c->resume ? c->resume : c->load;
     if (!*path)
         return 0;
-    struct checkpoint ck;
-    if (checkpoint_read(&ck, path, e))
+    if (checkpoint_read(ck, path, e))
         return e->code;
-    int rc = checkpoint_restore(t, &ck, *c->resume != 0, path, e);
-    checkpoint_free(&ck);
-    return rc;
+    return *c->resume ? checkpoint_resumable(ck, c, path, e) : 0;
+}
+
+/* Does this run write a model? A resumed model that has already trained all
+ * its epochs is only evaluated: it is not written back over itself. */
+static int saves_model(const struct config *c, const struct checkpoint *ck)
+{
+    if (!*c->save)
+        return 0;
+    return !(*c->resume && checkpoint_finished(ck, c) && !strcmp(c->save, c->resume));
+}
+
+/* one output path, checked as afile_open would use it, named by its key */
+static int check_output(const char *key, const char *path, unsigned flags, struct err *e)
+{
+    struct err why = {0};
+    if (!*path || !afile_check(path, flags, &why))
+        return 0;
+    return err_set(e, why.code, "%s: %s", key, why.msg);
+}
+
+/* two outputs naming one file would overwrite each other */
+static int same_file(const char *a, const char *b)
+{
+    struct stat sa, sb;
+    if (!*a || !*b)
+        return 0;
+    if (stat(a, &sa) == 0 && stat(b, &sb) == 0)
+        return S_ISREG(sa.st_mode) && sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+    return !strcmp(a, b);
+}
+
+/* "-", or a name of whatever stdout is (/dev/stdout, /dev/fd/1, a link to it) */
+static int is_stdout(const char *path)
+{
+    struct stat sp, so;
+    if (!strcmp(path, "-"))
+        return 1;
+    return *path && stat(path, &sp) == 0 && fstat(STDOUT_FILENO, &so) == 0 &&
+           sp.st_dev == so.st_dev && sp.st_ino == so.st_ino;
+}
+
+/* Every file this run will write, checked before any data loads: a bad path
+ * fails in a moment, not after the training it would have lost. */
+static int check_outputs(const struct config *c, int save, struct err *e)
+{
+    if (c->json && is_stdout(c->predictions))
+        return err_set(e, ERR_USAGE, "predictions: %s is stdout, which --json keeps for JSON "
+                       "lines only", c->predictions);
+    if (save && !strcmp(c->save, "-"))
+        return err_set(e, ERR_USAGE, "save: a model file cannot go to stdout ('-'); for a file "
+                       "named -, write ./-");
+    const char *key[3] = {"save", "predictions", "metrics"};
+    const char *path[3] = {save ? c->save : "", c->predictions, c->metrics};
+    for (int i = 0; i < 3; i++)
+        for (int k = 0; k < i; k++)
+            if (same_file(path[i], path[k]))
+                return err_set(e, ERR_USAGE, "%s: %s is also the --%s file", key[i], path[i],
+                               key[k]);
+    if (check_output("save", path[0], 0, e) ||
+        check_output("predictions", c->predictions, AFILE_DASH, e) ||
+        check_output("metrics", c->metrics, 0, e))
+        return e->code;
+    return 0;
 }
 
 /* Train (or with --epochs 0 only evaluate), report, save. */
-static int train_and_report(struct run *r, const struct dataset *test, double t0,
+static int train_and_report(struct run *r, const struct dataset *test, int save, double t0,
                             double load_seconds, struct err *e)
 {
     const struct config *c = r->cfg;
     struct trainer *t = r->t;
     report_header(&r->rep, t->model, t->train.d, t->val.d, test, load_seconds);
     double t1 = timer_now();
-    int rc = c->epochs ? trainer_run(t, on_epoch, r, e) : 0;
-    if (!c->epochs)
-        t->test_eval = evaluate(t, &t->test, t->test_probs, t->test_pred);
+    int rc = trainer_run(t, on_epoch, r, e);
     double t2 = timer_now();
     if (rc == 128 + SIGINT || rc == 128 + SIGTERM) {
         struct err saved = {0};
@@ -107,8 +185,9 @@ static int train_and_report(struct run *r, const struct dataset *test, double t0
     }
     if (rc)
         return rc;
-    if (*c->save && checkpoint_save(c->save, t, 1, e))
+    if (save && checkpoint_save(c->save, t, 1, e))
         return e->code;
+    evaluate_test(r);
     const int K = t->task.n_outputs;
     struct metrics m;
     if (c->report)
@@ -121,35 +200,66 @@ static int train_and_report(struct run *r, const struct dataset *test, double t0
     return report_summary(&r->rep, &s);
 }
 
-static int run(const struct config *c, struct err *e)
+/* a model file the reader would refuse is refused before anything is built */
+static int check_model_fits(const struct config *c, const struct dataset *train, struct err *e)
 {
-    double t0 = timer_now();
-    struct dataset train_all = {0}, test_all = {0}, train, val, test;
-    int rc = trainer_load_data(c, &train_all, &test_all, e);
-    double load_seconds = timer_now() - t0;
-    train = train_all;
-    test = test_all;
-    if (!rc)
-        rc = trainer_split_data(c, &train, &val, &test, e);
+    struct task tk;
+    if (task_init(&tk, (enum task_kind)c->task, (enum head_kind)c->head, (int)c->positive, train))
+        return err_set(e, ERR_SOFTWARE, "out of memory");
+    struct mlp_spec spec = trainer_spec(c, (int)tk.input_dim, tk.n_outputs);
+    task_free(&tk);
+    return checkpoint_check_fits(c, &spec, train->n, c->save, e);
+}
+
+/* everything that needs the data: split, build, restore, train, report */
+static int run_with_data(const struct config *c, const struct checkpoint *ck, int save,
+                         struct dataset *train, struct dataset *test, double t0,
+                         double load_seconds, struct err *e)
+{
+    struct dataset val;
+    int rc = trainer_split_data(c, train, &val, test, e);
+    if (!rc && save)
+        rc = check_model_fits(c, train, e);
     struct trainer t = {0};
     if (!rc) {
         openblas_set_num_threads((int)c->threads);
-        rc = trainer_init(&t, c, &train, &val, &test, e);
+        rc = trainer_init(&t, c, train, &val, test, e);
     }
-    if (!rc)
-        rc = start_from(&t, c, e);
+    const char *from = *c->resume ? c->resume : c->load;
+    if (!rc && *from)
+        rc = checkpoint_restore(&t, ck, *c->resume != 0, from, e);
     if (!rc) {
         catch_signals();
         t.stop = &stop_signal;
-        struct run r = {c, {stdout, c, e, NULL, NULL}, &t};
-        rc = report_open(&r.rep, e);
+        struct run r = {c, {stdout, c, e, NULL, NULL, {0}}, &t, -1};
+        rc = report_open(&r.rep, *c->resume ? (int)ck->epoch : -1, e);
         t.progress = report_progress;
         t.progress_ctx = &r.rep;
         if (!rc)
-            rc = train_and_report(&r, &test, t0, load_seconds, e);
-        report_close(&r.rep);
+            rc = train_and_report(&r, test, save, t0, load_seconds, e);
+        int closed = report_close(&r.rep);
+        rc = rc ? rc : closed;
     }
     trainer_free(&t);
+    return rc;
+}
+
+static int run(const struct config *c, struct err *e)
+{
+    double t0 = timer_now();
+    struct checkpoint ck;
+    int rc = read_start(c, &ck, e);
+    int save = !rc && saves_model(c, &ck);
+    if (!rc)
+        rc = check_outputs(c, save, e);
+    struct dataset train_all = {0}, test_all = {0};
+    if (!rc)
+        rc = trainer_load_data(c, &train_all, &test_all, e);
+    double load_seconds = timer_now() - t0;
+    struct dataset train = train_all, test = test_all;
+    if (!rc)
+        rc = run_with_data(c, &ck, save, &train, &test, t0, load_seconds, e);
+    checkpoint_free(&ck);
     dataset_free(&train_all);
     dataset_free(&test_all);
     return rc;

@@ -1,6 +1,10 @@
 /* Saved models: save, load, evaluate, predict, resume after a signal to the
  * same bytes as an uninterrupted run, survive kill -9 during saves, and reject
- * truncated, bit-flipped, wrong-version and wrong-architecture files. */
+ * truncated, bit-flipped, wrong-version and wrong-architecture files. Model
+ * files are untrusted input: hand-made files (valid CRC, hostile content)
+ * with output keys in their settings, impossible random states, orders and
+ * positions are refused; no flag or config file changes a loaded model's kind;
+ * resuming a finished model evaluates it; --metrics appends on resume. */
 #include <cjson/cJSON.h>
 #include <setjmp.h>
 #include <signal.h>
@@ -9,8 +13,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
+#include <unistd.h>
+#include <zlib.h>
 #include <cmocka.h>
 
 #include "support/support.h"
@@ -35,6 +42,92 @@ static uint8_t *slurp(const char *path, size_t *len)
     assert_int_equal(fread(b, 1, *len, f), *len);
     fclose(f);
     return b;
+}
+
+
+/* ---- hand-made model files: edit a real one, then fix its length and CRC ---- */
+
+static uint32_t rd32(const uint8_t *p)
+{
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+static void wr32(uint8_t *p, uint32_t v)
+{
+    for (int i = 0; i < 4; i++)
+        p[i] = (uint8_t)(v >> (8 * i));
+}
+
+static uint64_t rd64(const uint8_t *p) { return rd32(p) | (uint64_t)rd32(p + 4) << 32; }
+
+static void wr64(uint8_t *p, uint64_t v)
+{
+    wr32(p, (uint32_t)v);
+    wr32(p + 4, (uint32_t)(v >> 32));
+}
+
+/* byte offsets of the parts of a model file (see checkpoint.h) */
+struct layout {
+    size_t params, n_params, has_state, optimizer, n_m, m, n_v, v, epoch, next, loss, correct,
+        rng, n_order, order;
+};
+
+static struct layout layout_of(const uint8_t *b)
+{
+    struct layout o = {0};
+    size_t at = 24;
+    at += 4 + rd32(b + at);                 /* settings */
+    uint32_t L = rd32(b + at);
+    at += 4 + 4 * ((size_t)L + 1);
+    o.n_params = at;
+    uint64_t n = rd64(b + at);
+    o.params = at + 8;
+    at = o.params + 4 * n;
+    o.has_state = at;
+    o.optimizer = at + 4;
+    o.n_m = at + 16;
+    o.m = o.n_m + 8;
+    o.n_v = o.m + 4 * rd64(b + o.n_m);
+    o.v = o.n_v + 8;
+    o.epoch = o.v + 4 * rd64(b + o.n_v);
+    o.next = o.epoch + 4;
+    o.loss = o.next + 4;
+    o.correct = o.loss + 8;
+    o.rng = o.correct + 8;
+    o.n_order = o.rng + 96;
+    o.order = o.n_order + 4;
+    return o;
+}
+
+/* a fresh payload length and CRC-32 after an edit */
+static void reseal(uint8_t *b, size_t len)
+{
+    wr64(b + 16, len - 28);
+    wr32(b + len - 4, (uint32_t)crc32(0L, b + 24, (uInt)(len - 28)));
+}
+
+/* the file `good` with its stored settings replaced by json */
+static uint8_t *with_settings(const uint8_t *good, size_t len, const char *json, size_t *out_len)
+{
+    size_t old = rd32(good + 24), n = strlen(json);
+    *out_len = len - old + n;
+    uint8_t *b = malloc(*out_len);
+    memcpy(b, good, 24);
+    wr32(b + 24, (uint32_t)n);
+    memcpy(b + 28, json, n);
+    memcpy(b + 28 + n, good + 28 + old, len - 28 - old);
+    reseal(b, *out_len);
+    return b;
+}
+
+/* the stored settings of a model file, as a string (free it) */
+static char *settings_of(const uint8_t *b)
+{
+    uint32_t n = rd32(b + 24);
+    char *s = malloc(n + 1);
+    memcpy(s, b + 28, n);
+    s[n] = 0;
+    return s;
 }
 
 static double summary_accuracy(char *out)
@@ -232,6 +325,370 @@ static void rejects_damaged_files(void **state)
     free(out), free(err);
 }
 
+
+/* the settings with one more key (value as JSON text) */
+static char *plus_key(const char *cfg, const char *key, const char *value)
+{
+    size_t n = strlen(cfg) + strlen(key) + strlen(value) + 8;
+    char *j = malloc(n);
+    snprintf(j, n, "%.*s,\"%s\":%s}", (int)(strlen(cfg) - 1), cfg, key, value);
+    return j;
+}
+
+/* a model file says what the model is, never where to read or write: every
+ * location or output key in its settings is refused by name, and nothing is
+ * written where it pointed */
+static void stored_settings_refused(void **state)
+{
+    (void)state;
+    size_t len, blen;
+    uint8_t *good = slurp(path_in(test_dir, "m.bin"), &len);
+    char *cfg = settings_of(good);
+    char evil[600], quoted[700];
+    snprintf(evil, sizeof evil, "%s", path_in(test_dir, "evil.csv"));
+    snprintf(quoted, sizeof quoted, "\"%s\"", evil);
+    const char *keys[] = {"save", "predictions", "metrics", "resume", "load", "predict",
+                          "data_dir", "train_images", "train_labels", "test_images",
+                          "test_labels", "json", "quiet", "report", "config"};
+    for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
+        int is_bool = !strcmp(keys[i], "json") || !strcmp(keys[i], "quiet") ||
+                      !strcmp(keys[i], "report");
+        char *j = plus_key(cfg, keys[i], is_bool ? "true" : quoted);
+        uint8_t *b = with_settings(good, len, j, &blen);
+        const char *bad = path_in(test_dir, "bad.bin");
+        write_bytes(bad, b, blen);
+        char *out, *err, want[64];
+        snprintf(want, sizeof want, "\"%s\"", keys[i]);
+        RUN(65, out, err, "--data-dir", test_dir, "--load", bad, "--epochs", "0", "--quiet");
+        if (!strstr(err, want) || !strstr(err, "bad.bin"))
+            fail_msg("%s: %s", keys[i], err);
+        free(out), free(err);
+        RUN(65, out, err, "--data-dir", test_dir, "--resume", bad, "--quiet");
+        free(out), free(err);
+        RUN(65, out, err, "--load", bad, "--predict", path_in(test_dir, "t10k-images-idx3-ubyte.gz"));
+        free(out), free(err);
+        assert_int_equal(access(evil, F_OK), -1);
+        free(b), free(j);
+    }
+    /* checkpoint_every is remembered for --resume: stored, and allowed */
+    assert_non_null(strstr(cfg, "\"checkpoint_every\":0"));
+    free(cfg), free(good);
+}
+
+/* parse a hand-edited copy of good; expect ERR_DATA with `want` in the message */
+static void expect_refused(const uint8_t *b, size_t len, const char *want)
+{
+    struct checkpoint ck;
+    struct err e = {0};
+    int rc = checkpoint_parse(&ck, b, len, "bad.bin", &e);
+    if (rc == 0)
+        checkpoint_free(&ck);
+    if (rc != ERR_DATA || !strstr(e.msg, want))
+        fail_msg("expected \"%s\", got %d: %s", want, rc, e.msg);
+}
+
+/* every stored random state, the data order, the position, the optimizer
+ * state and the weights are checked, and agree with the stored settings */
+static void stored_state_validated(void **state)
+{
+    (void)state;
+    size_t len, blen;
+    uint8_t *good = slurp(path_in(test_dir, "m.bin"), &len);
+    struct layout o = layout_of(good);
+    uint8_t *b = malloc(len);
+    for (int stream = 0; stream < 3; stream++) {
+        memcpy(b, good, len);
+        memset(b + o.rng + 32 * stream, 0, 32);
+        reseal(b, len);
+        expect_refused(b, len, "random state is all zero");
+    }
+    /* all-zero shuffling state: today's --resume would spin forever in rng_below */
+    memcpy(b, good, len);
+    memset(b + o.rng, 0, 32);
+    reseal(b, len);
+    write_bytes(path_in(test_dir, "zero.bin"), b, len);
+    char *out, *err;
+    const char *args[] = {"--data-dir", test_dir, "--resume", path_in(test_dir, "zero.bin"),
+                          "--epochs", "3", "--save", path_in(test_dir, "zero-out.bin"), NULL};
+    int rc = run_train_signal(args, 3000, SIGKILL, &out, &err);
+    if (rc != 65 || !strstr(err, "random state is all zero"))
+        fail_msg("exit %d: %s", rc, err);
+    free(out), free(err);
+
+    memcpy(b, good, len);   /* a sample twice, another never */
+    memcpy(b + o.order + 4, b + o.order, 4);
+    reseal(b, len);
+    expect_refused(b, len, "not a permutation");
+    memcpy(b, good, len);
+    wr32(b + o.epoch, 1);
+    wr32(b + o.next, 7);   /* not where a batch of 64 starts */
+    reseal(b, len);
+    expect_refused(b, len, "not at a batch");
+    memcpy(b, good, len);
+    wr32(b + o.next, rd32(b + o.n_order));
+    reseal(b, len);
+    expect_refused(b, len, "outside the");
+    memcpy(b, good, len);
+    wr32(b + o.epoch, 3);   /* trained for 2 epochs */
+    reseal(b, len);
+    expect_refused(b, len, "beyond its 2 epochs");
+    memcpy(b, good, len);
+    wr64(b + o.loss, 0xbff0000000000000ull);   /* -1.0 with no sample done */
+    reseal(b, len);
+    expect_refused(b, len, "sums of the epoch");
+    memcpy(b, good, len);
+    wr32(b + o.params + 40, 0x7fc00000u);   /* NaN */
+    reseal(b, len);
+    expect_refused(b, len, "parameter 10 is nan");
+    memcpy(b, good, len);
+    wr32(b + o.m, 0x7f800000u);   /* +inf */
+    reseal(b, len);
+    expect_refused(b, len, "optimizer state 0 is inf");
+    memcpy(b, good, len);
+    wr32(b + o.optimizer, 7);
+    reseal(b, len);
+    expect_refused(b, len, "optimizer state is corrupt");
+    /* settings that disagree with the weights or the state */
+    char *cfg = settings_of(good), *j = malloc(strlen(cfg) + 16), *at;
+    strcpy(j, cfg);
+    at = strstr(j, "\"hidden\":[32]");
+    assert_non_null(at);
+    memcpy(at, "\"hidden\":[16]", 13);
+    free(b);
+    b = with_settings(good, len, j, &blen);
+    expect_refused(b, blen, "stored hidden layers do not match");
+    free(b);
+    strcpy(j, cfg);
+    at = strstr(j, "\"optimizer\":\"momentum\"");
+    assert_non_null(at);
+    memcpy(at, "\"optimizer\":\"sgd\"     ", 22);
+    b = with_settings(good, len, j, &blen);
+    expect_refused(b, blen, "not for its stored optimizer sgd");
+    free(b), free(j), free(cfg), free(good);
+}
+
+static void write_config(const char *name, const char *json) { write_text(path_in(test_dir, name), json); }
+
+/* what a loaded model is cannot be changed on any path that loads one */
+static void kind_flags_refused_everywhere(void **state)
+{
+    (void)state;
+    char *out, *err;
+    char m[1024];   /* path_in's buffers rotate */
+    snprintf(m, sizeof m, "%s", path_in(test_dir, "m.bin"));
+    RUN(64, out, err, "--load", m, "--predict", path_in(test_dir, "t10k-images-idx3-ubyte.gz"),
+        "--activation", "tanh");
+    assert_non_null(strstr(err, "activation: the model in"));
+    free(out), free(err);
+    RUN(64, out, err, "--data-dir", test_dir, "--resume", m, "--head", "sigmoid");
+    assert_non_null(strstr(err, "head: the model in"));
+    free(out), free(err);
+    RUN(64, out, err, "--data-dir", test_dir, "--load", m, "--epochs", "0", "--bce-reduction",
+        "mean");
+    assert_non_null(strstr(err, "bce_reduction: the model in"));
+    free(out), free(err);
+    RUN(64, out, err, "--data-dir", test_dir, "--load", m, "--epochs", "0", "--positive", "3");
+    assert_non_null(strstr(err, "positive: the model in"));
+    free(out), free(err);
+    /* a config file may retrain it another way, not make it another model */
+    write_config("kind.json", "{\"hidden\": [16]}");
+    RUN(64, out, err, "--config", path_in(test_dir, "kind.json"), "--data-dir", test_dir,
+        "--load", m, "--epochs", "0");
+    assert_non_null(strstr(err, "hidden: the model in"));
+    free(out), free(err);
+    /* a config file that names the model means what --load does */
+    char json[1200];
+    snprintf(json, sizeof json, "{\"load\": \"%s\"}", m);
+    write_config("load.json", json);
+    RUN(64, out, err, "--config", path_in(test_dir, "load.json"), "--predict",
+        path_in(test_dir, "t10k-images-idx3-ubyte.gz"), "--activation", "tanh");
+    assert_non_null(strstr(err, "activation: the model in"));
+    free(out), free(err);
+    RUN(0, out, err, "--config", path_in(test_dir, "load.json"), "--print-config");
+    assert_non_null(strstr(out, "\"hidden\":\t[32]"));   /* the model's settings are the base */
+    free(out), free(err);
+    write_config("lr.json", "{\"lr\": 0.01, \"head\": \"softmax\"}");
+    RUN(0, out, err, "--config", path_in(test_dir, "lr.json"), "--data-dir", test_dir, "--load",
+        m, "--epochs", "1", "--quiet");
+    free(out), free(err);
+}
+
+/* --resume of a model that has trained all its epochs evaluates it: the same
+ * numbers, report and predictions as --load M --epochs 0, and the file is not
+ * written back */
+static void resume_finished_evaluates(void **state)
+{
+    (void)state;
+    char *out, *err;
+    char m[1024];
+    snprintf(m, sizeof m, "%s", path_in(test_dir, "m.bin"));
+    size_t la, lb, lp, lr;
+    uint8_t *before = slurp(m, &la);
+    RUN(0, out, err, "--data-dir", test_dir, "--load", m, "--epochs", "0", "--json",
+        "--predictions", path_in(test_dir, "p-load.csv"));
+    double loaded = summary_accuracy(out);
+    free(out), free(err);
+    RUN(0, out, err, "--data-dir", test_dir, "--resume", m, "--json", "--report", "--predictions",
+        path_in(test_dir, "p-resume.csv"));
+    cJSON *l[8];
+    int n = json_lines(out, l, 8);
+    assert_int_equal(n, 1);
+    assert_float_equal(json_num(l[0], "test_accuracy"), loaded, 0);
+    assert_float_equal(json_num(l[0], "test_total"), 200, 0);
+    assert_true(loaded > 0.5);
+    assert_non_null(cJSON_GetObjectItem(l[0], "report"));
+    cJSON_Delete(l[0]);
+    free(out), free(err);
+    uint8_t *p = slurp(path_in(test_dir, "p-load.csv"), &lp);
+    uint8_t *r = slurp(path_in(test_dir, "p-resume.csv"), &lr);
+    assert_int_equal(lp, lr);
+    assert_memory_equal(p, r, lp);
+    free(p), free(r);
+    /* text mode with the head report: once a segfault */
+    RUN(0, out, err, "--data-dir", test_dir, "--resume", m, "--report", "--quiet");
+    assert_non_null(strstr(out, "head report on 200 test images"));
+    assert_null(strstr(out, "(0/0)"));
+    free(out), free(err);
+    uint8_t *after = slurp(m, &lb);
+    assert_int_equal(la, lb);
+    assert_memory_equal(before, after, la);
+    free(before), free(after);
+}
+
+static int count_lines(const char *path, const char *prefix)
+{
+    size_t len;
+    char *t = (char *)slurp(path, &len);
+    int n = 0;
+    for (size_t i = 0; i < len; i++)
+        if ((i == 0 || t[i - 1] == '\n') && !strncmp(t + i, prefix, strlen(prefix)))
+            n++;
+    free(t);
+    return n;
+}
+
+/* --metrics on --resume keeps the rows of the epochs the checkpoint has done,
+ * drops rows a killed run wrote after its checkpoint, and appends */
+static void resume_appends_metrics(void **state)
+{
+    (void)state;
+    char *out, *err;
+    const char *ck = path_in(test_dir, "mck.bin"), *csv = path_in(test_dir, "m.csv");
+    const char *jl = path_in(test_dir, "m.jsonl");
+    RUN(0, out, err, "--data-dir", test_dir, "--hidden", "16", "--epochs", "2", "--save", ck,
+        "--metrics", csv, "--quiet");
+    free(out), free(err);
+    size_t len0, len1;
+    char *first = (char *)slurp(csv, &len0);
+    RUN(0, out, err, "--data-dir", test_dir, "--resume", ck, "--epochs", "4", "--save",
+        path_in(test_dir, "mck4.bin"), "--metrics", csv, "--quiet");
+    free(out), free(err);
+    char *all = (char *)slurp(csv, &len1);
+    assert_true(len1 > len0);
+    assert_memory_equal(all, first, len0);   /* epochs 1-2 kept as they were */
+    assert_int_equal(count_lines(csv, "epoch,"), 1);
+    assert_int_equal(count_lines(csv, "3,"), 1);
+    assert_int_equal(count_lines(csv, "4,"), 1);
+    free(all);
+    /* rows for epochs after the checkpoint (a run killed later) are replaced */
+    char text[4096];
+    snprintf(text, sizeof text, "%.*s3,9,9,9,,9,9,9,9\n5,9,9,9,,9,9,9,9\n6,9,9", (int)len0, first);
+    write_text(csv, text);
+    RUN(0, out, err, "--data-dir", test_dir, "--resume", ck, "--epochs", "3", "--save",
+        path_in(test_dir, "mck3.bin"), "--metrics", csv, "--quiet");
+    free(out), free(err);
+    assert_int_equal(count_lines(csv, "3,"), 1);
+    assert_int_equal(count_lines(csv, "3,9,"), 0);
+    assert_int_equal(count_lines(csv, "5,"), 0);
+    assert_int_equal(count_lines(csv, "6,"), 0);
+    free(first);
+    /* the same for JSON lines */
+    write_text(jl, "{\"type\":\"epoch\",\"epoch\":1,\"lr\":1}\n{\"type\":\"epoch\",\"epoch\":2}\n"
+                   "{\"type\":\"epoch\",\"epoch\":3,\"lr\":99}\n");
+    RUN(0, out, err, "--data-dir", test_dir, "--resume", ck, "--epochs", "3", "--save",
+        path_in(test_dir, "mck3.bin"), "--metrics", jl, "--quiet");
+    free(out), free(err);
+    assert_int_equal(count_lines(jl, "{\"type\":\"epoch\",\"epoch\":1,\"lr\":1}"), 1);
+    assert_int_equal(count_lines(jl, "{\"type\":\"epoch\",\"epoch\":3,"), 1);
+    assert_int_equal(count_lines(jl, "{\"type\":\"epoch\",\"epoch\":3,\"lr\":99}"), 0);
+    /* a file that is not train's metrics is left alone */
+    write_text(csv, "my,own,table\n1,2,3\n");
+    RUN(65, out, err, "--data-dir", test_dir, "--resume", ck, "--epochs", "3", "--save",
+        path_in(test_dir, "mck3.bin"), "--metrics", csv, "--quiet");
+    assert_non_null(strstr(err, "not the header of train's metrics"));
+    free(out), free(err);
+    assert_int_equal(count_lines(csv, "my,own,table"), 1);
+}
+
+/* checkpoint_every is part of how a run goes on: --resume keeps it, --load
+ * (a new run from the weights) does not */
+static void checkpoint_every_carried(void **state)
+{
+    (void)state;
+    char *out, *err;
+    const char *ck = path_in(test_dir, "ce.bin"), *next = path_in(test_dir, "ce-next.bin");
+    RUN(0, out, err, "--data-dir", test_dir, "--hidden", "16", "--epochs", "2",
+        "--checkpoint-every", "1", "--save", ck, "--quiet");
+    free(out), free(err);
+    RUN(0, out, err, "--resume", ck, "--epochs", "5", "--print-config");
+    assert_non_null(strstr(out, "\"checkpoint_every\":\t1"));
+    free(out), free(err);
+    RUN(0, out, err, "--load", ck, "--print-config");
+    assert_non_null(strstr(out, "\"checkpoint_every\":\t0"));
+    free(out), free(err);
+    /* a resumed run killed later has written checkpoints on the way */
+    unlink(next);
+    const char *args[] = {"--data-dir", test_dir, "--resume", ck, "--epochs", "100000", "--save",
+                          next, "--quiet", NULL};
+    assert_int_equal(run_train_signal(args, 1500, SIGKILL, &out, &err), -1);
+    free(out), free(err);
+    RUN(0, out, err, "--data-dir", test_dir, "--load", next, "--epochs", "0", "--quiet");
+    free(out), free(err);
+}
+
+/* the writer refuses, before training, a file the reader would refuse */
+static void writer_shares_reader_limit(void **state)
+{
+    (void)state;
+    size_t len;
+    uint8_t *good = slurp(path_in(test_dir, "m.bin"), &len);
+    struct checkpoint ck;
+    struct err e = {0};
+    assert_int_equal(checkpoint_parse(&ck, good, len, "m.bin", &e), 0);
+    assert_int_equal(checkpoint_file_bytes(ck.L, ck.size, 1, 0, ck.n_order, rd32(good + 24)),
+                     len);
+    checkpoint_free(&ck);
+    free(good);
+    /* 784-16384x4-10 with momentum: some 6.5 GB, more than the reader takes */
+    struct config c;
+    config_defaults(&c);
+    struct mlp_spec spec = {.n_inputs = 784, .n_outputs = 10, .n_hidden = 4,
+                            .hidden = {16384, 16384, 16384, 16384}};
+    memset(&e, 0, sizeof e);
+    assert_int_equal(checkpoint_check_fits(&c, &spec, 60000, "big.bin", &e), ERR_USAGE);
+    assert_non_null(strstr(e.msg, "save: big.bin: the model file would take"));
+    /* one such layer fits */
+    spec.n_hidden = 1;
+    memset(&e, 0, sizeof e);
+    assert_int_equal(checkpoint_check_fits(&c, &spec, 60000, "ok.bin", &e), 0);
+    spec.n_inputs = (int)CHECKPOINT_MAX_WIDTH + 1;   /* wider than the reader takes */
+    assert_int_equal(checkpoint_check_fits(&c, &spec, 60000, "wide.bin", &e), ERR_USAGE);
+    assert_non_null(strstr(e.msg, "not plausible"));
+    /* black-box: refused before the network is built (some 10 GB) or trained;
+     * a memory check that refuses it first is as good, as long as nothing is
+     * trained and no file is written */
+    char *out, *err;
+    const char *big = path_in(test_dir, "big.bin");
+    const char *args[] = {"--data-dir", test_dir, "--hidden", "16384,16384,16384,16384",
+                          "--epochs", "1", "--save", big, NULL};
+    int rc = run_train(args, &out, &err);
+    if (rc == 0 || strstr(out, "test accuracy") || access(big, F_OK) == 0)
+        fail_msg("exit %d: %s", rc, err);
+    if (rc == 64 && !strstr(err, "the model file would take"))
+        fail_msg("%s", err);
+    free(out), free(err);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -241,6 +698,13 @@ int main(void)
         cmocka_unit_test(interrupt_without_save),
         cmocka_unit_test(kill_during_saves),
         cmocka_unit_test(rejects_damaged_files),
+        cmocka_unit_test(stored_settings_refused),
+        cmocka_unit_test(stored_state_validated),
+        cmocka_unit_test(kind_flags_refused_everywhere),
+        cmocka_unit_test(resume_finished_evaluates),
+        cmocka_unit_test(resume_appends_metrics),
+        cmocka_unit_test(checkpoint_every_carried),
+        cmocka_unit_test(writer_shares_reader_limit),
     };
     return cmocka_run_group_tests_name("model", tests, setup_synthetic_dir, teardown_dir);
 }

@@ -22,7 +22,12 @@ struct option {
     bool lo_open;          /* T_REAL: lo itself not allowed */
     const char *const *choices; /* T_ENUM: names in the order of the C enum, NULL-ended */
     enum group group;
-    bool local;            /* about this invocation, not the model: not stored in model files */
+    bool local;            /* about this invocation, not the model: not stored in model files,
+                              and refused by name when a model file's settings hold it */
+    bool carried;          /* local, yet a model file remembers it for --resume only: how the
+                              interrupted run went on (checkpoint cadence) */
+    bool kind;             /* defines the kind of model: once a model is loaded (--load,
+                              --resume), no config file or flag may change it */
     const char *arg;       /* placeholder in --help */
     const char *help;
 };
@@ -34,21 +39,22 @@ struct option {
 
 static const struct option OPTIONS[] = {
     {"task", T_ENUM, AT(task), "classify", .choices = CHOICES("classify", "binary", "pairs"),
-     .group = G_MODEL, .arg = "T",
+     .group = G_MODEL, .kind = true, .arg = "T",
      .help = "classify the 10 digits; binary: is it the digit --positive?; pairs: which "
              "digits are in two images side by side"},
-    {"positive", T_INT, AT(positive), "0", 0, 9, .group = G_MODEL, .arg = "D",
+    {"positive", T_INT, AT(positive), "0", 0, 9, .group = G_MODEL, .kind = true, .arg = "D",
      .help = "binary task: the digit that counts as positive"},
-    {"head", T_ENUM, AT(head), "softmax", .choices = CHOICES("softmax", "sigmoid"), .group = G_MODEL,
-     .arg = "H", .help = "output head: softmax + cross-entropy, or 10 sigmoids + binary cross-entropy"},
-    {"hidden", T_LIST, AT(hidden), "256", 1, 16384, .group = G_MODEL, .arg = "N,N..",
+    {"head", T_ENUM, AT(head), "softmax", .choices = CHOICES("softmax", "sigmoid"),
+     .group = G_MODEL, .kind = true, .arg = "H", .help = "output head: softmax + cross-entropy, or 10 sigmoids + binary cross-entropy"},
+    {"hidden", T_LIST, AT(hidden), "256", 1, 16384, .group = G_MODEL, .kind = true,
+     .arg = "N,N..",
      .help = "hidden layer widths, e.g. 800,800; 'none' for no hidden layer"},
     {"activation", T_ENUM, AT(activation), "relu", .choices = CHOICES("relu", "tanh", "sigmoid"),
-     .group = G_MODEL, .arg = "A", .help = "hidden-layer activation"},
+     .group = G_MODEL, .kind = true, .arg = "A", .help = "hidden-layer activation"},
     {"dropout", T_REAL, AT(dropout), "0", 0, 0.99, .group = G_MODEL, .arg = "P",
      .help = "inverted dropout rate on hidden layers (training only)"},
     {"bce_reduction", T_ENUM, AT(bce_reduction), "sum", .choices = CHOICES("sum", "mean"),
-     .group = G_MODEL, .arg = "R",
+     .group = G_MODEL, .kind = true, .arg = "R",
      .help = "sigmoid head: add the 10 BCE terms, or average them (Keras/PyTorch default)"},
 
     {"epochs", T_INT, AT(epochs), "10", 0, 100000, .group = G_TRAIN, .arg = "N",
@@ -117,7 +123,8 @@ static const struct option OPTIONS[] = {
     {"save", T_PATH, AT(save), "", .group = G_RUN, .local = true, .arg = "FILE",
      .help = "write the trained model (and checkpoints) to FILE, atomically"},
     {"checkpoint_every", T_INT, AT(checkpoint_every), "0", 0, 100000, .group = G_RUN,
-     .local = true, .arg = "N", .help = "save a checkpoint to --save every N epochs; 0: never"},
+     .local = true, .carried = true, .arg = "N",
+     .help = "save a checkpoint to --save every N epochs (--resume keeps it); 0: never"},
     {"resume", T_PATH, AT(resume), "", .group = G_RUN, .local = true, .arg = "FILE",
      .help = "continue training from a checkpoint (its settings are the base config); "
              "saves back to FILE unless --save says otherwise"},
@@ -535,6 +542,71 @@ int config_load_text(struct config *c, const char *text, size_t len, const char 
     return rc;
 }
 
+/* ---- settings stored in a model file: untrusted ---- */
+
+static cJSON *value_json(const struct config *cc, const struct option *o);
+
+/* A model file may set what defines the model and its training, never where
+ * anything is read or written nor what is printed: those keys are refused by
+ * name. Keys the table marks `carried` apply only when resuming. */
+static int check_stored_keys(cJSON *root, const char *name, bool resuming, struct err *e)
+{
+    for (cJSON *it = root->child, *next; it; it = next) {
+        next = it->next;
+        const struct option *o = find_key(it->string);
+        if (!o)
+            continue;   /* apply_object names unknown keys */
+        if (o->local && !o->carried)
+            return err_set(e, ERR_DATA,
+                           "%s: its stored settings hold \"%s\", which a model file may not set "
+                           "(only what defines the model and its training)", name, o->key);
+        if (o->carried && !resuming)
+            cJSON_Delete(cJSON_DetachItemViaPointer(root, it));
+    }
+    return 0;
+}
+
+int config_load_stored(struct config *c, const char *text, size_t len, const char *name,
+                       bool resuming, struct err *e)
+{
+    cJSON *root = NULL;
+    int rc = memchr(text, 0, len) ? err_set(e, ERR_DATA, "%s: stored settings hold a NUL byte", name)
+                                  : check_depth(text, len, name, e);
+    if (!rc) {
+        const char *end = NULL;
+        root = cJSON_ParseWithLengthOpts(text, len, &end, false);
+        while (root && end < text + len && strchr(" \t\r\n", *end))
+            end++;
+        if (!cJSON_IsObject(root) || end != text + len)
+            rc = err_set(e, ERR_DATA, "%s: stored settings are not one JSON object", name);
+    }
+    if (!rc)
+        rc = check_stored_keys(root, name, resuming, e);
+    if (!rc)
+        rc = apply_object(c, root, name, e);
+    cJSON_Delete(root);
+    /* a bad value in a model file is bad data, not a usage error */
+    if (rc)
+        e->code = rc = ERR_DATA;
+    return rc;
+}
+
+const char *config_model_differs(const struct config *a, const struct config *b)
+{
+    for (size_t i = 0; i < N_OPTIONS; i++) {
+        const struct option *o = &OPTIONS[i];
+        if (!o->kind)
+            continue;
+        cJSON *va = value_json(a, o), *vb = value_json(b, o);
+        bool same = va && vb && cJSON_Compare(va, vb, true);
+        cJSON_Delete(va);
+        cJSON_Delete(vb);
+        if (!same)
+            return o->key;
+    }
+    return NULL;
+}
+
 #define CONFIG_MAX_BYTES (1 << 20)
 
 int config_load_file(struct config *c, const char *path, struct err *e)
@@ -681,21 +753,64 @@ static const char *last_flag(const struct flag *flags, int n, const char *key)
     return v;
 }
 
+/* The model named by --resume or --load: on the command line, else in the
+ * --config file (a config file that names a model means what the same flag
+ * would: the model's settings go under the file's). */
+static int find_model(const struct flag *flags, int n, const char *config_path, char *path,
+                      bool *resuming, struct err *e)
+{
+    const char *r = last_flag(flags, n, "resume"), *l = last_flag(flags, n, "load");
+    path[0] = 0;
+    *resuming = r != NULL;
+    if (r || l) {
+        snprintf(path, CONFIG_PATH_MAX, "%s", r ? r : l);
+        return 0;
+    }
+    if (!config_path)
+        return 0;
+    struct config *file = malloc(sizeof *file);
+    if (!file)
+        return err_set(e, ERR_SOFTWARE, "out of memory");
+    config_defaults(file);
+    int rc = config_load_file(file, config_path, e);
+    if (!rc) {
+        *resuming = *file->resume != 0;
+        snprintf(path, CONFIG_PATH_MAX, "%s", *resuming ? file->resume : file->load);
+    }
+    free(file);
+    return rc;
+}
+
 /* --resume and --load put the model's stored settings under everything else */
-static int load_base(struct config *c, const struct flag *flags, int n, config_base_fn base,
+static int load_base(struct config *c, const char *path, bool resuming, config_base_fn base,
                      struct err *e)
 {
-    const char *path = last_flag(flags, n, "resume");
-    if (!path)
-        path = last_flag(flags, n, "load");
-    if (!path || !*path || !base)
-        return 0;
     char *text = NULL;
     int rc = base(path, &text, e);
     if (!rc)
-        rc = config_load_text(c, text, strlen(text), path, e);
+        rc = config_load_stored(c, text, strlen(text), path, resuming, e);
     free(text);
     return rc;
+}
+
+/* what the loaded model is may not change after its settings are applied:
+ * neither a --config file nor a flag turns it into another kind of model */
+static int same_model(const struct config *stored, const struct config *c, const char *path,
+                      struct err *e)
+{
+    const char *key = config_model_differs(stored, c);
+    if (!key)
+        return 0;
+    const struct option *o = find_key(key);
+    cJSON *a = value_json(stored, o), *b = value_json(c, o);
+    char *sa = a ? cJSON_PrintUnformatted(a) : NULL, *sb = b ? cJSON_PrintUnformatted(b) : NULL;
+    err_set(e, ERR_USAGE, "%s: the model in %s has %s, not %s", key, path, sa ? sa : "?",
+            sb ? sb : "?");
+    cJSON_free(sa);
+    cJSON_free(sb);
+    cJSON_Delete(a);
+    cJSON_Delete(b);
+    return e->code;
 }
 
 int config_from_args(struct config *c, int argc, char **argv, enum config_action *action,
@@ -712,7 +827,18 @@ int config_from_args(struct config *c, int argc, char **argv, enum config_action
         free(flags);
         return rc;
     }
-    rc = load_base(c, flags, n, base, e);
+    char model[CONFIG_PATH_MAX];
+    bool resuming;
+    struct config *stored = NULL;
+    rc = find_model(flags, n, config_path, model, &resuming, e);
+    if (!rc && *model && base) {
+        rc = load_base(c, model, resuming, base, e);
+        stored = rc ? NULL : malloc(sizeof *stored);
+        if (!rc && !stored)
+            rc = err_set(e, ERR_SOFTWARE, "out of memory");
+        if (stored)
+            *stored = *c;
+    }
     if (!rc && config_path)
         rc = config_load_file(c, config_path, e);
     for (int i = 0; !rc && i < n; i++) {
@@ -720,6 +846,9 @@ int config_from_args(struct config *c, int argc, char **argv, enum config_action
         snprintf(who, sizeof who, "%.*s", (int)strcspn(flags[i].name, "="), flags[i].name);
         rc = set_text(c, flags[i].opt, flags[i].value, who, e);
     }
+    if (!rc && stored)
+        rc = same_model(stored, c, model, e);
+    free(stored);
     free(flags);
     return rc ? rc : config_resolve(c, e);
 }
@@ -835,7 +964,7 @@ cJSON *config_to_json(const struct config *c, bool model_only)
 {
     cJSON *root = cJSON_CreateObject();
     for (size_t i = 0; root && i < N_OPTIONS; i++) {
-        if (model_only && OPTIONS[i].local)
+        if (model_only && OPTIONS[i].local && !OPTIONS[i].carried)
             continue;
         /* an unset optional file (predictions, save, ...) is left out: "" would not load back */
         if (OPTIONS[i].type == T_PATH && !*(char *)field((struct config *)c, &OPTIONS[i]))
@@ -883,6 +1012,7 @@ void config_print_help(FILE *f)
     }
     fputs("\nBooleans take --flag, --no-flag or --flag=true|false.\n"
           "Exit status: 0 success, 64 usage error, 65 bad data or diverged training,\n"
-          "66 missing input, 70 internal error, 74 I/O error.\n",
+          "66 missing input, 70 internal error, 73 cannot create an output file,\n"
+          "74 I/O error.\n",
           f);
 }

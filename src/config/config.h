@@ -65,7 +65,10 @@ typedef int (*config_base_fn)(const char *model_path, char **json, struct err *e
 /* Defaults, then the settings stored in the model named by --resume or --load
  * (read through base, which may be NULL), then the --config file if one is
  * named, then the other flags; then resolve derived values (threads 0 -> all
- * cores, data file paths) and check settings that depend on each other. */
+ * cores, data file paths) and check settings that depend on each other. With
+ * a model, the config file and flags may change how it is trained or
+ * evaluated but not what it is: a setting that defines the model (head,
+ * hidden, ...) that differs from the stored one is a usage error. */
 int config_from_args(struct config *c, int argc, char **argv, enum config_action *action,
                      config_base_fn base, struct err *e);
 
@@ -75,6 +78,16 @@ int config_load_file(struct config *c, const char *path, struct err *e);
 /* apply a JSON text held in memory; `name` is what errors call it */
 int config_load_text(struct config *c, const char *text, size_t len, const char *name,
                      struct err *e);
+/* Apply the settings stored in a model file (untrusted): only keys that
+ * define the model and its training are allowed; a location or output key
+ * (save, predictions, metrics, data files, json, ...) is refused by name. Keys
+ * remembered only for --resume (checkpoint_every) apply when resuming is set.
+ * Every error is ERR_DATA. */
+int config_load_stored(struct config *c, const char *text, size_t len, const char *name,
+                       bool resuming, struct err *e);
+/* the key of the first setting that defines the kind of model (head, hidden,
+ * activation, task, ...) on which a and b differ, or NULL */
+const char *config_model_differs(const struct config *a, const struct config *b);
 /* threads 0 -> online cores; empty data paths -> --data-dir, $MNIST_DIR, data/mnist */
 int config_resolve(struct config *c, struct err *e);
 

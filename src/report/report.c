@@ -3,10 +3,11 @@
 #include <cjson/cJSON.h>
 #include <errno.h>
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-#include "../util/atomic.h"
+#include "../util/afile.h"
 
 static int check_write(const struct reporter *r)
 {
@@ -93,27 +94,99 @@ static cJSON *epoch_json(const struct epoch_stats *s)
     return o;
 }
 
-int report_open(struct reporter *r, struct err *e)
+#define METRICS_CSV_HEADER                                                                 \
+    "epoch,lr,train_loss,train_accuracy,val_accuracy,test_accuracy,test_loss,seconds,"   \
+    "samples_per_second"
+
+/* the epoch a metrics row is about, or -1 when the line is no row of ours */
+static long row_epoch(char *line, bool jsonl)
+{
+    if (!jsonl) {
+        char *end;
+        long v = strtol(line, &end, 10);
+        return end != line && *end == ',' && v > 0 ? v : -1;
+    }
+    cJSON *o = cJSON_Parse(line);
+    const cJSON *type = cJSON_GetObjectItemCaseSensitive(o, "type");
+    const cJSON *ep = cJSON_GetObjectItemCaseSensitive(o, "epoch");
+    long v = cJSON_IsString(type) && !strcmp(type->valuestring, "epoch") && cJSON_IsNumber(ep) &&
+                     ep->valuedouble >= 1 && ep->valuedouble <= 1e9
+                 ? (long)ep->valuedouble
+                 : -1;
+    cJSON_Delete(o);
+    return v;
+}
+
+/* Copy to out the rows of epochs 1..upto of the metrics file at path (gone:
+ * nothing to keep). Lines must be ours, in increasing epoch order; an
+ * unfinished last line (a run killed while writing it) is dropped. */
+static int keep_rows(FILE *out, const char *path, long upto, bool jsonl, struct err *e)
+{
+    FILE *in = fopen(path, "r");
+    if (!in)
+        return errno == ENOENT ? 0 : err_set(e, ERR_NOINPUT, "%s: %s", path, strerror(errno));
+    char *line = NULL;
+    size_t cap = 0;
+    ssize_t n;
+    long last = 0, lineno = 0;
+    int rc = 0;
+    while (!rc && (n = getline(&line, &cap, in)) > 0) {
+        lineno++;
+        if (line[n - 1] != '\n')
+            break;
+        line[n - 1] = 0;
+        if (!jsonl && lineno == 1) {
+            if (strcmp(line, METRICS_CSV_HEADER))
+                rc = err_set(e, ERR_DATA, "%s: line 1 is not the header of train's metrics; "
+                             "not appending to it", path);
+            continue;
+        }
+        long ep = row_epoch(line, jsonl);
+        if (ep <= last)
+            rc = err_set(e, ERR_DATA, "%s:%ld: %s; not appending to it", path, lineno,
+                         ep < 0 ? "not a metrics row of train" : "epochs out of order");
+        else if (ep <= upto)
+            fprintf(out, "%s\n", line);
+        last = ep;
+    }
+    if (!rc && ferror(in))
+        rc = err_set(e, ERR_IO, "%s: read error", path);
+    free(line);
+    fclose(in);
+    return rc;
+}
+
+int report_open(struct reporter *r, int resumed_epochs, struct err *e)
 {
     r->progress = !r->cfg->quiet && isatty(STDERR_FILENO) ? stderr : NULL;
     r->metrics = NULL;
     const char *path = r->cfg->metrics;
     if (!*path)
         return 0;
-    r->metrics = fopen(path, "w");
-    if (!r->metrics)
-        return err_set(e, ERR_IO, "%s: %s", path, strerror(errno));
-    if (!strstr(path, ".jsonl"))
-        fputs("epoch,lr,train_loss,train_accuracy,val_accuracy,test_accuracy,test_loss,seconds,"
-              "samples_per_second\n", r->metrics);
+    struct afile *a = &r->metrics_file;
+    if (afile_open(a, path, 0, e))
+        return e->code;
+    bool jsonl = strstr(path, ".jsonl") != NULL;
+    if (!jsonl)
+        fputs(METRICS_CSV_HEADER "\n", a->f);
+    /* a device or FIFO cannot be read back: there is nothing to keep */
+    if (resumed_epochs >= 0 && !a->through &&
+        keep_rows(a->f, a->target, resumed_epochs, jsonl, e)) {
+        afile_abort(a);
+        return e->code;
+    }
+    if (afile_publish(a, e))
+        return e->code;
+    r->metrics = a->f;
     return 0;
 }
 
-void report_close(struct reporter *r)
+int report_close(struct reporter *r)
 {
-    if (r->metrics)
-        fclose(r->metrics);
+    if (!r->metrics)
+        return 0;
     r->metrics = NULL;
+    return afile_close(&r->metrics_file, r->err);
 }
 
 void report_progress(int epoch, int epochs, uint32_t done, uint32_t total, double loss,
@@ -278,8 +351,8 @@ int report_summary(const struct reporter *r, const struct run_summary *s)
 int report_predictions(const char *path, const float *probs, const int *pred,
                        const uint8_t *labels, long long n, int K, struct err *e)
 {
-    struct atomic_file a;
-    if (atomic_open(&a, path, e))
+    struct afile a;
+    if (afile_open(&a, path, AFILE_DASH, e))
         return e->code;
     fputs("index,label,prediction", a.f);
     for (int k = 0; k < K; k++)
@@ -292,7 +365,7 @@ int report_predictions(const char *path, const float *probs, const int *pred,
             fprintf(a.f, ",%.9g", probs[i * K + k]);
         fputc('\n', a.f);
     }
-    return atomic_commit(&a, e);
+    return afile_commit(&a, e);
 }
 
 void report_prediction_rows(FILE *f, bool json, uint32_t from, const float *probs,

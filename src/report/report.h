@@ -9,6 +9,7 @@
 #include "../config/config.h"
 #include "../train/metrics.h"
 #include "../train/train.h"
+#include "../util/afile.h"
 
 struct reporter {
     FILE *out;
@@ -16,11 +17,18 @@ struct reporter {
     struct err *err;          /* where a failed write is recorded */
     FILE *metrics;            /* --metrics, or NULL */
     FILE *progress;           /* the live progress line (a terminal), or NULL */
+    struct afile metrics_file;
 };
 
-/* Open --metrics (truncating it) and decide on the progress line. */
-int report_open(struct reporter *r, struct err *e);
-void report_close(struct reporter *r);
+/* Open --metrics and decide on the progress line. A new run replaces the
+ * metrics file (atomically, util/afile.h) with one holding the header; a run
+ * resumed after `resumed_epochs` complete epochs (-1: not resuming) keeps the
+ * existing file's rows of those epochs, drops rows of later epochs (written
+ * by the interrupted run after its checkpoint; they are written again) and
+ * appends. A file that is not a metrics file of train is not touched (ERR_DATA). */
+int report_open(struct reporter *r, int resumed_epochs, struct err *e);
+/* ERR_IO when the metrics file could not be completed */
+int report_close(struct reporter *r);
 /* a progress_fn: redraws one line in place */
 void report_progress(int epoch, int epochs, uint32_t done, uint32_t total, double loss,
                      double seconds, void *reporter);

@@ -2,13 +2,14 @@
 
 #include <cjson/cJSON.h>
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <zlib.h>
 
-#include "../util/atomic.h"
+#include "../util/afile.h"
 
 static const char MAGIC[8] = {'T', 'R', 'A', 'I', 'N', 'M', 'D', 'L'};
 
@@ -92,6 +93,61 @@ static void put_state(struct buf *b, const struct trainer *t)
         put_u32(b, t->order[i]);
 }
 
+uint64_t checkpoint_file_bytes(uint32_t L, const uint32_t *size, int with_state, int adam,
+                               uint32_t n_order, size_t config_len)
+{
+    uint64_t n_params = 0;
+    for (uint32_t l = 1; l <= L; l++)
+        n_params += (uint64_t)size[l - 1] * size[l] + size[l];
+    uint64_t payload = 4 + (uint64_t)config_len + 4 + 4ull * (L + 1) + 8 + 4 * n_params + 4;
+    if (with_state)
+        payload += 4 + 8 + 8 + 4 * n_params + 8 + (adam ? 4 * n_params : 0) + 4 + 4 + 8 + 8 +
+                   3 * 4 * 8 + 4 + 4ull * n_order;
+    return 8 + 4 + 4 + 8 + payload + 4;
+}
+
+/* the reader's limits on a model's shape */
+static int check_shape(uint32_t L, const uint32_t *size, const char *name, struct err *e)
+{
+    if (L < 1 || L > MLP_MAX_LAYERS)
+        return err_set(e, ERR_DATA, "%s: %u layers is not a model of this program", name, L);
+    for (uint32_t l = 0; l <= L; l++)
+        if (size[l] == 0 || size[l] > CHECKPOINT_MAX_WIDTH)
+            return err_set(e, ERR_DATA, "%s: layer size %u is not plausible (a model file holds "
+                           "layers of 1 to %u units)", name, size[l], CHECKPOINT_MAX_WIDTH);
+    return 0;
+}
+
+static size_t settings_length(const struct config *c)
+{
+    cJSON *cfg = config_to_json(c, true);
+    char *text = cfg ? cJSON_PrintUnformatted(cfg) : NULL;
+    size_t n = text ? strlen(text) : 0;
+    cJSON_free(text);
+    cJSON_Delete(cfg);
+    return n;
+}
+
+int checkpoint_check_fits(const struct config *c, const struct mlp_spec *spec, uint32_t n_train,
+                          const char *path, struct err *e)
+{
+    uint32_t L = (uint32_t)spec->n_hidden + 1, size[MLP_MAX_LAYERS + 1];
+    size[0] = (uint32_t)spec->n_inputs;
+    for (int l = 0; l < spec->n_hidden; l++)
+        size[l + 1] = (uint32_t)spec->hidden[l];
+    size[L] = (uint32_t)spec->n_outputs;
+    struct err why = {0};
+    if (check_shape(L, size, "the model", &why))
+        return err_set(e, ERR_USAGE, "save: %s: cannot be written: %s", path, why.msg);
+    uint64_t bytes = checkpoint_file_bytes(L, size, 1, c->optimizer == OPT_ADAM, n_train,
+                                           settings_length(c));
+    if (bytes > CHECKPOINT_MAX_BYTES)
+        return err_set(e, ERR_USAGE, "save: %s: the model file would take %.2f GB; a model file "
+                       "holds at most %.2f GB (use fewer or narrower --hidden layers)", path,
+                       bytes / 1e9, CHECKPOINT_MAX_BYTES / 1e9);
+    return 0;
+}
+
 int checkpoint_save(const char *path, const struct trainer *t, int with_state, struct err *e)
 {
     struct buf b = {0};
@@ -124,14 +180,14 @@ int checkpoint_save(const char *path, const struct trainer *t, int with_state, s
     uLong crc = crc32_z(0L, b.p, b.len);
     struct buf tail = {0};
     put_u32(&tail, (uint32_t)crc);
-    struct atomic_file a;
+    struct afile a;
     int rc = head.failed || tail.failed ? err_set(e, ERR_SOFTWARE, "%s: out of memory", path)
-                                        : atomic_open(&a, path, e);
+                                        : afile_open(&a, path, 0, e);
     if (!rc) {
         fwrite(head.p, 1, head.len, a.f);
         fwrite(b.p, 1, b.len, a.f);
         fwrite(tail.p, 1, tail.len, a.f);
-        rc = atomic_commit(&a, e);
+        rc = afile_commit(&a, e);
     }
     free(head.p);
     free(b.p);
@@ -193,6 +249,17 @@ static int get_f32s(struct cur *c, float **out, uint64_t n, const char *what)
     return 0;
 }
 
+/* weights and optimizer state are finite; adam's second moments are not negative */
+static int check_finite(const float *v, uint64_t n, int nonnegative, const char *what,
+                        struct cur *c)
+{
+    for (uint64_t i = 0; i < n; i++)
+        if (!isfinite(v[i]) || (nonnegative && v[i] < 0))
+            return err_set(c->e, ERR_DATA, "%s: %s %llu is %g", c->name, what,
+                           (unsigned long long)i, (double)v[i]);
+    return 0;
+}
+
 static int parse_shape(struct checkpoint *ck, struct cur *c)
 {
     if (get_u32(c, &ck->L, "layers"))
@@ -201,21 +268,47 @@ static int parse_shape(struct checkpoint *ck, struct cur *c)
         return err_set(c->e, ERR_DATA, "%s: %u layers is not a model of this program", c->name,
                        ck->L);
     uint64_t n = 0;
-    for (uint32_t l = 0; l <= ck->L; l++) {
+    for (uint32_t l = 0; l <= ck->L; l++)
         if (get_u32(c, &ck->size[l], "layer sizes"))
             return c->e->code;
-        if (ck->size[l] == 0 || ck->size[l] > (1u << 21))
-            return err_set(c->e, ERR_DATA, "%s: layer size %u is not plausible", c->name,
-                           ck->size[l]);
-        if (l)
-            n += (uint64_t)ck->size[l - 1] * ck->size[l] + ck->size[l];
-    }
+    if (check_shape(ck->L, ck->size, c->name, c->e))
+        return c->e->code;
+    for (uint32_t l = 1; l <= ck->L; l++)
+        n += (uint64_t)ck->size[l - 1] * ck->size[l] + ck->size[l];
     if (get_u64(c, &ck->n_params, "parameter count"))
         return c->e->code;
     if (ck->n_params != n)
         return err_set(c->e, ERR_DATA, "%s: %llu parameters do not fit the layer sizes (%llu)",
                        c->name, (unsigned long long)ck->n_params, (unsigned long long)n);
-    return get_f32s(c, &ck->params, ck->n_params, "parameters");
+    if (get_f32s(c, &ck->params, ck->n_params, "parameters"))
+        return c->e->code;
+    return check_finite(ck->params, ck->n_params, 0, "parameter", c);
+}
+
+/* the data order is a permutation of 0..n-1 and the position lies inside it */
+static int parse_order(struct checkpoint *ck, struct cur *c)
+{
+    if (ck->n_order == 0)
+        return err_set(c->e, ERR_DATA, "%s: data order is empty", c->name);
+    ck->order = malloc(sizeof(uint32_t) * ck->n_order);
+    uint8_t *seen = calloc(ck->n_order, 1);
+    int rc = ck->order && seen ? 0 : err_set(c->e, ERR_SOFTWARE, "%s: out of memory", c->name);
+    for (uint32_t i = 0; !rc && i < ck->n_order; i++) {
+        get_u32(c, &ck->order[i], "data order");
+        uint32_t v = ck->order[i];
+        if (v >= ck->n_order || seen[v])
+            rc = err_set(c->e, ERR_DATA, "%s: data order is not a permutation of 0..%u (%u at %u)",
+                         c->name, ck->n_order - 1, v, i);
+        else
+            seen[v] = 1;
+    }
+    free(seen);
+    if (rc)
+        return rc;
+    if (ck->next >= ck->n_order)
+        return err_set(c->e, ERR_DATA, "%s: position %u is outside the %u training samples",
+                       c->name, ck->next, ck->n_order);
+    return 0;
 }
 
 static int parse_state(struct checkpoint *ck, struct cur *c)
@@ -236,23 +329,69 @@ static int parse_state(struct checkpoint *ck, struct cur *c)
         return c->e->code;
     memcpy(&ck->loss, &loss, 8);
     ck->correct = (int64_t)correct;
-    for (int i = 0; i < 3; i++)
+    if (ck->optimizer > 2 || ck->steps < 0 || ck->n_m != ck->n_params ||
+        (ck->n_v != 0) != (ck->optimizer == 2))
+        return err_set(c->e, ERR_DATA, "%s: optimizer state is corrupt", c->name);
+    if (check_finite(ck->m, ck->n_m, 0, "optimizer state", c) ||
+        check_finite(ck->v, ck->n_v, 1, "optimizer second moment", c))
+        return c->e->code;
+    if (!isfinite(ck->loss) || ck->loss < 0 || ck->correct < 0 || ck->correct > ck->next ||
+        (!ck->next && (ck->loss != 0 || ck->correct != 0)))
+        return err_set(c->e, ERR_DATA, "%s: the sums of the epoch in progress are corrupt",
+                       c->name);
+    static const char *stream[3] = {"shuffling", "dropout", "augmentation"};
+    for (int i = 0; i < 3; i++) {
         for (int k = 0; k < 4; k++)
             if (get_u64(c, &ck->rng[i][k], "random state"))
                 return c->e->code;
+        /* xoshiro256** never leaves the all-zero state: it would draw zeros forever */
+        if (!(ck->rng[i][0] | ck->rng[i][1] | ck->rng[i][2] | ck->rng[i][3]))
+            return err_set(c->e, ERR_DATA, "%s: the %s random state is all zero, which no "
+                           "generator can be in", c->name, stream[i]);
+    }
     if (get_u32(c, &ck->n_order, "data order") || need(c, 4ull * ck->n_order, "data order"))
         return c->e->code;
-    ck->order = malloc(sizeof(uint32_t) * (ck->n_order ? ck->n_order : 1));
-    if (!ck->order)
-        return err_set(c->e, ERR_SOFTWARE, "%s: out of memory", c->name);
-    for (uint32_t i = 0; i < ck->n_order; i++) {
-        get_u32(c, &ck->order[i], "data order");
-        if (ck->order[i] >= ck->n_order)
-            return err_set(c->e, ERR_DATA, "%s: data order is corrupt", c->name);
-    }
-    if (ck->next > ck->n_order)
-        return err_set(c->e, ERR_DATA, "%s: position is corrupt", c->name);
+    return parse_order(ck, c);
+}
+
+/* the layers and the state agree with what the stored settings say */
+static int settings_agree(const struct checkpoint *ck, const struct config *s, const char *name,
+                          struct err *e)
+{
+    int same = s->hidden.n == (int)ck->L - 1;
+    for (int l = 0; same && l < s->hidden.n; l++)
+        same = s->hidden.v[l] == (int)ck->size[l + 1];
+    if (!same)
+        return err_set(e, ERR_DATA, "%s: its stored hidden layers do not match its weights", name);
+    if (!ck->has_state)
+        return 0;
+    if ((int)ck->optimizer != s->optimizer)
+        return err_set(e, ERR_DATA, "%s: its optimizer state is not for its stored optimizer %s",
+                       name, config_enum_name("optimizer", s->optimizer));
+    if (ck->epoch > (uint64_t)s->epochs || (ck->epoch == (uint64_t)s->epochs && ck->next))
+        return err_set(e, ERR_DATA, "%s: its position (epoch %u) is beyond its %lld epochs", name,
+                       ck->epoch, s->epochs);
+    if (ck->next % (uint64_t)s->batch_size)
+        return err_set(e, ERR_DATA, "%s: its position %u is not at a batch of %lld", name,
+                       ck->next, s->batch_size);
+    if (s->limit_train && ck->n_order != (uint64_t)(s->limit_train - s->val))
+        return err_set(e, ERR_DATA, "%s: its data order holds %u samples, its settings say %lld",
+                       name, ck->n_order, s->limit_train - s->val);
     return 0;
+}
+
+/* the stored settings are untrusted: the same checks as when they are applied */
+static int check_settings(const struct checkpoint *ck, const char *name, struct err *e)
+{
+    struct config *s = malloc(sizeof *s);
+    if (!s)
+        return err_set(e, ERR_SOFTWARE, "%s: out of memory", name);
+    config_defaults(s);
+    int rc = config_load_stored(s, ck->config, strlen(ck->config), name, true, e);
+    if (!rc)
+        rc = settings_agree(ck, s, name, e);
+    free(s);
+    return rc;
 }
 
 static int parse_payload(struct checkpoint *ck, struct cur *c)
@@ -275,7 +414,7 @@ static int parse_payload(struct checkpoint *ck, struct cur *c)
         return c->e->code;
     if (c->left)
         return err_set(c->e, ERR_DATA, "%s: %zu unexpected bytes at the end", c->name, c->left);
-    return 0;
+    return check_settings(ck, c->name, c->e);
 }
 
 int checkpoint_parse(struct checkpoint *ck, const uint8_t *buf, size_t len, const char *name,
@@ -350,27 +489,39 @@ void checkpoint_free(struct checkpoint *ck)
     memset(ck, 0, sizeof *ck);
 }
 
-/* A flag may not quietly turn a saved model into another kind of model. */
+/* A flag may not quietly turn a saved model into another kind of model
+ * (config_from_args refuses it first; this holds for any caller). */
 static int same_kind(const struct checkpoint *ck, const struct config *c, const char *name,
                      struct err *e)
 {
-    static const char *keys[] = {"task", "positive", "head", "hidden", "activation"};
-    cJSON *saved = cJSON_Parse(ck->config), *now = config_to_json(c, true);
-    int rc = saved && now ? 0 : err_set(e, ERR_DATA, "%s: its settings are not JSON", name);
-    for (size_t i = 0; !rc && i < sizeof keys / sizeof keys[0]; i++) {
-        const cJSON *a = cJSON_GetObjectItemCaseSensitive(saved, keys[i]);
-        const cJSON *b = cJSON_GetObjectItemCaseSensitive(now, keys[i]);
-        if (!cJSON_Compare(a, b, true)) {
-            char *sa = a ? cJSON_PrintUnformatted(a) : NULL, *sb = cJSON_PrintUnformatted(b);
-            rc = err_set(e, ERR_USAGE, "%s: the model in %s has %s, not %s", keys[i], name,
-                         sa ? sa : "none", sb ? sb : "?");
-            cJSON_free(sa);
-            cJSON_free(sb);
-        }
-    }
-    cJSON_Delete(saved);
-    cJSON_Delete(now);
+    struct config *saved = malloc(sizeof *saved);
+    if (!saved)
+        return err_set(e, ERR_SOFTWARE, "%s: out of memory", name);
+    config_defaults(saved);
+    int rc = config_load_stored(saved, ck->config, strlen(ck->config), name, true, e);
+    const char *key = rc ? NULL : config_model_differs(saved, c);
+    if (key)
+        rc = err_set(e, ERR_USAGE, "%s: the model in %s is another kind of model than the config's",
+                     key, name);
+    free(saved);
     return rc;
+}
+
+int checkpoint_resumable(const struct checkpoint *ck, const struct config *c, const char *name,
+                         struct err *e)
+{
+    if (!ck->has_state)
+        return err_set(e, ERR_DATA, "%s: holds a final model, not a checkpoint to resume from",
+                       name);
+    if (ck->epoch > (uint64_t)c->epochs || (ck->epoch == (uint64_t)c->epochs && ck->next))
+        return err_set(e, ERR_USAGE, "epochs: %lld, but %s has already trained %u%s", c->epochs,
+                       name, ck->epoch, ck->next ? " and part of the next" : "");
+    return 0;
+}
+
+int checkpoint_finished(const struct checkpoint *ck, const struct config *c)
+{
+    return ck->has_state && ck->epoch == (uint64_t)c->epochs && !ck->next;
 }
 
 int checkpoint_restore(struct trainer *t, const struct checkpoint *ck, int resume,
@@ -387,15 +538,11 @@ int checkpoint_restore(struct trainer *t, const struct checkpoint *ck, int resum
     memcpy(m->params, ck->params, sizeof(float) * m->n_params);
     if (!resume)
         return 0;
-    if (!ck->has_state)
-        return err_set(e, ERR_DATA, "%s: holds a final model, not a checkpoint to resume from",
-                       name);
+    if (checkpoint_resumable(ck, t->cfg, name, e))
+        return e->code;
     if (ck->optimizer != (uint32_t)t->optim.kind || ck->n_order != t->train.n ||
         (ck->n_m != 0) != (t->optim.m != NULL) || (ck->n_v != 0) != (t->optim.v != NULL))
         return err_set(e, ERR_DATA, "%s: optimizer or training set differ from the config's", name);
-    if (ck->epoch > (uint32_t)t->cfg->epochs)
-        return err_set(e, ERR_USAGE, "epochs: %lld, but %s has already trained %u",
-                       t->cfg->epochs, name, ck->epoch);
     if (ck->n_m)
         memcpy(t->optim.m, ck->m, sizeof(float) * ck->n_m);
     if (ck->n_v)

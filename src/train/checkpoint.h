@@ -11,7 +11,7 @@
  *               i64 correct so far  u64 rng[3][4] (shuffle, dropout, augment)
  *               u32 n_order  u32 order[n_order]
  *
- * Files are written atomically (util/atomic.h): a crash or a full disk leaves
+ * Files are written atomically (util/afile.h): a crash or a full disk leaves
  * the previous file under the real name. Readers check every length against
  * what the buffer holds before using it. */
 #ifndef CHECKPOINT_H
@@ -24,7 +24,10 @@
 #include "train.h"
 
 #define CHECKPOINT_VERSION 1
+/* The limits the reader applies; the writer refuses, before any training, a
+ * model that would break them (checkpoint_check_fits). */
 #define CHECKPOINT_MAX_BYTES (1ull << 32)
+#define CHECKPOINT_MAX_WIDTH (1u << 21)
 
 struct checkpoint {
     char *config;            /* JSON text, NUL-terminated */
@@ -44,14 +47,34 @@ struct checkpoint {
     uint32_t *order;
 };
 
+/* Would the model file (with state) of the network spec, trained by c on
+ * n_train samples, be one the reader accepts? ERR_USAGE naming path when not.
+ * Needs no model: call it before anything is allocated. */
+int checkpoint_check_fits(const struct config *c, const struct mlp_spec *spec, uint32_t n_train,
+                          const char *path, struct err *e);
+/* the bytes of such a file */
+uint64_t checkpoint_file_bytes(uint32_t L, const uint32_t *size, int with_state, int adam,
+                               uint32_t n_order, size_t config_len);
+
 /* Write t's model (and with state, everything needed to resume) to path. */
 int checkpoint_save(const char *path, const struct trainer *t, int with_state, struct err *e);
 
-/* Parse a model file held in memory; `name` is what errors call it. */
+/* Parse a model file held in memory; `name` is what errors call it. The
+ * file is untrusted: its stored settings are checked as config_load_stored
+ * does (no location or output keys) and must agree with its layers and its
+ * state; every random state must be a valid one (not all zero), the data
+ * order a permutation, the position inside the epochs it was trained for. */
 int checkpoint_parse(struct checkpoint *ck, const uint8_t *buf, size_t len, const char *name,
                      struct err *e);
 int checkpoint_read(struct checkpoint *ck, const char *path, struct err *e);
 void checkpoint_free(struct checkpoint *ck);
+
+/* Can training continue from ck up to c->epochs? ERR_DATA for a final model
+ * (no state), ERR_USAGE when ck is past c->epochs. */
+int checkpoint_resumable(const struct checkpoint *ck, const struct config *c, const char *name,
+                         struct err *e);
+/* ck has trained all of c->epochs: resuming it only evaluates it */
+int checkpoint_finished(const struct checkpoint *ck, const struct config *c);
 
 /* Put a read checkpoint into a trainer built from the same config: weights
  * always; optimizer, RNG and position too when resume is set. */

@@ -13,6 +13,7 @@ enum {
     ERR_DATA = 65,     /* input file malformed, training diverged */
     ERR_NOINPUT = 66,  /* input file missing or unreadable */
     ERR_SOFTWARE = 70, /* internal error, out of memory */
+    ERR_CANTCREAT = 73,/* an output file cannot be created where it was asked for */
     ERR_IO = 74,       /* read or write failure */
 };
 
