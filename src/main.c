@@ -91,9 +91,7 @@ static int train_and_report(struct run *r, const struct dataset *test, double t0
     struct trainer *t = r->t;
     report_header(&r->rep, t->model, t->train.d, t->val.d, test, load_seconds);
     double t1 = timer_now();
-    int rc = c->epochs ? trainer_run(t, on_epoch, r, e) : 0;
-    if (!c->epochs)
-        t->test_eval = evaluate(t, &t->test, t->test_probs, t->test_pred);
+    int rc = c->epochs ? trainer_run(t, on_epoch, r, e) : trainer_evaluate_test(t, e);
     double t2 = timer_now();
     if (rc == 128 + SIGINT || rc == 128 + SIGTERM) {
         struct err saved = {0};

@@ -24,6 +24,8 @@
 #include <cjson/cJSON.h>
 
 #include "support/support.h"
+#include "train/metrics.h"
+#include "train/train.h"
 
 static double now(void)
 {
@@ -195,11 +197,166 @@ static void option_values(void **state)
     free(out), free(err);
 }
 
+/* ---- non-finite numbers ---- */
+
+static uint8_t *slurp(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    assert_non_null(f);
+    uint8_t *b = malloc(1 << 24);
+    *len = fread(b, 1, 1 << 24, f);
+    fclose(f);
+    return b;
+}
+
+/* A run whose very last update makes the outputs non-finite (adam, lr 100,
+ * one batch per epoch: the loss of that batch was still finite) is
+ * divergence: exit 65, no summary, and the good model under --save stays. */
+static void divergence_in_the_last_step(void **state)
+{
+    (void)state;
+    char *out, *err;
+    const char *m = path_in(test_dir, "good.bin");
+    RUN(0, out, err, "--data-dir", test_dir, "--epochs", "1", "--hidden", "16", "--save", m,
+        "--quiet");
+    free(out), free(err);
+    size_t la, lb;
+    uint8_t *before = slurp(m, &la);
+    const char *deep = "64,64,64,64,64,64,64,64,64,64,64,64";
+    RUN(65, out, err, "--data-dir", test_dir, "--limit-train", "64", "--batch-size", "64",
+        "--epochs", "1", "--optimizer", "adam", "--lr", "100", "--hidden", deep, "--json",
+        "--save", m, "--report", "--predictions", path_in(test_dir, "p.csv"));
+    assert_non_null(strstr(err, "train: training diverged: the "));
+    assert_non_null(strstr(err, "are not finite after epoch 1"));
+    assert_null(strstr(out, "\"summary\""));
+    assert_null(strstr(out, "null"));
+    free(out), free(err);
+    uint8_t *after = slurp(m, &lb);
+    assert_int_equal(la, lb);
+    assert_memory_equal(before, after, la);
+    free(before), free(after);
+    assert_int_equal(access(path_in(test_dir, "p.csv"), F_OK), -1);
+}
+
+/* evaluation refuses a model with a non-finite weight, whatever path led there */
+static void non_finite_weights_fail_evaluation(void **state)
+{
+    (void)state;
+    uint8_t x[20 * 4], y[20];
+    for (int i = 0; i < 20; i++) {
+        y[i] = (uint8_t)(i % 10);
+        for (int p = 0; p < 4; p++)
+            x[i * 4 + p] = (uint8_t)(i * 7 + p);
+    }
+    struct dataset d = {.n = 20, .rows = 2, .cols = 2, .dim = 4, .x = x, .y = y};
+    struct config c;
+    config_defaults(&c);
+    c.hidden.n = 1;
+    c.hidden.v[0] = 8;
+    struct trainer t;
+    struct err e = {0};
+    assert_int_equal(trainer_init(&t, &c, &d, &(struct dataset){.dim = 4, .rows = 2, .cols = 2},
+                                  &d, &e), 0);
+    assert_int_equal(trainer_evaluate_test(&t, &e), 0);
+    assert_true(isfinite(t.test_eval.loss));
+    for (int k = 0; k < 3; k++) {
+        float bad[] = {NAN, INFINITY, -INFINITY};
+        size_t at[] = {0, t.model->n_params - 1, t.model->n_weights};
+        t.model->params[at[k]] = bad[k];
+        struct err e2 = {0};
+        assert_int_equal(trainer_evaluate_test(&t, &e2), 65);
+        assert_non_null(strstr(e2.msg, "weights are not finite"));
+        assert_false(trainer_params_finite(t.model));
+        t.model->params[at[k]] = 0.01f;
+        assert_true(trainer_params_finite(t.model));
+    }
+    trainer_free(&t);
+}
+
+/* NaN confidences once indexed a bin through (int)NaN (UBSan: out of range) */
+static void ece_of_nan_is_nan(void **state)
+{
+    (void)state;
+    float conf[4] = {0.2f, NAN, 0.9f, 1.0f};
+    uint8_t right[4] = {1, 0, 1, 1};
+    assert_true(isnan(metrics_ece(conf, right, 4, 15)));
+    float odd[4] = {-INFINITY, INFINITY, 1e30f, -0.0f};
+    assert_true(isinf(metrics_ece(odd, right, 4, 15)));
+    assert_true(isnan(metrics_ece(conf, right, 1, 0)));
+    /* the defined case is unchanged: bins 3 (0.2), 13 (0.9), 14 (1.0) */
+    float ok[3] = {0.2f, 0.9f, 1.0f};
+    uint8_t r3[3] = {1, 0, 1};
+    assert_float_equal(metrics_ece(ok, r3, 3, 15), (0.8 + 0.9 + 0.0) / 3, 1e-6);
+}
+
+static const char *compare_bin(void)
+{
+    const char *b = getenv("COMPARE_BIN");
+    return b && *b ? b : "build/bin/compare";
+}
+
+static void write_compare_run(const char *dir, const char *name, const char *acc,
+                              const char *strict, const char *seconds)
+{
+    char file[256], text[512];
+    snprintf(file, sizeof file, "%s-seed1.jsonl", name);
+    snprintf(text, sizeof text,
+             "{\"type\":\"epoch\",\"epoch\":1,\"seconds\":%s}\n"
+             "{\"type\":\"summary\",\"test_accuracy\":%s,\"report\":"
+             "{\"strict_accuracy\":%s,\"ece\":0.01}}\n", seconds, acc, strict);
+    write_text(path_in(dir, file), text);
+    snprintf(file, sizeof file, "%s-seed1.pred.csv", name);
+    write_text(path_in(dir, file), "index,label,prediction,p0\n0,1,1,0.5\n1,2,3,nan\n");
+}
+
+/* hand-edited result files: a number that is not finite or not a fraction is
+ * named, never averaged into a table */
+static void compare_rejects_non_finite(void **state)
+{
+    (void)state;
+    static const char *const cases[][4] = {
+        {"1e999", "0.5", "1", "b-seed1.jsonl:2: test_accuracy: inf is not in [0, 1]"},
+        {"-1e999", "0.5", "1", "b-seed1.jsonl:2: test_accuracy: -inf is not in [0, 1]"},
+        {"1.5", "0.5", "1", "b-seed1.jsonl:2: test_accuracy: 1.5 is not in [0, 1]"},
+        {"\"0.9\"", "0.5", "1", "b-seed1.jsonl:2: test_accuracy: not a number"},
+        {"0.9", "1e999", "1", "b-seed1.jsonl:2: strict_accuracy: inf is not in [0, 1]"},
+        {"0.9", "0.5", "1e999", "b-seed1.jsonl:1: seconds: inf is not in [0, 1e+09]"},
+        {"0.9", "0.5", "-2", "b-seed1.jsonl:1: seconds: -2 is not in [0, 1e+09]"},
+    };
+    for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+        char *dir = tmpdir_make();
+        write_compare_run(dir, "a", "0.9", "0.5", "1");
+        write_compare_run(dir, "b", cases[k][0], cases[k][1], cases[k][2]);
+        const char *args[] = {dir, "a", "b", NULL};
+        char *out, *err;
+        int rc = run_prog(compare_bin(), args, &out, &err);
+        if (rc != 65 || !strstr(err, cases[k][3]))
+            fail_msg("case %zu: exit %d, stderr %s", k, rc, err);
+        free(out), free(err);
+        tmpdir_remove(dir);
+    }
+    /* without a report the cells say n/a instead of -100 */
+    char *dir = tmpdir_make();
+    write_compare_run(dir, "a", "0.9", "0.5", "1");
+    write_text(path_in(dir, "b-seed1.jsonl"), "{\"type\":\"summary\",\"test_accuracy\":0.5}\n");
+    write_text(path_in(dir, "b-seed1.pred.csv"), "index,label,prediction\n0,1,1\n1,2,3\n");
+    const char *args[] = {dir, "a", "b", NULL};
+    char *out, *err;
+    assert_int_equal(run_prog(compare_bin(), args, &out, &err), 0);
+    assert_non_null(strstr(out, "| b | 1 | 50.00 ± 0.00 | 50.00 | 50.00 | n/a | n/a | n/a |"));
+    free(out), free(err);
+    tmpdir_remove(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(every_word_is_an_option),
         cmocka_unit_test(option_values),
+        cmocka_unit_test(divergence_in_the_last_step),
+        cmocka_unit_test(non_finite_weights_fail_evaluation),
+        cmocka_unit_test(ece_of_nan_is_nan),
+        cmocka_unit_test(compare_rejects_non_finite),
     };
     return cmocka_run_group_tests_name("limits", tests, setup_synthetic_dir, teardown_dir);
 }
