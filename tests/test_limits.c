@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
+#include <stdbool.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,7 +25,9 @@
 #include <cjson/cJSON.h>
 
 #include "support/support.h"
+#include "train/budget.h"
 #include "train/metrics.h"
+#include "util/rng.h"
 #include "train/train.h"
 
 static double now(void)
@@ -34,15 +37,16 @@ static double now(void)
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
+/* a file's whole content by pread: the file offset is shared with the
+ * child writing to it, and must not move under it */
 static char *slurp_fd(int fd)
 {
     size_t cap = 4096, n = 0;
     char *buf = malloc(cap);
-    lseek(fd, 0, SEEK_SET);
     for (;;) {
         if (n + 1 >= cap)
             buf = realloc(buf, cap *= 2);
-        ssize_t got = read(fd, buf + n, cap - n - 1);
+        ssize_t got = pread(fd, buf + n, cap - n - 1, (off_t)n);
         if (got < 0 && errno == EINTR)
             continue;
         if (got <= 0)
@@ -53,31 +57,54 @@ static char *slurp_fd(int fd)
     return buf;
 }
 
-/* How a run ended: exit code (-1: killed), and seconds from the signal (or
- * the start) to its end. */
+/* whether process pid has a file open whose path contains name */
+static bool has_open(pid_t pid, const char *name)
+{
+    char dir[64], link[1024];
+    for (int fd = 0; fd < 64; fd++) {
+        snprintf(dir, sizeof dir, "/proc/%d/fd/%d", (int)pid, fd);
+        ssize_t n = readlink(dir, link, sizeof link - 1);
+        if (n > 0) {
+            link[n] = 0;
+            if (strstr(link, name))
+                return true;
+        }
+    }
+    return false;
+}
+
+/* How a run ended: exit code (-1: killed), seconds from the signal (or the
+ * start) to its end, and its peak resident memory. */
 struct ended {
     int rc;
     double seconds;
     long max_rss_kb;
 };
 
-/* Run train with stdin from stdin_path (NULL: /dev/null); when sig, send it
- * once stderr contains `when` (a phase marker) or after delay_ms. */
-static struct ended run_full(const char *const *args, const char *stdin_path, int delay_ms,
-                             int sig, char **out, char **err)
+/* Run train with stdin from stdin_path (NULL: /dev/null; "|": a pipe kept
+ * open and silent). With sig: once stdout holds `marker` (NULL: at once;
+ * "fd:NAME": once the process has a file NAME open), wait delay_ms more,
+ * then send sig. */
+static struct ended run_full(const char *const *args, const char *stdin_path, const char *marker,
+                             int delay_ms, int sig, char **out, char **err)
 {
     char outf[] = "/tmp/limits-out.XXXXXX", errf[] = "/tmp/limits-err.XXXXXX";
-    int ofd = mkstemp(outf), efd = mkstemp(errf);
+    int ofd = mkstemp(outf), efd = mkstemp(errf), pipefd[2] = {-1, -1};
     assert_true(ofd >= 0 && efd >= 0);
     unlink(outf);
     unlink(errf);
+    bool piped = stdin_path && !strcmp(stdin_path, "|");
+    if (piped)
+        assert_int_equal(pipe(pipefd), 0);
     double t0 = now();
     pid_t pid = fork();
     assert_true(pid >= 0);
     if (pid == 0) {
-        int in = open(stdin_path ? stdin_path : "/dev/null", O_RDONLY);
+        int in = piped ? pipefd[0] : open(stdin_path ? stdin_path : "/dev/null", O_RDONLY);
         if (in < 0)
             _exit(98);
+        if (piped)
+            close(pipefd[1]);
         dup2(in, 0);
         dup2(ofd, 1);
         dup2(efd, 2);
@@ -89,7 +116,22 @@ static struct ended run_full(const char *const *args, const char *stdin_path, in
         execv(argv[0], (char *const *)argv);
         _exit(97);
     }
+    if (piped)
+        close(pipefd[0]);
     if (sig) {
+        for (int i = 0; marker && i < 3000; i++) {
+            bool seen;
+            if (!strncmp(marker, "fd:", 3)) {
+                seen = has_open(pid, marker + 3);
+            } else {
+                char *o = slurp_fd(ofd);
+                seen = strstr(o, marker) != NULL;
+                free(o);
+            }
+            if (seen || waitpid(pid, NULL, WNOHANG) == pid)
+                break;
+            usleep(10000);
+        }
         struct timespec ts = {delay_ms / 1000, (long)(delay_ms % 1000) * 1000000L};
         nanosleep(&ts, NULL);
         t0 = now();
@@ -100,6 +142,8 @@ static struct ended run_full(const char *const *args, const char *stdin_path, in
     while (wait4(pid, &status, 0, &ru) < 0)
         assert_int_equal(errno, EINTR);
     struct ended r = {WIFEXITED(status) ? WEXITSTATUS(status) : -1, now() - t0, ru.ru_maxrss};
+    if (piped)
+        close(pipefd[1]);
     *out = slurp_fd(ofd);
     *err = slurp_fd(efd);
     close(ofd);
@@ -348,6 +392,252 @@ static void compare_rejects_non_finite(void **state)
     tmpdir_remove(dir);
 }
 
+/* ---- bounded resources ---- */
+
+/* an IDX header claiming 2^28 images of 28x28 in a gzip file of a few
+ * hundred KB that really expands to 64 MiB: refused at once, before the 64
+ * MiB are read or allocated (it once cost 4 GB and 90 s at full scale) */
+static void lying_idx_header_is_refused_at_once(void **state)
+{
+    (void)state;
+    char *dir = tmpdir_make();
+    write_synthetic_mnist(dir, 100, 50, 28);
+    const char *bomb = path_in(dir, "bomb.gz");
+    uint8_t claim[16] = {0, 0, 8, 3, 0x10, 0, 0, 0, 0, 0, 0, 28, 0, 0, 0, 28};
+    write_gz(bomb, claim, sizeof claim);
+    uint8_t *zeros = calloc(1, 1 << 20);
+    uLongf cap = compressBound(1 << 20) + 64;
+    uint8_t *z = malloc(cap);
+    z_stream zs = {0};
+    assert_int_equal(deflateInit2(&zs, 9, Z_DEFLATED, 15 + 16, 9, Z_DEFAULT_STRATEGY), Z_OK);
+    zs.next_in = zeros, zs.avail_in = 1 << 20, zs.next_out = z, zs.avail_out = (uInt)cap;
+    assert_int_equal(deflate(&zs, Z_FINISH), Z_STREAM_END);
+    FILE *f = fopen(bomb, "ab");
+    for (int i = 0; i < 64; i++)
+        fwrite(z, 1, zs.total_out, f);
+    fclose(f);
+    deflateEnd(&zs);
+    free(z), free(zeros);
+    char *out, *err;
+    const char *args[] = {"--data-dir", dir, "--train-images", bomb, "--epochs", "1", NULL};
+    struct ended r = run_full(args, NULL, NULL, 0, 0, &out, &err);
+    if (r.rc != 65 || !strstr(err, "bomb.gz: header claims 210453397504 bytes of data, more "
+                                   "than a ") || !strstr(err, "gzip file can hold"))
+        fail_msg("exit %d: %s", r.rc, err);
+    if (!getenv("ASAN_OPTIONS") && r.max_rss_kb > 48 * 1024)
+        fail_msg("peak memory %ld KB for a refused header", r.max_rss_kb);
+    free(out), free(err);
+    tmpdir_remove(dir);
+}
+
+/* the issue's config, and one no machine can hold: refused before any
+ * allocation, quickly, naming the setting that weighs most */
+static void config_larger_than_memory_is_refused(void **state)
+{
+    (void)state;
+    char *out, *err;
+    const char *wide = "16384,16384,16384,16384,16384,16384,16384,16384,16384,16384,16384,"
+                       "16384,16384,16384,16384,16384";
+    const char *args[] = {"--data-dir", test_dir, "--hidden", wide, "--batch-size", "65536",
+                          "--limit-train", "600", NULL};
+    struct ended r = run_full(args, NULL, NULL, 0, 0, &out, &err);
+    if (r.rc != 64 || strncmp(err, "train: hidden: this run needs about ", 36) ||
+        !strstr(err, "GiB available\n"))
+        fail_msg("exit %d: %s", r.rc, err);
+    assert_true(r.seconds < 2);
+    if (!getenv("ASAN_OPTIONS"))
+        assert_true(r.max_rss_kb < 64 * 1024);
+    free(out), free(err);
+    /* --hidden 16384,16384,16384 --batch-size 65536 on MNIST-sized data
+     * (60000 images): about 22.7 GiB, more than most machines have */
+    struct config c;
+    config_defaults(&c);
+    c.hidden.n = 3;
+    c.hidden.v[0] = c.hidden.v[1] = c.hidden.v[2] = 16384;
+    c.batch_size = 65536;
+    c.threads = 2;
+    struct budget b;
+    budget_estimate(&b, &c, &(struct budget_shape){60000, 10000, 28, 28});
+    assert_true(b.total > 22.0 * (1 << 30) && b.total < 24.0 * (1 << 30));
+    assert_true(b.batch > b.model + b.optimizer);
+    struct err e = {0};
+    assert_int_equal(budget_check(&b, (uint64_t)16 << 30, &e), 64);
+    assert_non_null(strstr(e.msg, "batch_size: this run needs about 22."));
+    assert_non_null(strstr(e.msg, "16.0 GiB available"));
+    memset(&e, 0, sizeof e);
+    assert_int_equal(budget_check(&b, (uint64_t)64 << 30, &e), 0);
+    assert_int_equal(budget_check(&b, 0, &e), 0);   /* unknown: no refusal on a guess */
+    if ((double)budget_available() < b.total / 0.9) {
+        RUN(64, out, err, "--hidden", "16384,16384,16384", "--batch-size", "65536", "--epochs",
+            "1");
+        assert_non_null(strstr(err, "train: batch_size: this run needs about "));
+        free(out), free(err);
+    }
+}
+
+static void meminfo_is_read(void **state)
+{
+    (void)state;
+    assert_int_equal(budget_parse_meminfo("MemTotal:       32000000 kB\nMemFree:  1 kB\n"
+                                          "MemAvailable:   24130452 kB\nBuffers: 5 kB\n"),
+                     24130452ull * 1024);
+    assert_int_equal(budget_parse_meminfo("MemTotal: 5 kB\n"), 0);
+    assert_int_equal(budget_parse_meminfo("MemAvailable: lots\n"), 0);
+    uint64_t a = budget_available();
+    assert_true(a > (16u << 20));
+}
+
+/* The estimate against the peak resident memory of real runs (parameters
+ * dominate in one, Adam, --save and batch buffers in the other): within a
+ * few percent, never far below. */
+static void estimate_matches_measured_memory(void **state)
+{
+    (void)state;
+    if (getenv("ASAN_OPTIONS"))
+        skip();   /* shadow memory and redzones are not the program's */
+    const char *runs[][16] = {
+        {"--hidden", "4096,4096", "--limit-train", "32", "--batch-size", "32", "--limit-test",
+         "32", NULL},
+        {"--hidden", "2048,2048", "--optimizer", "adam", "--limit-train", "600", "--batch-size",
+         "600", "--limit-test", "64", "--save", "SAVE", NULL},
+    };
+    for (size_t k = 0; k < sizeof runs / sizeof runs[0]; k++) {
+        const char *args[24] = {"--data-dir", test_dir, "--epochs", "1", "--threads", "2",
+                                "--quiet"};
+        int n = 7;
+        for (int i = 0; runs[k][i]; i++)
+            args[n++] = !strcmp(runs[k][i], "SAVE") ? path_in(test_dir, "est.bin") : runs[k][i];
+        args[n] = NULL;
+        struct config c;
+        struct err e = {0};
+        enum config_action act;
+        char *argv[24] = {"train"};
+        for (int i = 0; i < n; i++)
+            argv[i + 1] = (char *)args[i];
+        assert_int_equal(config_from_args(&c, n + 1, argv, &act, NULL, &e), 0);
+        struct budget b;
+        budget_estimate(&b, &c, &(struct budget_shape){600, 200, 10, 10});
+        char *out, *err;
+        struct ended r = run_full(args, NULL, NULL, 0, 0, &out, &err);
+        if (r.rc)
+            fail_msg("exit %d: %s", r.rc, err);
+        double measured = (double)r.max_rss_kb * 1024, ratio = b.total / measured;
+        print_message("estimate %.1f MiB, measured peak %.1f MiB (%.3f)\n", b.total / 1048576,
+                      measured / 1048576, ratio);
+        if (ratio < 0.95 || ratio > 1.25)
+            fail_msg("run %zu: estimate %.0f bytes, measured %.0f", k, b.total, measured);
+        free(out), free(err);
+    }
+}
+
+/* --predict - reads a batch at a time: endless input costs constant memory
+ * and stops on a signal; no input at all is an error */
+static void predict_streams_stdin(void **state)
+{
+    (void)state;
+    char *out, *err;
+    const char *m = path_in(test_dir, "pm.bin");
+    RUN(0, out, err, "--data-dir", test_dir, "--epochs", "1", "--hidden", "8", "--save", m,
+        "--quiet");
+    free(out), free(err);
+    const char *args[] = {"--load", m, "--predict", "-", NULL};
+    struct ended r = run_full(args, "/dev/null", NULL, 0, 0, &out, &err);
+    assert_int_equal(r.rc, 65);
+    assert_string_equal(err, "train: stdin: no images (raw images of 100 bytes each expected)\n");
+    assert_string_equal(out, "");
+    free(out), free(err);
+    /* 0.6 s of /dev/zero is millions of images: buffering them all would take
+     * hundreds of MB */
+    r = run_full(args, "/dev/zero", "\n1,", 600, SIGINT, &out, &err);
+    if (r.rc != 130 || !strstr(err, "train: interrupted while predicting (after "))
+        fail_msg("exit %d: %s", r.rc, err);
+    assert_true(r.seconds < 1);
+    if (!getenv("ASAN_OPTIONS") && r.max_rss_kb > 48 * 1024)
+        fail_msg("peak memory %ld KB streaming /dev/zero", r.max_rss_kb);
+    free(out), free(err);
+    /* a silent pipe: the blocked read ends on the signal */
+    r = run_full(args, "|", NULL, 300, SIGTERM, &out, &err);
+    if (r.rc != 143 || !strstr(err, "train: interrupted while reading images from stdin"))
+        fail_msg("exit %d: %s", r.rc, err);
+    assert_true(r.seconds < 1);
+    free(out), free(err);
+}
+
+/* A signal ends every phase within a second with 128 + signal and says what
+ * it interrupted. */
+static void signals_end_training_and_evaluation(void **state)
+{
+    (void)state;
+    char *out, *err;
+    /* training: long epochs of small batches */
+    const char *train[] = {"--data-dir", test_dir, "--epochs", "100000", "--hidden", "256",
+                           NULL};
+    struct ended r = run_full(train, NULL, "data:", 200, SIGTERM, &out, &err);
+    if (r.rc != 143 || !strstr(err, "train: interrupted "))
+        fail_msg("exit %d: %s", r.rc, err);
+    assert_true(r.seconds < 1);
+    free(out), free(err);
+    /* evaluation: a wide model over a large test set, evaluation only */
+    char *dir = tmpdir_make();
+    write_synthetic_mnist(dir, 100, 20000, 20);
+    const char *m = path_in(dir, "wide.bin");
+    RUN(0, out, err, "--data-dir", dir, "--epochs", "1", "--hidden", "2048,2048",
+        "--limit-test", "10", "--save", m, "--quiet");
+    free(out), free(err);
+    const char *eval[] = {"--data-dir", dir, "--load", m, "--epochs", "0", "--limit-test", "0",
+                          NULL};
+    r = run_full(eval, NULL, "data:", 200, SIGINT, &out, &err);
+    if (r.rc != 130 || !strstr(err, "train: interrupted while evaluating the test set"))
+        fail_msg("exit %d: %s", r.rc, err);
+    assert_true(r.seconds < 1);
+    free(out), free(err);
+    tmpdir_remove(dir);
+}
+
+/* loading: decompressing MNIST's 60000 training images takes some 0.4 s */
+static void signal_ends_loading(void **state)
+{
+    (void)state;
+    const char *mnist = getenv("MNIST_DIR");
+    char probe[1024];
+    snprintf(probe, sizeof probe, "%s/train-images-idx3-ubyte.gz", mnist ? mnist : "");
+    if (!mnist || access(probe, R_OK) != 0)
+        skip();
+    char *out, *err;
+    const char *args[] = {"--data-dir", mnist, "--epochs", "1", NULL};
+    struct ended r = run_full(args, NULL, "fd:train-images", 50, SIGTERM, &out, &err);
+    if (r.rc != 143 || !strstr(err, "train: interrupted while loading ") ||
+        !strstr(err, "train-images-idx3-ubyte.gz"))
+        fail_msg("exit %d: %s", r.rc, err);
+    assert_true(r.seconds < 1);
+    assert_null(strstr(err, "make data"));
+    free(out), free(err);
+}
+
+/* an all-zero xoshiro state (a damaged checkpoint's) once made rng_below
+ * reject forever, deaf to signals */
+static void rng_never_spins(void **state)
+{
+    (void)state;
+    alarm(10);   /* a spinning loop fails the test instead of hanging it */
+    struct rng zero = {{0, 0, 0, 0}};
+    for (uint32_t n = 1; n < 100000; n += 997)
+        assert_true(rng_below(&zero, n) < n);
+    assert_true(rng_below(&zero, 3000000001u) < 3000000001u);
+    uint32_t a[60000];
+    for (uint32_t i = 0; i < 60000; i++)
+        a[i] = i;
+    rng_shuffle(&zero, a, 60000);
+    /* a working state is untouched by the bound: the same draws as ever */
+    struct rng r;
+    rng_seed(&r, 1, RNG_SHUFFLE);
+    uint64_t sum = 0;
+    for (int i = 0; i < 1000; i++)
+        sum += rng_below(&r, 3000000001u);
+    assert_true(sum > 1000ull * 1000000000u && sum < 1000ull * 2000000000u);
+    alarm(0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -357,6 +647,14 @@ int main(void)
         cmocka_unit_test(non_finite_weights_fail_evaluation),
         cmocka_unit_test(ece_of_nan_is_nan),
         cmocka_unit_test(compare_rejects_non_finite),
+        cmocka_unit_test(lying_idx_header_is_refused_at_once),
+        cmocka_unit_test(config_larger_than_memory_is_refused),
+        cmocka_unit_test(meminfo_is_read),
+        cmocka_unit_test(estimate_matches_measured_memory),
+        cmocka_unit_test(predict_streams_stdin),
+        cmocka_unit_test(signals_end_training_and_evaluation),
+        cmocka_unit_test(signal_ends_loading),
+        cmocka_unit_test(rng_never_spins),
     };
     return cmocka_run_group_tests_name("limits", tests, setup_synthetic_dir, teardown_dir);
 }

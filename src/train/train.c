@@ -4,14 +4,30 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../data/idx.h"
 #include "../util/timer.h"
+#include "budget.h"
 
 #define EVAL_BATCH 512
+
+/* The headers of the four files, then whether the run fits in memory: all
+ * before the first payload byte is read. */
+static int check_budget(const struct config *c, struct err *e)
+{
+    struct idx h[4];
+    if (idx_probe(&h[0], c->train_images, 3, e) || idx_probe(&h[1], c->train_labels, 1, e) ||
+        idx_probe(&h[2], c->test_images, 3, e) || idx_probe(&h[3], c->test_labels, 1, e))
+        return e->code;
+    struct budget_shape shape = {h[0].dims[0], h[2].dims[0], h[0].dims[1], h[0].dims[2]};
+    struct budget b;
+    budget_estimate(&b, c, &shape);
+    return budget_check(&b, budget_available(), e);
+}
 
 int trainer_load_data(const struct config *c, struct dataset *train, struct dataset *test,
                       struct err *e)
 {
-    if (dataset_load(train, c->train_images, c->train_labels, e) ||
+    if (check_budget(c, e) || dataset_load(train, c->train_images, c->train_labels, e) ||
         dataset_load(test, c->test_images, c->test_labels, e)) {
         if (e->code == ERR_NOINPUT)
             err_append(e, " (get MNIST with 'make data', or point --data-dir or MNIST_DIR at it)");
@@ -124,22 +140,17 @@ void trainer_free(struct trainer *t)
     memset(t, 0, sizeof *t);
 }
 
-bool trainer_params_finite(const struct mlp *m)
+bool trainer_finite(const float *x, size_t n)
 {
-    /* a sum is finite only when every term is; one pass, no branch per weight */
-    float acc = 0;
-    for (size_t i = 0; i < m->n_params; i++)
-        acc += m->params[i] * 0.0f;
-    return acc == 0.0f;
-}
-
-static bool all_finite(const float *x, size_t n)
-{
+    /* x * 0 is 0 for a finite x and NaN otherwise, and NaN survives the sum:
+     * one pass, no branch per value */
     float acc = 0;
     for (size_t i = 0; i < n; i++)
         acc += x[i] * 0.0f;
     return acc == 0.0f;
 }
+
+bool trainer_params_finite(const struct mlp *m) { return trainer_finite(m->params, m->n_params); }
 
 struct eval evaluate(struct trainer *t, const struct task_set *s, float *probs, int *pred)
 {
@@ -156,7 +167,7 @@ struct eval evaluate(struct trainer *t, const struct task_set *s, float *probs, 
         task_batch(&t->task, s, NULL, from, nb, m->a[0], t->targets, 0, NULL);
         const float *Z = mlp_forward(m, nb, NULL);
         /* non-finite logits would reach argmax and the report as if they were numbers */
-        r.finite = all_finite(Z, (size_t)nb * (size_t)K);
+        r.finite = trainer_finite(Z, (size_t)nb * (size_t)K);
         r.loss += head_loss(&m->spec.head, m->probs, NULL, Z, t->targets, nb, K);
         task_score(&t->task, s, NULL, from, nb, Z, &r.score, pred);
         if (probs)

@@ -109,5 +109,7 @@ int trainer_evaluate_test(struct trainer *t, struct err *e);
 
 /* true when every parameter of m is finite */
 bool trainer_params_finite(const struct mlp *m);
+/* true when every x[i] is finite */
+bool trainer_finite(const float *x, size_t n);
 
 #endif
