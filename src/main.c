@@ -17,6 +17,7 @@
 #include "data/dataset.h"
 #include "data/idx.h"
 #include "report/report.h"
+#include "train/budget.h"
 #include "train/checkpoint.h"
 #include "train/train.h"
 #include "util/denormal.h"
@@ -161,12 +162,15 @@ static int open_images(struct images *im, const char *path, uint32_t dim, uint32
         return im->buf ? 0 : err_set(e, ERR_SOFTWARE, "stdin: out of memory");
     }
     im->name = path;
-    if (idx_read(&im->file, path, 3, e))
+    struct idx h;
+    if (idx_probe(&h, path, 3, e))
         return e->code;
-    if (im->file.dims[1] * im->file.dims[2] != dim)
+    if (h.dims[1] * h.dims[2] != dim)
         return err_set(e, ERR_DATA, "%s: images of %ux%u pixels, the model takes %u", path,
-                       im->file.dims[1], im->file.dims[2], dim);
-    return 0;
+                       h.dims[1], h.dims[2], dim);
+    if (budget_check_bytes((double)h.size, budget_available(), "predict", path, e))
+        return e->code;
+    return idx_read(&im->file, path, 3, e);
 }
 
 /* Up to max raw images from stdin into im->buf; *n = 0 at its end. */

@@ -189,6 +189,8 @@ static const char *const BAD_WORDS[][6] = {
     {"--lr", NULL, "--lr: missing value"},
     {"--config", "a.json", "--config", "b.json", NULL, "--config: given twice"},
     {"--config=", NULL, "--config: empty value"},
+    {"--config", "", NULL, "--config: empty value"},
+    {"--save", "", NULL, "--save: empty value"},
     {"--epochs", "3", "--epochs", "4x", NULL, "--epochs: '4x' is not an integer"},
     {"--lr=0.1=2", NULL, "--lr: '0.1=2' is not a finite number"},
 };
@@ -485,6 +487,13 @@ static void meminfo_is_read(void **state)
     assert_int_equal(budget_parse_meminfo("MemAvailable: lots\n"), 0);
     uint64_t a = budget_available();
     assert_true(a > (16u << 20));
+    /* --predict FILE: the images the header declares must fit too */
+    struct err e = {0};
+    assert_int_equal(budget_check_bytes(1e9, (uint64_t)1 << 30, "predict", "x.idx", &e), 64);
+    assert_string_equal(e.msg, "predict: x.idx needs about 0.9 GiB, more than 90% of the 1.0 "
+                               "GiB available");
+    memset(&e, 0, sizeof e);
+    assert_int_equal(budget_check_bytes(1e8, (uint64_t)1 << 30, "predict", "x.idx", &e), 0);
 }
 
 /* The estimate against the peak resident memory of real runs (parameters

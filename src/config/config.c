@@ -663,20 +663,19 @@ static bool is_word(const char *name, size_t len, const char *word)
 static int flag_value(struct flag *f, const char *eq, int argc, char **argv, int *i,
                       const char *shown, struct err *e)
 {
-    if (eq) {
-        f->value = eq + 1;
-        return *f->value ? 0 : err_set(e, ERR_USAGE, "%s: empty value", shown);
-    }
-    if (*i + 1 >= argc)
+    if (!eq && *i + 1 >= argc)
         return err_set(e, ERR_USAGE, "%s: missing value", shown);
-    const char *next = argv[*i + 1];
-    if (!strncmp(next, "--", 2)) {
+    const char *next = eq ? eq + 1 : argv[*i + 1];
+    if (!eq && !strncmp(next, "--", 2)) {
         char nshown[72];
         return err_set(e, ERR_USAGE, "%s: missing value before %s (write %s=VALUE for a value "
                        "that starts with --)", shown,
                        shown_word(nshown, sizeof nshown, next, strcspn(next, "=")), shown);
     }
-    f->value = argv[++*i];
+    if (!*next)
+        return err_set(e, ERR_USAGE, "%s: empty value", shown);
+    f->value = next;
+    *i += !eq;
     return 0;
 }
 

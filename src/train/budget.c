@@ -166,3 +166,12 @@ int budget_check(const struct budget *b, uint64_t available, struct err *e)
                    b->batch / GIB, b->data / GIB, b->eval / GIB, b->save / GIB,
                    (double)available / GIB);
 }
+
+int budget_check_bytes(double bytes, uint64_t available, const char *key, const char *what,
+                       struct err *e)
+{
+    if (!available || bytes + FIXED_BYTES <= BUDGET_SHARE * (double)available)
+        return 0;
+    return err_set(e, ERR_USAGE, "%s: %s needs about %.1f GiB, more than 90%% of the %.1f GiB "
+                   "available", key, what, (bytes + FIXED_BYTES) / GIB, (double)available / GIB);
+}

@@ -45,4 +45,8 @@ uint64_t budget_parse_meminfo(const char *text);
  * available"); 0 when it fits or available is 0 (unknown). */
 int budget_check(const struct budget *b, uint64_t available, struct err *e);
 
+/* The same for one buffer of `bytes` that key's value (a file) asks for. */
+int budget_check_bytes(double bytes, uint64_t available, const char *key, const char *what,
+                       struct err *e);
+
 #endif
