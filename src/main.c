@@ -277,6 +277,10 @@ static int predict(const struct config *c, struct err *e)
         rc = next_images(&im, step, &d, e);
         if (rc || !d.n)
             break;
+        if (d.n > UINT32_MAX - from) {   /* the row index would wrap */
+            rc = err_set(e, ERR_DATA, "%s: more than %u images", im.name, UINT32_MAX);
+            break;
+        }
         rc = predict_batch(c, m, &d, from, e);
         from += d.n;
         char what[64];

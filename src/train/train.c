@@ -196,8 +196,8 @@ static int eval_error(const struct trainer *t, const struct eval *r, const char 
                        "a lower lr)", what, ep, split);
     }
     if (r->stopped)
-        return ep ? err_set(e, 128 + r->stopped, "interrupted while evaluating the %s set "
-                            "after epoch %d", split, ep)
+        return ep ? err_set(e, 128 + r->stopped, "interrupted after epoch %d, while "
+                            "evaluating the %s set", ep, split)
                   : err_set(e, 128 + r->stopped, "interrupted while evaluating the %s set", split);
     return 0;
 }
