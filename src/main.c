@@ -7,6 +7,7 @@
  * This is the only place that turns an error into a message and an exit code. */
 #include <cblas.h>
 #include <cjson/cJSON.h>
+#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -178,12 +179,13 @@ static int read_raw_batch(struct images *im, uint32_t *n, struct err *e)
 {
     size_t want = (size_t)im->dim * im->cap, got = 0;
     while (got < want) {
+        errno = 0;
         size_t k = fread(im->buf + got, 1, want - got, stdin);
         got += k;
         if (interrupt_check(e, "reading images from stdin"))
             return e->code;
         if (k == 0 && ferror(stdin))
-            return err_set(e, ERR_IO, "stdin: read error");
+            return err_set(e, ERR_IO, "stdin: %s", strerror(errno ? errno : EIO));
         if (k == 0)
             break;
     }

@@ -87,7 +87,12 @@ void budget_estimate(struct budget *b, const struct config *c, const struct budg
         b->save = file;
     if (*c->resume || *c->load)
         b->save = 2 * file > b->save ? 2 * file : b->save;
-    b->fixed = FIXED_BYTES + PER_THREAD_BYTES * (double)(c->threads > 0 ? c->threads : 1);
+    /* OpenBLAS runs at most as many threads as it started with, one per core */
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    long long threads = c->threads > 0 ? c->threads : 1;
+    if (cores > 0 && threads > cores)
+        threads = cores;
+    b->fixed = FIXED_BYTES + PER_THREAD_BYTES * (double)threads;
     b->total = b->data + b->model + b->optimizer + b->batch + b->eval + b->save + b->fixed;
 }
 
