@@ -193,6 +193,9 @@ static const char *const BAD_WORDS[][6] = {
     {"--save", "", NULL, "--save: empty value"},
     {"--epochs", "3", "--epochs", "4x", NULL, "--epochs: '4x' is not an integer"},
     {"--lr=0.1=2", NULL, "--lr: '0.1=2' is not a finite number"},
+    /* a value is quoted on the same single line, whatever it holds */
+    {"--epochs", "3\nx", NULL, "--epochs: '3?x' is not an integer"},
+    {"--head", "soft\tmax\r", NULL, "--head: 'soft?max?' is not one of softmax, sigmoid"},
 };
 
 /* Every case through the scanner in-process (fast), and every fifth one
@@ -344,6 +347,24 @@ static void ece_of_nan_is_nan(void **state)
     float ok[3] = {0.2f, 0.9f, 1.0f};
     uint8_t r3[3] = {1, 0, 1};
     assert_float_equal(metrics_ece(ok, r3, 3, 15), (0.8 + 0.9 + 0.0) / 3, 1e-6);
+}
+
+/* the head report of outputs that are not numbers: defined results, no UB */
+static void report_of_nan_outputs(void **state)
+{
+    (void)state;
+    float P[3 * 10];
+    for (int i = 0; i < 30; i++)
+        P[i] = 0.1f;
+    P[3] = NAN, P[17] = INFINITY, P[25] = -INFINITY;
+    int pred[3] = {3, 7, 5};
+    uint8_t y[3] = {3, 1, 5};
+    struct metrics m;
+    metrics_compute(&m, P, pred, y, 3, 10);
+    assert_int_equal(m.correct, 2);
+    assert_true(isnan(m.ece));
+    assert_true(isnan(m.sum_mean));
+    assert_int_equal(m.confusion[1][7], 1);
 }
 
 static const char *compare_bin(void)
@@ -667,6 +688,7 @@ int main(void)
         cmocka_unit_test(divergence_in_the_last_step),
         cmocka_unit_test(non_finite_weights_fail_evaluation),
         cmocka_unit_test(ece_of_nan_is_nan),
+        cmocka_unit_test(report_of_nan_outputs),
         cmocka_unit_test(compare_rejects_non_finite),
         cmocka_unit_test(lying_idx_header_is_refused_at_once),
         cmocka_unit_test(config_larger_than_memory_is_refused),
