@@ -596,6 +596,7 @@ static void predict_streams_stdin(void **state)
     r = run_full(args, "/dev/zero", "\n1,", 600, SIGINT, &out, &err);
     if (r.rc != 130 || !strstr(err, "train: interrupted while predicting (after "))
         fail_msg("exit %d: %s", r.rc, err);
+    print_message("prediction stopped %.3f s after SIGINT\n", r.seconds);
     assert_true(r.seconds < 1);
     if (!getenv("ASAN_OPTIONS") && r.max_rss_kb > 48 * 1024)
         fail_msg("peak memory %ld KB streaming /dev/zero", r.max_rss_kb);
@@ -604,6 +605,7 @@ static void predict_streams_stdin(void **state)
     r = run_full(args, "|", NULL, 300, SIGTERM, &out, &err);
     if (r.rc != 143 || !strstr(err, "train: interrupted while reading images from stdin"))
         fail_msg("exit %d: %s", r.rc, err);
+    print_message("a blocked read stopped %.3f s after SIGTERM\n", r.seconds);
     assert_true(r.seconds < 1);
     free(out), free(err);
 }
@@ -620,6 +622,7 @@ static void signals_end_training_and_evaluation(void **state)
     struct ended r = run_full(train, NULL, "data:", 200, SIGTERM, &out, &err);
     if (r.rc != 143 || !strstr(err, "train: interrupted "))
         fail_msg("exit %d: %s", r.rc, err);
+    print_message("training stopped %.3f s after SIGTERM\n", r.seconds);
     assert_true(r.seconds < 1);
     free(out), free(err);
     /* evaluation: a wide model over a large test set, evaluation only */
@@ -635,6 +638,7 @@ static void signals_end_training_and_evaluation(void **state)
     r = run_full(eval, NULL, "data:", 200, SIGINT, &out, &err);
     if (r.rc != 130 || !strstr(err, "train: interrupted while evaluating the test set"))
         fail_msg("exit %d: %s", r.rc, err);
+    print_message("evaluation stopped %.3f s after SIGINT\n", r.seconds);
     assert_true(r.seconds < 1);
     free(out), free(err);
     tmpdir_remove(dir);
@@ -655,6 +659,7 @@ static void signal_ends_loading(void **state)
     if (r.rc != 143 || !strstr(err, "train: interrupted while loading ") ||
         !strstr(err, "train-images-idx3-ubyte.gz"))
         fail_msg("exit %d: %s", r.rc, err);
+    print_message("loading stopped %.3f s after SIGTERM\n", r.seconds);
     assert_true(r.seconds < 1);
     assert_null(strstr(err, "make data"));
     free(out), free(err);
