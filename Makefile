@@ -106,7 +106,7 @@ valgrind: deps
 # libFuzzer targets for the parsers (stored: a model file's settings), FUZZ_SECONDS each (default 60),
 # with their seed corpora in tests/fuzz/corpus/; new findings land in build/fuzz.
 FUZZ_SECONDS ?= 60
-FUZZERS := idx config model stored
+FUZZERS := idx config model stored args
 fuzz: deps
 	@scripts/install-deps.sh clang=cmd:clang libclang-rt-14-dev=glob:/usr/lib/llvm-*/lib/clang/*/lib/linux/libclang_rt.fuzzer-x86_64.a
 	@mkdir -p build/fuzz

@@ -11,6 +11,8 @@
 #include <cjson/cJSON.h>
 #include <errno.h>
 #include <glob.h>
+#include <math.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -51,10 +53,36 @@ static char *read_all(const char *path, long *len, struct err *e)
     return buf;
 }
 
-static double number(const cJSON *o, const char *key)
+/* o's number under key, which must lie in [lo, hi]: these files can be
+ * edited by hand, and a NaN, an infinity (1e999 parses as one) or an accuracy
+ * of 2 would otherwise flow into every statistic. A missing key is NAN when
+ * optional. */
+static int number(const cJSON *o, const char *key, double lo, double hi, bool optional,
+                  double *out, const char *path, int line, struct err *e)
 {
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
-    return cJSON_IsNumber(v) ? v->valuedouble : -1;
+    const cJSON *v = o ? cJSON_GetObjectItemCaseSensitive(o, key) : NULL;
+    *out = NAN;
+    if (!v && optional)
+        return 0;
+    if (!cJSON_IsNumber(v))
+        return err_set(e, ERR_DATA, "%s:%d: %s: %s", path, line, key,
+                       v ? "not a number" : "missing");
+    if (!(v->valuedouble >= lo && v->valuedouble <= hi))
+        return err_set(e, ERR_DATA, "%s:%d: %s: %.17g is not in [%g, %g]", path, line, key,
+                       v->valuedouble, lo, hi);
+    *out = v->valuedouble;
+    return 0;
+}
+
+static int summary_line(struct run *r, const cJSON *o, const char *path, int line,
+                        struct err *e)
+{
+    const cJSON *rep = cJSON_GetObjectItemCaseSensitive(o, "report");
+    if (number(o, "test_accuracy", 0, 1, false, &r->acc, path, line, e) ||
+        number(rep, "strict_accuracy", 0, 1, true, &r->strict, path, line, e) ||
+        number(rep, "ece", 0, 1, true, &r->ece, path, line, e))
+        return e->code;
+    return 0;
 }
 
 static int load_summary(struct run *r, const char *path, struct err *e)
@@ -64,24 +92,27 @@ static int load_summary(struct run *r, const char *path, struct err *e)
     if (!text)
         return e->code;
     double seconds = 0;
-    int epochs = 0, found = 0;
-    for (char *save, *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+    int epochs = 0, found = 0, rc = 0, no = 0;
+    char *save = NULL;
+    for (char *line = strtok_r(text, "\n", &save); !rc && line; line = strtok_r(NULL, "\n", &save)) {
         cJSON *o = cJSON_Parse(line);
         const cJSON *type = cJSON_GetObjectItemCaseSensitive(o, "type");
+        no++;
         if (cJSON_IsString(type) && !strcmp(type->valuestring, "epoch")) {
-            seconds += number(o, "seconds");
+            double s;
+            rc = number(o, "seconds", 0, 1e9, false, &s, path, no, e);
+            seconds += s;
             epochs++;
         } else if (cJSON_IsString(type) && !strcmp(type->valuestring, "summary")) {
-            const cJSON *rep = cJSON_GetObjectItemCaseSensitive(o, "report");
-            r->acc = number(o, "test_accuracy");
-            r->strict = rep ? number(rep, "strict_accuracy") : -1;
-            r->ece = rep ? number(rep, "ece") : -1;
-            found = r->acc >= 0;
+            rc = summary_line(r, o, path, no, e);
+            found = 1;
         }
         cJSON_Delete(o);
     }
     free(text);
-    r->epoch_seconds = epochs ? seconds / epochs : -1;
+    r->epoch_seconds = epochs ? seconds / epochs : NAN;
+    if (rc)
+        return rc;
     return found ? 0 : err_set(e, ERR_DATA, "%s: no summary line (unfinished run?)", path);
 }
 
@@ -94,6 +125,10 @@ static int load_predictions(struct run *r, const char *path, struct err *e)
     long long cap = 1024, n = 0;
     r->right = malloc((size_t)cap);
     r->label = malloc((size_t)cap);
+    if (!r->right || !r->label) {
+        free(text);
+        return err_set(e, ERR_SOFTWARE, "%s: out of memory", path);
+    }
     char *save, *line = strtok_r(text, "\n", &save);   /* the header */
     int rc = line && !strncmp(line, "index,label,prediction", 22)
                  ? 0
@@ -108,9 +143,16 @@ static int load_predictions(struct run *r, const char *path, struct err *e)
             break;
         }
         if (n == cap) {
+            unsigned char *a = realloc(r->right, (size_t)cap * 2);
+            if (a)
+                r->right = a;
+            unsigned char *b = a ? realloc(r->label, (size_t)cap * 2) : NULL;
+            if (!b) {
+                rc = err_set(e, ERR_SOFTWARE, "%s: out of memory", path);
+                break;
+            }
+            r->label = b;
             cap *= 2;
-            r->right = realloc(r->right, (size_t)cap);
-            r->label = realloc(r->label, (size_t)cap);
         }
         r->right[n] = label == pred;
         r->label[n] = (unsigned char)label;
@@ -119,6 +161,14 @@ static int load_predictions(struct run *r, const char *path, struct err *e)
     r->n = n;
     free(text);
     return rc;
+}
+
+static void free_runs(struct run *r, int n)
+{
+    for (int i = 0; i < n; i++) {
+        free(r[i].right);
+        free(r[i].label);
+    }
 }
 
 /* every NAME-seedS.jsonl in dir, with its predictions */
@@ -135,10 +185,11 @@ static int load_runs(const char *dir, const char *name, struct run *runs, int *n
         const char *p = g.gl_pathv[i];
         struct run *r = &runs[*n];
         memset(r, 0, sizeof *r);
-        const char *s = strstr(p + strlen(dir), "-seed") + 5;
+        /* the seed follows "DIR/NAME-seed", whatever NAME itself contains */
+        const char *s = p + strlen(dir) + 1 + strlen(name) + 5;
         char *end;
         r->seed = strtoll(s, &end, 10);
-        if (strcmp(end, ".jsonl"))
+        if (end == s || *s == '-' || *s == '+' || strcmp(end, ".jsonl"))
             continue;
         char pred[4200];
         snprintf(pred, sizeof pred, "%.*s.pred.csv", (int)(strlen(p) - 6), p);
@@ -147,9 +198,20 @@ static int load_runs(const char *dir, const char *name, struct run *runs, int *n
             rc = load_predictions(r, pred, e);
         if (!rc)
             (*n)++;
+        else
+            free_runs(r, 1);
     }
     globfree(&g);
     return rc;
+}
+
+/* a table cell: "n/a" where some run did not record the value (NAN) */
+static const char *cell(char *buf, size_t n, const char *fmt, double v)
+{
+    if (isnan(v))
+        return "n/a";
+    snprintf(buf, n, fmt, v);
+    return buf;
 }
 
 static void config_row(const char *name, const struct run *r, int n)
@@ -164,9 +226,12 @@ static void config_row(const char *name, const struct run *r, int n)
         lo = r[i].acc < lo ? r[i].acc : lo;
         hi = r[i].acc > hi ? r[i].acc : hi;
     }
-    printf("| %s | %d | %.2f ± %.2f | %.2f | %.2f | %.2f | %.4f | %.2f |\n", name, n,
-           stats_mean(acc, n), stats_sd(acc, n), 100 * lo, 100 * hi, stats_mean(strict, n),
-           stats_mean(ece, n), stats_mean(sec, n));
+    char st[32], ec[32], se[32];
+    printf("| %s | %d | %.2f ± %.2f | %.2f | %.2f | %s | %s | %s |\n", name, n,
+           stats_mean(acc, n), stats_sd(acc, n), 100 * lo, 100 * hi,
+           cell(st, sizeof st, "%.2f", stats_mean(strict, n)),
+           cell(ec, sizeof ec, "%.4f", stats_mean(ece, n)), cell(se, sizeof se, "%.2f",
+                                                               stats_mean(sec, n)));
 }
 
 static const struct run *find_seed(const struct run *r, int n, long long seed)
@@ -213,14 +278,6 @@ static int paired(const char *na, const struct run *a, int n_a, const char *nb,
     printf("\nPaired difference %s − %s over %d seeds: %+.3f points, 95%% CI [%+.3f, %+.3f]"
            " (t with %d df).\n", nb, na, n, mean, lo, hi, n - 1);
     return 0;
-}
-
-static void free_runs(struct run *r, int n)
-{
-    for (int i = 0; i < n; i++) {
-        free(r[i].right);
-        free(r[i].label);
-    }
 }
 
 int main(int argc, char **argv)

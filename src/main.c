@@ -7,6 +7,7 @@
  * This is the only place that turns an error into a message and an exit code. */
 #include <cblas.h>
 #include <cjson/cJSON.h>
+#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,29 +20,16 @@
 #include "data/dataset.h"
 #include "data/idx.h"
 #include "report/report.h"
+#include "train/budget.h"
 #include "train/checkpoint.h"
 #include "train/train.h"
 #include "util/afile.h"
 #include "util/denormal.h"
 #include "util/err.h"
+#include "util/interrupt.h"
 #include "util/timer.h"
 
 #define TRAIN_VERSION "0.2.0"
-
-static volatile sig_atomic_t stop_signal;
-
-static void on_signal(int sig) { stop_signal = sig; }
-
-/* SIGINT and SIGTERM ask training to stop after the current batch */
-static void catch_signals(void)
-{
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_signal;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
-}
 
 /* the config_base_fn for --resume and --load */
 static int model_settings(const char *path, char **json, struct err *e)
@@ -78,14 +66,17 @@ static int on_epoch(const struct epoch_stats *s, void *ctx)
     return 0;
 }
 
-/* the test-set outputs of the weights as they are now */
-static void evaluate_test(struct run *r)
+/* the test-set outputs of the weights as they are now; non-finite ones are
+ * divergence (65) */
+static int evaluate_test(struct run *r, struct err *e)
 {
     struct trainer *t = r->t;
     if (r->test_epoch == t->pos.epoch && t->pos.next == 0)
-        return;
-    t->test_eval = evaluate(t, &t->test, t->test_probs, t->test_pred);
+        return 0;
+    if (trainer_evaluate_test(t, e))
+        return e->code;
     r->test_epoch = t->pos.epoch;
+    return 0;
 }
 
 /* --resume or --load: the model file, read and checked before any data loads */
@@ -183,11 +174,11 @@ static int train_and_report(struct run *r, const struct dataset *test, int save,
             err_append(e, "; checkpoint saved to %s (continue with --resume %s)", c->save, c->save);
         return rc;
     }
-    if (rc)
+    /* evaluated (and found finite) before anything is saved or reported */
+    if (rc || (rc = evaluate_test(r, e)))
         return rc;
     if (save && checkpoint_save(c->save, t, 1, e))
         return e->code;
-    evaluate_test(r);
     const int K = t->task.n_outputs;
     struct metrics m;
     if (c->report)
@@ -229,8 +220,7 @@ static int run_with_data(const struct config *c, const struct checkpoint *ck, in
     if (!rc && *from)
         rc = checkpoint_restore(&t, ck, *c->resume != 0, from, e);
     if (!rc) {
-        catch_signals();
-        t.stop = &stop_signal;
+        t.stop = &interrupt_signal;
         struct run r = {c, {stdout, c, e, NULL, NULL, {0}}, &t, -1};
         rc = report_open(&r.rep, *c->resume ? (int)ck->epoch : -1, e);
         t.progress = report_progress;
@@ -265,44 +255,83 @@ static int run(const struct config *c, struct err *e)
     return rc;
 }
 
-/* raw images of dim bytes each on stdin, until its end */
-static int read_raw_images(struct idx *x, uint32_t dim, struct err *e)
+/* --predict's images, one batch at a time: an IDX file, read and validated
+ * whole before any output (its size is bounded by what the file can hold),
+ * or raw images streamed from stdin ("-") through one batch buffer. */
+struct images {
+    const char *name;
+    uint32_t dim, next;
+    struct idx file;     /* the IDX file; unused for stdin */
+    uint8_t *buf;        /* stdin: one batch */
+    uint32_t cap;        /* images buf holds */
+};
+
+static int open_images(struct images *im, const char *path, uint32_t dim, uint32_t batch,
+                       struct err *e)
 {
-    memset(x, 0, sizeof *x);
-    size_t cap = 0;
-    for (;;) {
-        if (x->size + dim > cap) {
-            cap = cap ? 2 * cap : (size_t)dim * 256;
-            uint8_t *p = realloc(x->data, cap);
-            if (!p)
-                return err_set(e, ERR_SOFTWARE, "stdin: out of memory");
-            x->data = p;
-        }
-        size_t got = fread(x->data + x->size, 1, dim, stdin);
-        x->size += got;
-        if (got == dim)
-            continue;
-        if (ferror(stdin))
-            return err_set(e, ERR_IO, "stdin: read error");
-        if (got)
-            return err_set(e, ERR_DATA, "stdin: %zu bytes left over; images are %u bytes", got,
-                           dim);
-        x->dims[0] = (uint32_t)(x->size / dim);
-        return 0;
+    memset(im, 0, sizeof *im);
+    im->dim = dim;
+    if (!strcmp(path, "-")) {
+        im->name = "stdin";
+        im->cap = batch;
+        im->buf = malloc((size_t)dim * batch);
+        return im->buf ? 0 : err_set(e, ERR_SOFTWARE, "stdin: out of memory");
     }
+    im->name = path;
+    struct idx h;
+    if (idx_probe(&h, path, 3, e))
+        return e->code;
+    if (h.dims[1] * h.dims[2] != dim)
+        return err_set(e, ERR_DATA, "%s: images of %ux%u pixels, the model takes %u", path,
+                       h.dims[1], h.dims[2], dim);
+    if (budget_check_bytes((double)h.size, budget_available(), "predict", path, e))
+        return e->code;
+    return idx_read(&im->file, path, 3, e);
 }
 
-/* --predict: the images of an IDX file, or raw images on stdin ("-") */
-static int read_images(struct idx *x, const char *path, uint32_t dim, struct err *e)
+/* Up to max raw images from stdin into im->buf; *n = 0 at its end. */
+static int read_raw_batch(struct images *im, uint32_t *n, struct err *e)
 {
-    if (!strcmp(path, "-"))
-        return read_raw_images(x, dim, e);
-    if (idx_read(x, path, 3, e))
-        return e->code;
-    if (x->dims[1] * x->dims[2] != dim)
-        return err_set(e, ERR_DATA, "%s: images of %ux%u pixels, the model takes %u", path,
-                       x->dims[1], x->dims[2], dim);
+    size_t want = (size_t)im->dim * im->cap, got = 0;
+    while (got < want) {
+        errno = 0;
+        size_t k = fread(im->buf + got, 1, want - got, stdin);
+        got += k;
+        if (interrupt_check(e, "reading images from stdin"))
+            return e->code;
+        if (k == 0 && ferror(stdin))
+            return err_set(e, ERR_IO, "stdin: %s", strerror(errno ? errno : EIO));
+        if (k == 0)
+            break;
+    }
+    if (got % im->dim)
+        return err_set(e, ERR_DATA, "stdin: %zu bytes left over; images are %u bytes",
+                       got % im->dim, im->dim);
+    *n = (uint32_t)(got / im->dim);
     return 0;
+}
+
+/* The next batch of at most im->cap (stdin) or max (file) images as a dataset view. */
+static int next_images(struct images *im, uint32_t max, struct dataset *d, struct err *e)
+{
+    uint32_t n = 0;
+    if (im->buf) {
+        if (read_raw_batch(im, &n, e))
+            return e->code;
+        *d = (struct dataset){.n = n, .dim = im->dim, .x = im->buf};
+    } else {
+        uint32_t left = im->file.dims[0] - im->next;
+        n = left < max ? left : max;
+        *d = (struct dataset){.n = n, .dim = im->dim, .x = im->file.data + (size_t)im->next * im->dim};
+    }
+    im->next += n;
+    return 0;
+}
+
+static void close_images(struct images *im)
+{
+    idx_free(&im->file);
+    free(im->buf);
 }
 
 /* the network a saved model describes, with its weights */
@@ -326,6 +355,27 @@ static struct mlp *model_from(const struct config *c, const struct checkpoint *c
     return m;
 }
 
+/* one batch of predictions, after checking that the model's outputs are numbers */
+static int predict_batch(const struct config *c, struct mlp *m, const struct dataset *d,
+                         uint32_t from, struct err *e)
+{
+    const int K = m->size[m->L];
+    batch_gather(m->a[0], d, NULL, (int)d->n, 0, NULL);
+    const float *Z = mlp_forward(m, (int)d->n, NULL);
+    if (!trainer_finite(Z, (size_t)d->n * (size_t)K))
+        return err_set(e, ERR_DATA, "%s: the model's outputs are not finite (images %u to %u)",
+                       c->load, from, from + d->n - 1);
+    head_outputs(&m->spec.head, m->probs, Z, (int)d->n, K);
+    if (from == 0 && !c->json) {
+        fputs("index,prediction", stdout);
+        for (int k = 0; k < K; k++)
+            printf(",p%d", k);
+        putchar('\n');
+    }
+    report_prediction_rows(stdout, c->json, from, m->probs, Z, (int)d->n, K);
+    return 0;
+}
+
 static int predict(const struct config *c, struct err *e)
 {
     if (c->task != TASK_CLASSIFY)
@@ -334,29 +384,31 @@ static int predict(const struct config *c, struct err *e)
     if (checkpoint_read(&ck, c->load, e))
         return e->code;
     struct mlp *m = model_from(c, &ck, e);
-    struct idx x = {0};
-    int rc = m ? read_images(&x, c->predict, ck.size[0], e) : e->code;
-    if (!rc) {
-        const int K = m->size[m->L];
-        const uint32_t step = (uint32_t)m->spec.max_batch;
+    struct images im = {0};
+    uint32_t step = m ? (uint32_t)m->spec.max_batch : 0, from = 0;
+    int rc = m ? open_images(&im, c->predict, ck.size[0], step, e) : e->code;
+    if (!rc)
         openblas_set_num_threads((int)c->threads);
-        if (!c->json) {
-            fputs("index,prediction", stdout);
-            for (int k = 0; k < K; k++)
-                printf(",p%d", k);
-            putchar('\n');
+    while (!rc) {
+        struct dataset d;
+        rc = next_images(&im, step, &d, e);
+        if (rc || !d.n)
+            break;
+        if (d.n > UINT32_MAX - from) {   /* the row index would wrap */
+            rc = err_set(e, ERR_DATA, "%s: more than %u images", im.name, UINT32_MAX);
+            break;
         }
-        struct dataset d = {.n = x.dims[0], .dim = ck.size[0], .x = x.data};
-        for (uint32_t from = 0; from < d.n; from += step) {
-            uint32_t nb = d.n - from < step ? d.n - from : step;
-            struct dataset part = dataset_slice(&d, from, nb);
-            batch_gather(m->a[0], &part, NULL, (int)nb, 0, NULL);
-            const float *Z = mlp_forward(m, (int)nb, NULL);
-            head_outputs(&m->spec.head, m->probs, Z, (int)nb, K);
-            report_prediction_rows(stdout, c->json, from, m->probs, Z, (int)nb, K);
-        }
+        rc = predict_batch(c, m, &d, from, e);
+        from += d.n;
+        char what[64];
+        snprintf(what, sizeof what, "predicting (after %u images)", from);
+        if (!rc)
+            rc = interrupt_check(e, what);
     }
-    free(x.data);
+    if (!rc && from == 0)
+        rc = err_set(e, ERR_DATA, "%s: no images (raw images of %u bytes each expected)",
+                     im.name, ck.size[0]);
+    close_images(&im);
     mlp_free(m);
     checkpoint_free(&ck);
     return rc;
@@ -386,6 +438,7 @@ int main(int argc, char **argv)
     struct config c;
     enum config_action action;
     denormals_flush();
+    interrupt_install();   /* SIGINT/SIGTERM end every phase, loading included */
     int rc = config_from_args(&c, argc, argv, &action, model_settings, &e);
     if (!rc) {
         switch (action) {

@@ -187,7 +187,7 @@ static void flag_errors(void **state)
     EXPECT_ARGS_ERROR("--data-dir: empty value", "--data-dir=");
     EXPECT_ARGS_ERROR("--json: 'yes' is not true or false", "--json=yes");
     EXPECT_ARGS_ERROR("--no-lr: unknown option", "--no-lr");
-    EXPECT_ARGS_ERROR("'extra': unexpected argument", "extra");
+    EXPECT_ARGS_ERROR("extra: unexpected argument", "extra");
     EXPECT_ARGS_ERROR("-x: unknown option", "-x");
     EXPECT_ARGS_ERROR("--config: given twice", "--config", "a", "--config", "b");
     EXPECT_ARGS_ERROR("--hidden: 'a' is not a layer width", "--hidden", "128,a");

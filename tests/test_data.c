@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
+#include <zlib.h>
 
 #include "data/dataset.h"
 #include "data/idx.h"
@@ -139,7 +140,8 @@ static void rejects_bad_headers(void **state)
     write_gz(path_in(dir, "short"), shortp, sizeof shortp);
     expect_idx_error(path_in(dir, "short"), 3, ERR_DATA, "payload is cut short: 5 of 1568");
     write_bytes(path_in(dir, "short.raw"), shortp, sizeof shortp);
-    expect_idx_error(path_in(dir, "short.raw"), 3, ERR_DATA, "payload is cut short");
+    expect_idx_error(path_in(dir, "short.raw"), 3, ERR_DATA,
+                     "header claims 1568 bytes of data, the file holds 5");
     /* and one that promises less */
     n = idx_bytes(&b, 3, IMG_DIMS, PIX);
     uint8_t *longer = calloc(1, n + 3);
@@ -148,6 +150,64 @@ static void rejects_bad_headers(void **state)
     free(b);
     free(longer);
     expect_idx_error(path_in(dir, "long"), 3, ERR_DATA, "unexpected data after");
+}
+
+/* A gzip file holding a header and size bytes of zeros, written as members
+ * of 1 MiB each (multi-member gzip: every copy is one compressed member). */
+static size_t write_zero_gz(const char *path, const uint8_t *hdr, size_t hlen, size_t size)
+{
+    uint8_t *zeros = calloc(1, 1 << 20);
+    write_gz(path, hdr, hlen);
+    FILE *f = fopen(path, "ab");
+    for (size_t done = 0; done < size; done += 1 << 20) {
+        size_t n = size - done < (1 << 20) ? size - done : (1 << 20);
+        uLong cap = compressBound(n) + 32;
+        uint8_t *z = malloc(cap);
+        z_stream s = {0};
+        assert_int_equal(deflateInit2(&s, 9, Z_DEFLATED, 15 + 16, 9, Z_DEFAULT_STRATEGY), Z_OK);
+        s.next_in = zeros, s.avail_in = (uInt)n, s.next_out = z, s.avail_out = (uInt)cap;
+        assert_int_equal(deflate(&s, Z_FINISH), Z_STREAM_END);
+        fwrite(z, 1, s.total_out, f);
+        deflateEnd(&s);
+        free(z);
+    }
+    long len = ftell(f);
+    fclose(f);
+    free(zeros);
+    return (size_t)len;
+}
+
+/* A header may claim only what the file can expand to (deflate: at most about
+ * 1032:1; raw: the file itself), refused before any payload is read. */
+static void rejects_claims_beyond_the_file(void **state)
+{
+    const char *dir = *state;
+    /* 2^28 images of 28x28 (210 GB) in a file of a few hundred KB holding 64 MiB */
+    uint8_t claim[16] = {0, 0, 8, 3, 0x10, 0, 0, 0, 0, 0, 0, 28, 0, 0, 0, 28};
+    size_t len = write_zero_gz(path_in(dir, "bomb.gz"), claim, sizeof claim, 64u << 20);
+    assert_true(len < (64u << 20) / 900);
+    expect_idx_error(path_in(dir, "bomb.gz"), 3, ERR_DATA, "more than a");
+    struct idx x;
+    struct err e = {0};
+    assert_int_equal(idx_probe(&x, path_in(dir, "bomb.gz"), 3, &e), ERR_DATA);
+    /* the real limit of deflate still loads: 1 MiB of zeros at level 9 */
+    uint8_t one[16] = {0, 0, 8, 3, 0, 0, 0, 1, 0, 0, 4, 0, 0, 0, 4, 0};
+    len = write_zero_gz(path_in(dir, "dense.gz"), one, sizeof one, 1u << 20);
+    assert_true(len * 1000 < (1u << 20) + 50 * 1000);   /* near the ratio, yet within it */
+    memset(&e, 0, sizeof e);
+    assert_int_equal(idx_read(&x, path_in(dir, "dense.gz"), 3, &e), 0);
+    assert_int_equal(x.size, 1u << 20);
+    idx_free(&x);
+    assert_int_equal(idx_probe(&x, path_in(dir, "dense.gz"), 3, &e), 0);
+    assert_int_equal(x.dims[1], 1024);
+    assert_null(x.data);
+    /* raw: one byte short of the claim is refused at the header */
+    uint8_t *b;
+    size_t n = idx_bytes(&b, 3, IMG_DIMS, PIX);
+    write_bytes(path_in(dir, "short.idx"), b, n - 1);
+    free(b);
+    expect_idx_error(path_in(dir, "short.idx"), 3, ERR_DATA,
+                     "header claims 12 bytes of data, the file holds 11");
 }
 
 static void rejects_missing_files(void **state)
@@ -235,6 +295,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(reads_multi_member_gzip, setup, teardown),
         cmocka_unit_test_setup_teardown(rejects_broken_gzip, setup, teardown),
         cmocka_unit_test_setup_teardown(rejects_bad_headers, setup, teardown),
+        cmocka_unit_test_setup_teardown(rejects_claims_beyond_the_file, setup, teardown),
         cmocka_unit_test_setup_teardown(rejects_missing_files, setup, teardown),
         cmocka_unit_test_setup_teardown(dataset_cross_checks, setup, teardown),
         cmocka_unit_test(batches_scale_and_shift),

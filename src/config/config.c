@@ -1,6 +1,7 @@
 #include "config.h"
 
 #include <cjson/cJSON.h>
+#include <ctype.h>
 #include <errno.h>
 #include <math.h>
 #include <stdlib.h>
@@ -643,101 +644,178 @@ struct flag {
     const char *value;
 };
 
-/* "--batch-size" -> "batch_size"; false when it is no option name at all */
-static bool flag_to_key(const char *name, char *key, size_t n)
+/* An argv word as shown in a message: at most 64 bytes, control bytes as '?',
+ * so a hostile word cannot run on or break the one-line message. */
+static const char *shown_word(char *buf, size_t n, const char *w, size_t len)
 {
-    if (strncmp(name, "--", 2) || strlen(name + 2) >= n)
-        return false;
-    snprintf(key, n, "%s", name + 2);
-    for (char *p = key; *p; p++)
-        if (*p == '-')
-            *p = '_';
-        else if (*p == '_')
-            return false;   /* flags are spelled with dashes only */
-    return true;
+    size_t max = n - 4, k = 0;
+    if (!len)
+        return "''";
+    for (; k < len && k < max; k++)
+        buf[k] = (unsigned char)w[k] < 0x20 || w[k] == 0x7f ? '?' : w[k];
+    buf[k] = 0;
+    if (k < len)
+        strcat(buf, "...");
+    return buf;
 }
 
-static int unknown_flag(const char *arg, size_t len, struct err *e)
+/* The option a flag name spells ("batch-size": the text after "--" up to
+ * '=' or the end, not NUL-terminated), or NULL. Flags are spelled with dashes
+ * only; the name must match a key in full, never a prefix. */
+static const struct option *flag_option(const char *name, size_t len)
 {
-    char name[128], key[128];
-    snprintf(name, sizeof name, "%.*s", (int)(len < 100 ? len : 100), arg);
-    if (name[0] != '-')
-        return err_set(e, ERR_USAGE, "'%s': unexpected argument (options start with --)", name);
-    if (name[1] != '-')
-        return err_set(e, ERR_USAGE, "%s: unknown option (options start with --)", name);
-    snprintf(key, sizeof key, "%s", name + 2);
-    for (char *p = key; *p; p++)
-        if (*p == '-')
-            *p = '_';
-    const char *near = nearest_key(key);
-    if (near) {
-        char flag[128];
-        snprintf(flag, sizeof flag, "--%s", near);
-        for (char *p = flag; *p; p++)
-            if (*p == '_')
-                *p = '-';
-        return err_set(e, ERR_USAGE, "%s: unknown option (did you mean %s?)", name, flag);
+    for (size_t i = 0; i < N_OPTIONS; i++) {
+        const char *k = OPTIONS[i].key;
+        size_t j = 0;
+        while (j < len && k[j] && (k[j] == '_' ? name[j] == '-' : name[j] == k[j]))
+            j++;
+        if (j == len && !k[j])
+            return &OPTIONS[i];
     }
-    return err_set(e, ERR_USAGE, "%s: unknown option", name);
+    return NULL;
 }
 
-/* Read argv into flags without applying them; stops at --help or --version. */
+/* "--" + key with '_' -> '-' */
+static void key_to_flag(char *flag, size_t n, const char *key)
+{
+    snprintf(flag, n, "--%s", key);
+    for (char *p = flag; *p; p++)
+        if (*p == '_')
+            *p = '-';
+}
+
+/* name (len bytes after "--") is no option: say so, with the nearest one */
+static int unknown_flag(const char *name, size_t len, struct err *e)
+{
+    char buf[72], key[72], flag[72];
+    const char *shown = shown_word(buf, sizeof buf, name, len);
+    size_t k = 0;
+    for (; k < len && k < sizeof key - 1; k++)
+        key[k] = name[k] == '-' ? '_' : (char)tolower((unsigned char)name[k]);
+    key[k] = 0;
+    const char *near = k < len ? NULL : nearest_key(key);
+    if (!near)
+        return err_set(e, ERR_USAGE, "--%s: unknown option", shown);
+    key_to_flag(flag, sizeof flag, near);
+    return err_set(e, ERR_USAGE, "--%s: unknown option (did you mean %s?)", shown, flag);
+}
+
+/* A word where an option was expected that does not start with "--": a bare
+ * word, "-", "-x", "++epochs", "". A word that is a flag without its dashes
+ * gets that flag suggested. */
+static int not_an_option(const char *arg, const struct flag *prev, struct err *e)
+{
+    char buf[72], flag[72];
+    const char *shown = shown_word(buf, sizeof buf, arg, strlen(arg));
+    const char *name = arg + strspn(arg, "-+");
+    const struct option *o = *name ? flag_option(name, strcspn(name, "=")) : NULL;
+    if (prev && prev->opt && prev->opt->type == T_BOOL && !strchr(prev->name, '=') &&
+        (!strcmp(arg, "true") || !strcmp(arg, "false")))
+        return err_set(e, ERR_USAGE, "%s: unexpected argument (a boolean takes %.64s=%s)",
+                       shown, prev->name, arg);
+    if (o) {
+        key_to_flag(flag, sizeof flag, o->key);
+        return err_set(e, ERR_USAGE, "%s: unexpected argument (options start with --: did you "
+                       "mean %s?)", shown, flag);
+    }
+    if (arg[0] == '-' && arg[1] && arg[1] != '-')
+        return err_set(e, ERR_USAGE, "%s: unknown option (options start with --)", shown);
+    return err_set(e, ERR_USAGE, "%s: unexpected argument (train takes only options, each "
+                   "starting with --)", shown);
+}
+
+static bool is_word(const char *name, size_t len, const char *word)
+{
+    return strlen(word) == len && !memcmp(name, word, len);
+}
+
+/* The value of flag f at argv[*i]: after '=', or the next word. A next word
+ * that starts with "--" is taken for a forgotten value, not as one: a value
+ * that really starts with "--" is written --flag=--value. */
+static int flag_value(struct flag *f, const char *eq, int argc, char **argv, int *i,
+                      const char *shown, struct err *e)
+{
+    if (!eq && *i + 1 >= argc)
+        return err_set(e, ERR_USAGE, "%s: missing value", shown);
+    const char *next = eq ? eq + 1 : argv[*i + 1];
+    if (!eq && !strncmp(next, "--", 2)) {
+        char nshown[72];
+        return err_set(e, ERR_USAGE, "%s: missing value before %s (write %s=VALUE for a value "
+                       "that starts with --)", shown,
+                       shown_word(nshown, sizeof nshown, next, strcspn(next, "=")), shown);
+    }
+    if (!*next)
+        return err_set(e, ERR_USAGE, "%s: empty value", shown);
+    f->value = next;
+    *i += !eq;
+    return 0;
+}
+
+/* Read argv into flags without applying them; stops at --help or --version.
+ * Every word is an option "--name", "--name=value" or "--name value", or the
+ * value of the option before it; anything else is a usage error. */
 static int scan_args(int argc, char **argv, struct flag *flags, int *n, const char **config_path,
                      enum config_action *action, struct err *e)
 {
     *n = 0;
+    const struct flag *prev = NULL;
     for (int i = 1; i < argc; i++) {
         const char *arg = argv[i];
-        if (!strcmp(arg, "--help") || !strcmp(arg, "-h")) {
+        if (!strcmp(arg, "-h")) {
             *action = CONFIG_HELP;
             return 0;
         }
-        if (!strcmp(arg, "--version")) {
-            *action = CONFIG_VERSION;
+        if (strncmp(arg, "--", 2))
+            return not_an_option(arg, prev, e);
+        const char *name = arg + 2, *eq = strchr(name, '=');
+        size_t len = eq ? (size_t)(eq - name) : strlen(name);
+        char shown[72] = "--";
+        shown_word(shown + 2, sizeof shown - 2, name, len);
+        if (!len)
+            return err_set(e, ERR_USAGE, "%s: unexpected argument (train takes only options, "
+                           "each starting with -- and a name)", shown_word(shown, sizeof shown,
+                                                                      arg, strlen(arg)));
+        bool help = is_word(name, len, "help"), version = is_word(name, len, "version");
+        if ((help || version || is_word(name, len, "print-config")) && eq)
+            return err_set(e, ERR_USAGE, "%s: takes no value", shown);
+        if (help || version) {
+            *action = help ? CONFIG_HELP : CONFIG_VERSION;
             return 0;
         }
-        if (!strcmp(arg, "--print-config")) {
+        if (is_word(name, len, "print-config")) {
             *action = CONFIG_PRINT;
             continue;
         }
-        const char *eq = strchr(arg, '=');
-        size_t len = eq ? (size_t)(eq - arg) : strlen(arg);
-        char name[128], key[128];
-        snprintf(name, sizeof name, "%.*s", (int)(len < 127 ? len : 127), arg);
-        bool is_config = !strcmp(name, "--config");
-        bool negated = !strncmp(name, "--no-", 5);
-        const struct option *o = NULL;
-        if (!is_config) {
-            char plain[128];
-            snprintf(plain, sizeof plain, "--%s", negated ? name + 5 : name + 2);
-            if (flag_to_key(plain, key, sizeof key))
-                o = find_key(key);
-            if (negated && o && o->type != T_BOOL)
-                o = NULL;
-            if (!o)
-                return unknown_flag(arg, len, e);
+        bool is_config = is_word(name, len, "config"), negated = false;
+        const struct option *o = is_config ? NULL : flag_option(name, len);
+        if (!o && !is_config && len > 3 && !strncmp(name, "no-", 3)) {
+            o = flag_option(name + 3, len - 3);
+            if (o && o->type != T_BOOL) {
+                char flag[72];
+                key_to_flag(flag, sizeof flag, o->key);
+                return err_set(e, ERR_USAGE, "%s: unknown option (%s is not a boolean: --no- "
+                               "only turns booleans off)", shown, flag);
+            }
+            negated = o != NULL;
         }
+        if (!o && !is_config)
+            return unknown_flag(name, len, e);
         struct flag *f = &flags[(*n)++];
         f->opt = o;
-        f->name = argv[i];
-        if (o && o->type == T_BOOL && !eq) {
+        f->name = arg;
+        if (o && o->type == T_BOOL && !eq)
             f->value = negated ? "false" : "true";
-        } else if (negated) {
-            return err_set(e, ERR_USAGE, "%s: takes no value", name);
-        } else if (eq) {
-            f->value = eq + 1;
-        } else if (i + 1 < argc) {
-            f->value = argv[++i];
-        } else {
-            return err_set(e, ERR_USAGE, "%s: missing value", name);
-        }
+        else if (negated)
+            return err_set(e, ERR_USAGE, "%s: takes no value", shown);
+        else if (flag_value(f, eq, argc, argv, &i, shown, e))
+            return e->code;
+        prev = f;
         if (is_config) {
             if (*config_path)
                 return err_set(e, ERR_USAGE, "--config: given twice");
-            if (!*f->value)
-                return err_set(e, ERR_USAGE, "--config: empty value");
             *config_path = f->value;
             (*n)--;
+            prev = NULL;
         }
     }
     return 0;

@@ -1,25 +1,36 @@
 #include "idx.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <zlib.h>
 
+#include "../util/interrupt.h"
+
 /* Caps on what a header may ask for; real IDX data sets are far below them. */
 #define IDX_MAX_ITEMS  (1u << 28)         /* images or labels in one file */
 #define IDX_MAX_PIXELS (1u << 20)         /* rows * cols of one image */
-#define IDX_CHUNK      (1u << 20)
+#define IDX_CHUNK      (1u << 20)        /* also how often a signal is looked for */
+#define CHECK_WHAT     (4096 + 32)
 
 static uint32_t be32(const uint8_t *p)
 {
     return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
 }
 
-/* gzread into buf; returns bytes read, or -1 with the error recorded */
+/* gzread into buf; returns bytes read, or -1 with the error recorded. A
+ * signal ends the read here, whether or not it broke a read() underneath. */
 static long read_some(gzFile f, void *buf, unsigned n, const char *path, struct err *e)
 {
     int got = gzread(f, buf, n);
+    if (interrupt_signal) {
+        char what[CHECK_WHAT];
+        snprintf(what, sizeof what, "loading %s", path);
+        interrupt_check(e, what);
+        return -1;
+    }
     if (got < 0) {
         int zerr;
         const char *msg = gzerror(f, &zerr);
@@ -122,20 +133,53 @@ static int read_payload(struct idx *x, gzFile f, const char *path, struct err *e
     return 0;
 }
 
-int idx_read(struct idx *out, const char *path, int ndims, struct err *e)
+/* deflate emits at least one bit per 258-byte match: no gzip file expands by
+ * more than about 1032:1 (zlib's own figure); a header may not claim more */
+#define IDX_MAX_RATIO 1032u
+
+/* What the header claims must fit in the file: its size exactly for a raw
+ * file, at most IDX_MAX_RATIO times it for gzip. Checked before the payload
+ * is allocated, so a small file cannot make us reserve gigabytes. */
+static int check_fits(const struct idx *x, gzFile f, uint64_t file_size, int ndims,
+                      const char *path, struct err *e)
+{
+    uint64_t header = 4 + 4 * (uint64_t)ndims;
+    if (gzdirect(f)) {
+        if (x->size > file_size - header)
+            return err_set(e, ERR_DATA, "%s: header claims %zu bytes of data, the file holds "
+                           "%llu", path, x->size, (unsigned long long)(file_size - header));
+        return 0;
+    }
+    if (x->size > file_size * IDX_MAX_RATIO)
+        return err_set(e, ERR_DATA, "%s: header claims %zu bytes of data, more than a %llu-byte "
+                       "gzip file can hold (deflate expands at most %u:1)", path, x->size,
+                       (unsigned long long)file_size, IDX_MAX_RATIO);
+    return 0;
+}
+
+/* Open path and read and check its header into out (no payload yet). */
+static gzFile open_checked(struct idx *out, const char *path, int ndims, struct err *e)
 {
     memset(out, 0, sizeof *out);
     struct stat st;
-    if (stat(path, &st) != 0)
-        return err_set(e, ERR_NOINPUT, "%s: %s", path, strerror(errno));
-    if (!S_ISREG(st.st_mode))
-        return err_set(e, ERR_NOINPUT, "%s: not a regular file", path);
-    if (st.st_size == 0)
-        return err_set(e, ERR_DATA, "%s: file is empty", path);
+    if (stat(path, &st) != 0) {
+        err_set(e, ERR_NOINPUT, "%s: %s", path, strerror(errno));
+        return NULL;
+    }
+    if (!S_ISREG(st.st_mode)) {
+        err_set(e, ERR_NOINPUT, "%s: not a regular file", path);
+        return NULL;
+    }
+    if (st.st_size == 0) {
+        err_set(e, ERR_DATA, "%s: file is empty", path);
+        return NULL;
+    }
     gzFile f = gzopen(path, "rb");
-    if (!f)
-        return err_set(e, errno == ENOMEM ? ERR_SOFTWARE : ERR_NOINPUT, "%s: %s", path,
-                       errno ? strerror(errno) : "cannot open");
+    if (!f) {
+        err_set(e, errno == ENOMEM ? ERR_SOFTWARE : ERR_NOINPUT, "%s: %s", path,
+                errno ? strerror(errno) : "cannot open");
+        return NULL;
+    }
     gzbuffer(f, 1u << 17);
     uint8_t h[4 + 4 * IDX_MAX_DIMS];
     int rc = read_exact(f, h, 4, "header", path, e);
@@ -146,7 +190,29 @@ int idx_read(struct idx *out, const char *path, int ndims, struct err *e)
     if (!rc)
         rc = check_dims(out, h, ndims, path, e);
     if (!rc)
-        rc = read_payload(out, f, path, e);
+        rc = check_fits(out, f, (uint64_t)st.st_size, ndims, path, e);
+    if (rc) {
+        gzclose(f);
+        return NULL;
+    }
+    return f;
+}
+
+int idx_probe(struct idx *out, const char *path, int ndims, struct err *e)
+{
+    gzFile f = open_checked(out, path, ndims, e);
+    if (!f)
+        return e->code;
+    gzclose(f);
+    return 0;
+}
+
+int idx_read(struct idx *out, const char *path, int ndims, struct err *e)
+{
+    gzFile f = open_checked(out, path, ndims, e);
+    if (!f)
+        return e->code;
+    int rc = read_payload(out, f, path, e);
     gzclose(f);
     if (rc)
         idx_free(out);

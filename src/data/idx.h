@@ -23,4 +23,8 @@ struct idx {
 int idx_read(struct idx *out, const char *path, int ndims, struct err *e);
 void idx_free(struct idx *x);
 
+/* Only the header of such a file, checked as idx_read checks it (including
+ * that the file can hold what it claims); out->data stays NULL. */
+int idx_probe(struct idx *out, const char *path, int ndims, struct err *e);
+
 #endif

@@ -10,7 +10,9 @@ void dropout_forward(float *out, uint8_t *mask, const float *in, size_t n, float
                      struct rng *r)
 {
     const float scale = 1.0f / (1.0f - p);
-    const uint64_t threshold = (uint64_t)ceil((double)p * 4294967296.0);
+    /* clamped before the conversion: p outside [0, 1) (or NaN) never reaches it */
+    const double q = (double)p * 4294967296.0;
+    const uint64_t threshold = q > 0 ? (q < 4294967296.0 ? (uint64_t)ceil(q) : 4294967296u) : 0;
     size_t i = 0;
     for (; i + 1 < n; i += 2) {
         uint64_t x = rng_next(r);

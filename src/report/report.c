@@ -196,7 +196,7 @@ void report_progress(int epoch, int epochs, uint32_t done, uint32_t total, doubl
     if (!r->progress || !done)
         return;
     char bar[21];
-    int fill = (int)(20.0 * done / total);
+    int fill = done >= total ? 20 : (int)(20.0 * done / total);
     for (int i = 0; i < 20; i++)
         bar[i] = i < fill ? '#' : '.';
     bar[20] = 0;

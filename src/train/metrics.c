@@ -4,15 +4,32 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* The bin of confidence c: clamped while still a double, so the conversion
+ * to int only ever sees a value in [0, bins); -1 for NaN, which has no bin. */
+static int bin_of(double c, int bins)
+{
+    if (isnan(c))
+        return -1;
+    double x = c * bins;
+    if (!(x >= 0))
+        return 0;
+    if (x >= bins)
+        return bins - 1;   /* confidence 1.0 goes in the top bin */
+    return (int)x;
+}
+
 double metrics_ece(const float *conf, const uint8_t *correct, long long n, int bins)
 {
     double sum_conf[64] = {0}, sum_right[64] = {0};
     long long count[64] = {0};
     if (bins > 64)
         bins = 64;
+    if (bins < 1)
+        return NAN;
     for (long long i = 0; i < n; i++) {
-        int b = (int)(conf[i] * bins);
-        b = b < 0 ? 0 : b >= bins ? bins - 1 : b;   /* confidence 1.0 goes in the top bin */
+        int b = bin_of(conf[i], bins);
+        if (b < 0)
+            return NAN;   /* an undefined confidence makes the calibration undefined */
         sum_conf[b] += conf[i];
         sum_right[b] += correct[i];
         count[b]++;

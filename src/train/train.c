@@ -4,14 +4,30 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../data/idx.h"
 #include "../util/timer.h"
+#include "budget.h"
 
 #define EVAL_BATCH 512
+
+/* The headers of the four files, then whether the run fits in memory: all
+ * before the first payload byte is read. */
+static int check_budget(const struct config *c, struct err *e)
+{
+    struct idx h[4];
+    if (idx_probe(&h[0], c->train_images, 3, e) || idx_probe(&h[1], c->train_labels, 1, e) ||
+        idx_probe(&h[2], c->test_images, 3, e) || idx_probe(&h[3], c->test_labels, 1, e))
+        return e->code;
+    struct budget_shape shape = {h[0].dims[0], h[2].dims[0], h[0].dims[1], h[0].dims[2]};
+    struct budget b;
+    budget_estimate(&b, c, &shape);
+    return budget_check(&b, budget_available(), e);
+}
 
 int trainer_load_data(const struct config *c, struct dataset *train, struct dataset *test,
                       struct err *e)
 {
-    if (dataset_load(train, c->train_images, c->train_labels, e) ||
+    if (check_budget(c, e) || dataset_load(train, c->train_images, c->train_labels, e) ||
         dataset_load(test, c->test_images, c->test_labels, e)) {
         if (e->code == ERR_NOINPUT)
             err_append(e, " (get MNIST with 'make data', or point --data-dir or MNIST_DIR at it)");
@@ -124,16 +140,34 @@ void trainer_free(struct trainer *t)
     memset(t, 0, sizeof *t);
 }
 
+bool trainer_finite(const float *x, size_t n)
+{
+    /* x * 0 is 0 for a finite x and NaN otherwise, and NaN survives the sum:
+     * one pass, no branch per value */
+    float acc = 0;
+    for (size_t i = 0; i < n; i++)
+        acc += x[i] * 0.0f;
+    return acc == 0.0f;
+}
+
+bool trainer_params_finite(const struct mlp *m) { return trainer_finite(m->params, m->n_params); }
+
 struct eval evaluate(struct trainer *t, const struct task_set *s, float *probs, int *pred)
 {
     struct mlp *m = t->model;
-    struct eval r = {0};
+    struct eval r = {.finite = trainer_params_finite(m)};
     const int K = m->size[m->L];
     const uint32_t step = (uint32_t)m->spec.max_batch;
-    for (uint32_t from = 0; from < s->n; from += step) {
+    for (uint32_t from = 0; r.finite && from < s->n; from += step) {
+        if (t->stop && *t->stop) {
+            r.stopped = *t->stop;
+            break;
+        }
         int nb = (int)(s->n - from < step ? s->n - from : step);
         task_batch(&t->task, s, NULL, from, nb, m->a[0], t->targets, 0, NULL);
         const float *Z = mlp_forward(m, nb, NULL);
+        /* non-finite logits would reach argmax and the report as if they were numbers */
+        r.finite = trainer_finite(Z, (size_t)nb * (size_t)K);
         r.loss += head_loss(&m->spec.head, m->probs, NULL, Z, t->targets, nb, K);
         task_score(&t->task, s, NULL, from, nb, Z, &r.score, pred);
         if (probs)
@@ -142,7 +176,46 @@ struct eval evaluate(struct trainer *t, const struct task_set *s, float *probs, 
     r.correct = r.score.correct;
     r.total = r.score.total;
     r.loss /= s->n ? (double)s->n : 1.0;
+    r.finite = r.finite && isfinite(r.loss);
     return r;
+}
+
+/* An evaluation's failure as an error: divergence first, since a checkpoint
+ * of non-finite weights must never be written on the way out. */
+static int eval_error(const struct trainer *t, const struct eval *r, const char *split,
+                      struct err *e)
+{
+    int ep = t->pos.epoch;
+    if (!r->finite) {
+        const char *what = !trainer_params_finite(t->model) ? "weights" : "outputs";
+        if (ep == 0)
+            return err_set(e, ERR_DATA, "the model's %s are not finite (on the %s set)", what,
+                           split);
+        return err_set(e, ERR_DATA,
+                       "training diverged: the %s are not finite after epoch %d (%s set; try "
+                       "a lower lr)", what, ep, split);
+    }
+    if (r->stopped)
+        return ep ? err_set(e, 128 + r->stopped, "interrupted after epoch %d, while "
+                            "evaluating the %s set", ep, split)
+                  : err_set(e, 128 + r->stopped, "interrupted while evaluating the %s set", split);
+    return 0;
+}
+
+int trainer_evaluate_test(struct trainer *t, struct err *e)
+{
+    t->test_eval = evaluate(t, &t->test, t->test_probs, t->test_pred);
+    return eval_error(t, &t->test_eval, "test", e);
+}
+
+/* Stop for a signal, unless the last step already made the weights
+ * non-finite: then it is divergence, and nothing may be saved. */
+static int stop_or_diverged(const struct trainer *t, int epoch, uint32_t batch, struct err *e)
+{
+    if (!trainer_params_finite(t->model))
+        return err_set(e, ERR_DATA, "training diverged: the weights are not finite at epoch "
+                       "%d, batch %u (try a lower lr)", epoch, batch);
+    return err_set(e, 128 + *t->stop, "interrupted at epoch %d, batch %u", epoch, batch);
 }
 
 /* The rest of the current epoch, from t->pos; fills the training half of s. */
@@ -184,11 +257,13 @@ static int train_epoch(struct trainer *t, struct epoch_stats *s, struct err *e)
             }
         }
         if (t->stop && *t->stop && p->next < n)
-            return err_set(e, 128 + *t->stop, "interrupted at epoch %d, batch %u", s->epoch,
-                           p->next / (uint32_t)B);
+            return stop_or_diverged(t, s->epoch, p->next / (uint32_t)B, e);
     }
     s->train_loss = p->loss / n;
     s->train_accuracy = (double)p->correct / n;
+    if (!isfinite(s->train_loss))
+        return err_set(e, ERR_DATA, "training diverged: the training loss of epoch %d is not "
+                       "finite (try a lower lr)", s->epoch);
     *p = (struct train_pos){p->epoch + 1, 0, 0, 0};
     return 0;
 }
@@ -203,9 +278,14 @@ int trainer_run(struct trainer *t, epoch_fn on_epoch, void *ctx, struct err *e)
             return e->code;
         s.seconds = timer_now() - t0;
         s.samples_per_second = s.seconds > 0 ? t->train.n / s.seconds : 0;
-        if (t->val.n)
+        if (t->val.n) {
             s.val = evaluate(t, &t->val, NULL, NULL);
-        s.test = t->test_eval = evaluate(t, &t->test, t->test_probs, t->test_pred);
+            if (eval_error(t, &s.val, "validation", e))
+                return e->code;
+        }
+        if (trainer_evaluate_test(t, e))
+            return e->code;
+        s.test = t->test_eval;
         if (on_epoch && on_epoch(&s, ctx))
             return e->code ? e->code : err_set(e, ERR_IO, "stopped by the reporter");
         if (t->stop && *t->stop && t->pos.epoch < t->cfg->epochs)

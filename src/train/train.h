@@ -5,6 +5,7 @@
 #define TRAIN_H
 
 #include <signal.h>
+#include <stdbool.h>
 
 #include "../config/config.h"
 #include "../data/dataset.h"
@@ -17,6 +18,8 @@ struct eval {
     long long correct, total;
     double loss;            /* mean per-sample loss of the head */
     struct task_score score;
+    bool finite;            /* every weight, output and the loss were finite */
+    int stopped;            /* the signal that cut the evaluation short, or 0 */
 };
 
 struct epoch_stats {
@@ -94,7 +97,19 @@ void trainer_free(struct trainer *t);
 int trainer_run(struct trainer *t, epoch_fn on_epoch, void *ctx, struct err *e);
 
 /* Score the model on a split, in evaluation mode (no dropout). probs and pred
- * (may be NULL) receive the head's outputs and, for classify, the predictions. */
+ * (may be NULL) receive the head's outputs and, for classify, the predictions.
+ * The result says whether everything was finite and whether *t->stop cut it
+ * short; trainer_evaluate_test turns both into errors. */
 struct eval evaluate(struct trainer *t, const struct task_set *s, float *probs, int *pred);
+
+/* Evaluate the test set into t->test_eval, t->test_probs and t->test_pred:
+ * ERR_DATA (65) when a weight, an output or the loss is not finite (nothing
+ * may then be reported or saved), 128 + signal when interrupted. */
+int trainer_evaluate_test(struct trainer *t, struct err *e);
+
+/* true when every parameter of m is finite */
+bool trainer_params_finite(const struct mlp *m);
+/* true when every x[i] is finite */
+bool trainer_finite(const float *x, size_t n);
 
 #endif

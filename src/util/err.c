@@ -3,6 +3,16 @@
 #include <stdio.h>
 #include <string.h>
 
+/* A message is one line whatever it quotes (a value or a path holding a
+ * newline, say): control bytes become '?', so scripts can rely on
+ * "train: ..." being the whole error. */
+static void one_line(char *s)
+{
+    for (; *s; s++)
+        if ((unsigned char)*s < 0x20 || *s == 0x7f)
+            *s = '?';
+}
+
 void err_append(struct err *e, const char *fmt, ...)
 {
     size_t used = strlen(e->msg);
@@ -10,6 +20,7 @@ void err_append(struct err *e, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(e->msg + used, sizeof e->msg - used, fmt, ap);
     va_end(ap);
+    one_line(e->msg + used);
 }
 
 int err_set(struct err *e, int code, const char *fmt, ...)
@@ -20,6 +31,7 @@ int err_set(struct err *e, int code, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(e->msg, sizeof e->msg, fmt, ap);
     va_end(ap);
+    one_line(e->msg);
     e->code = code;
     return code;
 }

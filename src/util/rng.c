@@ -17,6 +17,13 @@ void rng_seed(struct rng *r, uint64_t seed, uint64_t stream)
         r->s[i] = splitmix64(&k);
 }
 
+/* Rejections rng_below allows before it takes the last draw as it is. A
+ * working generator rejects with probability below 1/2, so 64 in a row has
+ * probability under 2^-64 and never changes a result; an all-zero state
+ * (which xoshiro never leaves, and a damaged checkpoint could hold) would
+ * otherwise reject forever. */
+#define RNG_MAX_REJECTIONS 64
+
 uint32_t rng_below(struct rng *r, uint32_t n)
 {
     /* Lemire's multiply-shift with rejection of the biased low zone */
@@ -24,7 +31,7 @@ uint32_t rng_below(struct rng *r, uint32_t n)
     uint32_t lo = (uint32_t)m;
     if (lo < n) {
         uint32_t floor = (uint32_t)-n % n;
-        while (lo < floor) {
+        for (int k = 0; lo < floor && k < RNG_MAX_REJECTIONS; k++) {
             m = (uint64_t)(uint32_t)(rng_next(r) >> 32) * n;
             lo = (uint32_t)m;
         }

@@ -46,7 +46,8 @@ static inline float rng_uniform(struct rng *r)
     return (float)(rng_next(r) >> 40) * (1.0f / 16777216.0f);
 }
 
-uint32_t rng_below(struct rng *r, uint32_t n);     /* [0, n), unbiased, n > 0 */
+/* [0, n), unbiased, n > 0; returns after a bounded number of draws, whatever the state */
+uint32_t rng_below(struct rng *r, uint32_t n);
 void rng_shuffle(struct rng *r, uint32_t *a, uint32_t n);
 
 #endif

@@ -1,0 +1,182 @@
+#include "budget.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../nn/head.h"
+#include "../nn/optim.h"
+#include "task.h"
+#include "train.h"
+
+#define MIB (1024.0 * 1024.0)
+#define GIB (1024.0 * MIB)
+
+/* Measured on this code (README "Errors and exit codes"): the process with
+ * its libraries, zlib's buffers and OpenBLAS's per-thread packing buffers. */
+#define FIXED_BYTES (8 * MIB)
+#define PER_THREAD_BYTES (4 * MIB)
+/* the share of the available memory a run may plan to take */
+#define BUDGET_SHARE 0.9
+
+/* task_init's n_outputs and input size, without building the task */
+static int task_outputs(const struct config *c)
+{
+    if (c->task == TASK_BINARY)
+        return c->head == HEAD_SIGMOID ? 1 : 2;
+    return TASK_LABELS;
+}
+
+/* mlp_create's activations, dropout copies and masks, head outputs and
+ * gradients, and backward scratch, for B rows */
+static double batch_bytes(const struct mlp_spec *s, double B)
+{
+    int sizes[MLP_MAX_LAYERS + 1], L = s->n_hidden + 1, widest = 0;
+    sizes[0] = s->n_inputs;
+    for (int l = 0; l < s->n_hidden; l++)
+        sizes[l + 1] = s->hidden[l];
+    sizes[L] = s->n_outputs;
+    double bytes = 0;
+    for (int l = 0; l <= L; l++) {
+        widest = sizes[l] > widest ? sizes[l] : widest;
+        bytes += 4 * B * sizes[l];
+        if (l > 0 && l < L && s->dropout > 0)
+            bytes += 5 * B * sizes[l];   /* the dropped copy (float) and its mask (byte) */
+    }
+    bytes += 2 * 4 * B * s->n_outputs;   /* probs, dlogits */
+    /* mlp_backward writes delta[l & 1] for hidden layers l = L-1 .. 1: with one
+     * hidden layer only delta[1] is ever touched, and untouched pages cost
+     * address space, not memory */
+    bytes += (L >= 3 ? 2 : L == 2 ? 1 : 0) * 4 * B * widest;
+    return bytes;
+}
+
+void budget_estimate(struct budget *b, const struct config *c, const struct budget_shape *s)
+{
+    memset(b, 0, sizeof *b);
+    const double dim = (double)s->rows * s->cols, K = task_outputs(c);
+    const double n_train = (double)(c->limit_train ? (uint64_t)c->limit_train : s->n_train);
+    const double n_test = (double)(c->limit_test ? (uint64_t)c->limit_test : s->n_test);
+    int input = (int)(c->task == TASK_PAIRS ? 2 * dim : dim);
+    struct mlp_spec spec = trainer_spec(c, input, (int)K);
+    const double P = (double)mlp_count_params(&spec), B = spec.max_batch;
+    /* batch buffers have max_batch rows, but only the rows of the largest
+     * batch ever run are written: a split smaller than a batch leaves the rest
+     * of the buffer untouched, costing address space, not memory */
+    const double biggest = n_train > n_test ? n_train : n_test;
+    const double rows = biggest < B ? (biggest > 0 ? biggest : 1) : B;
+    /* dataset_load keeps every image and label of the four files */
+    b->data = (double)(s->n_train + s->n_test) * (dim + 1);
+    /* params and grads; plain momentum accumulates the gradient straight into
+     * its velocity (optim_grad_target), so grads is allocated but never written */
+    bool fused = c->optimizer == OPT_MOMENTUM && !c->nesterov;
+    b->model = 4 * P * (fused ? 1 : 2);
+    /* optim_init: m always, v for adam */
+    b->optimizer = 4 * P * (c->optimizer == OPT_ADAM ? 2 : 1);
+    b->batch = batch_bytes(&spec, rows);
+    /* trainer: order, targets, test outputs and predictions; pairs: two
+     * indices per sample of each split, and the task's two-image scratch */
+    b->eval = 4 * n_train + 4 * B * K + 4 * n_test * K + 4 * n_test;
+    if (c->task == TASK_PAIRS)
+        b->eval += 8 * (n_train + n_test) + 8 * dim;
+    /* checkpoint_save serialises parameters, optimizer state and data order
+     * into one buffer; --resume/--load hold the file and its parsed copy */
+    double file = 4 * P + b->optimizer + 4 * n_train;
+    if (*c->save)
+        b->save = file;
+    if (*c->resume || *c->load)
+        b->save = 2 * file > b->save ? 2 * file : b->save;
+    /* OpenBLAS runs at most as many threads as it started with, one per core */
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    long long threads = c->threads > 0 ? c->threads : 1;
+    if (cores > 0 && threads > cores)
+        threads = cores;
+    b->fixed = FIXED_BYTES + PER_THREAD_BYTES * (double)threads;
+    b->total = b->data + b->model + b->optimizer + b->batch + b->eval + b->save + b->fixed;
+}
+
+uint64_t budget_parse_meminfo(const char *text)
+{
+    const char *p = strstr(text, "MemAvailable:");
+    unsigned long long kb;
+    if (!p || sscanf(p + 13, "%llu kB", &kb) != 1)
+        return 0;
+    return (uint64_t)kb * 1024;
+}
+
+/* the first number in a small file, or 0 ("max" and missing files too) */
+static uint64_t read_number(const char *path)
+{
+    FILE *f = fopen(path, "r");
+    unsigned long long v = 0;
+    if (f) {
+        if (fscanf(f, "%llu", &v) != 1)
+            v = 0;
+        fclose(f);
+    }
+    return (uint64_t)v;
+}
+
+uint64_t budget_available(void)
+{
+    uint64_t avail = 0;
+    FILE *f = fopen("/proc/meminfo", "r");
+    if (f) {
+        char text[8192];
+        size_t n = fread(text, 1, sizeof text - 1, f);
+        text[n] = 0;
+        fclose(f);
+        avail = budget_parse_meminfo(text);
+    }
+    if (!avail) {
+        long pages = sysconf(_SC_AVPHYS_PAGES), size = sysconf(_SC_PAGESIZE);
+        avail = pages > 0 && size > 0 ? (uint64_t)pages * (uint64_t)size : 0;
+    }
+    /* a container's limit is what the kernel enforces, whatever the host has */
+    uint64_t max = read_number("/sys/fs/cgroup/memory.max");
+    uint64_t used = read_number("/sys/fs/cgroup/memory.current");
+    if (max && used < max && (!avail || max - used < avail))
+        avail = max - used;
+    return avail;
+}
+
+/* the setting to change when the run does not fit: the one behind the largest part */
+static const char *heaviest(const struct budget *b)
+{
+    struct { double bytes; const char *key; } parts[] = {
+        {b->model + b->optimizer + b->save, "hidden"},
+        {b->batch, "batch_size"},
+        {b->data, "train_images"},
+        {b->eval, "limit_test"},
+    };
+    size_t best = 0;
+    for (size_t i = 1; i < sizeof parts / sizeof parts[0]; i++)
+        if (parts[i].bytes > parts[best].bytes)
+            best = i;
+    return parts[best].key;
+}
+
+int budget_check(const struct budget *b, uint64_t available, struct err *e)
+{
+    /* the rest of the system needs some too: a run that would take the last
+     * tenth of free memory is as good as killed */
+    if (!available || b->total <= BUDGET_SHARE * (double)available)
+        return 0;
+    return err_set(e, ERR_USAGE,
+                   "%s: this run needs about %.1f GiB (model and optimizer %.1f, batch buffers "
+                   "%.1f, data %.1f, outputs %.1f, saving %.1f), more than 90%% of the %.1f GiB "
+                   "available",
+                   heaviest(b), b->total / GIB, (b->model + b->optimizer) / GIB,
+                   b->batch / GIB, b->data / GIB, b->eval / GIB, b->save / GIB,
+                   (double)available / GIB);
+}
+
+int budget_check_bytes(double bytes, uint64_t available, const char *key, const char *what,
+                       struct err *e)
+{
+    if (!available || bytes + FIXED_BYTES <= BUDGET_SHARE * (double)available)
+        return 0;
+    return err_set(e, ERR_USAGE, "%s: %s needs about %.1f GiB, more than 90%% of the %.1f GiB "
+                   "available", key, what, (bytes + FIXED_BYTES) / GIB, (double)available / GIB);
+}

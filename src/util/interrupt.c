@@ -1,0 +1,23 @@
+#include "interrupt.h"
+
+#include <string.h>
+
+volatile sig_atomic_t interrupt_signal;
+
+static void on_signal(int sig) { interrupt_signal = sig; }
+
+void interrupt_install(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+}
+
+int interrupt_check(struct err *e, const char *what)
+{
+    int sig = interrupt_signal;
+    return sig ? err_set(e, 128 + sig, "interrupted while %s", what) : 0;
+}

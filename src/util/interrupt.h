@@ -1,0 +1,24 @@
+/* interrupt: SIGINT and SIGTERM become a flag that every long loop polls
+ * (decompressing data, training and evaluation batches, prediction batches),
+ * so any phase stops within a fraction of a second and the program exits
+ * 128 + the signal with a message saying what it interrupted, instead of
+ * dying mid-write or, worse, not at all. */
+#ifndef INTERRUPT_H
+#define INTERRUPT_H
+
+#include <signal.h>
+
+#include "err.h"
+
+/* the signal received (SIGINT or SIGTERM), 0 until then */
+extern volatile sig_atomic_t interrupt_signal;
+
+/* Catch SIGINT and SIGTERM from now on. Blocking reads return early (no
+ * SA_RESTART), so a read waiting on a pipe is interrupted too. */
+void interrupt_install(void);
+
+/* 0 when no signal came; else 128 + the signal, with "interrupted while
+ * <what>" recorded in e. */
+int interrupt_check(struct err *e, const char *what);
+
+#endif
