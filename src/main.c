@@ -240,7 +240,7 @@ static int predict(const struct config *c, struct err *e)
         for (uint32_t from = 0; from < d.n; from += step) {
             uint32_t nb = d.n - from < step ? d.n - from : step;
             struct dataset part = dataset_slice(&d, from, nb);
-            batch_gather(m->a[0], &part, NULL, (int)nb, 0, NULL);
+            batch_gather(m->a[0], &part, NULL, (int)nb, NULL, NULL);
             const float *Z = mlp_forward(m, (int)nb, NULL);
             head_outputs(&m->spec.head, m->probs, Z, (int)nb, K);
             report_prediction_rows(stdout, c->json, from, m->probs, Z, (int)nb, K);

@@ -50,7 +50,7 @@ static void plain(float *out, const uint8_t *img, int n)
 {
     struct dataset d = {.n = 1, .rows = 1, .cols = (uint32_t)n, .dim = (uint32_t)n,
                         .x = (uint8_t *)img};
-    batch_gather(out, &d, NULL, 1, 0, NULL);
+    batch_gather(out, &d, NULL, 1, NULL, NULL);
 }
 
 static void identity_is_identity(void **state)
@@ -316,7 +316,8 @@ static void draws_do_not_depend_on_other_parameters(void **state)
     distort_free(w2);
 }
 
-/* batch_gather's shift path as it was before this module, kept as the reference */
+/* batch_gather's shift path as it was before this module (it computed these
+ * pixels with these draws), kept as the reference */
 static void reference_shift(float *out, const uint8_t *in, int rows, int cols, int shift,
                             struct rng *r)
 {
@@ -352,7 +353,7 @@ static void shift_is_the_original_shift(void **state)
         struct rng a, b, c;
         rng_seed(&a, (uint64_t)shift, RNG_AUGMENT);
         b = c = a;
-        batch_gather(want, &d, idx, N, shift, &a);
+        batch_gather(want, &d, idx, N, w, &a);
         for (int i = 0; i < N; i++) {
             distort_image(w, got + i * DIM, pix + idx[i] * DIM, &b);
             reference_shift(ref + i * DIM, pix + idx[i] * DIM, R, C, shift, &c);

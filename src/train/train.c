@@ -74,7 +74,10 @@ static int alloc_all(struct trainer *t, const struct config *c, const struct dat
     t->targets = malloc(sizeof(float) * (size_t)spec.max_batch * K);
     t->test_probs = malloc(sizeof(float) * n_test * K);
     t->test_pred = malloc(sizeof(int) * n_test);
-    if (!t->model || !t->order || !t->targets || !t->test_probs || !t->test_pred)
+    if (!distort_is_none(&c->augment))
+        t->distort = distort_create(&c->augment, (int)train->rows, (int)train->cols);
+    if (!t->model || !t->order || !t->targets || !t->test_probs || !t->test_pred ||
+        (!distort_is_none(&c->augment) && !t->distort))
         return -1;
     t->optim = (struct optim){
         .kind = (enum optim_kind)c->optimizer,
@@ -117,6 +120,7 @@ void trainer_free(struct trainer *t)
     task_set_free(&t->val);
     task_set_free(&t->test);
     task_free(&t->task);
+    distort_free(t->distort);
     free(t->order);
     free(t->targets);
     free(t->test_probs);
@@ -132,7 +136,7 @@ struct eval evaluate(struct trainer *t, const struct task_set *s, float *probs, 
     const uint32_t step = (uint32_t)m->spec.max_batch;
     for (uint32_t from = 0; from < s->n; from += step) {
         int nb = (int)(s->n - from < step ? s->n - from : step);
-        task_batch(&t->task, s, NULL, from, nb, m->a[0], t->targets, 0, NULL);
+        task_batch(&t->task, s, NULL, from, nb, m->a[0], t->targets, NULL, NULL);
         const float *Z = mlp_forward(m, nb, NULL);
         r.loss += head_loss(&m->spec.head, m->probs, NULL, Z, t->targets, nb, K);
         task_score(&t->task, s, NULL, from, nb, Z, &r.score, pred);
@@ -159,7 +163,7 @@ static int train_epoch(struct trainer *t, struct epoch_stats *s, struct err *e)
         uint32_t from = p->next;
         int nb = n - from < (uint32_t)B ? (int)(n - from) : B;
         task_batch(&t->task, &t->train, t->order, from, nb, m->a[0], t->targets,
-                   t->cfg->augment_shift, &t->augment);
+                   t->distort, &t->augment);
         const float *Z = mlp_forward(m, nb, &t->dropout);
         double l = head_loss(&m->spec.head, m->probs, m->dlogits, Z, t->targets, nb, K);
         if (!isfinite(l))
