@@ -19,6 +19,7 @@
 
 #include "data/dataset.h"
 #include "data/distort.h"
+#include "support/support.h"
 
 
 enum { R = 28, C = 28, DIM = R * C };
@@ -525,6 +526,48 @@ static void create_rejects_bad_shapes(void **state)
     distort_free(w);
 }
 
+/* ---- through ./train, on the synthetic 10x10 digits ---- */
+
+/* the same seed and spec give the same run; a change of alpha alone (same
+ * seed: same weights, order, draws) changes it, so the distortion is used */
+static void trains_deterministically(void **state)
+{
+    (void)state;
+    const char *specs[3] = {"affine+elastic:sigma=2,alpha=5,rot=10,translate=0.5",
+                            "affine+elastic:sigma=2,alpha=5,rot=10,translate=0.5",
+                            "affine+elastic:sigma=2,alpha=6,rot=10,translate=0.5"};
+    char *out[3], *err[3], *clean[3];
+    for (int i = 0; i < 3; i++) {
+        RUN(0, out[i], err[i], "--data-dir", test_dir, "--json", "--epochs", "2", "--hidden", "16",
+            "--threads", "1", "--seed", "5", "--augment", specs[i]);
+        clean[i] = json_without_times(out[i]);
+    }
+    assert_string_equal(clean[0], clean[1]);
+    assert_string_not_equal(clean[0], clean[2]);
+    /* the summary carries the canonical text */
+    assert_non_null(strstr(clean[0], "\"augment\":\"affine+elastic:rot=10,translate=0.5,alpha=5,sigma=2\""));
+    for (int i = 0; i < 3; i++)
+        free(out[i]), free(err[i]), free(clean[i]);
+}
+
+static void bad_augment_is_a_usage_error(void **state)
+{
+    (void)state;
+    char *out, *err;
+    const char *model = path_in(test_dir, "never.bin");
+    RUN(64, out, err, "--data-dir", test_dir, "--save", model, "--augment", "elastic:alpha=nan,sigma=4");
+    assert_string_equal(out, "");
+    assert_non_null(strstr(err, "train: --augment: 'elastic:alpha=nan,sigma=4': alpha 'nan' is not "
+                                "a finite decimal number\n"));
+    assert_null(fopen(model, "rb"));
+    free(out), free(err);
+    const char *cfg = path_in(test_dir, "a.json");
+    write_text(cfg, "{\"augment\": \"affine:rot=15,shear=0.3,\"}");
+    RUN(64, out, err, "--config", cfg, "--data-dir", test_dir);
+    assert_non_null(strstr(err, "augment: 'affine:rot=15,shear=0.3,': empty parameter"));
+    free(out), free(err);
+}
+
 /* ---- --bench and --dump ---- */
 
 static int load_mnist(struct dataset *d)
@@ -645,6 +688,8 @@ int main(int argc, char **argv)
         cmocka_unit_test(parse_and_format),
         cmocka_unit_test(parse_errors),
         cmocka_unit_test(create_rejects_bad_shapes),
+        cmocka_unit_test(trains_deterministically),
+        cmocka_unit_test(bad_augment_is_a_usage_error),
     };
-    return cmocka_run_group_tests_name("distort", tests, NULL, NULL);
+    return cmocka_run_group_tests_name("distort", tests, setup_synthetic_dir, teardown_dir);
 }
