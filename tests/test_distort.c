@@ -418,6 +418,14 @@ static void parse_and_format(void **state)
     assert_int_equal(distort_format(&s, text, sizeof text), 0);
     struct distort_spec back = parse_ok(text);
     assert_spec_equal(&s, &back);
+    /* the longest text: every key, each with 17 digits and an exponent */
+    s = parse_ok("affine+elastic:rot=1.2345678901234567e-05,scale=1.2345678901234567e-05,"
+                 "stretch=1.2345678901234567e-05,shear=1.2345678901234567e-05,"
+                 "translate=1.2345678901234567e-05,alpha=1.2345678901234567e-05,"
+                 "sigma=0.25000000000000006");
+    assert_int_equal(distort_format(&s, text, sizeof text), 0);
+    back = parse_ok(text);
+    assert_spec_equal(&s, &back);
     assert_int_equal(distort_format(&s, text, 10), -1);
     assert_string_equal(text, "");
 }

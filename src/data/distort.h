@@ -34,7 +34,7 @@
 #include "../util/rng.h"
 
 /* longest canonical text distort_format writes, with its NUL */
-#define DISTORT_TEXT_MAX 192
+#define DISTORT_TEXT_MAX 256
 
 struct distort_spec {
     int shift;              /* shift:N; 0 otherwise */
