@@ -503,8 +503,18 @@ static void parse_errors(void **state)
             fail_msg("'%s': message '%s' does not start with \"%s\"", cases[i][0], e.msg, head);
         assert_spec_equal(&s, &was);   /* untouched on error */
     }
+    /* a long text is quoted cut, and the reason still ends the message */
+    char long_text[3000];
+    memset(long_text, 'x', sizeof long_text - 1);
+    long_text[sizeof long_text - 1] = 0;
+    memcpy(long_text, "affine:rot=1,", 13);
     struct err e = {0};
     struct distort_spec s;
+    assert_int_equal(distort_parse(&s, long_text, "augment", &e), ERR_USAGE);
+    assert_true(strlen(e.msg) < 300);
+    assert_non_null(strstr(e.msg, "augment: 'affine:rot=1,xxx"));
+    assert_non_null(strstr(e.msg, "xxx...': parameter 'xxxxxxxxxxxxxxxxxxxx...' is too long"));
+    memset(&e, 0, sizeof e);
     assert_int_equal(distort_parse(&s, "affine:rot=-", "--augment", &e), ERR_USAGE);
     assert_string_equal(e.msg, "--augment: 'affine:rot=-': rot '-' is not a finite decimal number");
 }

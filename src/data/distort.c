@@ -43,7 +43,10 @@ static int bad(struct err *e, const char *who, const char *text, const char *fmt
 {
     char what[256];
     snprintf(what, sizeof what, fmt, a, b);
-    return err_set(e, ERR_USAGE, "%s: '%s': %s", who, text, what);
+    /* a long text is cut, so that what is wrong still fits in the message */
+    int cut = strlen(text) > 100;
+    return err_set(e, ERR_USAGE, "%s: '%.*s%s': %s", who, cut ? 96 : 100, text, cut ? "..." : "",
+                   what);
 }
 
 static int parse_shift(struct distort_spec *s, const char *body, const char *who,
