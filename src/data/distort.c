@@ -227,10 +227,12 @@ bool distort_is_none(const struct distort_spec *s)
 /* ---- the work object ---- */
 
 /* The smoothing runs on 8-float vectors (GCC/Clang vector extensions: one
- * AVX register, two SSE ones elsewhere) over rows padded to a multiple of 8
- * floats; the padding lanes are computed and thrown away. Accumulating over
- * the taps in a register, not in memory, is what makes the 28-wide rows of
- * MNIST cheap. */
+ * AVX register, two SSE ones elsewhere) over rows padded to a multiple of
+ * BLOCK floats; the padding lanes are computed and thrown away. Accumulating
+ * over the taps in registers, not in memory, is what makes the 28-wide rows
+ * of MNIST cheap. The order of the float operations is fixed by this source
+ * (vector lanes are independent), so with FMA contraction off, as the
+ * Makefile's ISO C mode keeps it, the sums do not depend on the vector width. */
 typedef float vec __attribute__((vector_size(32)));
 /* the same, at any float's address and allowed to alias floats: one vmovups */
 typedef float vec_at __attribute__((vector_size(32), aligned(4), may_alias));
