@@ -360,7 +360,7 @@ static int predict_batch(const struct config *c, struct mlp *m, const struct dat
                          uint32_t from, struct err *e)
 {
     const int K = m->size[m->L];
-    batch_gather(m->a[0], d, NULL, (int)d->n, 0, NULL);
+    batch_gather(m->a[0], d, NULL, (int)d->n, NULL, NULL);
     const float *Z = mlp_forward(m, (int)d->n, NULL);
     if (!trainer_finite(Z, (size_t)d->n * (size_t)K))
         return err_set(e, ERR_DATA, "%s: the model's outputs are not finite (images %u to %u)",

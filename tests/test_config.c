@@ -60,7 +60,7 @@ static void defaults(void **state)
     assert_int_equal(c.batch_size, 64);
     assert_float_equal(c.lr, 0.1, 1e-12);
     assert_float_equal(c.momentum, 0.9, 1e-12);
-    assert_int_equal(c.augment_shift, 0);
+    assert_true(distort_is_none(&c.augment));
     assert_false(c.json);
 }
 
@@ -137,8 +137,13 @@ static void json_value_errors(void **state)
     expect_json_error("{\"head\": 1}", ERR_USAGE, "head: expected a string, got a number");
     expect_json_error("{\"head\": \"\"}", ERR_USAGE, "head: empty string");
     expect_json_error("{\"nesterov\": \"yes\"}", ERR_USAGE, "nesterov: expected true or false");
-    expect_json_error("{\"augment\": \"shift:20\"}", ERR_USAGE, "augment: 20 is out of range 1..8");
-    expect_json_error("{\"augment\": \"flip\"}", ERR_USAGE, "is not 'none' or 'shift:N'");
+    expect_json_error("{\"augment\": \"shift:20\"}", ERR_USAGE,
+                      "augment: 'shift:20': shift 20 is out of range 1..8");
+    expect_json_error("{\"augment\": \"flip\"}", ERR_USAGE,
+                      "augment: 'flip': expected none, shift:N, affine:...");
+    expect_json_error("{\"augment\": \"elastic:alpha=34\"}", ERR_USAGE,
+                      "augment: 'elastic:alpha=34': elastic needs sigma");
+    expect_json_error("{\"augment\": 2}", ERR_USAGE, "augment: expected a string, got a number");
 }
 
 static void json_structure_errors(void **state)
@@ -206,7 +211,7 @@ static void print_config_round_trips(void **state)
     struct err e;
     enum config_action act;
     assert_int_equal(parse(&c, &e, &act, "--head", "sigmoid", "--hidden", "800,800", "--lr",
-                           "0.05", "--augment", "shift:2", "--nesterov", "--seed", "12345678901",
+                           "0.05", "--augment", "affine+elastic:sigma=4,alpha=34,rot=10", "--nesterov", "--seed", "12345678901",
                            NULL), 0);
     cJSON *j = config_to_json(&c, false);
     char *text = cJSON_Print(j);
@@ -216,7 +221,7 @@ static void print_config_round_trips(void **state)
     cJSON *j2 = config_to_json(&d, false);
     char *text2 = cJSON_Print(j2);
     assert_string_equal(text, text2);
-    assert_non_null(strstr(text, "\"augment\":\t\"shift:2\""));
+    assert_non_null(strstr(text, "\"augment\":\t\"affine+elastic:rot=10,alpha=34,sigma=4\""));
     assert_int_equal(d.seed, 12345678901LL);
     assert_int_equal(d.hidden.v[1], 800);
     cJSON_free(text);

@@ -255,16 +255,17 @@ static void batches_scale_and_shift(void **state)
     struct dataset d = {.n = 1, .rows = 3, .cols = 3, .dim = 9, .x = pix, .y = y};
     float X[9];
     uint32_t idx[1] = {0};
-    batch_gather(X, &d, idx, 1, 0, NULL);
+    batch_gather(X, &d, idx, 1, NULL, NULL);
     assert_float_equal(X[0], 10 / 255.0, 1e-7);
     assert_float_equal(X[8], 1.0, 1e-7);
     /* with shift:1 the image sometimes stays, mostly moves, and its centre pixel
      * is never lost */
     struct rng r;
     rng_seed(&r, 1, RNG_AUGMENT);
+    struct distort *shift1 = distort_create(&(struct distort_spec){.shift = 1}, 3, 3);
     int seen_center = 0, seen_moved = 0;
     for (int k = 0; k < 200; k++) {
-        batch_gather(X, &d, idx, 1, 1, &r);
+        batch_gather(X, &d, idx, 1, shift1, &r);
         int same = 1;
         for (int p = 0; p < 9; p++)
             same &= X[p] == px(pix[p]);
@@ -280,12 +281,13 @@ static void batches_scale_and_shift(void **state)
     /* an exact shift: dx = 1 moves column 0 to column 1 and zero-fills column 0 */
     float Z[9];
     for (;;) {
-        batch_gather(Z, &d, idx, 1, 1, &r);
+        batch_gather(Z, &d, idx, 1, shift1, &r);
         if (Z[1] == px(10) && Z[4] == px(40))
             break;
     }
     assert_float_equal(Z[0], 0, 0);
     assert_float_equal(Z[3], 0, 0);
+    distort_free(shift1);
 }
 
 int main(void)

@@ -11,7 +11,7 @@
 
 #include "../util/num.h"
 
-enum type { T_INT, T_REAL, T_ENUM, T_BOOL, T_PATH, T_LIST, T_SHIFT };
+enum type { T_INT, T_REAL, T_ENUM, T_BOOL, T_PATH, T_LIST, T_AUGMENT };
 enum group { G_MODEL, G_TRAIN, G_DATA, G_OUTPUT, G_RUN, N_GROUPS };
 
 struct option {
@@ -19,7 +19,7 @@ struct option {
     enum type type;
     size_t off;            /* where the value lives in struct config */
     const char *def;       /* default, written as it would be typed after the flag */
-    double lo, hi;         /* T_INT, T_REAL, T_LIST elements, T_SHIFT */
+    double lo, hi;         /* T_INT, T_REAL, T_LIST elements */
     bool lo_open;          /* T_REAL: lo itself not allowed */
     const char *const *choices; /* T_ENUM: names in the order of the C enum, NULL-ended */
     enum group group;
@@ -85,8 +85,9 @@ static const struct option OPTIONS[] = {
      .arg = "E", .help = "adam: denominator guard"},
     {"weight_decay", T_REAL, AT(weight_decay), "0", 0, 1, .group = G_TRAIN, .arg = "X",
      .help = "L2 penalty on weights (not biases), added to the gradient"},
-    {"augment", T_SHIFT, AT(augment_shift), "none", 1, 8, .group = G_TRAIN, .arg = "A",
-     .help = "'none', or 'shift:N': translate each training image by up to N pixels"},
+    {"augment", T_AUGMENT, AT(augment), "none", .group = G_TRAIN, .arg = "A",
+     .help = "distort training images: none, shift:N, affine:rot=DEG,scale=F,shear=K,.., "
+             "elastic:alpha=A,sigma=S or affine+elastic:.. (docs/augment.md)"},
     {"seed", T_INT, AT(seed), "1", 0, MAX_SEED, .group = G_TRAIN, .arg = "N",
      .help = "seeds init, data order, dropout and augmentation"},
     {"threads", T_INT, AT(threads), "0", 0, 256, .group = G_TRAIN, .arg = "N",
@@ -293,16 +294,10 @@ static int set_list(struct config *c, const struct option *o, const char *s, con
     return 0;
 }
 
-static int set_shift(struct config *c, const struct option *o, const char *s, const char *who,
-                     struct err *e)
+static int set_augment(struct config *c, const struct option *o, const char *s, const char *who,
+                       struct err *e)
 {
-    long long v = 0;
-    if (strcmp(s, "none") && (strncmp(s, "shift:", 6) || !num_parse_long(s + 6, &v)))
-        return err_set(e, ERR_USAGE, "%s: '%s' is not 'none' or 'shift:N'", who, s);
-    if (strcmp(s, "none") && (v < o->lo || v > o->hi))
-        return out_of_range(o, who, s + 6, e);
-    *(int *)field(c, o) = (int)v;
-    return 0;
+    return distort_parse(field(c, o), s, who, e);
 }
 
 /* Set an option from text as typed on the command line. */
@@ -336,8 +331,8 @@ static int set_text(struct config *c, const struct option *o, const char *s, con
         return 0;
     case T_LIST:
         return set_list(c, o, s, who, e);
-    case T_SHIFT:
-        return set_shift(c, o, s, who, e);
+    case T_AUGMENT:
+        return set_augment(c, o, s, who, e);
     }
     return err_set(e, ERR_SOFTWARE, "%s: unknown option type", who);
 }
@@ -420,7 +415,7 @@ static int set_json(struct config *c, const struct option *o, const cJSON *v, co
         /* fall through - "800,800" and "none" as strings */
     case T_ENUM:
     case T_PATH:
-    case T_SHIFT:
+    case T_AUGMENT:
         if (!cJSON_IsString(v))
             break;
         if (!*v->valuestring)
@@ -1028,10 +1023,10 @@ static cJSON *value_json(const struct config *cc, const struct option *o)
         return cJSON_CreateString(field(c, o));
     case T_LIST:
         return cJSON_CreateIntArray(c->hidden.v, c->hidden.n);
-    case T_SHIFT: {
-        char s[32] = "none";
-        if (*(int *)field(c, o))
-            snprintf(s, sizeof s, "shift:%d", *(int *)field(c, o));
+    case T_AUGMENT: {
+        char s[DISTORT_TEXT_MAX];
+        if (distort_format(field(c, o), s, sizeof s))
+            return NULL;
         return cJSON_CreateString(s);
     }
     }

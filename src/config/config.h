@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <stdio.h>
 
+#include "../data/distort.h"
 #include "../util/err.h"
 
 #define CONFIG_MAX_HIDDEN 16
@@ -40,7 +41,7 @@ struct config {
     bool nesterov;
     double adam_beta1, adam_beta2, adam_eps;
     double weight_decay;
-    int augment_shift;              /* 0: no augmentation */
+    struct distort_spec augment;    /* see data/distort.h */
     long long seed, threads;
     /* data */
     char data_dir[CONFIG_PATH_MAX];

@@ -61,16 +61,6 @@ static void scale_row(float *out, const uint8_t *in, uint32_t n)
         out[p] = (float)in[p] * (1.0f / 255.0f);
 }
 
-static void gather_shifted(float *out, const uint8_t *in, int rows, int cols, int dx, int dy)
-{
-    memset(out, 0, sizeof(float) * (size_t)rows * (size_t)cols);
-    int x0 = dx > 0 ? dx : 0, x1 = dx < 0 ? cols + dx : cols;
-    int y0 = dy > 0 ? dy : 0, y1 = dy < 0 ? rows + dy : rows;
-    for (int y = y0; y < y1; y++)
-        scale_row(out + (size_t)y * cols + x0, in + (size_t)(y - dy) * cols + (x0 - dx),
-                  (uint32_t)(x1 - x0 > 0 ? x1 - x0 : 0));
-}
-
 /* Shuffled images are scattered over the training set, and the hardware
  * prefetcher cannot guess the next one: ask for the image two ahead while
  * this one is scaled. */
@@ -88,22 +78,14 @@ static void prefetch_image(const struct dataset *d, const uint32_t *idx, int b, 
             __builtin_prefetch(image(d, idx, b + PREFETCH_AHEAD) + o);
 }
 
-void batch_gather(float *X, const struct dataset *d, const uint32_t *idx, int nb, int shift,
-                  struct rng *r)
+void batch_gather(float *X, const struct dataset *d, const uint32_t *idx, int nb,
+                  struct distort *aug, struct rng *r)
 {
-    if (shift <= 0) {
-        for (int b = 0; b < nb; b++) {
-            prefetch_image(d, idx, b, nb);
-            scale_row(X + (size_t)b * d->dim, image(d, idx, b), d->dim);
-        }
-        return;
-    }
-    /* the shifts are drawn in order from one stream */
     for (int b = 0; b < nb; b++) {
         prefetch_image(d, idx, b, nb);
-        int dx = (int)rng_below(r, 2u * (uint32_t)shift + 1) - shift;
-        int dy = (int)rng_below(r, 2u * (uint32_t)shift + 1) - shift;
-        gather_shifted(X + (size_t)b * d->dim, image(d, idx, b), (int)d->rows, (int)d->cols, dx,
-                       dy);
+        if (aug)
+            distort_image(aug, X + (size_t)b * d->dim, image(d, idx, b), r);
+        else
+            scale_row(X + (size_t)b * d->dim, image(d, idx, b), d->dim);
     }
 }

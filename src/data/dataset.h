@@ -8,6 +8,7 @@
 
 #include "../util/err.h"
 #include "../util/rng.h"
+#include "distort.h"
 
 #define DATASET_CLASSES 10
 
@@ -27,10 +28,11 @@ void dataset_free(struct dataset *d);
 struct dataset dataset_slice(const struct dataset *d, uint32_t from, uint32_t n);
 
 /* Fill X[b * d->dim + p] with image idx[b] (image b when idx is NULL) scaled
- * to [0,1], for b < nb. With
- * shift > 0 each image is translated by (dx, dy), each uniform in [-shift, shift],
- * drawn from r, with zero fill. */
-void batch_gather(float *X, const struct dataset *d, const uint32_t *idx, int nb, int shift,
-                  struct rng *r);
+ * to [0,1], for b < nb. With aug (made for d's rows x cols; NULL for none)
+ * each image is distorted by it, with draws from r in image order. aug is
+ * scratch: a thread filling batches beside another needs its own, and its
+ * own r. */
+void batch_gather(float *X, const struct dataset *d, const uint32_t *idx, int nb,
+                  struct distort *aug, struct rng *r);
 
 #endif

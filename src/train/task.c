@@ -57,12 +57,12 @@ static unsigned digits_of(const struct task_set *s, uint32_t i)
 
 /* two images side by side: row r of the pair is row r of a, then row r of b */
 static void compose_pair(const struct task *t, const struct task_set *s, uint32_t i, float *x,
-                         int shift, struct rng *r)
+                         struct distort *aug, struct rng *r)
 {
     const struct dataset *d = s->d;
     float *a = t->scratch, *b = t->scratch + d->dim;
-    batch_gather(a, d, &s->pairs[2 * i], 1, shift, r);
-    batch_gather(b, d, &s->pairs[2 * i + 1], 1, shift, r);
+    batch_gather(a, d, &s->pairs[2 * i], 1, aug, r);
+    batch_gather(b, d, &s->pairs[2 * i + 1], 1, aug, r);
     for (uint32_t row = 0; row < d->rows; row++) {
         memcpy(x + 2 * row * d->cols, a + row * d->cols, sizeof(float) * d->cols);
         memcpy(x + (2 * row + 1) * d->cols, b + row * d->cols, sizeof(float) * d->cols);
@@ -90,15 +90,15 @@ static void targets(const struct task *t, unsigned set, float *T)
 }
 
 void task_batch(const struct task *t, const struct task_set *s, const uint32_t *idx,
-                uint32_t from, int nb, float *X, float *T, int shift, struct rng *r)
+                uint32_t from, int nb, float *X, float *T, struct distort *aug, struct rng *r)
 {
     for (int b = 0; b < nb; b++) {
         uint32_t i = sample(idx, from, b);
         float *x = X + (size_t)b * t->input_dim;
         if (t->kind == TASK_PAIRS)
-            compose_pair(t, s, i, x, shift, r);
+            compose_pair(t, s, i, x, aug, r);
         else
-            batch_gather(x, s->d, &i, 1, shift, r);
+            batch_gather(x, s->d, &i, 1, aug, r);
         targets(t, digits_of(s, i), T + (size_t)b * t->n_outputs);
     }
 }

@@ -60,10 +60,10 @@ int task_set_init(struct task_set *s, const struct task *t, const struct dataset
 void task_set_free(struct task_set *s);
 
 /* Inputs X (nb x input_dim) and targets T (nb x n_outputs) for samples
- * idx[from .. from+nb) of s, or from .. from+nb when idx is NULL. shift and r
- * as in batch_gather (augmentation; shift 0 for evaluation). */
+ * idx[from .. from+nb) of s, or from .. from+nb when idx is NULL. aug and r
+ * as in batch_gather (augmentation; NULL for evaluation). */
 void task_batch(const struct task *t, const struct task_set *s, const uint32_t *idx,
-                uint32_t from, int nb, float *X, float *T, int shift, struct rng *r);
+                uint32_t from, int nb, float *X, float *T, struct distort *aug, struct rng *r);
 
 /* Score logits Z of the same samples into sc; pred (classify only, may be
  * NULL) receives the predicted digits at pred[from + b]. */

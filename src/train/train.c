@@ -90,7 +90,10 @@ static int alloc_all(struct trainer *t, const struct config *c, const struct dat
     t->targets = malloc(sizeof(float) * (size_t)spec.max_batch * K);
     t->test_probs = malloc(sizeof(float) * n_test * K);
     t->test_pred = malloc(sizeof(int) * n_test);
-    if (!t->model || !t->order || !t->targets || !t->test_probs || !t->test_pred)
+    if (!distort_is_none(&c->augment))
+        t->distort = distort_create(&c->augment, (int)train->rows, (int)train->cols);
+    if (!t->model || !t->order || !t->targets || !t->test_probs || !t->test_pred ||
+        (!distort_is_none(&c->augment) && !t->distort))
         return -1;
     t->optim = (struct optim){
         .kind = (enum optim_kind)c->optimizer,
@@ -133,6 +136,7 @@ void trainer_free(struct trainer *t)
     task_set_free(&t->val);
     task_set_free(&t->test);
     task_free(&t->task);
+    distort_free(t->distort);
     free(t->order);
     free(t->targets);
     free(t->test_probs);
@@ -164,7 +168,7 @@ struct eval evaluate(struct trainer *t, const struct task_set *s, float *probs, 
             break;
         }
         int nb = (int)(s->n - from < step ? s->n - from : step);
-        task_batch(&t->task, s, NULL, from, nb, m->a[0], t->targets, 0, NULL);
+        task_batch(&t->task, s, NULL, from, nb, m->a[0], t->targets, NULL, NULL);
         const float *Z = mlp_forward(m, nb, NULL);
         /* non-finite logits would reach argmax and the report as if they were numbers */
         r.finite = trainer_finite(Z, (size_t)nb * (size_t)K);
@@ -232,7 +236,7 @@ static int train_epoch(struct trainer *t, struct epoch_stats *s, struct err *e)
         uint32_t from = p->next;
         int nb = n - from < (uint32_t)B ? (int)(n - from) : B;
         task_batch(&t->task, &t->train, t->order, from, nb, m->a[0], t->targets,
-                   t->cfg->augment_shift, &t->augment);
+                   t->distort, &t->augment);
         const float *Z = mlp_forward(m, nb, &t->dropout);
         double l = head_loss(&m->spec.head, m->probs, m->dlogits, Z, t->targets, nb, K);
         if (!isfinite(l))

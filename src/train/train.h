@@ -57,6 +57,7 @@ struct trainer {
     uint32_t *order;        /* training samples, reshuffled every epoch */
     float *targets;         /* max_batch x outputs */
     struct rng shuffle, dropout, augment;
+    struct distort *distort;   /* the augment setting's scratch; NULL for none */
     struct train_pos pos;
     /* set asynchronously (a signal handler) to stop after the current batch */
     volatile sig_atomic_t *stop;

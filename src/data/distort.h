@@ -1,0 +1,98 @@
+/* distort: per-image random distortions of a training image, read from one
+ * string (the `augment` setting) and drawn from one rng stream.
+ *
+ *   none                       no augmentation
+ *   shift:N                    integer translation by (dx, dy), each uniform in
+ *                              -N..N, zero fill (the original augmentation; same
+ *                              draws, same pixels)
+ *   affine:KEY=V,...           rot=DEG  scale=F  stretch=F  shear=K  translate=PX
+ *   elastic:alpha=A,sigma=S    Simard, Steinkraus and Platt (2003)
+ *   affine+elastic:KEY=V,...   both, composed into one sampling grid
+ *
+ * An affine map draws, per image and in this order, an angle in [-rot, rot]
+ * degrees (counter-clockwise as displayed), an isotropic factor in
+ * [1-scale, 1+scale], two per-axis factors in [1-stretch, 1+stretch] (x, y),
+ * a horizontal shear in [-shear, shear] and a translation in [-translate,
+ * translate] pixels (x, y): seven uniforms, always all seven, so adding one
+ * parameter never changes the draws of another. The map moves the digit about
+ * the image centre; the output samples the source through its inverse.
+ *
+ * The elastic field then draws two noise fields dx, dy uniform in [-1, 1)
+ * (rows*cols each, 24-bit values, two per rng_next), smooths each by a
+ * Gaussian of width sigma (separable, truncated at 3 sigma, normalised to sum
+ * 1, mirror boundary: see distort.c) and scales it by alpha pixels. Output
+ * pixel p is the source, scaled to [0,1] as batch_gather scales it, sampled
+ * bilinearly at affine(p) + field(p), zero outside: one resampling. */
+#ifndef DISTORT_H
+#define DISTORT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../util/err.h"
+#include "../util/rng.h"
+
+/* longest canonical text distort_format writes, with its NUL */
+#define DISTORT_TEXT_MAX 256
+
+struct distort_spec {
+    int shift;              /* shift:N; 0 otherwise */
+    bool affine, elastic;   /* the parts of a warp (never with shift) */
+    double rot;             /* degrees, 0..180 */
+    double scale, stretch;  /* fractions, 0..0.5 */
+    double shear;           /* x += k * y, 0..1 */
+    double translate;       /* pixels, 0..8 */
+    double alpha;           /* pixels, 0..100 */
+    double sigma;           /* pixels, 0.25..16 */
+};
+
+/* Parse `text`; errors read "<who>: '<text>': <what is wrong>", ERR_USAGE.
+ * s is written only on success. */
+int distort_parse(struct distort_spec *s, const char *text, const char *who, struct err *e);
+
+/* The canonical text of s, which distort_parse reads back to the same spec:
+ * only the parameters that are not 0, in the order of the grammar above.
+ * Returns 0, or -1 when n is too small (buf then holds "" if n > 0). */
+int distort_format(const struct distort_spec *s, char *buf, size_t n);
+
+bool distort_is_none(const struct distort_spec *s);
+
+/* Scratch and precomputed kernel for one image size; one per thread. */
+struct distort;
+
+/* NULL when out of memory or when rows, cols are not 1..4096. */
+struct distort *distort_create(const struct distort_spec *s, int rows, int cols);
+void distort_free(struct distort *w);
+
+/* out[rows*cols] = one random distortion of in[rows*cols], drawn from r.
+ * A caller that wants augmentation off the critical path gives another thread
+ * its own struct distort and its rng, and lets it fill the next batch in order:
+ * the images and draws are the same whichever thread makes them. */
+void distort_image(struct distort *w, float *out, const uint8_t *in, struct rng *r);
+
+/* ---- the steps of distort_image, exposed for tests and benchmarks ---- */
+
+/* source = A (p - c) + c + t, c the image centre ((cols-1)/2, (rows-1)/2) */
+struct distort_affine {
+    float a11, a12, a21, a22, tx, ty;
+};
+
+/* The sampling map of the forward transform "scale by (sx, sy), shear by k,
+ * rotate by deg counter-clockwise, translate by (tx, ty)". */
+struct distort_affine distort_affine_map(double deg, double sx, double sy, double k, double tx,
+                                         double ty);
+
+/* Draw a new elastic field into w (alpha and sigma of w's spec). */
+void distort_field(struct distort *w, struct rng *r);
+/* w's current field, rows*cols each (all 0 until one is drawn) */
+const float *distort_field_x(const struct distort *w);
+const float *distort_field_y(const struct distort *w);
+/* Smooth f[rows*cols] in place with w's kernel, then multiply by scale. */
+void distort_smooth(struct distort *w, float *f, float scale);
+/* w's Gaussian: taps [-radius, radius] */
+const float *distort_kernel(const struct distort *w, int *radius);
+/* out = in sampled at A(p) + w's field(p) (field 0 unless w's spec is elastic) */
+void distort_warp(struct distort *w, float *out, const uint8_t *in, const struct distort_affine *A);
+
+#endif
