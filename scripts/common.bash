@@ -1,13 +1,15 @@
-# Shared by sweep.sh, seed-runs.sh and compare-heads.sh (sourced; bash): usage
-# errors, option values, seed lists, each run's command record, and running
-# jobs with GNU parallel without ever parsing user text a second time.
+# Shared by sweep.sh, seed-runs.sh and compare-heads.sh (and the option
+# handling of summarize.sh and plot.sh; sourced, bash): usage errors, option
+# values, seed lists, each run's command record, and running jobs without ever
+# parsing user text a second time.
 #
-# Arguments stay data. A job file holds each job's words as fields (records
-# end in NUL, fields are split by \x1f); GNU parallel's command template holds
-# only {1}..{N}, and -q quotes every field for the shell it starts, here or on
-# a remote host. No path, flag or grid value is ever part of a template (GNU
-# parallel would expand {} and run {= perl =} in one) nor of a string that a
-# shell parses.
+# Arguments stay data. Here, a job's words go from a bash array straight to
+# exec. Across hosts (--sshloginfile), GNU parallel runs them from a job file
+# holding each job's words as fields (records end in NUL, fields are split by
+# \x1f); its command template holds only {1}..{N}, and -q quotes every field
+# for the shell it starts there. No path, flag or grid value is ever part of a
+# template (GNU parallel would expand {} and run {= perl =} in one) nor of a
+# string that a shell parses.
 #
 # Runs are reused only for the same command. Beside each run's NAME.jsonl,
 # NAME.cmd records what made it: the train binary (sha256 of the file and its
@@ -101,17 +103,33 @@ run_record()
     fi
     record="$train_line"$'\n'"config sha256:${config_sums[$config]}"$'\n'
     if [ -n "${MNIST_DIR+set}" ]; then
-        record+="MNIST_DIR $(printf '%q' "$MNIST_DIR")"$'\n'
+        local q
+        printf -v q '%q' "$MNIST_DIR"
+        record+="MNIST_DIR $q"$'\n'
     else
         record+=$'MNIST_DIR (unset)\n'
     fi
-    record+="args$(printf ' %q' "$@")"
+    local words
+    printf -v words ' %q' "$@"
+    record+="args$words"
+}
+
+# claim_folder DIR: make it, check it can be written, and hold it for this
+# invocation (two at once on one folder would run the same runs twice)
+claim_folder()
+{
+    mkdir -p -- "$1" 2> /dev/null || fail 73 "$1: cannot create the folder"
+    if [ ! -w "$1" ] || [ ! -x "$1" ]; then fail 73 "$1: the folder is not writable"; fi
+    exec 9>> "$1/.lock" || fail 73 "$1: cannot write in the folder"
+    flock -n 9 || fail 73 "$1: another invocation is using this folder"
 }
 
 # finished FILE.jsonl: train got to its summary line
 finished()
 {
-    [ -f "$1" ] && tail -n1 "$1" 2>/dev/null | grep -q '"type":"summary"'
+    local lines=()
+    [ -f "$1" ] && mapfile -t lines < "$1" 2> /dev/null && [ "${#lines[@]}" -gt 0 ] &&
+        [[ ${lines[-1]} == *'"type":"summary"'* ]]
 }
 
 # record_diff OLD NEW: what differs, in words
@@ -119,8 +137,8 @@ record_diff()
 {
     local -A then_=() now_=()
     local line what=()
-    while IFS= read -r line; do then_[${line%% *}]=${line#* }; done <<< "$1"
-    while IFS= read -r line; do now_[${line%% *}]=${line#* }; done <<< "$2"
+    while IFS= read -r line; do [ -z "$line" ] || then_[${line%% *}]=${line#* }; done <<< "$1"
+    while IFS= read -r line; do [ -z "$line" ] || now_[${line%% *}]=${line#* }; done <<< "$2"
     [ "${then_[train]-}" = "${now_[train]}" ] ||
         what+=("the train binary differs (then ${then_[train]-unknown}; now ${now_[train]})")
     [ "${then_[config]-}" = "${now_[config]}" ] ||
@@ -143,8 +161,11 @@ reusable()
     finished "$f" || return 1
     if [ ! -f "$cmd" ]; then
         refusals+=("$f: a finished run with no record of the command that made it")
-    elif [ "$(< "$cmd")" != "$record" ]; then
-        refusals+=("$f: a finished run of another command: $(record_diff "$(< "$cmd")" "$record")")
+    else
+        local old=''
+        IFS= read -r -d '' old < "$cmd" || true
+        [ "$old" = "$record"$'\n' ] ||
+            refusals+=("$f: a finished run of another command: $(record_diff "$old" "$record")")
     fi
     return 0
 }
@@ -282,8 +303,10 @@ run_parallel()
     for i in "${job_out[@]}"; do rm -f "$i.seq"; done
 }
 
-# report_failures JOBLOG: each job of this invocation that did not finish,
-# with its exit status and its last error line; failed_runs counts them
+# report_failures JOBLOG: each job of this invocation that did not finish or
+# did not exit 0, with its exit status and its last error line; failed_runs
+# counts them. A failed run's output is moved to NAME.jsonl.failed, so that a
+# summary line printed before a late error is never taken for a finished run.
 report_failures()
 {
     local log=$1 seq host rc sig i line how
@@ -295,14 +318,15 @@ report_failures()
         done < "$log"
     fi
     for i in "${!job_out[@]}"; do
-        finished "${job_out[i]}" && continue
+        rc='' sig='' host=''
+        read -r rc sig host <<< "${outcome[$((i + 1))]-}"
+        if finished "${job_out[i]}" && [ "$rc" = 0 ] && [ "$sig" = 0 ]; then continue; fi
         failed_runs=$((failed_runs + 1))
+        [ ! -e "${job_out[i]}" ] || mv -f "${job_out[i]}" "${job_out[i]}.failed"
         [ "${interrupted:-0}" = 0 ] || continue
         line=$(grep '^train: ' "${job_out[i]}.err" 2>/dev/null | tail -n1)
         [ -n "$line" ] || line=$(grep . "${job_out[i]}.err" 2>/dev/null | tail -n1)
         [ -n "$line" ] || line="no error message; see ${job_out[i]}.err"
-        rc='' sig='' host=''
-        read -r rc sig host <<< "${outcome[$((i + 1))]-}"
         if [ -z "$rc" ]; then how="did not run"
         elif [ "$sig" != 0 ]; then how="killed by signal $sig"
         elif [ "$rc" = 255 ] && [ "$host" != : ]; then how="exit 255: ssh to $host failed?"

@@ -6,7 +6,8 @@
 # (src/compare.c) over exactly the seeds asked for.
 set -eu
 prog='compare-heads'
-here=$(cd "$(dirname "$0")/.." && pwd)
+case $0 in */*) here=${0%/*}/.. ;; *) here=.. ;; esac
+here=$(cd "$here" && pwd)
 # shellcheck source=scripts/common.bash
 . "$here/scripts/common.bash"
 
@@ -77,7 +78,9 @@ else
     [ "${#configs[@]}" -eq 2 ] || usage_error "need two configs (or --quick), got ${#configs[@]}"
 fi
 a=${configs[0]} b=${configs[1]}
-na=$(basename -- "$a" .json) nb=$(basename -- "$b" .json)
+na=${a%/} nb=${b%/}
+na=${na##*/} nb=${nb##*/}
+na=${na%.json} nb=${nb%.json}
 [ "$na" != "$nb" ] || usage_error "both configs are named $na"
 out=${out:-runs/compare-$na-vs-$nb}
 
@@ -115,7 +118,10 @@ for s in "${seeds[@]}"; do
 done
 files() { for s in "${seeds[@]}"; do cat "$out/$1-seed$s.jsonl"; done; }
 about="seeds $seed_spec"
-[ "${#flags[@]}" -eq 0 ] || about+=", flags:$(printf ' %q' "${flags[@]}")"
+if [ "${#flags[@]}" -gt 0 ]; then
+    printf -v quoted ' %q' "${flags[@]}"
+    about+=", flags:$quoted"
+fi
 {
     echo "Comparison of $na and $nb, $about ($(date -u +%Y-%m-%d); $(head -n1 < <("${TRAIN:-$here/train}" --version)))"
     echo

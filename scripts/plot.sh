@@ -4,7 +4,8 @@
 # folder and moved to the path asked for; labels are quoted as gnuplot strings.
 set -eu
 prog=plot
-here=$(cd "$(dirname "$0")/.." && pwd)
+case $0 in */*) here=${0%/*}/.. ;; *) here=.. ;; esac
+here=$(cd "$here" && pwd)
 # shellcheck source=scripts/common.bash
 . "$here/scripts/common.bash"
 

@@ -6,7 +6,8 @@
 # with.
 set -eu
 prog=seed-runs
-here=$(cd "$(dirname "$0")/.." && pwd)
+case $0 in */*) here=${0%/*}/.. ;; *) here=.. ;; esac
+here=$(cd "$here" && pwd)
 # shellcheck source=scripts/common.bash
 . "$here/scripts/common.bash"
 
@@ -42,7 +43,8 @@ command to resume). TRAIN=PATH runs another binary than ./train.
 EOF
 }
 
-seed_spec=1..5 jobs=$(nproc) out=runs/seed-runs configs=() flags=()
+cores=$(nproc)
+seed_spec=1..5 jobs=$cores out=runs/seed-runs configs=() flags=()
 while [ $# -gt 0 ]; do
     case $1 in
         -h | --help) help; exit 0 ;;
@@ -69,13 +71,15 @@ declare -A by_name=()
 names=()
 for c in "${configs[@]}"; do
     [ -f "$c" ] || fail 66 "$c: no such config file"
-    n=$(basename -- "$c" .json)
+    n=${c%/}
+    n=${n##*/}
+    n=${n%.json}
     [ -z "${by_name[$n]-}" ] || usage_error "configs '${by_name[$n]}' and '$c' are both named $n"
     by_name[$n]=$c
     names+=("$n")
 done
 
-threads=$(( $(nproc) / jobs )); [ "$threads" -ge 1 ] || threads=1
+threads=$((cores / jobs)); [ "$threads" -ge 1 ] || threads=1
 train=${TRAIN:-$here/train}
 [ -x "$train" ] || make -C "$here" --no-print-directory all >&2
 train_fingerprint
@@ -84,7 +88,7 @@ if ! command -v parallel > /dev/null || ! command -v jq > /dev/null; then
 fi
 
 # what each run would be; check every finished one before running anything
-mkdir -p -- "$out" || fail 73 "$out: cannot create the folder"
+claim_folder "$out"
 todo=() todo_records=()
 for i in "${!configs[@]}"; do
     c=${configs[i]} n=${names[i]}
@@ -109,7 +113,9 @@ run_jobs "$jobs" "$out/joblog" || status=$?
 label_of()
 {
     local l=$1
-    [ "${#flags[@]}" -eq 0 ] || l+=$(printf ' %q' "${flags[@]}")
+    local quoted=''
+    [ "${#flags[@]}" -eq 0 ] || printf -v quoted ' %q' "${flags[@]}"
+    l+=$quoted
     printf '%s' "${l//|/\\|}"
 }
 {

@@ -2,7 +2,8 @@
 # Rebuild a sweep's summary from its folder. (Usage below, in help.)
 set -eu
 prog=summarize
-here=$(cd "$(dirname "$0")/.." && pwd)
+case $0 in */*) here=${0%/*}/.. ;; *) here=.. ;; esac
+here=$(cd "$here" && pwd)
 # shellcheck source=scripts/common.bash
 . "$here/scripts/common.bash"
 

@@ -5,7 +5,8 @@
 # is the same.
 set -eu
 prog=sweep
-here=$(cd "$(dirname "$0")/.." && pwd)
+case $0 in */*) here=${0%/*}/.. ;; *) here=.. ;; esac
+here=$(cd "$here" && pwd)
 # shellcheck source=scripts/common.bash
 . "$here/scripts/common.bash"
 
@@ -52,7 +53,8 @@ folder holds finished runs of another command or grid; 130/143 interrupted
 EOF
 }
 
-base="" out=runs/sweep jobs=$(nproc) logins="" dry="" grid=() flags=()
+cores=$(nproc)
+base="" out=runs/sweep jobs=$cores logins="" dry="" grid=() flags=()
 while [ $# -gt 0 ]; do
     case $1 in
         -h | --help) help; exit 0 ;;
@@ -77,7 +79,10 @@ for a in "${flags[@]}"; do
     case $a in *$'\t'* | *$'\n'*) usage_error "flags: '$a' contains a tab or a newline" ;; esac
 done
 # the hosts run it at the same path: make it absolute
-abs_base=$(cd "$(dirname -- "$base")" && pwd)/$(basename -- "$base")
+case $base in
+    /*) abs_base=$base ;;
+    *) abs_base=$PWD/$base ;;
+esac
 
 # the axes: keys[i] and its values, \t-separated, in axis_values[i]
 keys=() axis_values=()
@@ -142,6 +147,7 @@ if [ -n "$dry" ]; then
     printf '%s\n' "$table"
     exit 0
 fi
+claim_folder "$out"
 # a folder with finished runs of another grid is refused
 if [ -f "$out/jobs.tsv" ] && [ "$(< "$out/jobs.tsv")" != "$table" ]; then
     while IFS=$'\t' read -r name _; do
@@ -149,9 +155,9 @@ if [ -f "$out/jobs.tsv" ] && [ "$(< "$out/jobs.tsv")" != "$table" ]; then
             fail 73 "$out holds finished runs of another grid (jobs.tsv); nothing was run; use another -o DIR"
     done < "$out/jobs.tsv"
 fi
-mkdir -p -- "$out/runs" || fail 73 "$out: cannot create the folder"
+mkdir -p -- "$out/runs" || fail 73 "$out/runs: cannot create the folder"
 
-threads=$(( $(nproc) / jobs )); [ "$threads" -ge 1 ] || threads=1
+threads=$((cores / jobs)); [ "$threads" -ge 1 ] || threads=1
 if ! command -v parallel > /dev/null || ! command -v jq > /dev/null; then
     "$here/scripts/install-deps.sh" parallel=cmd:parallel jq=cmd:jq
 fi
@@ -175,7 +181,10 @@ printf '%s\n' "$table" > "$out/jobs.tsv"
 printf '%s\n' "${keys[@]}" > "$out/keys"
 for i in "${!todo[@]}"; do record=${todo_records[i]}; write_record "${todo[i]}"; done
 about="$base"
-[ "${#flags[@]}" -eq 0 ] || about+=" with$(printf ' %q' "${flags[@]}")"
+if [ "${#flags[@]}" -gt 0 ]; then
+    printf -v quoted ' %q' "${flags[@]}"
+    about+=" with$quoted"
+fi
 sum=${train_line#train sha256:} version=${train_line#* * }
 printf '%s, by %s (sha256 %s)\n' "$about" "${version%%;*}" "${sum:0:12}" > "$out/about"
 

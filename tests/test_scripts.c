@@ -292,6 +292,16 @@ static void failing_run_fails_the_script(void **state)
                         test_dir, test_dir, test_dir, test_dir), 1);
     assert_non_null(strstr(err_text(), "failed (exit 64): train: "));
     assert_int_equal(sh("[ ! -e %s/fail-cmp/comparison.md ]", test_dir), 0);
+    /* a run that printed its summary and then failed is no finished run */
+    write_text(path_in(test_dir, "late"), "#!/bin/sh\n[ \"$1\" = --version ] && { echo late 1; exit 0; }\n"
+               "echo '{\"type\":\"summary\",\"test_accuracy\":0.5,\"seconds\":1}'\n"
+               "echo 'train: m.bin: write error' >&2\nexit 74\n");
+    for (int k = 0; k < 2; k++) {
+        assert_int_equal(sh("chmod +x %s/late && TRAIN=%s/late scripts/seed-runs.sh -s 1 -o %s/late-sr "
+                            "configs/default.json > /dev/null 2> %s/err", test_dir, test_dir, test_dir,
+                            test_dir), 1);
+        assert_non_null(strstr(err_text(), "seed 1 failed (exit 74): train: m.bin: write error"));
+    }
 }
 
 /* a finished run is reused only for the same command: other flags, config
@@ -338,6 +348,10 @@ static void other_command_is_refused(void **state)
                         "configs/default.json -- %s --epochs 1 > /dev/null 2> %s/err", test_dir, test_dir,
                         flags, test_dir), 73);
     assert_non_null(strstr(err_text(), "no record of the command that made it"));
+    /* two invocations on one folder at once: the second is refused */
+    assert_int_equal(sh("flock %s/ref/.lock scripts/seed-runs.sh -o %s/ref -s 1 configs/default.json -- %s "
+                        "--epochs 1 > /dev/null 2> %s/err", test_dir, test_dir, flags, test_dir), 73);
+    assert_non_null(strstr(err_text(), "another invocation is using this folder"));
     /* none of the refusals ran anything */
     assert_int_equal(sh("[ -z \"$(find %s/ref -name '*.jsonl' -newermt 2001-01-01)\" ]", test_dir), 0);
 #undef SEEDRUNS
