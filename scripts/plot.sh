@@ -243,7 +243,7 @@ sweep_key()
         awk -F'\t' -v OFS='\t' -v s="$s" -v num="$numeric" -v off="$off" \
             '$1 == s { print (num ? $2 : $4 + off), $3 }' "$tmp/pos.tsv" > "$tmp/r$i.tsv"
         local title
-        title=$(gq "$s: mean ± std over seeds")
+        title=$(gq "$s")
         plot+="${plot:+, }'$tmp/s$i.tsv' using 1:2:3 with yerrorbars pt 7 ps 1.2 lc $((i + 1)) title $title"
         [ -z "$numeric" ] || plot+=", '$tmp/s$i.tsv' using 1:2 with lines lc $((i + 1)) notitle"
         plot+=", '$tmp/r$i.tsv' using 1:2 with points pt 6 ps 0.6 lc $((i + 1)) notitle"
@@ -257,13 +257,13 @@ sweep_key()
         xt="set xrange [-0.5:$ncat.5]"$'\n'"set xtics ($using)"
     fi
     cat > "$tmp/sweep.gp" << GP
-set terminal pngcairo size 680,440 font ",10" noenhanced
+set terminal pngcairo size 820,440 font ",10" noenhanced
 set output '$tmp/out.png'
 set datafile separator tab
-set title $(gq "test accuracy against $key (small circles: single runs)")
+set title $(gq "test accuracy against $key: mean ± std over the seeds (small circles: single runs)")
 set xlabel $(gq "$key")
 set ylabel 'test accuracy (%)'
-set key below
+set key outside right top vertical
 set grid
 $xt
 plot $plot

@@ -194,11 +194,13 @@ case " ${flags[*]} " in
     *) how=" with --threads $threads" ;;
 esac
 echo "$prog: ${#todo[@]} of $n runs to do, $jobs at a time$how, in $out" >&2
-extra=(--wd .)
-[ -z "${MNIST_DIR+set}" ] || extra+=(--env MNIST_DIR)
+# across hosts: GNU parallel, in this working directory there, with MNIST_DIR;
+# a job that fails on one host is tried on another
+extra=()
 if [ -n "$logins" ]; then
     hosts=$(grep -c '[^[:space:]]' "$logins" || true)
-    extra+=(--sshloginfile "$logins" --retries "$(( hosts > 2 ? hosts : 2 ))")
+    extra=(--sshloginfile "$logins" --retries "$((hosts > 2 ? hosts : 2))" --wd .)
+    [ -z "${MNIST_DIR+set}" ] || extra+=(--env MNIST_DIR)
 fi
 status=0
 run_jobs "$jobs" "$out/joblog" "${extra[@]}" || status=$?

@@ -256,6 +256,13 @@ static void hostile_text_is_data(void **state)
                         "--metrics \"$METRICS\" > /dev/null 2> %s/err", fast, test_dir), 0);
     assert_int_equal(sh("grep -q '\"type\":\"summary\"' \"$ODIR/sw/runs/seed=1.jsonl\" && "
                         "[ -s \"$METRICS\" ] && rm \"$METRICS\""), 0);
+    /* the same through GNU parallel (the multi-host path; ':' is this machine) */
+    write_text(path_in(test_dir, "logins"), ":\n");
+    assert_int_equal(sh("scripts/sweep.sh -c \"$CONF_A\" -g seed=1 -j 1 -o \"$ODIR/sw-p\" --sshloginfile "
+                        "%s/logins -- %s --metrics \"$METRICS\" > /dev/null 2> %s/err", test_dir, fast,
+                        test_dir), 0);
+    assert_int_equal(sh("grep -q '\"type\":\"summary\"' \"$ODIR/sw-p/runs/seed=1.jsonl\" && "
+                        "[ -s \"$METRICS\" ] && rm \"$METRICS\""), 0);
     assert_int_equal(sh("scripts/seed-runs.sh -s 1 -j 1 -o \"$ODIR/sr\" \"$CONF_A\" -- %s "
                         "--metrics \"$METRICS\" > %s/out 2> %s/err", fast, test_dir, test_dir), 0);
     assert_int_equal(sh("grep -q '\"type\":\"summary\"' \"$ODIR/sr/my config-seed1.jsonl\" && "
