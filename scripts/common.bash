@@ -79,10 +79,12 @@ parse_seeds()
     fi
 }
 
-# the binary as a record line: sha256 of the file it runs, and what it reports
+# the binary as a record line: sha256 of the file it runs, and what it reports;
+# train becomes an absolute path (never looked up in PATH, the same on hosts)
 train_fingerprint()
 {
-    [ -x "$train" ] || fail 66 "$train: not an executable train binary"
+    case $train in /*) ;; *) train=$PWD/$train ;; esac
+    if [ ! -f "$train" ] || [ ! -x "$train" ]; then fail 66 "$train: not an executable train binary"; fi
     local sum version
     sum=$(sha256sum < "$train") || fail 66 "$train: cannot read it"
     version=$("$train" --version 2>&1 | paste -sd ';' -)

@@ -85,7 +85,7 @@ na=${na%.json} nb=${nb%.json}
 out=${out:-runs/compare-$na-vs-$nb}
 
 compare=${COMPARE_BIN:-$here/build/bin/compare}
-if [ ! -x "$compare" ] || [ ! -x "${TRAIN:-$here/train}" ]; then
+if [ ! -x "$compare" ] || { [ -z "${TRAIN:-}" ] && [ ! -x "$here/train" ]; }; then
     make -C "$here" --no-print-directory all >&2
 fi
 # in the background, so that a signal to this script reaches the runs too

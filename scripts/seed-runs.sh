@@ -81,7 +81,8 @@ done
 
 threads=$((cores / jobs)); [ "$threads" -ge 1 ] || threads=1
 train=${TRAIN:-$here/train}
-[ -x "$train" ] || make -C "$here" --no-print-directory all >&2
+# the checkout's own binary is built when missing; TRAIN=PATH must exist
+[ -n "${TRAIN:-}" ] || [ -x "$train" ] || make -C "$here" --no-print-directory all >&2
 train_fingerprint
 if ! command -v parallel > /dev/null || ! command -v jq > /dev/null; then
     "$here/scripts/install-deps.sh" parallel=cmd:parallel jq=cmd:jq

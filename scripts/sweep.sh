@@ -20,8 +20,9 @@ Run every combination of the -g values as a train run, JOBS at a time.
   -g, --grid KEY=VALUES  a grid axis: any config key; values comma-separated,
                          or |-separated when they contain commas
                          (-g 'hidden=256|800,800'); A..B is a range of integers
-  -j, --jobs N           runs at a time (default: the number of cores); each
-                         gets --threads cores/N unless the flags say otherwise
+  -j, --jobs N           runs at a time (per host with --sshloginfile; default:
+                         the number of cores); each gets --threads cores/N
+                         unless the flags say otherwise
   -o, --out DIR          the sweep's folder (default runs/sweep)
       --sshloginfile F   spread the runs over the hosts in F (GNU parallel's
                          format: [N/][ssh command and options] [user@]host, one
@@ -33,9 +34,10 @@ Run every combination of the -g values as a train run, JOBS at a time.
 Options may come in any order; everything after -- is passed to every run as
 it is. Each run is train --config BASE --json --threads T FLAGS --KEY=VALUE...
 The folder receives jobs.tsv (the grid), keys (its config keys), about (the
-base config, flags and binary), joblog (GNU parallel's, for the last
-invocation), and per run runs/NAME.jsonl, .jsonl.err and .cmd (the record of
-its command); then summary.md and summary.csv (scripts/summarize.sh). Running
+base config, flags and binary), joblog (the last invocation's runs, in GNU
+parallel's --joblog format), and per run runs/NAME.jsonl, .jsonl.err and
+.cmd (the record of its command); then summary.md and summary.csv
+(scripts/summarize.sh). Running
 the same command again resumes: finished runs are kept, the others run. A
 finished run is reused only when its command is the same (the train binary's
 sha256 and --version, the base config's contents, $MNIST_DIR, every flag);
@@ -162,7 +164,8 @@ if ! command -v parallel > /dev/null || ! command -v jq > /dev/null; then
     "$here/scripts/install-deps.sh" parallel=cmd:parallel jq=cmd:jq
 fi
 train=${TRAIN:-$here/train}
-[ -x "$train" ] || make -C "$here" --no-print-directory all >&2
+# the checkout's own binary is built when missing; TRAIN=PATH must exist
+[ -n "${TRAIN:-}" ] || [ -x "$train" ] || make -C "$here" --no-print-directory all >&2
 train_fingerprint
 
 # what each run would be; check every finished one before running anything
