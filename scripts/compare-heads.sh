@@ -84,7 +84,7 @@ na=${na%.json} nb=${nb%.json}
 [ "$na" != "$nb" ] || usage_error "both configs are named $na"
 out=${out:-runs/compare-$na-vs-$nb}
 
-compare=${COMPARE_BIN:-$here/build/bin/compare}
+compare=$here/build/bin/compare
 if [ ! -x "$compare" ] || { [ -z "${TRAIN:-}" ] && [ ! -x "$here/train" ]; }; then
     make -C "$here" --no-print-directory all >&2
 fi
