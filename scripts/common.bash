@@ -79,6 +79,22 @@ parse_seeds()
     fi
 }
 
+# reserved_flags WHY FLAG... -- TRAIN FLAG...: refuse a train flag that the
+# script sets itself (it would override what the labels and files say)
+reserved_flags()
+{
+    local why=$1 f a
+    shift
+    local reserved=()
+    while [ $# -gt 0 ] && [ "$1" != -- ]; do reserved+=("$1"); shift; done
+    shift
+    for a; do
+        for f in "${reserved[@]}"; do
+            case $a in "$f" | "$f"=*) usage_error "flags: $f is $why" ;; esac
+        done
+    done
+}
+
 # the binary as a record line: sha256 of the file it runs, and what it reports;
 # train becomes an absolute path (never looked up in PATH, the same on hosts)
 train_fingerprint()

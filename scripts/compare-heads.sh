@@ -77,6 +77,8 @@ if [ -n "$quick" ]; then
 else
     [ "${#configs[@]}" -eq 2 ] || usage_error "need two configs (or --quick), got ${#configs[@]}"
 fi
+reserved_flags "set by compare-heads (-n/-s, the configs, DIR/NAME-seedS.*)" --seed --config \
+    --predictions --json --no-json --report --no-report -- "${flags[@]}"
 a=${configs[0]} b=${configs[1]}
 na=${a%/} nb=${b%/}
 na=${na##*/} nb=${nb##*/}

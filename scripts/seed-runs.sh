@@ -62,9 +62,8 @@ done
 [ "${#configs[@]}" -gt 0 ] || usage_error "no config given"
 parse_seeds "$seed_spec"
 positive_int "-j" "$jobs"
-for a in "${flags[@]}"; do
-    case $a in --predictions | --predictions=*) usage_error "flags: --predictions is set by seed-runs (DIR/NAME-seedS.pred.csv)" ;; esac
-done
+reserved_flags "set by seed-runs (-s, the configs, DIR/NAME-seedS.*)" --seed --config --predictions \
+    --json --no-json --report --no-report -- "${flags[@]}"
 
 # each config by its name; two configs with one name would share files
 declare -A by_name=()

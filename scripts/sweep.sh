@@ -80,6 +80,7 @@ positive_int "-j" "$jobs"
 for a in "${flags[@]}"; do
     case $a in *$'\t'* | *$'\n'*) usage_error "flags: '$a' contains a tab or a newline" ;; esac
 done
+reserved_flags "set by sweep (-c)" --config --json --no-json -- "${flags[@]}"
 # the hosts run it at the same path: make it absolute
 case $base in
     /*) abs_base=$base ;;
@@ -115,6 +116,7 @@ for g in "${grid[@]}"; do
             list+=("$v")
         fi
     done
+    reserved_flags "a grid key (-g $key)" "--${key//_/-}" -- "${flags[@]}"
     keys+=("$key")
     axis_values+=("$(printf '%s\t' "${list[@]}")")
 done

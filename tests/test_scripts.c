@@ -432,6 +432,14 @@ static void help_and_usage_errors(void **state)
                         "2> ../err", test_dir, repo, repo), 64);
     assert_int_equal(sh("cd %s/cwd && %s/scripts/sweep.sh -c %s/configs/default.json -g seed=1 -o -j 2 "
                         "2> ../err", test_dir, repo, repo), 64);
+    /* a flag the script sets itself would make the labels lie: five runs
+     * "of seeds 1..5" all with seed 3, a grid value overridden */
+    assert_int_equal(sh("cd %s/cwd && %s/scripts/seed-runs.sh %s/configs/default.json -- --seed 3 "
+                        "2> ../err", test_dir, repo, repo), 64);
+    assert_non_null(strstr(err_text(), "seed-runs: flags: --seed is set by seed-runs"));
+    assert_int_equal(sh("cd %s/cwd && %s/scripts/sweep.sh -c %s/configs/default.json -g lr=0.1,0.2 "
+                        "-- --lr=0.5 2> ../err", test_dir, repo, repo), 64);
+    assert_non_null(strstr(err_text(), "sweep: flags: --lr is a grid key (-g lr)"));
     /* nothing was created: no folder called --help, no --limit-train.tmp */
     assert_int_equal(sh("[ -z \"$(ls -A %s/cwd)\" ]", test_dir), 0);
 }
