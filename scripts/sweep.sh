@@ -1,129 +1,217 @@
-#!/bin/sh
-# Run a grid of train settings with GNU parallel; resumable; one machine or many.
-#
-#   scripts/sweep.sh -c BASE.json -g KEY=V1,V2 [-g KEY=A..B ...] [-j JOBS] [-o DIR]
-#                    [--sshloginfile FILE] [--dry-run] [-- TRAIN FLAGS...]
-#
-#   scripts/sweep.sh -c configs/default.json -g head=sigmoid,softmax \
-#       -g lr=0.01,0.05,0.1 -g seed=1..5 -j 2 -o results/lr-sweep
-#
-# Values are comma-separated, or |-separated when they contain commas
-# (-g 'hidden=256|800,800'); A..B is a range of integers. Every combination of
-# the -g values runs as train --config BASE --json
-# --KEY=VALUE..., JOBS at a time (default: the core count), each with
-# --threads cores/JOBS unless the flags say otherwise. DIR (default
-# results/sweep) receives jobs.tsv (the grid, one job a line), joblog (GNU
-# parallel's), runs/NAME.jsonl and runs/NAME.jsonl.err per run, and the summary
-# (summary.md, summary.csv; scripts/summarize.sh rebuilds it). Running the same
-# command again resumes: finished jobs are skipped, failed or interrupted ones
-# run again. With --sshloginfile (passed to GNU parallel) jobs spread across
-# hosts; the project must sit at the same path on each, built, with the data
-# where the config or flags say. --dry-run prints the jobs and runs nothing.
-# TRAIN=PATH runs another binary than ./train (e.g. a frozen copy while you
-# rebuild).
+#!/bin/bash
+# Run a grid of train settings with GNU parallel; resumable; one machine or
+# many. (Usage below, in help.) Every argument reaches train as data
+# (scripts/common.bash); a finished run is reused only when its whole command
+# is the same.
 set -eu
-here=$(cd "$(dirname "$0")/.." && pwd)
-usage() {
-    echo "usage: sweep.sh -c BASE.json -g KEY=VALUES [-g ...] [-j JOBS] [-o DIR] [--sshloginfile FILE] [--dry-run] [-- FLAGS...]" >&2
-    exit 64
+prog=sweep
+case $0 in */*) here=${0%/*}/.. ;; *) here=.. ;; esac
+here=$(cd "$here" && pwd)
+# shellcheck source=scripts/common.bash
+. "$here/scripts/common.bash"
+
+help()
+{
+    cat << 'EOF'
+Usage: scripts/sweep.sh -c BASE.json -g KEY=VALUES [-g ...] [OPTION]... [-- TRAIN FLAGS...]
+Run every combination of the -g values as a train run, JOBS at a time.
+
+  -c, --config FILE      the base config
+  -g, --grid KEY=VALUES  a grid axis: any config key; values comma-separated,
+                         or |-separated when they contain commas
+                         (-g 'hidden=256|800,800'); A..B is a range of integers
+  -j, --jobs N           runs at a time (per host with --sshloginfile; default:
+                         the number of cores); each gets --threads cores/N
+                         unless the flags say otherwise
+  -o, --out DIR          the sweep's folder (default runs/sweep)
+      --sshloginfile F   spread the runs over the hosts in F (GNU parallel's
+                         format: [N/][ssh command and options] [user@]host, one
+                         a line; ':' is this machine); a run that fails on one
+                         host is tried again on another
+      --dry-run          print the jobs (NAME, then its flags) and run nothing
+  -h, --help             print this help and exit
+
+Options may come in any order; everything after -- is passed to every run as
+it is. Each run is train --config BASE --json --threads T FLAGS --KEY=VALUE...
+The folder receives jobs.tsv (the grid), keys (its config keys), about (the
+base config, flags and binary), joblog (the last invocation's runs, in GNU
+parallel's --joblog format), and per run runs/NAME.jsonl, .jsonl.err and
+.cmd (the record of its command); then summary.md and summary.csv
+(scripts/summarize.sh). Running
+the same command again resumes: finished runs are kept, the others run. A
+finished run is reused only when its command is the same (the train binary's
+sha256 and --version, the base config's contents, $MNIST_DIR, every flag);
+a folder holding finished runs of another command or another grid is refused
+(exit 73) with what differs.
+
+With --sshloginfile, each host needs the project at the same path, built, and
+the data where the config, the flags or MNIST_DIR (passed along) say; runs
+start in the same working directory; their output comes back here.
+
+Exit status: 0 when every run finished; 1 when a run failed (its error line is
+printed); 64 usage error; 66 the config or the binary is missing; 73 the
+folder holds finished runs of another command or grid; 130/143 interrupted
+(run the same command to resume). TRAIN=PATH runs another binary than ./train.
+EOF
 }
 
-base="" out=results/sweep jobs=$(nproc) logins="" dry="" grid=""
+cores=$(nproc)
+base="" out=runs/sweep jobs=$cores logins="" dry="" grid=() flags=()
 while [ $# -gt 0 ]; do
     case $1 in
-        -c) [ $# -ge 2 ] || usage; base=$2; shift 2 ;;
-        -g) [ $# -ge 2 ] || usage; grid="$grid
-$2"; shift 2 ;;
-        -j) [ $# -ge 2 ] || usage; jobs=$2; shift 2 ;;
-        -o) [ $# -ge 2 ] || usage; out=$2; shift 2 ;;
-        --sshloginfile) [ $# -ge 2 ] || usage; logins=$2; shift 2 ;;
+        -h | --help) help; exit 0 ;;
+        -c | --config) opt_value "$1" $# "${2-}"; base=$2; shift 2 ;;
+        -g | --grid) opt_value "$1" $# "${2-}"; grid+=("$2"); shift 2 ;;
+        -j | --jobs) opt_value "$1" $# "${2-}"; jobs=$2; shift 2 ;;
+        -o | --out) opt_value "$1" $# "${2-}"; out=$2; shift 2 ;;
+        --sshloginfile) opt_value "$1" $# "${2-}"; logins=$2; shift 2 ;;
+        --config=* | --grid=* | --jobs=* | --out=* | --sshloginfile=*)
+            o=${1%%=*}; v=${1#*=}; shift; set -- "$o" "$v" "$@"; continue ;;
         --dry-run) dry=1; shift ;;
-        --) shift; break ;;
-        *) echo "sweep: $1: unknown option" >&2; usage ;;
+        --) shift; flags=("$@"); break ;;
+        *) usage_error "unknown option '$1' (flags for train go after --)" ;;
     esac
 done
-[ -n "$base" ] || { echo "sweep: -c BASE.json is required" >&2; usage; }
-[ -f "$base" ] || { echo "sweep: $base: no such file" >&2; exit 66; }
-[ -n "$grid" ] || { echo "sweep: give at least one -g KEY=VALUES" >&2; usage; }
-case $jobs in ''|*[!0-9]*|0) echo "sweep: -j: '$jobs' is not a positive integer" >&2; exit 64 ;; esac
-base=$(cd "$(dirname "$base")" && pwd)/$(basename "$base")
+[ -n "$base" ] || usage_error "-c BASE.json is required"
+[ "${#grid[@]}" -gt 0 ] || usage_error "give at least one -g KEY=VALUES"
+positive_int "-j" "$jobs"
+[ -f "$base" ] || fail 66 "$base: no such config file"
+[ -z "$logins" ] || [ -f "$logins" ] || fail 66 "$logins: no such file"
+for a in "${flags[@]}"; do
+    case $a in *$'\t'* | *$'\n'*) usage_error "flags: '$a' contains a tab or a newline" ;; esac
+done
+reserved_flags "set by sweep (-c)" --config --json --no-json -- "${flags[@]}"
+# the hosts run it at the same path: make it absolute
+case $base in
+    /*) abs_base=$base ;;
+    *) abs_base=$PWD/$base ;;
+esac
 
-# one line per grid axis: KEY<TAB>V1 V2 ...; A..B expands to the integers
-axes=$(printf '%s\n' "$grid" | sed '/^$/d' | while IFS= read -r g; do
+# the axes: keys[i] and its values, \t-separated, in axis_values[i]
+keys=() axis_values=()
+declare -A seen_key=()
+for g in "${grid[@]}"; do
+    case $g in *=*) ;; *) usage_error "-g $g: expected KEY=VALUES" ;; esac
     key=${g%%=*} vals=${g#*=}
-    case $g in *=*) ;; *) echo "sweep: -g $g: expected KEY=VALUES" >&2; exit 64 ;; esac
-    case $key in ''|*[!a-z0-9_]*) echo "sweep: -g $g: '$key' is not a config key" >&2; exit 64 ;; esac
-    [ -n "$vals" ] || { echo "sweep: -g $g: no values" >&2; exit 64; }
-    list=""
-    # values are split on | when there is one (hidden=256|800,800), else on commas
+    [[ $key =~ ^[a-z0-9_]+$ ]] || usage_error "-g $g: '$key' is not a config key"
+    [ -z "${seen_key[$key]-}" ] || usage_error "-g $g: $key is already a grid key"
+    seen_key[$key]=1
+    [ -n "$vals" ] || usage_error "-g $g: no values"
+    case $vals in *$'\t'* | *$'\n'*) usage_error "-g $g: values must not contain tabs or newlines" ;; esac
+    # split on | when there is one (hidden=256|800,800), else on commas
     case $vals in *'|'*) sep='|' ;; *) sep=',' ;; esac
-    for v in $(printf '%s' "$vals" | tr "$sep" ' '); do
-        case $v in
-            *..*) a=${v%%..*} b=${v#*..}
-                  case "$a$b" in ''|*[!0-9]*) echo "sweep: -g $g: '$v' is not a range A..B" >&2; exit 64 ;; esac
-                  list="$list $(seq "$a" "$b" | tr '\n' ' ')" ;;
-            *) list="$list $v" ;;
-        esac
+    list=() rest=$vals$sep
+    while [ -n "$rest" ]; do
+        v=${rest%%"$sep"*} rest=${rest#*"$sep"}
+        [ -n "$v" ] || usage_error "-g $g: an empty value"
+        if [[ $v =~ ^([0-9]{1,9})\.\.([0-9]{1,9})$ ]]; then
+            lo=$((10#${BASH_REMATCH[1]})) hi=$((10#${BASH_REMATCH[2]}))
+            if [ "$lo" -gt "$hi" ] || [ $((hi - lo)) -ge 10000 ]; then
+                usage_error "-g $g: '$v' is not a range A..B of at most 10000 integers"
+            fi
+            for ((i = lo; i <= hi; i++)); do list+=("$i"); done
+        elif [[ $v == *..* && $v != */* ]]; then
+            usage_error "-g $g: '$v' is not a range A..B"
+        else
+            list+=("$v")
+        fi
     done
-    printf '%s\t%s\n' "$key" "$list"
-done) || exit $?
+    reserved_flags "a grid key (-g $key)" "--${key//_/-}" -- "${flags[@]}"
+    keys+=("$key")
+    axis_values+=("$(printf '%s\t' "${list[@]}")")
+done
 
-# the cartesian product, in a fixed order: NAME<TAB>--key=value<TAB>...
-expand() {
-    printf '%s\n' "$axes" | {
-        rows="	"
-        while IFS="$(printf '\t')" read -r key list; do
-            next=""
-            next=$(printf '%s\n' "$rows" | while IFS= read -r row; do
-                for v in $list; do printf '%s\t--%s=%s\n' "$row" "$(echo "$key" | tr _ -)" "$v"; done
-            done)
-            rows=$next
-        done
-        printf '%s\n' "$rows" | sed 's/^\t*//' | while IFS= read -r row; do
-            name=$(printf '%s' "$row" | sed 's/--//g; s/\t/_/g; s/[^A-Za-z0-9_=.,:-]/-/g')
-            printf '%s\t%s\n' "$name" "$row"
-        done
-    }
-}
-mkdir -p "$out/runs"
-expand > "$out/jobs.tsv.new"
-if [ -f "$out/jobs.tsv" ] && ! cmp -s "$out/jobs.tsv" "$out/jobs.tsv.new"; then
-    rm -f "$out/jobs.tsv.new"
-    echo "sweep: $out holds another grid; use another -o DIR" >&2
-    exit 64
-fi
-mv "$out/jobs.tsv.new" "$out/jobs.tsv"
-printf '%s\n' "$axes" | cut -f1 > "$out/keys"
-n=$(wc -l < "$out/jobs.tsv")
-cols=$(awk -F'\t' '{ print NF; exit }' "$out/jobs.tsv")
+# the cartesian product, in a fixed order: rows of --key=value, \t-separated
+rows=("")
+for i in "${!keys[@]}"; do
+    IFS=$'\t' read -r -a list <<< "${axis_values[i]}"
+    next=()
+    for row in "${rows[@]}"; do
+        for v in "${list[@]}"; do next+=("$row${row:+$'\t'}--${keys[i]//_/-}=$v"); done
+    done
+    rows=("${next[@]}")
+done
+# each row's name: its settings, with what a file name cannot hold as '-'
+declare -A seen_name=()
+names=()
+for row in "${rows[@]}"; do
+    name=${row//--/}
+    name=${name//$'\t'/_}
+    name=${name//[^A-Za-z0-9_=.,:-]/-}
+    if [ "${#name}" -gt 160 ]; then
+        name=${name:0:140}-$(printf '%s' "$row" | sha256sum | cut -c1-12)
+    fi
+    [ -z "${seen_name[$name]-}" ] || usage_error "two grid points would both be named $name"
+    seen_name[$name]=1
+    names+=("$name")
+done
+
+table=$(for i in "${!rows[@]}"; do printf '%s\t%s\n' "${names[i]}" "${rows[i]}"; done)
 if [ -n "$dry" ]; then
-    cat "$out/jobs.tsv"
+    printf '%s\n' "$table"
     exit 0
 fi
+claim_folder "$out"
+# a folder with finished runs of another grid is refused
+if [ -f "$out/jobs.tsv" ] && [ "$(< "$out/jobs.tsv")" != "$table" ]; then
+    while IFS=$'\t' read -r name _; do
+        finished "$out/runs/$name.jsonl" &&
+            fail 73 "$out holds finished runs of another grid (jobs.tsv); nothing was run; use another -o DIR"
+    done < "$out/jobs.tsv"
+fi
+mkdir -p -- "$out/runs" || fail 73 "$out/runs: cannot create the folder"
 
-threads=$(( $(nproc) / jobs )); [ "$threads" -ge 1 ] || threads=1
-"$here/scripts/install-deps.sh" parallel=cmd:parallel jq=cmd:jq
+threads=$((cores / jobs)); [ "$threads" -ge 1 ] || threads=1
+if ! command -v parallel > /dev/null || ! command -v jq > /dev/null; then
+    "$here/scripts/install-deps.sh" parallel=cmd:parallel jq=cmd:jq
+fi
 train=${TRAIN:-$here/train}
-[ -x "$train" ] || make -C "$here" --no-print-directory all >&2
-args=""
-i=2
-while [ "$i" -le "$cols" ]; do args="$args {$i}"; i=$((i + 1)); done
-case " $* " in
-    *" --threads"*) echo "sweep: $n runs, $jobs at a time, in $out" >&2 ;;
-    *) echo "sweep: $n runs, $jobs at a time, $threads threads each, in $out" >&2 ;;
+# the checkout's own binary is built when missing; TRAIN=PATH must exist
+[ -n "${TRAIN:-}" ] || [ -x "$train" ] || make -C "$here" --no-print-directory all >&2
+train_fingerprint
+
+# what each run would be; check every finished one before running anything
+todo=() todo_records=()
+for i in "${!rows[@]}"; do
+    f=$out/runs/${names[i]}.jsonl
+    IFS=$'\t' read -r -a settings <<< "${rows[i]}"
+    args=(--json --threads "$threads" "${flags[@]}" "${settings[@]}")
+    run_record "$abs_base" "${args[@]}"
+    reusable "$f" && continue
+    todo+=("$f") todo_records+=("$record")
+    add_job "$f" "${names[i]}" --config "$abs_base" "${args[@]}"
+done
+refuse_others
+printf '%s\n' "$table" > "$out/jobs.tsv"
+printf '%s\n' "${keys[@]}" > "$out/keys"
+for i in "${!todo[@]}"; do record=${todo_records[i]}; write_record "${todo[i]}"; done
+about="$base"
+if [ "${#flags[@]}" -gt 0 ]; then
+    printf -v quoted ' %q' "${flags[@]}"
+    about+=" with$quoted"
+fi
+sum=${train_line#train sha256:} version=${train_line#* * }
+printf '%s, by %s (sha256 %s)\n' "$about" "${version%%;*}" "${sum:0:12}" > "$out/about"
+
+n=${#rows[@]}
+case " ${flags[*]} " in
+    *" --threads"*) how="" ;;
+    *) how=" with --threads $threads" ;;
 esac
+echo "$prog: ${#todo[@]} of $n runs to do, $jobs at a time$how, in $out" >&2
+# across hosts: GNU parallel, in this working directory there, with MNIST_DIR;
+# a job that fails on one host is tried on another
+extra=()
+if [ -n "$logins" ]; then
+    hosts=$(grep -c '[^[:space:]]' "$logins" || true)
+    extra=(--sshloginfile "$logins" --retries "$((hosts > 2 ? hosts : 2))" --wd .)
+    [ -z "${MNIST_DIR+set}" ] || extra+=(--env MNIST_DIR)
+fi
 status=0
-# shellcheck disable=SC2086
-parallel --will-cite --colsep '\t' -j "$jobs" --joblog "$out/joblog" --resume-failed \
-    ${logins:+--sshloginfile "$logins"} --results "$out/runs/{1}.jsonl" \
-    "$train" --config "$base" --json --threads "$threads" "$@" $args \
-    :::: "$out/jobs.tsv" > /dev/null || status=$?
+run_jobs "$jobs" "$out/joblog" "${extra[@]}" || status=$?
+[ "$status" -eq 0 ] || [ "$status" -eq 1 ] || exit "$status"
 "$here/scripts/summarize.sh" "$out"
-# GNU parallel's exit status: the number of failed jobs up to 100, 101 for more,
-# 255 when it was interrupted or failed itself
-if [ "$status" -ge 1 ] && [ "$status" -le 100 ]; then
-    echo "sweep: $status run(s) failed; see $out/runs/*.err and $out/joblog" >&2
-elif [ "$status" -ne 0 ]; then
-    echo "sweep: stopped before the end (GNU parallel exit $status); run the same command to resume" >&2
+if [ "$status" -ne 0 ]; then
+    echo "$prog: $failed_runs run(s) failed; run the same command to run them again" >&2
 fi
 exit "$status"

@@ -1,0 +1,354 @@
+# Shared by sweep.sh, seed-runs.sh and compare-heads.sh (and the option
+# handling of summarize.sh and plot.sh; sourced, bash): usage errors, option
+# values, seed lists, each run's command record, and running jobs without ever
+# parsing user text a second time.
+#
+# Arguments stay data. Here, a job's words go from a bash array straight to
+# exec. Across hosts (--sshloginfile), GNU parallel runs them from a job file
+# holding each job's words as fields (records end in NUL, fields are split by
+# \x1f); its command template holds only {1}..{N}, and -q quotes every field
+# for the shell it starts there. No path, flag or grid value is ever part of a
+# template (GNU parallel would expand {} and run {= perl =} in one) nor of a
+# string that a shell parses.
+#
+# Runs are reused only for the same command. Beside each run's NAME.jsonl,
+# NAME.cmd records what made it: the train binary (sha256 of the file and its
+# --version), the config file (sha256 of its contents), $MNIST_DIR, and every
+# argument except the output paths. A finished run whose record differs from
+# the command this invocation would run (or that has no record) is neither
+# reused nor overwritten: the script refuses with exit 73 and says what
+# differs, before running anything.
+#
+# The caller sets prog (its name, for messages) and train (the binary).
+# shellcheck disable=SC2154
+
+# a usage error: one line saying what is wrong, then where to read more; exit 64
+usage_error()
+{
+    printf '%s: %s\n' "$prog" "$1" >&2
+    printf "Try '%s --help' for more information.\n" "$0" >&2
+    exit 64
+}
+
+# fail CODE MESSAGE
+fail()
+{
+    printf '%s: %s\n' "$prog" "$2" >&2
+    exit "$1"
+}
+
+# opt_value OPTION NARGS [VALUE]: the option's value must be there and must not
+# be another option (so `-o --limit-train` cannot name an output folder)
+opt_value()
+{
+    [ "$2" -ge 2 ] || usage_error "option '$1' needs a value"
+    case $3 in
+        '') usage_error "option '$1' needs a non-empty value" ;;
+        -*) usage_error "option '$1' needs a value, not the option '$3' (write ./$3 for a file of that name)" ;;
+    esac
+}
+
+positive_int()
+{
+    case $2 in
+        '' | *[!0-9]* | 0 | 0*) usage_error "$1: '$2' is not a positive integer" ;;
+    esac
+    [ "${#2}" -le 6 ] || usage_error "$1: '$2' is too large"
+}
+
+# parse_seeds SPEC: fills the array seeds from A..B or a list like 1,4,9
+parse_seeds()
+{
+    local spec=$1 s
+    local -A seen=()
+    seeds=()
+    if [[ $spec =~ ^([0-9]{1,9})\.\.([0-9]{1,9})$ ]]; then
+        local a=$((10#${BASH_REMATCH[1]})) b=$((10#${BASH_REMATCH[2]}))
+        [ "$a" -le "$b" ] || usage_error "seeds '$spec': the range is empty"
+        [ $((b - a)) -lt 10000 ] || usage_error "seeds '$spec': more than 10000 seeds"
+        for ((s = a; s <= b; s++)); do seeds+=("$s"); done
+    elif [[ $spec =~ ^[0-9]{1,9}(,[0-9]{1,9})*$ ]]; then
+        IFS=, read -r -a seeds <<< "$spec"
+        for s in "${!seeds[@]}"; do
+            seeds[s]=$((10#${seeds[s]}))
+            [ -z "${seen[${seeds[s]}]-}" ] || usage_error "seeds '$spec': seed ${seeds[s]} twice"
+            seen[${seeds[s]}]=1
+        done
+    else
+        usage_error "seeds '$spec': expected a range A..B or a list like 1,4,9"
+    fi
+}
+
+# reserved_flags WHY FLAG... -- TRAIN FLAG...: refuse a train flag that the
+# script sets itself (it would override what the labels and files say)
+reserved_flags()
+{
+    local why=$1 f a
+    shift
+    local reserved=()
+    while [ $# -gt 0 ] && [ "$1" != -- ]; do reserved+=("$1"); shift; done
+    shift
+    for a; do
+        for f in "${reserved[@]}"; do
+            case $a in "$f" | "$f"=*) usage_error "flags: $f is $why" ;; esac
+        done
+    done
+}
+
+# the binary as a record line: sha256 of the file it runs, and what it reports;
+# train becomes an absolute path (never looked up in PATH, the same on hosts)
+train_fingerprint()
+{
+    case $train in /*) ;; *) train=$PWD/$train ;; esac
+    if [ ! -f "$train" ] || [ ! -x "$train" ]; then fail 66 "$train: not an executable train binary"; fi
+    local sum version
+    sum=$(sha256sum < "$train") || fail 66 "$train: cannot read it"
+    version=$("$train" --version 2>&1 | paste -sd ';' -)
+    train_line="train sha256:${sum%% *} $version"
+}
+
+declare -A config_sums=()
+# run_record CONFIG ARG...: the command record of one run (ARGs without
+# --config and without output paths), in the variable record
+run_record()
+{
+    local config=$1
+    shift
+    if [ -z "${config_sums[$config]-}" ]; then
+        local sum
+        sum=$(sha256sum < "$config") || fail 66 "$config: cannot read it"
+        config_sums[$config]=${sum%% *}
+    fi
+    record="$train_line"$'\n'"config sha256:${config_sums[$config]}"$'\n'
+    if [ -n "${MNIST_DIR+set}" ]; then
+        local q
+        printf -v q '%q' "$MNIST_DIR"
+        record+="MNIST_DIR $q"$'\n'
+    else
+        record+=$'MNIST_DIR (unset)\n'
+    fi
+    local words
+    printf -v words ' %q' "$@"
+    record+="args$words"
+}
+
+# claim_folder DIR: make it, check it can be written, and hold it for this
+# invocation (two at once on one folder would run the same runs twice)
+claim_folder()
+{
+    mkdir -p -- "$1" 2> /dev/null || fail 73 "$1: cannot create the folder"
+    if [ ! -w "$1" ] || [ ! -x "$1" ]; then fail 73 "$1: the folder is not writable"; fi
+    exec 9>> "$1/.lock" || fail 73 "$1: cannot write in the folder"
+    flock -n 9 || fail 73 "$1: another invocation is using this folder"
+}
+
+# finished FILE.jsonl: train got to its summary line
+finished()
+{
+    local lines=()
+    [ -f "$1" ] && mapfile -t lines < "$1" 2> /dev/null && [ "${#lines[@]}" -gt 0 ] &&
+        [[ ${lines[-1]} == *'"type":"summary"'* ]]
+}
+
+# record_diff OLD NEW: what differs, in words
+record_diff()
+{
+    local -A then_=() now_=()
+    local line what=()
+    while IFS= read -r line; do [ -z "$line" ] || then_[${line%% *}]=${line#* }; done <<< "$1"
+    while IFS= read -r line; do [ -z "$line" ] || now_[${line%% *}]=${line#* }; done <<< "$2"
+    [ "${then_[train]-}" = "${now_[train]}" ] ||
+        what+=("the train binary differs (then ${then_[train]-unknown}; now ${now_[train]})")
+    [ "${then_[config]-}" = "${now_[config]}" ] ||
+        what+=("the config file's contents differ (then ${then_[config]-unknown}, now ${now_[config]})")
+    [ "${then_[MNIST_DIR]-}" = "${now_[MNIST_DIR]}" ] ||
+        what+=("MNIST_DIR was ${then_[MNIST_DIR]-unknown}, now ${now_[MNIST_DIR]}")
+    [ "${then_[args]-}" = "${now_[args]}" ] ||
+        what+=("its arguments were '${then_[args]# }', now '${now_[args]# }'")
+    printf '%s' "${what[0]}"
+    [ "${#what[@]}" -lt 2 ] || printf '; %s' "${what[@]:1}"
+}
+
+refusals=()
+# reusable FILE.jsonl: 0 when FILE is a finished run of exactly $record (reuse
+# it), 1 when it must run; a finished run of another command is added to
+# refusals (see refuse_others)
+reusable()
+{
+    local f=$1 cmd=${1%.jsonl}.cmd
+    finished "$f" || return 1
+    if [ ! -f "$cmd" ]; then
+        refusals+=("$f: a finished run with no record of the command that made it")
+    else
+        local old=''
+        IFS= read -r -d '' old < "$cmd" || true
+        [ "$old" = "$record"$'\n' ] ||
+            refusals+=("$f: a finished run of another command: $(record_diff "$old" "$record")")
+    fi
+    return 0
+}
+
+# after every run was checked: refuse (73) when any finished run differs
+refuse_others()
+{
+    [ "${#refusals[@]}" -gt 0 ] || return 0
+    printf '%s: %s\n' "$prog" "${refusals[0]}" >&2
+    [ "${#refusals[@]}" -eq 1 ] ||
+        printf '%s: and %d more finished runs of another command\n' "$prog" $(( ${#refusals[@]} - 1 )) >&2
+    printf '%s: nothing was run; use another output folder, or delete those runs to run them again\n' "$prog" >&2
+    exit 73
+}
+
+# write_record FILE.jsonl: the run's record, atomically
+write_record()
+{
+    local cmd=${1%.jsonl}.cmd
+    printf '%s\n' "$record" > "$cmd.tmp" && mv -f "$cmd.tmp" "$cmd"
+}
+
+# The jobs of this invocation, in order: job_out (FILE.jsonl, receives the
+# run's stdout; stderr goes to FILE.jsonl.err), job_label (for messages and
+# the joblog) and job_args (the words after the binary, each ended by \x1f
+# but the last).
+job_out=() job_label=() job_args=()
+add_job()
+{
+    local out=$1 label=$2 a
+    shift 2
+    for a; do
+        case $a in *$'\x1f'*) usage_error "arguments must not contain the byte 0x1f" ;; esac
+    done
+    job_out+=("$out")
+    job_label+=("$label")
+    local IFS=$'\x1f'
+    job_args+=("$*")
+}
+
+# run_jobs JOBS JOBLOG [GNU PARALLEL OPTION...]: run the jobs, JOBS at a time:
+# here, by this shell (each job's words straight into exec, no shell parse);
+# with GNU parallel options (--sshloginfile), through GNU parallel. On a
+# terminal a progress line with the ETA, redrawn in place; nothing redrawn
+# otherwise. JOBLOG gets one line per job in GNU parallel's --joblog format.
+# Returns 0 when every job finished, 1 when some failed (each named with its
+# error line on stderr), 130/143 when interrupted.
+run_jobs()
+{
+    local jobs=$1 log=$2 i
+    shift 2
+    [ "${#job_out[@]}" -gt 0 ] || return 0
+    interrupted=0
+    if [ $# -gt 0 ]; then
+        run_parallel "$jobs" "$log" "$@"
+    else
+        run_here "$jobs" "$log"
+    fi
+    report_failures "$log"
+    if [ "$interrupted" != 0 ]; then
+        printf '%s: interrupted; run the same command to resume (finished runs are kept)\n' "$prog" >&2
+        return "$interrupted"
+    fi
+    [ "$failed_runs" -eq 0 ]
+}
+
+# run_here JOBS JOBLOG: a pool of JOBS background jobs, refilled as each ends
+run_here()
+{
+    local jobs=$1 log=$2 next=0 done=0 total=${#job_out[@]} pid rc i t0=$SECONDS words=()
+    local -A job_of=() start_of=()
+    printf 'Seq\tHost\tStarttime\tJobRuntime\tSend\tReceive\tExitval\tSignal\tCommand\n' > "$log"
+    trap 'interrupted=130; kill -INT "${!job_of[@]}" 2>/dev/null' INT
+    trap 'interrupted=143; kill -TERM "${!job_of[@]}" 2>/dev/null' TERM
+    while [ "${#job_of[@]}" -gt 0 ] || { [ "$next" -lt "$total" ] && [ "$interrupted" = 0 ]; }; do
+        if [ "$next" -lt "$total" ] && [ "${#job_of[@]}" -lt "$jobs" ] && [ "$interrupted" = 0 ]; then
+            mapfile -t -d $'\x1f' words < <(printf '%s\x1f' "${job_args[next]}")
+            "$train" "${words[@]}" > "${job_out[next]}" 2> "${job_out[next]}.err" < /dev/null &
+            job_of[$!]=$next start_of[$!]=${EPOCHREALTIME//[!0-9]/}
+            next=$((next + 1))
+            continue
+        fi
+        pid='' rc=0
+        wait -n -p pid "${!job_of[@]}" || rc=$?
+        [ -n "${pid-}" ] || continue    # a signal came: the trap passed it on
+        i=${job_of[$pid]}
+        unset "job_of[$pid]"
+        done=$((done + 1))
+        # times in microseconds
+        local t=${start_of[$pid]} us=$((${EPOCHREALTIME//[!0-9]/} - ${start_of[$pid]}))
+        printf '%d\t:\t%d.%03d\t%d.%03d\t0\t0\t%d\t%d\t%s\n' $((i + 1)) $((t / 1000000)) \
+            $((t % 1000000 / 1000)) $((us / 1000000)) $((us % 1000000 / 1000)) \
+            $((rc > 128 ? 0 : rc)) $((rc > 128 ? rc - 128 : 0)) "${job_label[i]}" >> "$log"
+        if [ -t 2 ]; then
+            local left=$((total - done)) eta=$(((SECONDS - t0) * (total - done) / done))
+            printf '\r%s: %d of %d runs done, %d running, ETA %dm%02ds ' "$prog" "$done" "$total" \
+                "${#job_of[@]}" $((eta / 60)) $((eta % 60)) >&2
+            [ "$left" -gt 0 ] || printf '\n' >&2
+        fi
+    done
+    trap - INT TERM
+}
+
+# run_parallel JOBS JOBLOG OPTION...: the same through GNU parallel; a job
+# file holds the words, the template only {1}..{N}, and -q quotes each word
+# for the shell GNU parallel starts, here or over ssh
+run_parallel()
+{
+    local jobs=$1 log=$2 list i bar=() cols=()
+    shift 2
+    list=$(mktemp)
+    for i in "${!job_out[@]}"; do
+        printf '%s\x1f%s\x1f%s\0' "${job_out[i]}" "$train" "${job_args[i]}"
+    done > "$list"
+    # every job has as many words: the first one's count sizes the template
+    local first=${job_args[0]} count=1
+    while [[ $first == *$'\x1f'* ]]; do first=${first#*$'\x1f'}; count=$((count + 1)); done
+    for ((i = 2; i <= count + 2; i++)); do cols+=("{$i}"); done
+    [ ! -t 2 ] || bar=(--eta)
+    trap 'interrupted=130; [ -n "${ppid-}" ] && kill -INT "$ppid" 2>/dev/null' INT
+    trap 'interrupted=143; [ -n "${ppid-}" ] && kill -TERM "$ppid" 2>/dev/null' TERM
+    parallel --will-cite -q -0 --colsep $'\x1f' -j "$jobs" --joblog "$log" "${bar[@]}" "$@" \
+        --results '{1}' "${cols[@]}" :::: "$list" > /dev/null 2> "$list.err" &
+    ppid=$!
+    while ! wait "$ppid"; do
+        kill -0 "$ppid" 2>/dev/null || break
+    done
+    ppid=
+    trap - INT TERM
+    # GNU parallel's own complaints (the jobs' are in FILE.jsonl.err)
+    if [ -s "$list.err" ] && [ "$interrupted" = 0 ]; then
+        grep -v '^parallel: Warning' "$list.err" >&2 || true
+    fi
+    rm -f "$list" "$list.err"
+    for i in "${job_out[@]}"; do rm -f "$i.seq"; done
+}
+
+# report_failures JOBLOG: each job of this invocation that did not finish or
+# did not exit 0, with its exit status and its last error line; failed_runs
+# counts them. A failed run's output is moved to NAME.jsonl.failed, so that a
+# summary line printed before a late error is never taken for a finished run.
+report_failures()
+{
+    local log=$1 seq host rc sig i line how
+    local -A outcome=()
+    failed_runs=0
+    if [ -f "$log" ]; then
+        while IFS=$'\t' read -r seq host _ _ _ _ rc sig _; do
+            [ "$seq" = Seq ] || outcome[$seq]="$rc $sig $host"
+        done < "$log"
+    fi
+    for i in "${!job_out[@]}"; do
+        rc='' sig='' host=''
+        read -r rc sig host <<< "${outcome[$((i + 1))]-}"
+        if finished "${job_out[i]}" && [ "$rc" = 0 ] && [ "$sig" = 0 ]; then continue; fi
+        failed_runs=$((failed_runs + 1))
+        [ ! -e "${job_out[i]}" ] || mv -f "${job_out[i]}" "${job_out[i]}.failed"
+        [ "${interrupted:-0}" = 0 ] || continue
+        line=$(grep '^train: ' "${job_out[i]}.err" 2>/dev/null | tail -n1)
+        [ -n "$line" ] || line=$(grep . "${job_out[i]}.err" 2>/dev/null | tail -n1)
+        [ -n "$line" ] || line="no error message; see ${job_out[i]}.err"
+        if [ -z "$rc" ]; then how="did not run"
+        elif [ "$sig" != 0 ]; then how="killed by signal $sig"
+        elif [ "$rc" = 255 ] && [ "$host" != : ]; then how="exit 255: ssh to $host failed?"
+        else how="exit $rc"; fi
+        printf '%s: %s failed (%s): %s\n' "$prog" "${job_label[i]}" "$how" "$line" >&2
+    done
+}
