@@ -23,7 +23,7 @@ need gcc              cmd:gcc
 need make             cmd:make
 need zlib1g-dev       pc:zlib
 need libcjson-dev     pc:libcjson
-need libopenblas-dev  pc:openblas
+need libdnnl-dev      hdr:oneapi/dnnl/dnnl.h
 need libcmocka-dev    pc:cmocka
 need curl             cmd:curl
 need parallel         cmd:parallel

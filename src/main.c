@@ -5,8 +5,8 @@
  *   (train/checkpoint.c)
  *
  * This is the only place that turns an error into a message and an exit code. */
-#include <cblas.h>
 #include <cjson/cJSON.h>
+#include <omp.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,6 +16,7 @@
 #include "config/config.h"
 #include "data/dataset.h"
 #include "data/idx.h"
+#include "nn/onednn.h"
 #include "report/report.h"
 #include "train/checkpoint.h"
 #include "train/train.h"
@@ -94,6 +95,8 @@ static int train_and_report(struct run *r, const struct dataset *test, double t0
     int rc = c->epochs ? trainer_run(t, on_epoch, r, e) : 0;
     if (!c->epochs)
         t->test_eval = evaluate(t, &t->test, t->test_probs, t->test_pred);
+    if (!rc && t->model->err.code)
+        rc = err_set(e, t->model->err.code, "%s", t->model->err.msg);
     double t2 = timer_now();
     if (rc == 128 + SIGINT || rc == 128 + SIGTERM) {
         struct err saved = {0};
@@ -124,6 +127,8 @@ static int train_and_report(struct run *r, const struct dataset *test, double t0
 static int run(const struct config *c, struct err *e)
 {
     double t0 = timer_now();
+    if (onednn_check_precision((enum precision)c->precision, e))
+        return e->code;
     struct dataset train_all = {0}, test_all = {0}, train, val, test;
     int rc = trainer_load_data(c, &train_all, &test_all, e);
     double load_seconds = timer_now() - t0;
@@ -133,7 +138,7 @@ static int run(const struct config *c, struct err *e)
         rc = trainer_split_data(c, &train, &val, &test, e);
     struct trainer t = {0};
     if (!rc) {
-        openblas_set_num_threads((int)c->threads);
+        omp_set_num_threads((int)c->threads);
         rc = trainer_init(&t, c, &train, &val, &test, e);
     }
     if (!rc)
@@ -220,6 +225,8 @@ static int predict(const struct config *c, struct err *e)
 {
     if (c->task != TASK_CLASSIFY)
         return err_set(e, ERR_USAGE, "predict: only for task classify");
+    if (onednn_check_precision((enum precision)c->precision, e))
+        return e->code;
     struct checkpoint ck;
     if (checkpoint_read(&ck, c->load, e))
         return e->code;
@@ -229,7 +236,7 @@ static int predict(const struct config *c, struct err *e)
     if (!rc) {
         const int K = m->size[m->L];
         const uint32_t step = (uint32_t)m->spec.max_batch;
-        openblas_set_num_threads((int)c->threads);
+        omp_set_num_threads((int)c->threads);
         if (!c->json) {
             fputs("index,prediction", stdout);
             for (int k = 0; k < K; k++)
@@ -242,6 +249,10 @@ static int predict(const struct config *c, struct err *e)
             struct dataset part = dataset_slice(&d, from, nb);
             batch_gather(m->a[0], &part, NULL, (int)nb, 0, NULL);
             const float *Z = mlp_forward(m, (int)nb, NULL);
+            if (!Z) {
+                rc = err_set(e, m->err.code, "%s", m->err.msg);
+                break;
+            }
             head_outputs(&m->spec.head, m->probs, Z, (int)nb, K);
             report_prediction_rows(stdout, c->json, from, m->probs, Z, (int)nb, K);
         }
@@ -252,10 +263,19 @@ static int predict(const struct config *c, struct err *e)
     return rc;
 }
 
+/* the libraries, and what oneDNN dispatches to on this CPU: whether bf16 runs */
 static void print_version(void)
 {
-    printf("train %s\nzlib %s, cJSON %s, OpenBLAS %s\n", TRAIN_VERSION, zlibVersion(),
-           cJSON_Version(), openblas_get_config());
+    char dnn[64];
+    struct err e = {0};
+    onednn_version(dnn, sizeof dnn);
+    printf("train %s\nzlib %s, cJSON %s, %s\n", TRAIN_VERSION, zlibVersion(), cJSON_Version(),
+           dnn);
+    if (onednn_check_precision(PRECISION_BF16, &e) == 0)
+        printf("precision: fp32 (default) or bf16 (native); oneDNN ISA here: %s\n", onednn_isa());
+    else
+        printf("precision: fp32 only (bf16 needs AVX512-BF16); oneDNN ISA here: %s\n",
+               onednn_isa());
 }
 
 static int print_config(const struct config *c, struct err *e)

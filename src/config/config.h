@@ -42,6 +42,7 @@ struct config {
     double weight_decay;
     int augment_shift;              /* 0: no augmentation */
     long long seed, threads;
+    int precision;                  /* enum precision (nn/onednn.h) */
     /* data */
     char data_dir[CONFIG_PATH_MAX];
     char train_images[CONFIG_PATH_MAX], train_labels[CONFIG_PATH_MAX];
