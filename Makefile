@@ -19,7 +19,7 @@ TESTS    := $(patsubst tests/%.c,$(B)/tests/%,$(wildcard tests/test_*.c))
 TSUPPORT := $(patsubst tests/%.c,$(B)/tests/%.o,$(wildcard tests/support/*.c))
 
 .PHONY: all run test check check-libs deps data clean asan valgrind fuzz sanitized-check \
-        install uninstall bench bench-compare bench-scaling
+        install uninstall bench bench-compare bench-scaling bench-wall
 .SECONDARY:
 all: check-libs train $(B)/bin/compare $(B)/bin/bench
 
@@ -135,8 +135,9 @@ fuzz: deps
 	done
 
 # Benchmarks (bench/run.sh; results in bench/results/): the training loop
-# against its sgemm lower bound, against PyTorch, and as width, samples and
-# threads grow. Run them on an otherwise idle machine.
+# against its products-only bound and the machine's FP32/BF16 peaks, against
+# PyTorch, as width, samples and threads grow, and whole-run wall times.
+# Run them on an otherwise idle machine.
 BENCH_EPOCHS ?= 3
 BENCH_ROUNDS ?= 5
 bench: deps
@@ -150,6 +151,10 @@ bench-compare: deps
 bench-scaling: deps
 	@$(MAKE) --no-print-directory all data
 	@bench/run.sh scaling -e $(BENCH_EPOCHS)
+
+bench-wall: deps
+	@$(MAKE) --no-print-directory all data
+	@bench/run.sh wall
 
 # Install like a normal tool: make install PREFIX=/usr/local [DESTDIR=/tmp/stage]
 PREFIX ?= /usr/local

@@ -189,7 +189,7 @@ static void print_result(const struct config *c, const struct trainer *t, const 
     printf("{\"hidden\":\"");
     for (int l = 0; l <= m->L; l++)
         printf(l ? "-%d" : "%d", m->size[l]);
-    printf("\",\"head\":\"%s\",\"precision\":\"%s\",\"isa\":\"%s\",\"impl\":\"%s\","
+    printf("\",\"head\":\"%s\",\"precision\":\"%s\",\"isa\":\"%s\",\"compute\":\"%s\","
            "\"batch\":%lld,\"threads\":%lld,\"n_train\":%u,\"epochs\":%d,\"load_seconds\":%.4f,"
            "\"epoch_seconds\":[",
            config_enum_name("head", c->head), config_enum_name("precision", c->precision),

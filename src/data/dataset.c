@@ -88,22 +88,34 @@ static void prefetch_image(const struct dataset *d, const uint32_t *idx, int b, 
             __builtin_prefetch(image(d, idx, b + PREFETCH_AHEAD) + o);
 }
 
+/* Threaded over the images of the batch (OpenMP, as the rest of a step):
+ * the shifts are drawn first, in order from one stream, a chunk at a time, so
+ * the result does not depend on the thread count. */
 void batch_gather(float *X, const struct dataset *d, const uint32_t *idx, int nb, int shift,
                   struct rng *r)
 {
+    const int threaded = (size_t)nb * d->dim > 32768;
     if (shift <= 0) {
+#pragma omp parallel for schedule(static) if (threaded)
         for (int b = 0; b < nb; b++) {
             prefetch_image(d, idx, b, nb);
             scale_row(X + (size_t)b * d->dim, image(d, idx, b), d->dim);
         }
         return;
     }
-    /* the shifts are drawn in order from one stream */
-    for (int b = 0; b < nb; b++) {
-        prefetch_image(d, idx, b, nb);
-        int dx = (int)rng_below(r, 2u * (uint32_t)shift + 1) - shift;
-        int dy = (int)rng_below(r, 2u * (uint32_t)shift + 1) - shift;
-        gather_shifted(X + (size_t)b * d->dim, image(d, idx, b), (int)d->rows, (int)d->cols, dx,
-                       dy);
+    enum { CHUNK = 256 };
+    int dx[CHUNK], dy[CHUNK];
+    for (int at = 0; at < nb; at += CHUNK) {
+        const int n = nb - at < CHUNK ? nb - at : CHUNK;
+        for (int k = 0; k < n; k++) {
+            dx[k] = (int)rng_below(r, 2u * (uint32_t)shift + 1) - shift;
+            dy[k] = (int)rng_below(r, 2u * (uint32_t)shift + 1) - shift;
+        }
+#pragma omp parallel for schedule(static) if (threaded)
+        for (int k = 0; k < n; k++) {
+            prefetch_image(d, idx, at + k, nb);
+            gather_shifted(X + (size_t)(at + k) * d->dim, image(d, idx, at + k), (int)d->rows,
+                           (int)d->cols, dx[k], dy[k]);
+        }
     }
 }

@@ -201,38 +201,61 @@ float *mlp_forward(struct mlp *m, int B, struct rng *r)
  * do not depend on the thread count. */
 struct grad_pass {
     float *g;                   /* fp32 result (may be in), or NULL: not needed */
-    const float *in, *y;
+    const float *in, *y;        /* y: the activation's output (act >= 0) */
     const uint8_t *mask;
     float scale, beta, *db;
     bf16 *g16;
     int act, B, out;
 };
 
+enum { STRIP = 16 };
+
+/* one row of a strip, w <= STRIP columns: each step a short loop over the
+ * strip (one vector), the choices made once per row */
+static inline void strip_row(const struct grad_pass *p, size_t at, int w, float *sum)
+{
+    float v[STRIP];
+    for (int j = 0; j < w; j++)
+        v[j] = p->in[at + j];
+    if (p->mask)
+        for (int j = 0; j < w; j++)
+            v[j] = p->mask[at + j] ? v[j] * p->scale : 0.0f;
+    const float *y = p->y + at;
+    switch (p->act) {
+    case ACT_RELU:
+        for (int j = 0; j < w; j++)
+            v[j] = y[j] > 0 ? v[j] : 0.0f;
+        break;
+    case ACT_TANH:
+        for (int j = 0; j < w; j++)
+            v[j] *= 1 - y[j] * y[j];
+        break;
+    case ACT_SIGMOID:
+        for (int j = 0; j < w; j++)
+            v[j] *= y[j] * (1 - y[j]);
+        break;
+    }
+    if (p->g)
+        for (int j = 0; j < w; j++)
+            p->g[at + j] = v[j];
+    if (p->g16)
+        for (int j = 0; j < w; j++)
+            p->g16[at + j] = bf16_from(v[j]);
+    for (int j = 0; j < w; j++)
+        sum[j] += v[j];
+}
+
 static void grad_pass(const struct grad_pass *p)
 {
-    enum { STRIP = 16 };
     const int strips = (p->out + STRIP - 1) / STRIP;
 #pragma omp parallel for schedule(static) if ((size_t)p->B * (size_t)p->out > 8192)
     for (int s = 0; s < strips; s++) {
-        const int j0 = s * STRIP, j1 = j0 + STRIP < p->out ? j0 + STRIP : p->out;
+        const int j0 = s * STRIP, w = j0 + STRIP < p->out ? STRIP : p->out - j0;
         float sum[STRIP] = {0};
-        for (int i = 0; i < p->B; i++) {
-            const size_t row = (size_t)i * (size_t)p->out;
-            for (int j = j0; j < j1; j++) {
-                float v = p->in[row + j];
-                if (p->mask)
-                    v = p->mask[row + j] ? v * p->scale : 0.0f;
-                if (p->act >= 0)
-                    v = act_grad((enum act)p->act, v, p->y[row + j]);
-                if (p->g)
-                    p->g[row + j] = v;
-                if (p->g16)
-                    p->g16[row + j] = bf16_from(v);
-                sum[j - j0] += v;
-            }
-        }
-        for (int j = j0; j < j1; j++)
-            p->db[j] = p->beta != 0 ? p->beta * p->db[j] + sum[j - j0] : sum[j - j0];
+        for (int i = 0; i < p->B; i++)
+            strip_row(p, (size_t)i * (size_t)p->out + (size_t)j0, w, sum);
+        for (int j = 0; j < w; j++)
+            p->db[j0 + j] = p->beta != 0 ? p->beta * p->db[j0 + j] + sum[j] : sum[j];
     }
 }
 
