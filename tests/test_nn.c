@@ -7,12 +7,15 @@
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
+#include <omp.h>
+#include <xmmintrin.h>
 
 #include "nn/bf16.h"
 #include "nn/dropout.h"
 #include "nn/mlp.h"
 #include "nn/optim.h"
 #include "support/support.h"
+#include "util/denormal.h"
 #include "util/rng.h"
 
 enum { B = 3, IN = 6, K = 4 };
@@ -212,6 +215,25 @@ static void optimizer_bf16_copy(void **state)
     free(w), free(g), free(w16);
 }
 
+/* FTZ and DAZ hold in every OpenMP thread, also in threads the runtime
+ * starts after the call (a bigger team later) */
+static void denormals_in_every_thread(void **state)
+{
+    (void)state;
+    omp_set_num_threads(2);
+    denormals_flush();
+    int missing = 0;
+    omp_set_num_threads(6);
+#pragma omp parallel reduction(+ : missing)
+    missing += (_mm_getcsr() & 0x8040) != 0x8040;
+    assert_int_equal(missing, 0);
+    volatile float tiny = 1e-39f;   /* subnormal: read as 0 under DAZ */
+    int nonzero = 0;
+#pragma omp parallel reduction(+ : nonzero)
+    nonzero += tiny * 1.0f != 0.0f;
+    assert_int_equal(nonzero, 0);
+}
+
 /* bf16 rounding: to nearest, ties to even, NaN stays NaN */
 static void bf16_rounding(void **state)
 {
@@ -329,6 +351,7 @@ int main(void)
         cmocka_unit_test(optimizer_steps),
         cmocka_unit_test(optimizer_bf16_copy),
         cmocka_unit_test(bf16_rounding),
+        cmocka_unit_test(denormals_in_every_thread),
         cmocka_unit_test(schedules),
         cmocka_unit_test(rng_streams),
     };
