@@ -198,8 +198,8 @@ static void print_result(const struct config *c, const struct trainer *t, const 
         printf(i ? ",%.6g" : "%.6g", col->seconds[i]);
     printf("],\"epoch_seconds_median\":%.6g,\"samples_per_second\":%.0f,"
            "\"gflop_per_epoch\":%.6g,\"gflops\":%.1f,\"bound_seconds\":%.6g,"
-           "\"bound_fraction\":%.3f,\"peak_fp32_gflops\":%.1f,\"peak_bf16_gflops\":%.1f,"
-           "\"peak_fraction\":%.3f,\"peak_rss_mb\":%.1f,\"test_accuracy\":%.6g}\n",
+           "\"bound_fraction\":%.4g,\"peak_fp32_gflops\":%.1f,\"peak_bf16_gflops\":%.1f,"
+           "\"peak_fraction\":%.4g,\"peak_rss_mb\":%.1f,\"test_accuracy\":%.6g}\n",
            epoch, t->train.n / epoch, gflop, gflop / epoch, bound, fraction, fp32, bf16g,
            peak > 0 ? gflop / epoch / peak : 0, rss, col->accuracy);
 }
