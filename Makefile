@@ -1,14 +1,16 @@
 # train: build, test, fetch data, run.  `make run` and `make test` work on a bare
 # Debian machine: both first install what is missing (scripts/install-deps.sh).
-PKGS     := zlib libcjson openblas
+PKGS     := zlib libcjson
+# oneDNN (libdnnl-dev) ships no pkg-config file: its header and -ldnnl directly.
+# Debian builds it on OpenMP, the one threading runtime of the whole program.
 CC       ?= gcc
 # -march=native: the binary is built where it runs; ISO C mode (-std=c11) keeps
 # -ffp-contract=off, so results do not depend on whether FMA is used
 CFLAGS   ?= -O3 -march=native -g
 CFLAGS   += -std=c11 -Wall -Wextra -Wshadow -Wno-unused-parameter -D_DEFAULT_SOURCE -MMD -MP
 # deferred (=): evaluated only inside recipes, after the dependencies are installed
-PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS))
-PKG_LIBS   = $(shell pkg-config --libs $(PKGS)) -lm
+PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS)) -fopenmp
+PKG_LIBS   = $(shell pkg-config --libs $(PKGS)) -ldnnl -fopenmp -lm
 B        := build
 
 SRC      := $(wildcard src/*/*.c)
@@ -17,7 +19,7 @@ TESTS    := $(patsubst tests/%.c,$(B)/tests/%,$(wildcard tests/test_*.c))
 TSUPPORT := $(patsubst tests/%.c,$(B)/tests/%.o,$(wildcard tests/support/*.c))
 
 .PHONY: all run test check check-libs deps data clean asan valgrind fuzz sanitized-check \
-        install uninstall bench bench-compare bench-scaling
+        install uninstall bench bench-compare bench-scaling bench-wall
 .SECONDARY:
 all: check-libs train $(B)/bin/compare $(B)/bin/bench
 
@@ -33,13 +35,19 @@ $(B)/bin/compare: $(B)/compare.o $(B)/libtrain.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -o $@ $^ $(PKG_LIBS)
 
-$(B)/bin/bench: $(B)/bench/bench.o $(B)/libtrain.a
+$(B)/bin/bench: $(B)/bench/bench.o $(B)/bench/peak.o $(B)/libtrain.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -o $@ $^ $(PKG_LIBS)
 
 $(B)/bench/%.o: bench/%.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(PKG_CFLAGS) -Isrc -c -o $@ $<
+
+# the peak loops need the instructions whatever -march says; they run only
+# where the CPU reports them
+$(B)/bench/peak.o: bench/peak.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -mavx512f -mavx512bf16 $(PKG_CFLAGS) -c -o $@ $<
 
 $(B)/libtrain.a: $(OBJ)
 	$(AR) rcs $@ $^
@@ -57,9 +65,11 @@ $(B)/tests/test_%: $(B)/tests/test_%.o $(TSUPPORT) $(B)/libtrain.a
 
 # a missing library is named with the package that provides it
 check-libs:
-	@for p in zlib:zlib1g-dev libcjson:libcjson-dev openblas:libopenblas-dev; do \
+	@for p in zlib:zlib1g-dev libcjson:libcjson-dev; do \
 	  pkg-config --exists $${p%%:*} || { echo "train: missing library $${p%%:*}:" \
 	    "run scripts/install-deps.sh (or apt-get install $${p#*:})" >&2; exit 1; }; done
+	@[ -e /usr/include/oneapi/dnnl/dnnl.h ] || { echo "train: missing library oneDNN:" \
+	    "run scripts/install-deps.sh (or apt-get install libdnnl-dev)" >&2; exit 1; }
 
 deps:
 	@scripts/install-deps.sh
@@ -90,16 +100,19 @@ sanitized-check: check-libs $(B)/bin/train $(B)/bin/compare $(B)/bin/bench $(TES
 	  tests/run-tests.sh $(TESTS)
 
 # A short training under valgrind's memcheck. valgrind cannot decode AVX-512:
-# build without -march=native and keep OpenBLAS on its AVX2 kernels.
+# build without -march=native and keep oneDNN's generated kernels on AVX2
+# (whose 32-byte over-reads of oneDNN's own buffers tests/valgrind-onednn.supp
+# explains and suppresses).
 valgrind: deps
 	@scripts/install-deps.sh valgrind=cmd:valgrind
 	@$(MAKE) --no-print-directory B=build/plain CFLAGS="-O1 -g" build/plain/bin/train
 	@d=$$(mktemp -d) && trap 'rm -rf "$$d"' EXIT && \
-	  OPENBLAS_CORETYPE=Haswell OPENBLAS_NUM_THREADS=1 valgrind --error-exitcode=99 \
+	  ONEDNN_MAX_CPU_ISA=AVX2 valgrind --error-exitcode=99 --suppressions=tests/valgrind-onednn.supp \
 	    --leak-check=full --errors-for-leak-kinds=definite,indirect --quiet \
 	    build/plain/bin/train --epochs 2 --limit-train 1000 --limit-test 500 --hidden 64 \
 	    --dropout 0.2 --augment shift:1 --threads 1 --report --save "$$d/m.bin" && \
-	  OPENBLAS_CORETYPE=Haswell valgrind --error-exitcode=99 --leak-check=full --quiet \
+	  ONEDNN_MAX_CPU_ISA=AVX2 valgrind --error-exitcode=99 --suppressions=tests/valgrind-onednn.supp \
+	    --leak-check=full --errors-for-leak-kinds=definite,indirect --quiet \
 	    build/plain/bin/train --load "$$d/m.bin" --epochs 0 --limit-test 500 --threads 1 && \
 	  echo "valgrind: no errors, no leaks"
 
@@ -125,8 +138,9 @@ fuzz: deps
 	done
 
 # Benchmarks (bench/run.sh; results in bench/results/): the training loop
-# against its sgemm lower bound, against PyTorch, and as width, samples and
-# threads grow. Run them on an otherwise idle machine.
+# against its products-only bound and the machine's FP32/BF16 peaks, against
+# PyTorch, as width, samples and threads grow, and whole-run wall times.
+# Run them on an otherwise idle machine.
 BENCH_EPOCHS ?= 3
 BENCH_ROUNDS ?= 5
 bench: deps
@@ -140,6 +154,10 @@ bench-compare: deps
 bench-scaling: deps
 	@$(MAKE) --no-print-directory all data
 	@bench/run.sh scaling -e $(BENCH_EPOCHS)
+
+bench-wall: deps
+	@$(MAKE) --no-print-directory all data
+	@bench/run.sh wall
 
 # Install like a normal tool: make install PREFIX=/usr/local [DESTDIR=/tmp/stage]
 PREFIX ?= /usr/local
@@ -167,4 +185,4 @@ uninstall:
 clean:
 	rm -rf $(B) build train
 
--include $(OBJ:.o=.d) $(B)/main.d $(B)/compare.d $(TSUPPORT:.o=.d) $(TESTS:=.d) $(B)/bench/bench.d
+-include $(OBJ:.o=.d) $(B)/main.d $(B)/compare.d $(TSUPPORT:.o=.d) $(TESTS:=.d) $(B)/bench/bench.d $(B)/bench/peak.d

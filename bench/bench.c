@@ -1,7 +1,7 @@
-/* bench: time the training loop of one config and set it against the sgemm
- * lower bound of the same step.
+/* bench: time the training loop of one config and set it against the same
+ * library's products alone and against the machine's arithmetic peak.
  *
- *   build/bin/bench --config bench/configs/mid.json --head sigmoid --threads 2 --epochs 3
+ *   build/bin/bench --config bench/configs/mid.json --precision bf16 --threads 2 --epochs 3
  *
  * Takes every train flag (the same parser). Prints one JSON line:
  *   load_seconds        reading and validating the four IDX files
@@ -10,16 +10,22 @@
  *   gflop_per_epoch     the multiply-adds of the step's matrix products (x2),
  *                       the only floating-point work that grows with weights x
  *                       samples
- *   bound_seconds       an epoch of nothing but those cblas_sgemm calls: one
- *                       step's products run in order on operands of their
- *                       own (median of repeats) times the steps, on the same
- *                       threads, timed again after every epoch because a
- *                       shared machine's speed drifts; bound_fraction is the
- *                       median over epochs of bound / epoch
+ *   bound_seconds       an epoch of nothing but those products, on oneDNN
+ *                       primitives of the same kind (dense.h: forward with its
+ *                       fused bias and activation, backward-data,
+ *                       backward-weights with the momentum sum) on operands of
+ *                       their own: one step's products in order (median of
+ *                       repeats) times the steps, timed again after every
+ *                       epoch because a shared machine's speed drifts;
+ *                       bound_fraction is the median over epochs of bound / epoch
+ *   peak_fp32_gflops,   register-only loops of 512-bit FMAs / vdpbf16ps on the
+ *   peak_bf16_gflops    same threads (bench/peak.c), best of 3, after training;
+ *                       peak_fraction: the epoch's GFLOP/s over the peak of the
+ *                       precision it ran in
  *   peak_rss_mb         the process's peak less the bound's operands
  *   test_accuracy       after the benchmarked epochs, so speed is never bought
  *                       with a wrong result */
-#include <cblas.h>
+#include <omp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,6 +33,8 @@
 
 #include "config/config.h"
 #include "data/dataset.h"
+#include "nn/dense.h"
+#include "peak.h"
 #include "train/train.h"
 #include "util/denormal.h"
 #include "util/err.h"
@@ -34,27 +42,6 @@
 #include "util/timer.h"
 
 #define MAX_EPOCHS 64
-
-struct gemm {
-    enum CBLAS_TRANSPOSE ta, tb;
-    int M, N, K;
-};
-
-/* The matrix products of one training step on a batch of B, as
- * dense_forward and dense_backward (src/nn/dense.c) issue them: y = x W for
- * every layer, dW = x^T dy for every layer, dx = dy W^T for all but the first. */
-static int step_gemms(const struct mlp *m, int B, struct gemm *g)
-{
-    int n = 0;
-    for (int l = 0; l < m->L; l++) {
-        int in = m->size[l], out = m->size[l + 1];
-        g[n++] = (struct gemm){CblasNoTrans, CblasNoTrans, B, out, in};
-        g[n++] = (struct gemm){CblasTrans, CblasNoTrans, in, out, B};
-        if (l > 0)
-            g[n++] = (struct gemm){CblasNoTrans, CblasTrans, B, in, out};
-    }
-    return n;
-}
 
 static int cmp_double(const void *a, const void *b)
 {
@@ -68,60 +55,99 @@ static double median(double *v, int n)
     return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
 }
 
-/* One step's products with operands of their own, filled with small random
- * values once, so that timing them needs no allocation. */
+/* One step's products on a batch of B, as mlp_forward and mlp_backward run
+ * them, on layers and operands of their own, filled once with small values. */
 struct step {
-    int n;
-    struct gemm g[3 * MLP_MAX_LAYERS];
-    float *A[3 * MLP_MAX_LAYERS], *B[3 * MLP_MAX_LAYERS], *C[3 * MLP_MAX_LAYERS];
+    int L, B;
+    float beta;
+    struct onednn dnn;
+    struct dense layer[MLP_MAX_LAYERS];
+    void *x[MLP_MAX_LAYERS], *w[MLP_MAX_LAYERS], *dy[MLP_MAX_LAYERS];
+    float *b[MLP_MAX_LAYERS], *y[MLP_MAX_LAYERS], *dx[MLP_MAX_LAYERS], *dw[MLP_MAX_LAYERS];
     double madds, bytes;
 };
 
-static int step_init(struct step *s, const struct mlp *m, int B)
+static void *filled(size_t n, int bf, struct rng *r, double *bytes)
+{
+    size_t size = bf ? sizeof(bf16) : sizeof(float);
+    unsigned char *p = malloc(n * size);
+    for (size_t i = 0; p && i < n; i++) {
+        float v = rng_uniform(r) - 0.5f;
+        if (bf)
+            ((bf16 *)p)[i] = bf16_from(v);
+        else
+            ((float *)p)[i] = v;
+    }
+    *bytes += (double)(n * size);
+    return p;
+}
+
+static int step_init(struct step *s, const struct mlp *m, int B, float beta, struct err *e)
 {
     memset(s, 0, sizeof *s);
-    s->n = step_gemms(m, B, s->g);
+    s->L = m->L;
+    s->B = B;
+    s->beta = beta;
+    if (onednn_open(&s->dnn, e))
+        return e->code;
+    int bf = m->spec.precision == PRECISION_BF16;
     struct rng r;
     rng_seed(&r, 1, 0);
-    for (int i = 0; i < s->n; i++) {
-        const struct gemm *g = &s->g[i];
-        size_t na = (size_t)g->M * g->K, nb = (size_t)g->K * g->N, nc = (size_t)g->M * g->N;
-        s->A[i] = malloc(sizeof(float) * na);
-        s->B[i] = malloc(sizeof(float) * nb);
-        s->C[i] = calloc(nc, sizeof(float));
-        if (!s->A[i] || !s->B[i] || !s->C[i])
-            return -1;
-        for (size_t j = 0; j < na; j++)
-            s->A[i][j] = rng_uniform(&r) - 0.5f;
-        for (size_t j = 0; j < nb; j++)
-            s->B[i][j] = rng_uniform(&r) - 0.5f;
-        s->madds += (double)g->M * g->N * g->K;
-        s->bytes += sizeof(float) * (double)(na + nb + nc);
+    for (int l = 0; l < m->L; l++) {
+        size_t in = (size_t)m->size[l], out = (size_t)m->size[l + 1], nb = (size_t)B;
+        dense_init(&s->layer[l], &s->dnn, (int)in, (int)out, l + 1 < m->L ? (int)m->spec.act : -1,
+                   m->spec.precision);
+        s->x[l] = filled(nb * in, bf, &r, &s->bytes);
+        s->w[l] = filled(in * out, bf, &r, &s->bytes);
+        s->dy[l] = filled(nb * out, bf, &r, &s->bytes);
+        s->b[l] = filled(out, 0, &r, &s->bytes);
+        s->y[l] = filled(nb * out, 0, &r, &s->bytes);
+        s->dx[l] = filled(nb * in, 0, &r, &s->bytes);
+        s->dw[l] = filled(in * out, 0, &r, &s->bytes);
+        if (!s->x[l] || !s->w[l] || !s->dy[l] || !s->b[l] || !s->y[l] || !s->dx[l] || !s->dw[l])
+            return err_set(e, ERR_SOFTWARE, "out of memory for the products bound");
+        if (dense_prepare(&s->layer[l], B, 1, beta, e))
+            return e->code;
+        s->madds += (double)nb * in * out * (l > 0 ? 3 : 2);
     }
     return 0;
 }
 
 static void step_free(struct step *s)
 {
-    for (int i = 0; i < s->n; i++)
-        free(s->A[i]), free(s->B[i]), free(s->C[i]);
+    for (int l = 0; l < s->L; l++) {
+        dense_free(&s->layer[l]);
+        free(s->x[l]), free(s->w[l]), free(s->dy[l]), free(s->b[l]);
+        free(s->y[l]), free(s->dx[l]), free(s->dw[l]);
+    }
+    onednn_close(&s->dnn);
+}
+
+static int step_run(struct step *s, struct err *e)
+{
+    for (int l = 0; l < s->L; l++)
+        if (dense_forward(&s->layer[l], s->y[l], s->x[l], s->w[l], s->b[l], s->B, e))
+            return e->code;
+    for (int l = s->L - 1; l >= 0; l--) {
+        if (dense_backward_weights(&s->layer[l], s->dw[l], s->x[l], s->dy[l], s->beta, s->B, e))
+            return e->code;
+        if (l > 0 && dense_backward_data(&s->layer[l], s->dx[l], s->dy[l], s->w[l], s->B, e))
+            return e->code;
+    }
+    return 0;
 }
 
 /* median seconds of one step's products, run in the step's order; repeated
  * for about `budget` seconds, at least 5 and at most 201 times */
-static double step_seconds(const struct step *s, double budget)
+static double step_seconds(struct step *s, double budget, struct err *e)
 {
     double t[201];
     int reps = 0;
     double start = timer_now();
     while (reps < 201 && (reps < 5 || timer_now() - start < budget)) {
         double t0 = timer_now();
-        for (int i = 0; i < s->n; i++) {
-            const struct gemm *g = &s->g[i];
-            int lda = g->ta == CblasNoTrans ? g->K : g->M, ldb = g->tb == CblasNoTrans ? g->N : g->K;
-            cblas_sgemm(CblasRowMajor, g->ta, g->tb, g->M, g->N, g->K, 1.0f, s->A[i], lda, s->B[i],
-                        ldb, 0.0f, s->C[i], g->N);
-        }
+        if (step_run(s, e))
+            return 0;
         t[reps++] = timer_now() - t0;
     }
     return median(t, reps);
@@ -133,21 +159,49 @@ struct collect {
     double seconds[MAX_EPOCHS], bound[MAX_EPOCHS], fraction[MAX_EPOCHS];
     int n;
     double accuracy;
-    const struct step *full, *rest;   /* rest: the last, partial batch (n may be 0) */
+    struct step *full, *rest;         /* rest: the last, partial batch (L may be 0) */
     uint32_t steps;                   /* full batches per epoch */
+    struct err *err;
 };
 
 static int on_epoch(const struct epoch_stats *s, void *ctx)
 {
     struct collect *c = ctx;
-    double b = step_seconds(c->full, 0.1) * c->steps;
-    if (c->rest->n)
-        b += step_seconds(c->rest, 0.02);
+    double b = step_seconds(c->full, 0.1, c->err) * c->steps;
+    if (c->rest->L)
+        b += step_seconds(c->rest, 0.02, c->err);
     c->seconds[c->n] = s->seconds;
     c->bound[c->n] = b;
     c->fraction[c->n++] = b / s->seconds;
     c->accuracy = s->test.total ? (double)s->test.correct / (double)s->test.total : 0;
-    return 0;
+    return c->err->code;
+}
+
+static void print_result(const struct config *c, const struct trainer *t, const struct collect *col,
+                         double load, double gflop, double rss, double fp32, double bf16g)
+{
+    const struct mlp *m = t->model;
+    char impl[256];
+    mlp_describe(m, impl, sizeof impl);
+    double epoch = median((double *)col->seconds, col->n), bound = median((double *)col->bound, col->n);
+    double fraction = median((double *)col->fraction, col->n);
+    double peak = c->precision == PRECISION_BF16 ? bf16g : fp32;
+    printf("{\"hidden\":\"");
+    for (int l = 0; l <= m->L; l++)
+        printf(l ? "-%d" : "%d", m->size[l]);
+    printf("\",\"head\":\"%s\",\"precision\":\"%s\",\"isa\":\"%s\",\"compute\":\"%s\","
+           "\"batch\":%lld,\"threads\":%lld,\"n_train\":%u,\"epochs\":%d,\"load_seconds\":%.4f,"
+           "\"epoch_seconds\":[",
+           config_enum_name("head", c->head), config_enum_name("precision", c->precision),
+           onednn_isa(), impl, c->batch_size, c->threads, t->train.n, col->n, load);
+    for (int i = 0; i < col->n; i++)
+        printf(i ? ",%.6g" : "%.6g", col->seconds[i]);
+    printf("],\"epoch_seconds_median\":%.6g,\"samples_per_second\":%.0f,"
+           "\"gflop_per_epoch\":%.6g,\"gflops\":%.1f,\"bound_seconds\":%.6g,"
+           "\"bound_fraction\":%.4g,\"peak_fp32_gflops\":%.1f,\"peak_bf16_gflops\":%.1f,"
+           "\"peak_fraction\":%.4g,\"peak_rss_mb\":%.1f,\"test_accuracy\":%.6g}\n",
+           epoch, t->train.n / epoch, gflop, gflop / epoch, bound, fraction, fp32, bf16g,
+           peak > 0 ? gflop / epoch / peak : 0, rss, col->accuracy);
 }
 
 static int bench(const struct config *c, struct err *e)
@@ -156,6 +210,8 @@ static int bench(const struct config *c, struct err *e)
         return err_set(e, ERR_USAGE, "epochs: the benchmark runs 1 to %d", MAX_EPOCHS);
     if (c->val)
         return err_set(e, ERR_USAGE, "val: the benchmark takes no validation split");
+    if (onednn_check_precision((enum precision)c->precision, e))
+        return e->code;
     struct dataset train_all = {0}, test_all = {0}, train, val, test;
     double t0 = timer_now();
     int rc = trainer_load_data(c, &train_all, &test_all, e);
@@ -167,15 +223,20 @@ static int bench(const struct config *c, struct err *e)
         dataset_free(&test_all);
         return e->code;
     }
-    openblas_set_num_threads((int)c->threads);
+    omp_set_num_threads((int)c->threads);
+    denormals_flush();
     struct trainer t;
     rc = trainer_init(&t, c, &train, &val, &test, e);
     const int B = (int)c->batch_size;
     const uint32_t n = train.n, rest = n % (uint32_t)B;
     struct step full = {0}, part = {0};
-    struct collect col = {.full = &full, .rest = &part, .steps = n / (uint32_t)B};
-    if (!rc && (step_init(&full, t.model, B) || (rest && step_init(&part, t.model, (int)rest))))
-        rc = err_set(e, ERR_SOFTWARE, "out of memory for the sgemm bound");
+    struct collect col = {.full = &full, .rest = &part, .steps = n / (uint32_t)B, .err = e};
+    float beta = 0;
+    if (!rc) {
+        optim_grad_target(&t.optim, t.model->grads, &beta);
+        rc = step_init(&full, t.model, B, beta, e) ||
+             (rest && step_init(&part, t.model, (int)rest, beta, e));
+    }
     if (!rc)
         rc = trainer_run(&t, on_epoch, &col, e);
     if (!rc) {
@@ -185,28 +246,16 @@ static int bench(const struct config *c, struct err *e)
         getrusage(RUSAGE_SELF, &ru);
         double rss = ru.ru_maxrss / 1024.0 - (full.bytes + part.bytes) / 1048576.0;
         double gflop = 2 * (full.madds * col.steps + part.madds) * 1e-9;
-        double epoch = median(col.seconds, col.n), bound = median(col.bound, col.n);
-        double fraction = median(col.fraction, col.n);
-        printf("{\"hidden\":\"");
-        for (int l = 0; l <= t.model->L; l++)
-            printf(l ? "-%d" : "%d", t.model->size[l]);
-        printf("\",\"head\":\"%s\",\"batch\":%d,\"threads\":%lld,\"n_train\":%u,"
-               "\"epochs\":%d,\"load_seconds\":%.4f,\"epoch_seconds\":[",
-               c->head == HEAD_SOFTMAX ? "softmax" : "sigmoid", B, c->threads, n, col.n, load);
-        for (int i = 0; i < col.n; i++)
-            printf(i ? ",%.6g" : "%.6g", col.seconds[i]);
-        printf("],\"epoch_seconds_median\":%.6g,\"samples_per_second\":%.0f,"
-               "\"gflop_per_epoch\":%.6g,\"gflops\":%.1f,\"bound_seconds\":%.6g,"
-               "\"bound_fraction\":%.3f,\"peak_rss_mb\":%.1f,\"test_accuracy\":%.6g}\n",
-               epoch, n / epoch, gflop, gflop / epoch, bound, fraction,
-               rss, col.accuracy);
+        double fp32 = peak_fp32_gflops((int)c->threads, 0.3);
+        double bf16g = peak_bf16_gflops((int)c->threads, 0.3);
+        print_result(c, &t, &col, load, gflop, rss, fp32, bf16g);
     }
     step_free(&full);
     step_free(&part);
     trainer_free(&t);
     dataset_free(&train_all);
     dataset_free(&test_all);
-    return rc;
+    return rc ? e->code : 0;
 }
 
 int main(int argc, char **argv)
@@ -214,7 +263,6 @@ int main(int argc, char **argv)
     struct err e = {0};
     struct config c;
     enum config_action action;
-    denormals_flush();   /* as train does */
     int rc = config_from_args(&c, argc, argv, &action, NULL, &e);
     if (!rc && action == CONFIG_RUN)
         rc = bench(&c, &e);

@@ -1,14 +1,18 @@
 #!/bin/sh
 # The benchmark harness behind make bench, make bench-compare, make bench-scaling.
 #
-#   bench/run.sh bench   [-e EPOCHS]            every config x head, 1 thread and all cores
-#   bench/run.sh compare [-e EPOCHS] [-r ROUNDS] train against PyTorch, A B A B ...
+#   bench/run.sh bench   [-e EPOCHS]            every config x precision x head, all cores
+#   bench/run.sh compare [-e EPOCHS] [-r ROUNDS] train fp32, train bf16, PyTorch fp32, in rounds
 #   bench/run.sh scaling [-e EPOCHS]            epoch time against width, samples, threads
+#   bench/run.sh wall                           whole-process wall times of the runs the targets name
 #   bench/run.sh MODE -R                        rebuild MODE.md from MODE.jsonl, run nothing
 #
 # Each writes bench/results/MODE.jsonl (one line per run, as build/bin/bench and
 # bench/torch_ref.py print them) and bench/results/MODE.md (the tables, with
-# the machine, versions, date and command). Data: $MNIST_DIR, else data/mnist.
+# the CPU, versions, date and command). Data: $MNIST_DIR, else data/mnist.
+# Every bench line carries the machine's FP32 FMA and BF16 dot-product peaks
+# measured in the same process (bench/peak.c), the products-only bound, the
+# ISA oneDNN dispatched to and the implementation it chose.
 # Run it on an otherwise idle machine: other work on the cores shows up as
 # slower epochs (and a lower bound fraction).
 set -eu
@@ -26,8 +30,8 @@ while getopts e:r:R opt; do
     esac
 done
 case $mode in
-    bench|compare|scaling) ;;
-    *) echo "usage: bench/run.sh bench|compare|scaling [-e EPOCHS] [-r ROUNDS] [-R]" >&2; exit 64 ;;
+    bench|compare|scaling|wall) ;;
+    *) echo "usage: bench/run.sh bench|compare|scaling|wall [-e EPOCHS] [-r ROUNDS] [-R]" >&2; exit 64 ;;
 esac
 
 cores=$(nproc)
@@ -35,6 +39,8 @@ data=${MNIST_DIR:-data/mnist}
 out=bench/results
 jsonl=$out/$mode.jsonl md=$out/$mode.md
 omp=/usr/lib/x86_64-linux-gnu/openblas-openmp
+
+bf16=$(./train --version | grep -q 'or bf16 (native)' && echo bf16 || true)
 
 ours() {   # CONFIG HEAD THREADS [FLAGS...]
     c=$1 h=$2 t=$3; shift 3
@@ -48,7 +54,22 @@ torch_ref() {   # CONFIG HEAD THREADS
     LD_LIBRARY_PATH=$omp${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH} OMP_NUM_THREADS=$3 \
         /usr/bin/python3 bench/torch_ref.py --config "bench/configs/$1.json" --head "$2" \
         --threads "$3" --epochs "$epochs" --data-dir "$data" \
-        | jq -c --arg c "$1" '. + {config: $c, impl: "pytorch"}' >> "$jsonl.tmp"
+        | jq -c --arg c "$1" '. + {config: $c, impl: "pytorch", precision: "fp32"}' >> "$jsonl.tmp"
+}
+
+# one whole process, timed from outside: wall seconds, peak RSS, accuracy
+wall() {   # NAME COMMAND...
+    name=$1; shift
+    t0=$(date +%s.%N)
+    /usr/bin/env time -f '%M' -o "$out/.rss" "$@" > "$out/.wall.out" 2> "$out/.wall.err" || {
+        cat "$out/.wall.err" >&2; exit 70; }
+    t1=$(date +%s.%N)
+    acc=$(grep -o 'test accuracy: [0-9.]*%' "$out/.wall.out" | tail -n1 | grep -o '[0-9.]*' || echo null)
+    jq -n -c --arg n "$name" --arg cmd "$*" --argjson s "$(echo "$t1 - $t0" | bc)" \
+        --argjson rss "$(cat "$out/.rss")" --argjson acc "${acc:-null}" \
+        '{name: $n, command: $cmd, wall_seconds: $s, peak_rss_mb: ($rss / 1024 | round), test_accuracy: $acc}' \
+        >> "$jsonl.tmp"
+    rm -f "$out/.rss" "$out/.wall.out" "$out/.wall.err"
 }
 
 run() {
@@ -57,8 +78,8 @@ run() {
     case $mode in
     bench)
         for c in small mid wide; do
-            for h in softmax sigmoid; do
-                for t in 1 "$cores"; do ours "$c" "$h" "$t"; done
+            for p in fp32 $bf16; do
+                for h in softmax sigmoid; do ours "$c" "$h" "$cores" --precision "$p"; done
             done
         done ;;
     compare)
@@ -69,13 +90,20 @@ run() {
         r=1
         while [ "$r" -le "$rounds" ]; do
             for c in small mid wide; do
-                for h in softmax sigmoid; do
-                    ours "$c" "$h" "$cores"
-                    torch_ref "$c" "$h" "$cores"
-                done
+                for p in fp32 $bf16; do ours "$c" softmax "$cores" --precision "$p"; done
+                torch_ref "$c" softmax "$cores"
             done
             r=$((r + 1))
         done ;;
+    wall)
+        "$here/scripts/install-deps.sh" time=cmd:/usr/bin/time bc=cmd:bc
+        for p in fp32 $bf16; do
+            for r in 1 2 3; do wall "default $p" ./train --precision "$p"; done
+            wall "softmax.json $p" ./train --config configs/softmax.json --precision "$p"
+        done
+        wall "compare-heads.sh fp32" scripts/compare-heads.sh -o "$out/.compare-heads" \
+            configs/softmax.json configs/sigmoid.json
+        rm -rf "$out/.compare-heads" ;;
     scaling)
         for w in 128 256 512 1024 2048; do ours mid softmax "$cores" --hidden "$w"; done
         for n in 10000 30000 60000; do ours mid softmax "$cores" --limit-train "$n"; done
@@ -92,11 +120,14 @@ run() {
 header() {
     echo "Measured $(date -u -r "$jsonl" +%Y-%m-%d) with \`$1\`"
     echo
+    echo "- CPU: $(grep -m1 'model name' /proc/cpuinfo | sed 's/.*: //'), $cores cores;" \
+         "oneDNN dispatches to $(jq -s -r '[.[] | .isa // empty][0] // "?"' "$jsonl");" \
+         "load while measuring: $(cat "$jsonl.load" 2>/dev/null || echo unknown)"
     echo "- machine: $(lscpu | sed -n 's/^Model name: *//p'), $cores cores" \
          "($(grep -q avx512f /proc/cpuinfo && echo 'AVX-512, ')L2 $(lscpu | sed -n 's/^L2 cache: *//p'))," \
          "$(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo)," \
          "$(. /etc/os-release && echo "$PRETTY_NAME")"
-    echo "- $(gcc --version | head -n1), $(./train --version | tail -n1 | cut -d' ' -f1-7)"
+    echo "- $(gcc --version | head -n1), $(./train --version | sed -n 2p)"
     if [ "$mode" = compare ]; then
         echo "- PyTorch $(/usr/bin/python3 -c 'import torch; print(torch.__version__)')" \
              "(Debian python3-torch) on OpenMP OpenBLAS $(dpkg-query -W -f '${Version}' libopenblas0-openmp)"
@@ -115,26 +146,38 @@ render() {
     case $mode in
     bench)
         header "make bench"
-        echo "| config | head | threads | s/epoch | samples/s | GFLOP/s | sgemm bound s | of bound | load s | peak RSS MB | test acc |"
-        echo "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
-        jq -r "$R"'"| \(.config) \(.hidden) b\(.batch) | \(.head) | \(.threads) | \(.epoch_seconds_median | r(3)) | \(.samples_per_second) | \(.gflops | r(1)) | \(.bound_seconds | r(3)) | \(.bound_fraction * 100 | round)% | \(.load_seconds | r(3)) | \(.peak_rss_mb) | \(.test_accuracy * 100 | r(2))% |"' "$jsonl" ;;
+        echo "Products-only: the same oneDNN primitives (fused bias/activation, momentum sum) on operands of their own, one step's worth times the steps. Peak: register-only 512-bit FMA (fp32) or vdpbf16ps (bf16) loops on the same threads, in the same process; % of peak is the epoch's GFLOP/s over the peak of its precision."
+        echo
+        echo "| config | precision | head | threads | s/epoch | products-only s | epoch / products | GFLOP/s | % of peak | FP32 / BF16 peak GFLOP/s | peak RSS MB | test acc | oneDNN impl |"
+        echo "|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|"
+        jq -r "$R"'"| \(.config) \(.hidden) b\(.batch) | \(.precision) | \(.head) | \(.threads) | \(.epoch_seconds_median | r(3)) | \(.bound_seconds | r(3)) | \(1 / .bound_fraction | r(2)) | \(.gflops | r(1)) | \(.peak_fraction * 100 | r(1))% | \(.peak_fp32_gflops | round) / \(.peak_bf16_gflops | round) | \(.peak_rss_mb) | \(.test_accuracy * 100 | r(2))% | \(.compute | sub(".*matmul "; "")) |"' "$jsonl" ;;
     compare)
         header "make bench-compare"
-        echo "$rounds rounds; in each, train then PyTorch ran the same config and head one after the other, $cores threads each. Ratio = PyTorch s/epoch / train s/epoch (> 1: train is faster); s/epoch columns are medians over the rounds."
+        echo "$rounds rounds; in each, for each config, train fp32, train bf16 and PyTorch fp32 ran one after the other, $cores threads each, softmax head. Ratio = PyTorch s/epoch / train s/epoch in the same round (> 1: train is faster); s/epoch columns are medians over the rounds; % of peak against the peak of the precision, measured in the same process."
         echo
-        echo "| config | head | train s/epoch | PyTorch s/epoch | ratio per round | median ratio | train acc | PyTorch acc | peak RSS MB train / PyTorch |"
-        echo "|---|---|---:|---:|---|---:|---:|---:|---:|"
+        echo "| config | precision | train s/epoch | PyTorch fp32 s/epoch | ratio per round | median ratio | % of peak | epoch / products-only | train acc | PyTorch acc | peak RSS MB train / PyTorch |"
+        echo "|---|---|---:|---:|---|---:|---:|---:|---:|---:|---:|"
         jq -s -r "$R"'
-          group_by(.config + " " + .head) | sort_by(.[0].config as $c | ["small", "mid", "wide"] | index($c))[]
-          | [.[] | select(.impl == "train")] as $a | [.[] | select(.impl == "pytorch")] as $b
+          [group_by(.config)[] | . as $g | ["fp32", "bf16"][] as $p
+           | [$g[] | select(.impl == "train" and .precision == $p)] as $a
+           | select($a | length > 0) | {a: $a, b: [$g[] | select(.impl == "pytorch")]}]
+          | sort_by(.a[0].config as $c | ["small", "mid", "wide"] | index($c))[]
+          | .a as $a | .b as $b
           | [range(0; [$a, $b | length] | min) | $b[.].epoch_seconds_median / $a[.].epoch_seconds_median] as $q
-          | "| \($a[0].config) \($a[0].hidden) b\($a[0].batch) | \($a[0].head) | \([$a[].epoch_seconds_median] | med | r(3)) | \([$b[].epoch_seconds_median] | med | r(3)) | \([$q[] | r(2) | tostring] | join(" ")) | **\($q | med | r(2))×** | \([$a[].test_accuracy] | med * 100 | r(2))% | \([$b[].test_accuracy] | med * 100 | r(2))% | \([$a[].peak_rss_mb] | max) / \([$b[].peak_rss_mb] | max) |"
+          | "| \($a[0].config) \($a[0].hidden) b\($a[0].batch) | \($a[0].precision) | \([$a[].epoch_seconds_median] | med | r(3)) | \([$b[].epoch_seconds_median] | med | r(3)) | \([$q[] | r(2) | tostring] | join(" ")) | **\($q | med | r(2))×** | \([$a[].peak_fraction] | med * 100 | r(1))% | \([$a[].bound_fraction] | med | 1 / . | r(2)) | \([$a[].test_accuracy] | med * 100 | r(2))% | \([$b[].test_accuracy] | med * 100 | r(2))% | \([$a[].peak_rss_mb] | max) / \([$b[].peak_rss_mb] | max) |"
         ' "$jsonl" ;;
+    wall)
+        header "make bench-wall"
+        echo "Whole processes, timed from outside (\`./train\` three times per precision; configs/softmax.json and compare-heads.sh once)."
+        echo
+        echo "| run | command | wall s | peak RSS MB | test acc |"
+        echo "|---|---|---:|---:|---:|"
+        jq -r "$R"'"| \(.name) | `\(.command)` | \(.wall_seconds | r(2)) | \(.peak_rss_mb) | \(if .test_accuracy then "\(.test_accuracy)%" else "-" end) |"' "$jsonl" ;;
     scaling)
         header "make bench-scaling"
         echo "Width: 784-W-10, batch 128, softmax, $cores threads. ns per weight-sample = s/epoch / (weights x training images); flat when the cost is linear in weights x samples."
         echo
-        echo "| hidden | weights | s/epoch | ns per weight-sample | GFLOP/s | of sgemm bound |"
+        echo "| hidden | weights | s/epoch | ns per weight-sample | GFLOP/s | of products-only bound |"
         echo "|---|---:|---:|---:|---:|---:|"
         jq -s -r "$R"'.[0:5][] | (.hidden | split("-") | map(tonumber)) as $s
           | ([range(0; $s | length - 1) | $s[.] * $s[. + 1]] | add) as $w
@@ -142,13 +185,13 @@ render() {
         echo
         echo "Samples: 784-256-10, batch 128, softmax, $cores threads."
         echo
-        echo "| training images | s/epoch | µs per sample | of sgemm bound |"
+        echo "| training images | s/epoch | µs per sample | of products-only bound |"
         echo "|---:|---:|---:|---:|"
         jq -s -r "$R"'.[5:8][] | "| \(.n_train) | \(.epoch_seconds_median | r(3)) | \(.epoch_seconds_median / .n_train * 1e6 | r(2)) | \(.bound_fraction * 100 | round)% |"' "$jsonl"
         echo
         echo "Threads: softmax, 1 thread against $cores, alternating, median of 3 runs each."
         echo
-        echo "| config | s/epoch, 1 thread | s/epoch, $cores threads | speed-up | speed-up of the sgemm bound |"
+        echo "| config | s/epoch, 1 thread | s/epoch, $cores threads | speed-up | speed-up of the products-only bound |"
         echo "|---|---:|---:|---:|---:|"
         jq -s -r "$R"'.[8:] | group_by(.config) | sort_by(.[0].config as $c | ["small", "mid", "wide"] | index($c))[]
           | ([.[] | select(.threads == 1)]) as $one | ([.[] | select(.threads != 1)]) as $all
@@ -159,7 +202,11 @@ render() {
 
 if [ -z "$render_only" ]; then
     make -s all build/bin/bench >&2
+    uptime | sed 's/.*load average: /load average at start /' > "$jsonl.load.tmp"
     run
+    uptime | sed 's/.*load average: /, at end /' >> "$jsonl.load.tmp"
+    tr -d '\n' < "$jsonl.load.tmp" > "$jsonl.load"
+    rm -f "$jsonl.load.tmp"
 fi
 [ -s "$jsonl" ] || { echo "bench/run.sh: no $jsonl to render" >&2; exit 66; }
 render > "$md.tmp"

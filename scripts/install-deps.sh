@@ -23,13 +23,14 @@ need gcc              cmd:gcc
 need make             cmd:make
 need zlib1g-dev       pc:zlib
 need libcjson-dev     pc:libcjson
-need libopenblas-dev  pc:openblas
+need libdnnl-dev      hdr:oneapi/dnnl/dnnl.h
 need libcmocka-dev    pc:cmocka
 need curl             cmd:curl
 need parallel         cmd:parallel
 need jq               cmd:jq
 need gnuplot-nox      cmd:gnuplot
 need help2man         cmd:help2man
+need openssh-server   glob:/usr/sbin/sshd
 need ca-certificates  hdr:../share/ca-certificates
 for extra in "$@"; do
     case "$extra" in

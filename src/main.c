@@ -5,9 +5,9 @@
  *   (train/checkpoint.c)
  *
  * This is the only place that turns an error into a message and an exit code. */
-#include <cblas.h>
 #include <cjson/cJSON.h>
 #include <errno.h>
+#include <omp.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,6 +19,7 @@
 #include "config/config.h"
 #include "data/dataset.h"
 #include "data/idx.h"
+#include "nn/onednn.h"
 #include "report/report.h"
 #include "train/budget.h"
 #include "train/checkpoint.h"
@@ -213,7 +214,7 @@ static int run_with_data(const struct config *c, const struct checkpoint *ck, in
         rc = check_model_fits(c, train, e);
     struct trainer t = {0};
     if (!rc) {
-        openblas_set_num_threads((int)c->threads);
+        omp_set_num_threads((int)c->threads);
         rc = trainer_init(&t, c, train, &val, test, e);
     }
     const char *from = *c->resume ? c->resume : c->load;
@@ -237,8 +238,11 @@ static int run_with_data(const struct config *c, const struct checkpoint *ck, in
 static int run(const struct config *c, struct err *e)
 {
     double t0 = timer_now();
-    struct checkpoint ck;
-    int rc = read_start(c, &ck, e);
+    struct checkpoint ck = {0};
+    /* a precision this CPU cannot run is refused before anything is read */
+    int rc = onednn_check_precision((enum precision)c->precision, e);
+    if (!rc)
+        rc = read_start(c, &ck, e);
     int save = !rc && saves_model(c, &ck);
     if (!rc)
         rc = check_outputs(c, save, e);
@@ -362,6 +366,8 @@ static int predict_batch(const struct config *c, struct mlp *m, const struct dat
     const int K = m->size[m->L];
     batch_gather(m->a[0], d, NULL, (int)d->n, NULL, NULL);
     const float *Z = mlp_forward(m, (int)d->n, NULL);
+    if (!Z)
+        return err_set(e, m->err.code, "%s", m->err.msg);
     if (!trainer_finite(Z, (size_t)d->n * (size_t)K))
         return err_set(e, ERR_DATA, "%s: the model's outputs are not finite (images %u to %u)",
                        c->load, from, from + d->n - 1);
@@ -380,6 +386,8 @@ static int predict(const struct config *c, struct err *e)
 {
     if (c->task != TASK_CLASSIFY)
         return err_set(e, ERR_USAGE, "predict: only for task classify");
+    if (onednn_check_precision((enum precision)c->precision, e))
+        return e->code;
     struct checkpoint ck;
     if (checkpoint_read(&ck, c->load, e))
         return e->code;
@@ -388,7 +396,7 @@ static int predict(const struct config *c, struct err *e)
     uint32_t step = m ? (uint32_t)m->spec.max_batch : 0, from = 0;
     int rc = m ? open_images(&im, c->predict, ck.size[0], step, e) : e->code;
     if (!rc)
-        openblas_set_num_threads((int)c->threads);
+        omp_set_num_threads((int)c->threads);
     while (!rc) {
         struct dataset d;
         rc = next_images(&im, step, &d, e);
@@ -414,10 +422,19 @@ static int predict(const struct config *c, struct err *e)
     return rc;
 }
 
+/* the libraries, and what oneDNN dispatches to on this CPU: whether bf16 runs */
 static void print_version(void)
 {
-    printf("train %s\nzlib %s, cJSON %s, OpenBLAS %s\n", TRAIN_VERSION, zlibVersion(),
-           cJSON_Version(), openblas_get_config());
+    char dnn[64];
+    struct err e = {0};
+    onednn_version(dnn, sizeof dnn);
+    printf("train %s\nzlib %s, cJSON %s, %s\n", TRAIN_VERSION, zlibVersion(), cJSON_Version(),
+           dnn);
+    if (onednn_check_precision(PRECISION_BF16, &e) == 0)
+        printf("precision: fp32 (default) or bf16 (native); oneDNN ISA here: %s\n", onednn_isa());
+    else
+        printf("precision: fp32 only (bf16 needs AVX512-BF16); oneDNN ISA here: %s\n",
+               onednn_isa());
 }
 
 static int print_config(const struct config *c, struct err *e)

@@ -26,7 +26,7 @@ static void help_and_version(void **state)
     free(out), free(err);
     RUN(0, out, err, "--version");
     assert_non_null(strstr(out, "zlib "));
-    assert_non_null(strstr(out, "OpenBLAS"));
+    assert_non_null(strstr(out, "oneDNN"));
     free(out), free(err);
 }
 

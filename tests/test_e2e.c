@@ -120,17 +120,71 @@ static void pairs_run_with_f1(void **state)
     }
 }
 
+/* whether this CPU runs bf16 products, as --version says; train refuses
+ * them with exit 69 otherwise (test_cli checks that) */
+static int bf16_runs(void)
+{
+    char *out, *err;
+    const char *args[] = {"--version", NULL};
+    int rc = run_train(args, &out, &err);
+    int yes = rc == 0 && strstr(out, "or bf16 (native)") != NULL;
+    free(out), free(err);
+    return yes;
+}
+
 static void same_seed_same_output(void **state)
 {
     (void)state;
     const char *dir = mnist_dir();
     if (!dir)
         skip();
-    const char *flags[] = {"--head", "sigmoid", "--seed", "3", NULL};
-    char *ra = short_run(dir, flags), *rb = short_run(dir, flags);
-    char *a = json_without_times(ra), *b = json_without_times(rb);
-    assert_string_equal(a, b);
-    free(a), free(b), free(ra), free(rb);
+    const char *precision[] = {"fp32", "bf16"};
+    for (int p = 0; p < (bf16_runs() ? 2 : 1); p++) {
+        const char *flags[] = {"--head", "sigmoid", "--seed", "3", "--dropout", "0.1",
+                               "--precision", precision[p], NULL};
+        char *ra = short_run(dir, flags), *rb = short_run(dir, flags);
+        char *a = json_without_times(ra), *b = json_without_times(rb);
+        assert_string_equal(a, b);
+        free(a), free(b), free(ra), free(rb);
+    }
+}
+
+/* where oneDNN does not dispatch to native bf16 (here forced down to AVX2),
+ * bf16 is refused before any work, with exit 69, never run as something else */
+static void bf16_refused_without_native_isa(void **state)
+{
+    (void)state;
+    setenv("ONEDNN_MAX_CPU_ISA", "AVX2", 1);
+    char *out, *err;
+    RUN(69, out, err, "--precision", "bf16", "--data-dir", "/nonexistent");
+    assert_non_null(strstr(err, "train: precision: bf16 needs a CPU with AVX512-BF16"));
+    assert_non_null(strstr(err, "dispatches to avx2"));
+    assert_string_equal(out, "");
+    free(out), free(err);
+    RUN(0, out, err, "--version");
+    assert_non_null(strstr(out, "precision: fp32 only"));
+    free(out), free(err);
+    unsetenv("ONEDNN_MAX_CPU_ISA");
+}
+
+/* bf16 products learn as well, and the summary says what ran */
+static void bf16_learns(void **state)
+{
+    (void)state;
+    const char *dir = mnist_dir();
+    if (!dir || !bf16_runs())
+        skip();
+    const char *heads[] = {"softmax", "sigmoid"};
+    for (int h = 0; h < 2; h++) {
+        const char *flags[] = {"--head", heads[h], "--precision", "bf16", NULL};
+        cJSON *s = short_summary(dir, flags);
+        double acc = json_num(s, "test_accuracy");
+        print_message("bf16, %s: test accuracy %.4f after 2 epochs on 5000 images\n", heads[h], acc);
+        assert_true(acc > 0.88);
+        assert_string_equal(cJSON_GetObjectItem(s, "precision")->valuestring, "bf16");
+        assert_non_null(strstr(cJSON_GetObjectItem(s, "isa")->valuestring, "avx512_core_"));
+        cJSON_Delete(s);
+    }
 }
 
 int main(void)
@@ -138,6 +192,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(both_heads_learn),
         cmocka_unit_test(same_seed_same_output),
+        cmocka_unit_test(bf16_learns),
+        cmocka_unit_test(bf16_refused_without_native_isa),
         cmocka_unit_test(binary_heads_agree),
         cmocka_unit_test(pairs_run_with_f1),
     };

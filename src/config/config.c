@@ -92,6 +92,10 @@ static const struct option OPTIONS[] = {
      .help = "seeds init, data order, dropout and augmentation"},
     {"threads", T_INT, AT(threads), "0", 0, 256, .group = G_TRAIN, .arg = "N",
      .help = "BLAS threads; 0: all online cores"},
+    {"precision", T_ENUM, AT(precision), "fp32", .choices = CHOICES("fp32", "bf16"),
+     .group = G_TRAIN, .arg = "P",
+     .help = "operands of the matrix products; bf16 keeps fp32 accumulation, weights and "
+             "optimizer state, and needs a CPU with AVX512-BF16"},
 
     {"data_dir", T_PATH, AT(data_dir), "", .group = G_DATA, .local = true, .arg = "DIR",
      .help = "where the four MNIST files are; default $MNIST_DIR, else data/mnist"},

@@ -43,6 +43,7 @@ struct config {
     double weight_decay;
     struct distort_spec augment;    /* see data/distort.h */
     long long seed, threads;
+    int precision;                  /* enum precision (nn/onednn.h) */
     /* data */
     char data_dir[CONFIG_PATH_MAX];
     char train_images[CONFIG_PATH_MAX], train_labels[CONFIG_PATH_MAX];

@@ -62,9 +62,10 @@ static void scale_row(float *out, const uint8_t *in, uint32_t n)
 }
 
 /* Shuffled images are scattered over the training set, and the hardware
- * prefetcher cannot guess the next one: ask for the image two ahead while
- * this one is scaled. */
-#define PREFETCH_AHEAD 2
+ * prefetcher cannot guess the next one: ask for the image six ahead while
+ * this one is scaled (perf, mid at 1 thread: the gather's share of a step
+ * went from 0.165 to 0.143 of the products' with six instead of two). */
+#define PREFETCH_AHEAD 6
 
 static const uint8_t *image(const struct dataset *d, const uint32_t *idx, int b)
 {
@@ -78,14 +79,23 @@ static void prefetch_image(const struct dataset *d, const uint32_t *idx, int b, 
             __builtin_prefetch(image(d, idx, b + PREFETCH_AHEAD) + o);
 }
 
+/* Without augmentation, threaded over the images of the batch (OpenMP, as the
+ * rest of a step). A distortion draws from one stream image after image, so
+ * that path stays in order and does not depend on the thread count. */
 void batch_gather(float *X, const struct dataset *d, const uint32_t *idx, int nb,
                   struct distort *aug, struct rng *r)
 {
+    if (aug) {
+        for (int b = 0; b < nb; b++) {
+            prefetch_image(d, idx, b, nb);
+            distort_image(aug, X + (size_t)b * d->dim, image(d, idx, b), r);
+        }
+        return;
+    }
+    const int threaded = (size_t)nb * d->dim > 32768;
+#pragma omp parallel for schedule(static) if (threaded)
     for (int b = 0; b < nb; b++) {
         prefetch_image(d, idx, b, nb);
-        if (aug)
-            distort_image(aug, X + (size_t)b * d->dim, image(d, idx, b), r);
-        else
-            scale_row(X + (size_t)b * d->dim, image(d, idx, b), d->dim);
+        scale_row(X + (size_t)b * d->dim, image(d, idx, b), d->dim);
     }
 }

@@ -1,5 +1,6 @@
-/* act: hidden-layer activations, applied in place; the backward pass needs only
- * the activation's output y, not its input. */
+/* act: hidden-layer activations. The forward pass runs as a oneDNN eltwise
+ * post-op fused into the layer's product (dense.c); the backward pass, here,
+ * needs only the activation's output y, not its input. */
 #ifndef ACT_H
 #define ACT_H
 
@@ -8,8 +9,17 @@
 
 enum act { ACT_RELU, ACT_TANH, ACT_SIGMOID };
 
-void act_forward(enum act a, float *y, size_t n);                   /* y = f(y) */
-void act_backward(enum act a, float *dy, const float *y, size_t n); /* dy *= f'(x), from y */
+/* the gradient d at an activation's output y taken back to its input:
+ * d f'(x), written through y = f(x) */
+static inline float act_grad(enum act a, float d, float y)
+{
+    switch (a) {
+    case ACT_RELU: return y > 0 ? d : 0;
+    case ACT_TANH: return d * (1 - y * y);
+    case ACT_SIGMOID: return d * (y * (1 - y));
+    }
+    return d;
+}
 
 /* sigmoid without overflow for any finite z */
 static inline float act_sigmoid(float z)

@@ -1,32 +1,213 @@
 #include "dense.h"
 
-#include <cblas.h>
+#include <stdio.h>
 #include <string.h>
 
-void dense_forward(float *y, const float *x, const float *W, const float *b, int B, int in,
-                   int out)
+enum { F_SRC, F_WEI, F_BIAS, F_DST, D_SRC, D_WEI, D_DST, W_SRC, W_WEI, W_DST, N_MEM };
+
+void dense_init(struct dense *d, const struct onednn *dnn, int in, int out, int act,
+                enum precision p)
 {
-    /* start from the bias in every row, then accumulate x W on top (beta = 1) */
-    for (int i = 0; i < B; i++)
-        memcpy(y + (size_t)i * out, b, sizeof(float) * (size_t)out);
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, B, out, in, 1.0f, x, in, W, out,
-                1.0f, y, out);
+    memset(d, 0, sizeof *d);
+    d->dnn = dnn;
+    d->in = in;
+    d->out = out;
+    d->act = act;
+    d->precision = p;
 }
 
-void dense_backward(float *dx, float *dW, float *db, float beta, const float *dy,
-                    const float *x, const float *W, int B, int in, int out)
+static void shape_free(struct dense_shape *s)
 {
-    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, in, out, B, 1.0f, x, in, dy, out,
-                beta, dW, out);
-    if (beta == 0)
-        memset(db, 0, sizeof(float) * (size_t)out);
-    else
-        for (int j = 0; j < out; j++)
-            db[j] *= beta;
-    for (int i = 0; i < B; i++)
-        for (int j = 0; j < out; j++)
-            db[j] += dy[(size_t)i * out + j];
-    if (dx)
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, B, in, out, 1.0f, dy, out, W,
-                    out, 0.0f, dx, in);
+    if (s->fwd)
+        dnnl_primitive_destroy(s->fwd);
+    if (s->bwd_data)
+        dnnl_primitive_destroy(s->bwd_data);
+    if (s->bwd_weights)
+        dnnl_primitive_destroy(s->bwd_weights);
+    for (int i = 0; i < N_MEM; i++)
+        if (s->mem[i])
+            dnnl_memory_destroy(s->mem[i]);
+    memset(s, 0, sizeof *s);
+}
+
+void dense_free(struct dense *d)
+{
+    for (int i = 0; i < DENSE_CACHE; i++)
+        shape_free(&d->shape[i]);
+}
+
+/* a rows x cols matrix, row-major, or its transpose read in place */
+static dnnl_memory_desc_t matrix(int rows, int cols, dnnl_data_type_t t, int transposed)
+{
+    dnnl_memory_desc_t md;
+    dnnl_dims_t dims = {rows, cols};
+    dnnl_dims_t strides = {transposed ? 1 : cols, transposed ? rows : 1};
+    dnnl_memory_desc_init_by_strides(&md, 2, dims, t, strides);
+    return md;
+}
+
+static dnnl_alg_kind_t eltwise_alg(int act)
+{
+    switch (act) {
+    case ACT_RELU: return dnnl_eltwise_relu;
+    case ACT_TANH: return dnnl_eltwise_tanh;
+    default: return dnnl_eltwise_logistic;
+    }
+}
+
+/* attributes: an eltwise post-op (act >= 0), a sum post-op (sum != 0) */
+static int make_attr(dnnl_primitive_attr_t *attr, int act, float sum, struct err *e)
+{
+    dnnl_post_ops_t po = NULL;
+    int rc = onednn_check(dnnl_primitive_attr_create(attr), "creating attributes", e) ||
+             onednn_check(dnnl_post_ops_create(&po), "creating post-ops", e);
+    if (!rc && sum != 0)
+        rc = onednn_check(dnnl_post_ops_append_sum(po, sum), "adding a sum post-op", e);
+    if (!rc && act >= 0)
+        rc = onednn_check(dnnl_post_ops_append_eltwise(po, 1.0f, eltwise_alg(act), 0.0f, 0.0f),
+                          "adding an activation post-op", e);
+    if (!rc)
+        rc = onednn_check(dnnl_primitive_attr_set_post_ops(*attr, po), "setting post-ops", e);
+    if (po)
+        dnnl_post_ops_destroy(po);
+    return rc ? e->code : 0;
+}
+
+/* one matmul primitive and the memory objects of its arguments (no buffers
+ * yet: handles are set at each execution) */
+static int make_matmul(const struct dense *d, dnnl_primitive_t *prim, dnnl_memory_t *mem,
+                       const dnnl_memory_desc_t *md, int n_md, int act, float sum, char *impl,
+                       const char *what, struct err *e)
+{
+    dnnl_matmul_desc_t desc;
+    dnnl_primitive_attr_t attr = NULL;
+    dnnl_primitive_desc_t pd = NULL;
+    const dnnl_memory_desc_t *bias = n_md == 4 ? &md[2] : NULL;
+    int rc = onednn_check(dnnl_matmul_desc_init(&desc, &md[0], &md[1], bias, &md[n_md - 1]),
+                          what, e) ||
+             make_attr(&attr, act, sum, e) ||
+             onednn_check(dnnl_primitive_desc_create(&pd, &desc, attr, d->dnn->engine, NULL),
+                          what, e) ||
+             onednn_check(dnnl_primitive_create(prim, pd), what, e);
+    const char *name = NULL;
+    if (!rc && dnnl_primitive_desc_query(pd, dnnl_query_impl_info_str, 0, &name) ==
+                   dnnl_success && name)
+        snprintf(impl, 64, "%s", name);
+    for (int i = 0; !rc && i < n_md; i++)
+        rc = onednn_check(dnnl_memory_create(&mem[i], &md[i], d->dnn->engine, DNNL_MEMORY_NONE),
+                          what, e);
+    if (pd)
+        dnnl_primitive_desc_destroy(pd);
+    if (attr)
+        dnnl_primitive_attr_destroy(attr);
+    return rc ? e->code : 0;
+}
+
+static struct dense_shape *find(struct dense *d, int B)
+{
+    for (int i = 0; i < DENSE_CACHE; i++)
+        if (d->shape[i].B == B)
+            return &d->shape[i];
+    struct dense_shape *s = &d->shape[d->next];
+    d->next = (d->next + 1) % DENSE_CACHE;
+    shape_free(s);
+    s->B = B;
+    return s;
+}
+
+static int make_forward(struct dense *d, struct dense_shape *s, struct err *e)
+{
+    dnnl_data_type_t t = d->precision == PRECISION_BF16 ? dnnl_bf16 : dnnl_f32;
+    dnnl_memory_desc_t md[4] = {matrix(s->B, d->in, t, 0), matrix(d->in, d->out, t, 0),
+                                matrix(1, d->out, dnnl_f32, 0), matrix(s->B, d->out, dnnl_f32, 0)};
+    return make_matmul(d, &s->fwd, &s->mem[F_SRC], md, 4, d->act, 0, d->impl[0],
+                       "dense forward", e);
+}
+
+static int make_backward_data(struct dense *d, struct dense_shape *s, struct err *e)
+{
+    dnnl_data_type_t t = d->precision == PRECISION_BF16 ? dnnl_bf16 : dnnl_f32;
+    dnnl_memory_desc_t md[3] = {matrix(s->B, d->out, t, 0), matrix(d->out, d->in, t, 1),
+                                matrix(s->B, d->in, dnnl_f32, 0)};
+    return make_matmul(d, &s->bwd_data, &s->mem[D_SRC], md, 3, -1, 0, d->impl[1],
+                       "dense backward-data", e);
+}
+
+static int make_backward_weights(struct dense *d, struct dense_shape *s, float beta,
+                                 struct err *e)
+{
+    dnnl_data_type_t t = d->precision == PRECISION_BF16 ? dnnl_bf16 : dnnl_f32;
+    dnnl_memory_desc_t md[3] = {matrix(d->in, s->B, t, 1), matrix(s->B, d->out, t, 0),
+                                matrix(d->in, d->out, dnnl_f32, 0)};
+    if (s->bwd_weights) {
+        dnnl_primitive_destroy(s->bwd_weights);
+        for (int i = W_SRC; i <= W_DST; i++)
+            dnnl_memory_destroy(s->mem[i]);
+        s->bwd_weights = NULL;
+        memset(&s->mem[W_SRC], 0, sizeof(dnnl_memory_t) * 3);
+    }
+    s->beta = beta;
+    return make_matmul(d, &s->bwd_weights, &s->mem[W_SRC], md, 3, -1, beta, d->impl[2],
+                       "dense backward-weights", e);
+}
+
+int dense_prepare(struct dense *d, int B, int backward, float beta, struct err *e)
+{
+    struct dense_shape *s = find(d, B);
+    if (!s->fwd && make_forward(d, s, e))
+        return e->code;
+    if (backward && !s->bwd_data && make_backward_data(d, s, e))
+        return e->code;
+    if (backward && (!s->bwd_weights || s->beta != beta) && make_backward_weights(d, s, beta, e))
+        return e->code;
+    return 0;
+}
+
+static int run(const struct dense *d, dnnl_primitive_t p, dnnl_memory_t *mem, const int *arg,
+               void *const *ptr, int n, const char *what, struct err *e)
+{
+    dnnl_exec_arg_t args[4];
+    for (int i = 0; i < n; i++) {
+        if (onednn_check(dnnl_memory_set_data_handle(mem[i], ptr[i]), what, e))
+            return e->code;
+        args[i] = (dnnl_exec_arg_t){arg[i], mem[i]};
+    }
+    return onednn_check(dnnl_primitive_execute(p, d->dnn->stream, n, args), what, e);
+}
+
+int dense_forward(struct dense *d, float *y, const void *x, const void *W, const float *b, int B,
+                  struct err *e)
+{
+    struct dense_shape *s = find(d, B);
+    if (!s->fwd && make_forward(d, s, e))
+        return e->code;
+    static const int arg[4] = {DNNL_ARG_SRC, DNNL_ARG_WEIGHTS, DNNL_ARG_BIAS, DNNL_ARG_DST};
+    void *const ptr[4] = {(void *)x, (void *)W, (void *)b, y};
+    return run(d, s->fwd, &s->mem[F_SRC], arg, ptr, 4, "dense forward", e);
+}
+
+int dense_backward_data(struct dense *d, float *dx, const void *dy, const void *W, int B,
+                        struct err *e)
+{
+    struct dense_shape *s = find(d, B);
+    if (!s->fwd && make_forward(d, s, e))
+        return e->code;
+    if (!s->bwd_data && make_backward_data(d, s, e))
+        return e->code;
+    static const int arg[3] = {DNNL_ARG_SRC, DNNL_ARG_WEIGHTS, DNNL_ARG_DST};
+    void *const ptr[3] = {(void *)dy, (void *)W, dx};
+    return run(d, s->bwd_data, &s->mem[D_SRC], arg, ptr, 3, "dense backward-data", e);
+}
+
+int dense_backward_weights(struct dense *d, float *dW, const void *x, const void *dy,
+                           float beta, int B, struct err *e)
+{
+    struct dense_shape *s = find(d, B);
+    if (!s->fwd && make_forward(d, s, e))
+        return e->code;
+    if ((!s->bwd_weights || s->beta != beta) && make_backward_weights(d, s, beta, e))
+        return e->code;
+    static const int arg[3] = {DNNL_ARG_SRC, DNNL_ARG_WEIGHTS, DNNL_ARG_DST};
+    void *const ptr[3] = {(void *)x, (void *)dy, dW};
+    return run(d, s->bwd_weights, &s->mem[W_SRC], arg, ptr, 3, "dense backward-weights", e);
 }

@@ -1,15 +1,57 @@
-/* dense: the fully connected layer, y = x W + b, on whole mini-batches through
- * CBLAS. Row-major: x is B x in, W is in x out, b is out, y is B x out. */
+/* dense: the fully connected layer on oneDNN matmul primitives. Row-major: x is
+ * B x in, W is in x out (the layout of the parameter block and model files),
+ * b is out, y is B x out. The three products of a layer
+ *
+ *   forward           y  = f(x W + b)       bias and activation f fused as post-ops
+ *   backward-data     dx = dy W^T           W read transposed in place
+ *   backward-weights  dW = beta dW + x^T dy x read transposed; beta as a sum post-op
+ *
+ * run as primitives created once per batch size and kept in the layer (a small
+ * cache keyed by B: the training batch, the last partial batch, the evaluation
+ * batch), so a training step creates nothing. With bf16 precision x, W and dy
+ * are bf16 and y, dx, dW, b stay fp32 (fp32 accumulation). */
 #ifndef DENSE_H
 #define DENSE_H
 
-void dense_forward(float *y, const float *x, const float *W, const float *b, int B, int in,
-                   int out);
+#include "act.h"
+#include "onednn.h"
 
-/* From dy (B x out): dW = beta dW + x^T dy, db = beta db + column sums of dy
- * (beta 0: overwritten; momentum accumulates into its velocity this way), and
- * dx = dy W^T unless dx is NULL (the first layer needs no input gradient). */
-void dense_backward(float *dx, float *dW, float *db, float beta, const float *dy,
-                    const float *x, const float *W, int B, int in, int out);
+#define DENSE_CACHE 8   /* batch sizes kept per layer; the oldest goes first */
+
+struct dense_shape {
+    int B;                              /* 0: free slot */
+    float beta;                         /* of bwd_weights */
+    dnnl_primitive_t fwd, bwd_data, bwd_weights;
+    dnnl_memory_t mem[11];              /* the arguments, handles set per call */
+};
+
+struct dense {
+    int in, out;
+    int act;                            /* enum act, or -1: none (the output layer) */
+    enum precision precision;
+    const struct onednn *dnn;
+    struct dense_shape shape[DENSE_CACHE];
+    int next;                           /* the slot to reuse when all are taken */
+    char impl[3][64];                   /* oneDNN's implementation name of each product */
+};
+
+void dense_init(struct dense *d, const struct onednn *dnn, int in, int out, int act,
+                enum precision p);
+void dense_free(struct dense *d);   /* the primitives; accepts a zeroed layer */
+
+/* Create (and cache) the primitives for batch size B: the forward one, and
+ * with backward also both backward ones (backward-weights with this beta). */
+int dense_prepare(struct dense *d, int B, int backward, float beta, struct err *e);
+
+/* x and W are float or, with bf16, bf16; b and y float */
+int dense_forward(struct dense *d, float *y, const void *x, const void *W, const float *b, int B,
+                  struct err *e);
+/* dy and W as the precision says; dx float */
+int dense_backward_data(struct dense *d, float *dx, const void *dy, const void *W, int B,
+                        struct err *e);
+/* x and dy as the precision says; dW float: dW = beta dW + x^T dy (beta 0:
+ * overwritten, whatever dW held) */
+int dense_backward_weights(struct dense *d, float *dW, const void *x, const void *dy,
+                           float beta, int B, struct err *e);
 
 #endif

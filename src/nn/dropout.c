@@ -6,10 +6,8 @@
  * as a uniform u in [0, 1), are >= p (p rounded up to a multiple of 2^-32). */
 static inline uint8_t keep(uint32_t u, uint64_t threshold) { return (uint64_t)u >= threshold; }
 
-void dropout_forward(float *out, uint8_t *mask, const float *in, size_t n, float p,
-                     struct rng *r)
+void dropout_mask(uint8_t *mask, size_t n, float p, struct rng *r)
 {
-    const float scale = 1.0f / (1.0f - p);
     /* clamped before the conversion: p outside [0, 1) (or NaN) never reaches it */
     const double q = (double)p * 4294967296.0;
     const uint64_t threshold = q > 0 ? (q < 4294967296.0 ? (uint64_t)ceil(q) : 4294967296u) : 0;
@@ -21,13 +19,27 @@ void dropout_forward(float *out, uint8_t *mask, const float *in, size_t n, float
     }
     if (i < n)
         mask[i] = keep((uint32_t)(rng_next(r) >> 32), threshold);
-    for (i = 0; i < n; i++)
+}
+
+void dropout_apply(float *out, const uint8_t *mask, const float *in, size_t n, float p)
+{
+    const float scale = 1.0f / (1.0f - p);
+#pragma omp parallel for schedule(static) if (n > 16384)
+    for (size_t i = 0; i < n; i++)
         out[i] = mask[i] ? in[i] * scale : 0.0f;
 }
 
-void dropout_backward(float *d, const uint8_t *mask, size_t n, float p)
+void dropout_apply_bf16(bf16 *out, const uint8_t *mask, const float *in, size_t n, float p)
 {
-    float scale = 1.0f / (1.0f - p);
+    const float scale = 1.0f / (1.0f - p);
+#pragma omp parallel for schedule(static) if (n > 16384)
     for (size_t i = 0; i < n; i++)
-        d[i] = mask[i] ? d[i] * scale : 0.0f;
+        out[i] = bf16_from(mask[i] ? in[i] * scale : 0.0f);
+}
+
+void dropout_forward(float *out, uint8_t *mask, const float *in, size_t n, float p,
+                     struct rng *r)
+{
+    dropout_mask(mask, n, p, r);
+    dropout_apply(out, mask, in, n, p);
 }

@@ -1,10 +1,10 @@
 #include "mlp.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "dense.h"
 #include "dropout.h"
 
 size_t mlp_count_params(const struct mlp_spec *s)
@@ -40,7 +40,7 @@ static void layout(struct mlp *m)
 static int alloc_buffers(struct mlp *m)
 {
     size_t B = (size_t)m->spec.max_batch;
-    int widest = 0;
+    int widest = 0, bf = m->spec.precision == PRECISION_BF16;
     for (int l = 0; l <= m->L; l++) {
         widest = m->size[l] > widest ? m->size[l] : widest;
         m->h[l] = malloc(sizeof(float) * B * (size_t)m->size[l]);
@@ -49,12 +49,17 @@ static int alloc_buffers(struct mlp *m)
         m->a[l] = m->h[l];
         /* dropout sits between a hidden layer's activation and the next layer */
         if (l > 0 && l < m->L && m->spec.dropout > 0) {
-            m->a[l] = malloc(sizeof(float) * B * (size_t)m->size[l]);
+            m->a[l] = bf ? m->h[l] : malloc(sizeof(float) * B * (size_t)m->size[l]);
             m->mask[l] = malloc(B * (size_t)m->size[l]);
             if (!m->a[l] || !m->mask[l])
                 return -1;
         }
+        if (bf && l < m->L && !(m->a16[l] = malloc(sizeof(bf16) * B * (size_t)m->size[l])))
+            return -1;
     }
+    if (bf && (!(m->w16 = malloc(sizeof(bf16) * m->n_weights)) ||
+               !(m->dy16 = malloc(sizeof(bf16) * B * (size_t)widest))))
+        return -1;
     m->probs = malloc(sizeof(float) * B * (size_t)m->size[m->L]);
     m->dlogits = malloc(sizeof(float) * B * (size_t)m->size[m->L]);
     m->delta[0] = malloc(sizeof(float) * B * (size_t)widest);
@@ -79,11 +84,14 @@ struct mlp *mlp_create(const struct mlp_spec *spec)
         m->n_weights += (size_t)m->size[l] * (size_t)m->size[l + 1];
     m->params = calloc(m->n_params, sizeof(float));
     m->grads = calloc(m->n_params, sizeof(float));
-    if (!m->params || !m->grads || alloc_buffers(m)) {
+    if (!m->params || !m->grads || alloc_buffers(m) || onednn_open(&m->dnn, &m->err)) {
         mlp_free(m);
         return NULL;
     }
     layout(m);
+    for (int l = 0; l < m->L; l++)
+        dense_init(&m->layer[l], &m->dnn, m->size[l], m->size[l + 1],
+                   l + 1 < m->L ? (int)spec->act : -1, spec->precision);
     return m;
 }
 
@@ -91,12 +99,18 @@ void mlp_free(struct mlp *m)
 {
     if (!m)
         return;
+    for (int l = 0; l < m->L; l++)
+        dense_free(&m->layer[l]);
+    onednn_close(&m->dnn);
     for (int l = 0; l <= m->L; l++) {
         if (m->a[l] != m->h[l])
             free(m->a[l]);
         free(m->h[l]);
         free(m->mask[l]);
+        free(m->a16[l]);
     }
+    free(m->w16);
+    free(m->dy16);
     free(m->probs);
     free(m->dlogits);
     free(m->delta[0]);
@@ -119,39 +133,170 @@ void mlp_init(struct mlp *m, uint64_t seed)
             m->W[l][i] = (2.0f * rng_uniform(&r) - 1.0f) * limit;
         memset(m->b[l], 0, sizeof(float) * (size_t)out);
     }
+    m->w16_fresh = 0;
+}
+
+int mlp_prepare(struct mlp *m, int B, int backward, float beta, struct err *e)
+{
+    for (int l = 0; l < m->L; l++)
+        if (dense_prepare(&m->layer[l], B, backward, beta, e))
+            return e->code;
+    return 0;
+}
+
+void mlp_params_changed(struct mlp *m) { m->w16_fresh = 0; }
+
+/* what layer l reads: bf16 copies, or the fp32 activations (with dropout
+ * only in training) */
+static const void *layer_input(const struct mlp *m, int l, int training)
+{
+    if (m->a16[l])
+        return m->a16[l];
+    return training ? m->a[l] : m->h[l];
+}
+
+static const void *layer_weights(const struct mlp *m, int l)
+{
+    return m->w16 ? (const void *)(m->w16 + (m->W[l] - m->params)) : m->W[l];
+}
+
+/* after hidden layer l's product: dropout (training) and, for bf16, the copy
+ * the next product reads, in one pass */
+static void after_forward(struct mlp *m, int l, int B, struct rng *r)
+{
+    size_t n = (size_t)B * (size_t)m->size[l];
+    int drop = r && m->mask[l];
+    if (drop)
+        dropout_mask(m->mask[l], n, m->spec.dropout, r);
+    if (m->a16[l] && drop)
+        dropout_apply_bf16(m->a16[l], m->mask[l], m->h[l], n, m->spec.dropout);
+    else if (m->a16[l])
+        bf16_convert(m->a16[l], m->h[l], n);
+    else if (drop)
+        dropout_apply(m->a[l], m->mask[l], m->h[l], n, m->spec.dropout);
 }
 
 float *mlp_forward(struct mlp *m, int B, struct rng *r)
 {
+    if (m->w16 && !m->w16_fresh) {
+        bf16_convert(m->w16, m->params, m->n_weights);
+        m->w16_fresh = 1;
+    }
+    if (m->a16[0])
+        bf16_convert(m->a16[0], m->a[0], (size_t)B * (size_t)m->size[0]);
     for (int l = 0; l < m->L; l++) {
-        int in = m->size[l], out = m->size[l + 1];
-        /* without dropout (evaluation) layer l reads the activations directly */
-        const float *x = r ? m->a[l] : m->h[l];
-        dense_forward(m->h[l + 1], x, m->W[l], m->b[l], B, in, out);
-        if (l + 1 == m->L)
-            break;
-        size_t n = (size_t)B * (size_t)out;
-        act_forward(m->spec.act, m->h[l + 1], n);
-        if (r && m->a[l + 1] != m->h[l + 1])
-            dropout_forward(m->a[l + 1], m->mask[l + 1], m->h[l + 1], n, m->spec.dropout, r);
+        if (dense_forward(&m->layer[l], m->h[l + 1], layer_input(m, l, r != NULL),
+                          layer_weights(m, l), m->b[l], B, &m->err))
+            return NULL;
+        if (l + 1 < m->L)
+            after_forward(m, l + 1, B, r);
     }
     return m->h[m->L];
 }
 
-void mlp_backward(struct mlp *m, const float *dZ, int B, float *G, float beta)
+/* The gradient g (B x out) at the output of layer l becomes the gradient at its
+ * pre-activation, in place (through the dropout mask and the activation, from
+ * its output y), db = beta db + its column sums, and the bf16 copy, in one
+ * pass. Threads own strips of columns and walk the rows in order, so the sums
+ * do not depend on the thread count. */
+struct grad_pass {
+    float *g;                   /* fp32 result (may be in), or NULL: not needed */
+    const float *in, *y;        /* y: the activation's output (act >= 0) */
+    const uint8_t *mask;
+    float scale, beta, *db;
+    bf16 *g16;
+    int act, B, out;
+};
+
+enum { STRIP = 16 };
+
+/* one row of a strip, w <= STRIP columns: each step a short loop over the
+ * strip (one vector), the choices made once per row */
+static inline void strip_row(const struct grad_pass *p, size_t at, int w, float *sum)
+{
+    float v[STRIP];
+    for (int j = 0; j < w; j++)
+        v[j] = p->in[at + j];
+    if (p->mask)
+        for (int j = 0; j < w; j++)
+            v[j] = p->mask[at + j] ? v[j] * p->scale : 0.0f;
+    const float *y = p->y + at;
+    switch (p->act) {
+    case ACT_RELU:
+        for (int j = 0; j < w; j++)
+            v[j] = y[j] > 0 ? v[j] : 0.0f;
+        break;
+    case ACT_TANH:
+        for (int j = 0; j < w; j++)
+            v[j] *= 1 - y[j] * y[j];
+        break;
+    case ACT_SIGMOID:
+        for (int j = 0; j < w; j++)
+            v[j] *= y[j] * (1 - y[j]);
+        break;
+    }
+    if (p->g)
+        for (int j = 0; j < w; j++)
+            p->g[at + j] = v[j];
+    if (p->g16)
+        for (int j = 0; j < w; j++)
+            p->g16[at + j] = bf16_from(v[j]);
+    for (int j = 0; j < w; j++)
+        sum[j] += v[j];
+}
+
+static void grad_pass(const struct grad_pass *p)
+{
+    const int strips = (p->out + STRIP - 1) / STRIP;
+#pragma omp parallel for schedule(static) if ((size_t)p->B * (size_t)p->out > 8192)
+    for (int s = 0; s < strips; s++) {
+        const int j0 = s * STRIP, w = j0 + STRIP < p->out ? STRIP : p->out - j0;
+        float sum[STRIP] = {0};
+        for (int i = 0; i < p->B; i++)
+            strip_row(p, (size_t)i * (size_t)p->out + (size_t)j0, w, sum);
+        for (int j = 0; j < w; j++)
+            p->db[j0 + j] = p->beta != 0 ? p->beta * p->db[j0 + j] + sum[j] : sum[j];
+    }
+}
+
+int mlp_backward(struct mlp *m, const float *dZ, int B, float *G, float beta)
 {
     const float *dy = dZ;
     for (int l = m->L - 1; l >= 0; l--) {
-        int in = m->size[l], out = m->size[l + 1];
-        float *dx = l > 0 ? m->delta[l & 1] : NULL;
-        dense_backward(dx, G + (m->W[l] - m->params), G + (m->b[l] - m->params), beta, dy,
-                       m->a[l], m->W[l], B, in, out);
-        if (!dx)
+        int out = m->size[l + 1], hidden = l + 1 < m->L;
+        struct grad_pass p = {
+            .g = hidden && !m->dy16 ? (float *)dy : NULL, .in = dy, .y = m->h[l + 1],
+            .mask = hidden ? m->mask[l + 1] : NULL,
+            .scale = 1.0f / (1.0f - m->spec.dropout), .beta = beta,
+            .db = G + (m->b[l] - m->params), .g16 = m->dy16,
+            .act = hidden ? (int)m->spec.act : -1, .B = B, .out = out,
+        };
+        grad_pass(&p);
+        const void *g = m->dy16 ? (const void *)m->dy16 : (const void *)dy;
+        if (dense_backward_weights(&m->layer[l], G + (m->W[l] - m->params),
+                                   layer_input(m, l, 1), g, beta, B, &m->err))
+            return m->err.code;
+        if (l == 0)
             break;
-        size_t n = (size_t)B * (size_t)in;
-        if (m->a[l] != m->h[l])
-            dropout_backward(dx, m->mask[l], n, m->spec.dropout);
-        act_backward(m->spec.act, dx, m->h[l], n);
+        float *dx = m->delta[l & 1];
+        if (dense_backward_data(&m->layer[l], dx, g, layer_weights(m, l), B, &m->err))
+            return m->err.code;
         dy = dx;
     }
+    return 0;
+}
+
+void mlp_update(struct mlp *m, struct optim *o, float *G, float lr)
+{
+    optim_step(o, m->params, G, lr, m->w16, m->w16 ? m->n_weights : 0);
+    m->w16_fresh = m->w16 != NULL;
+}
+
+void mlp_describe(const struct mlp *m, char *s, size_t size)
+{
+    char v[64];
+    onednn_version(v, sizeof v);
+    const char *impl = m->layer[0].impl[0][0] ? m->layer[0].impl[0] : "not created yet";
+    snprintf(s, size, "%s products on %s, ISA %s, matmul %s",
+             onednn_precision_name(m->spec.precision), v, onednn_isa(), impl);
 }

@@ -3,16 +3,26 @@
  * [W_0 .. W_{L-1} | b_0 .. b_{L-1}], their gradients in a second block of the
  * same layout, so optimizers are a loop over floats and weight decay touches
  * exactly the first n_weights of them. Every buffer a training step needs is
- * allocated by mlp_create; nothing is allocated per batch. */
+ * allocated by mlp_create; nothing is allocated per batch.
+ *
+ * The products run on oneDNN (dense.h). With bf16 precision the model also
+ * keeps bf16 copies of the weights (refreshed by mlp_update in the same pass
+ * as the update) and of every layer's input; activations, gradients, master
+ * weights and optimizer state stay fp32. */
 #ifndef MLP_H
 #define MLP_H
 
 #include <stddef.h>
 #include <stdint.h>
 
+#include "../util/err.h"
 #include "../util/rng.h"
 #include "act.h"
+#include "bf16.h"
+#include "dense.h"
 #include "head.h"
+#include "onednn.h"
+#include "optim.h"
 
 #define MLP_MAX_LAYERS 17   /* up to 16 hidden layers plus the output layer */
 
@@ -24,6 +34,7 @@ struct mlp_spec {
     float dropout;                      /* on hidden layers, in [0, 1) */
     struct head head;
     int max_batch;
+    enum precision precision;           /* of the products */
 };
 
 struct mlp {
@@ -41,9 +52,17 @@ struct mlp {
     float *probs;                       /* head outputs, max_batch x n_outputs */
     float *dlogits;                     /* head gradient, max_batch x n_outputs */
     float *delta[2];                    /* backward scratch, max_batch x widest */
+    struct onednn dnn;
+    struct dense layer[MLP_MAX_LAYERS];
+    /* bf16 only (else NULL): the weights, laid out as the first n_weights
+     * params; each layer's input (a16[0] from a[0]); the gradient being
+     * propagated */
+    bf16 *w16, *a16[MLP_MAX_LAYERS], *dy16;
+    int w16_fresh;                      /* w16 holds the current weights */
+    struct err err;                     /* why mlp_forward/mlp_backward failed */
 };
 
-/* NULL when out of memory */
+/* NULL when out of memory (or when oneDNN cannot open its CPU engine) */
 struct mlp *mlp_create(const struct mlp_spec *spec);
 void mlp_free(struct mlp *m);
 size_t mlp_count_params(const struct mlp_spec *spec);
@@ -52,12 +71,31 @@ size_t mlp_count_params(const struct mlp_spec *spec);
  * layers and the output layer, biases 0. Layer l draws from its own stream. */
 void mlp_init(struct mlp *m, uint64_t seed);
 
+/* Create the primitives for batches of B, before the work: forward only
+ * (evaluation), or with backward also the backward ones for this beta.
+ * Forward and backward would create them on first use otherwise. */
+int mlp_prepare(struct mlp *m, int B, int backward, float beta, struct err *e);
+
 /* The input batch is read from m->a[0] (B x n_inputs). Returns the logits
- * (B x n_outputs). With r != NULL dropout is applied (training). */
+ * (B x n_outputs), or NULL when oneDNN failed (m->err says why). With
+ * r != NULL dropout is applied (training). */
 float *mlp_forward(struct mlp *m, int B, struct rng *r);
 
 /* From dZ (gradient at the logits) of the last forward pass: G = beta G + the
- * gradient, G laid out as params (m->grads with beta 0 for the gradient alone). */
-void mlp_backward(struct mlp *m, const float *dZ, int B, float *G, float beta);
+ * gradient, G laid out as params (m->grads with beta 0 for the gradient
+ * alone). 0, or an error code with m->err saying why. */
+int mlp_backward(struct mlp *m, const float *dZ, int B, float *G, float beta);
+
+/* One optimizer step on the parameters from G (as optim_grad_target gave it),
+ * refreshing the bf16 weights in the same pass. */
+void mlp_update(struct mlp *m, struct optim *o, float *G, float lr);
+
+/* Call after writing m->params other than through mlp_update or mlp_init
+ * (loading a model): the bf16 weights are redone before the next product. */
+void mlp_params_changed(struct mlp *m);
+
+/* "fp32 products on oneDNN 2.6.3 (OpenMP), ISA avx512_core_bf16, matmul
+ * brg:avx512_core": what runs, as oneDNN reports it (after mlp_prepare) */
+void mlp_describe(const struct mlp *m, char *s, size_t size);
 
 #endif

@@ -1,7 +1,5 @@
 #include "optim.h"
 
-#include <cblas.h>
-#include <limits.h>
 #include <math.h>
 #include <stdlib.h>
 
@@ -28,15 +26,6 @@ void optim_free(struct optim *o)
     o->m = o->v = NULL;
 }
 
-/* y += a x over n floats, in pieces BLAS's int lengths can hold */
-static void axpy(size_t n, float a, const float *x, float *y)
-{
-    for (size_t at = 0; at < n; at += INT_MAX / 2) {
-        size_t k = n - at < INT_MAX / 2 ? n - at : INT_MAX / 2;
-        cblas_saxpy((int)k, a, x + at, 1, y + at, 1);
-    }
-}
-
 static int fused(const struct optim *o) { return o->kind == OPT_MOMENTUM && !o->nesterov; }
 
 float *optim_grad_target(struct optim *o, float *grads, float *beta)
@@ -45,55 +34,73 @@ float *optim_grad_target(struct optim *o, float *grads, float *beta)
     return fused(o) ? o->m : grads;
 }
 
-void optim_step(struct optim *o, float *w, float *g, float lr)
+/* Every rule is one pass over the parameters, element by element, split
+ * between the OpenMP threads (so the result does not depend on their number):
+ * the weights below n_decay with decay and, when w16 is given, their bf16
+ * copy; the rest (biases) without. Three plain loops in one parallel region,
+ * so that each vectorizes. */
+#define PASS(body)                                                                   \
+    _Pragma("omp parallel if (n > 32768)")                                           \
+    {                                                                                \
+        float wd = o->weight_decay;                                                  \
+        if (w16) {                                                                   \
+            _Pragma("omp for schedule(static) nowait")                               \
+            for (size_t i = 0; i < nd; i++) {                                        \
+                body;                                                                \
+                w16[i] = bf16_from(w[i]);                                            \
+            }                                                                        \
+        } else {                                                                     \
+            _Pragma("omp for schedule(static) nowait")                               \
+            for (size_t i = 0; i < nd; i++) {                                        \
+                body;                                                                \
+            }                                                                        \
+        }                                                                            \
+        wd = 0;                                                                      \
+        _Pragma("omp for schedule(static)")                                          \
+        for (size_t i = nd; i < n; i++) {                                            \
+            body;                                                                    \
+        }                                                                            \
+    }
+
+void optim_step(struct optim *o, float *w, float *g, float lr, bf16 *w16, size_t n16)
 {
-    const size_t n = o->n;
+    const size_t n = o->n, nd = o->n_decay;
+    const float mu = o->momentum;
+    float *v = o->m, *s = o->v;
     o->t++;
+    /* the bf16 copy covers exactly the weights: the biases stay fp32 */
+    if (n16 != nd)
+        w16 = NULL;
     if (fused(o)) {
-        /* v = mu v + g, unless the backward pass already accumulated g there;
-         * decay joins it, then w -= lr v, as BLAS level-1 passes that
-         * OpenBLAS splits between its threads */
-        float *v = o->m;
+        /* v = mu v + g, unless the backward pass already accumulated g there
+         * (g == v); decay joins it, then w -= lr v */
         if (g != v)
-            for (size_t i = 0; i < n; i++)
-                v[i] = o->momentum * v[i] + g[i];
-        if (o->weight_decay > 0)
-            axpy(o->n_decay, o->weight_decay, w, v);
-        axpy(n, -lr, v, w);
+            PASS(v[i] = mu * v[i] + g[i]; v[i] += wd * w[i]; w[i] -= lr * v[i])
+        else
+            PASS(v[i] += wd * w[i]; w[i] -= lr * v[i])
         return;
     }
-    if (o->weight_decay > 0)
-        for (size_t i = 0; i < o->n_decay; i++)
-            g[i] += o->weight_decay * w[i];
     switch (o->kind) {
     case OPT_SGD:
-        for (size_t i = 0; i < n; i++)
-            w[i] -= lr * g[i];
+        PASS(w[i] -= lr * (g[i] + wd * w[i]))
         break;
-    case OPT_MOMENTUM: {   /* nesterov; plain momentum is fused above */
-        const float mu = o->momentum;
-        float *v = o->m;
-        for (size_t i = 0; i < n; i++) {
-            v[i] = mu * v[i] + g[i];
-            w[i] -= lr * (g[i] + mu * v[i]);
-        }
+    case OPT_MOMENTUM:   /* nesterov; plain momentum is fused above */
+        PASS(const float gi = g[i] + wd * w[i]; v[i] = mu * v[i] + gi;
+             w[i] -= lr * (gi + mu * v[i]))
         break;
-    }
     case OPT_ADAM: {
         const float b1 = o->beta1, b2 = o->beta2;
         /* bias corrections folded into the step size */
         const float c1 = 1.0f - (float)pow(b1, (double)o->t);
         const float c2 = 1.0f - (float)pow(b2, (double)o->t);
         const float step = lr * sqrtf(c2) / c1, eps = o->eps * sqrtf(c2);
-        for (size_t i = 0; i < n; i++) {
-            o->m[i] = b1 * o->m[i] + (1 - b1) * g[i];
-            o->v[i] = b2 * o->v[i] + (1 - b2) * g[i] * g[i];
-            w[i] -= step * o->m[i] / (sqrtf(o->v[i]) + eps);
-        }
+        PASS(const float gi = g[i] + wd * w[i]; v[i] = b1 * v[i] + (1 - b1) * gi;
+             s[i] = b2 * s[i] + (1 - b2) * gi * gi; w[i] -= step * v[i] / (sqrtf(s[i]) + eps))
         break;
     }
     }
 }
+
 
 double schedule_lr(const struct schedule *s, int e)
 {

@@ -6,6 +6,8 @@
 
 #include <stddef.h>
 
+#include "bf16.h"
+
 enum optim_kind { OPT_SGD, OPT_MOMENTUM, OPT_ADAM };
 enum lr_schedule { LR_CONSTANT, LR_STEP, LR_COSINE };
 
@@ -31,8 +33,10 @@ void optim_free(struct optim *o);
 float *optim_grad_target(struct optim *o, float *grads, float *beta);
 
 /* One update of w from g (which may be the velocity optim_grad_target gave:
- * then the momentum is already folded in). */
-void optim_step(struct optim *o, float *w, float *g, float lr);
+ * then the momentum is already folded in). When w16 is not NULL and n16 is
+ * n_decay (the weights), w16 receives the bf16 rounding of the updated
+ * weights, in the same pass; any other n16 writes nothing there. */
+void optim_step(struct optim *o, float *w, float *g, float lr, bf16 *w16, size_t n16);
 
 struct schedule {
     enum lr_schedule kind;

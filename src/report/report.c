@@ -69,6 +69,9 @@ void report_header(const struct reporter *r, const struct mlp *m, const struct d
         return;
     print_settings(r->out, r->cfg);
     print_network(r->out, m);
+    char compute[256];
+    mlp_describe(m, compute, sizeof compute);
+    fprintf(r->out, "compute:  %s, %lld threads\n", compute, r->cfg->threads);
     fprintf(r->out, "data:     %u training, %u validation, %u test images of %ux%u (loaded in %.2f s)\n",
             train->n, val->n, test->n, train->rows, train->cols, load_seconds);
     if (!r->cfg->quiet)
@@ -342,6 +345,8 @@ int report_summary(const struct reporter *r, const struct run_summary *s)
         cJSON_AddItemToObject(o, "per_label_f1", cJSON_CreateDoubleArray(f1, TASK_LABELS));
         cJSON_AddNumberToObject(o, "macro_f1", macro);
     }
+    cJSON_AddStringToObject(o, "precision", config_enum_name("precision", r->cfg->precision));
+    cJSON_AddStringToObject(o, "isa", onednn_isa());
     cJSON_AddNumberToObject(o, "train_seconds", round_to(s->train_seconds, 1e-6));
     cJSON_AddNumberToObject(o, "load_seconds", round_to(s->load_seconds, 1e-6));
     cJSON_AddNumberToObject(o, "seconds", round_to(s->seconds, 1e-6));

@@ -68,6 +68,7 @@ struct mlp_spec trainer_spec(const struct config *c, int n_inputs, int n_outputs
         .dropout = (float)c->dropout,
         .head = {(enum head_kind)c->head, (enum bce_reduction)c->bce_reduction},
         .max_batch = c->batch_size > EVAL_BATCH ? (int)c->batch_size : EVAL_BATCH,
+        .precision = (enum precision)c->precision,
     };
     memcpy(s.hidden, c->hidden.v, sizeof(int) * (size_t)c->hidden.n);
     return s;
@@ -107,14 +108,39 @@ static int alloc_all(struct trainer *t, const struct config *c, const struct dat
     return optim_init(&t->optim, t->model->n_params, t->model->n_weights);
 }
 
+/* every batch size the run will use, so that oneDNN's primitives exist (and
+ * any failure shows) before the work */
+static int prepare_shapes(struct trainer *t, const struct config *c, struct err *e)
+{
+    struct mlp *m = t->model;
+    const uint32_t B = (uint32_t)c->batch_size, E = (uint32_t)m->spec.max_batch;
+    const uint32_t train_sizes[] = {t->train.n < B ? t->train.n : B, t->train.n % B};
+    const uint32_t eval_sizes[] = {E, t->val.n % E, t->test.n % E};
+    float beta;
+    optim_grad_target(&t->optim, m->grads, &beta);
+    for (int i = 0; i < 2; i++)
+        if (train_sizes[i] && mlp_prepare(m, (int)train_sizes[i], 1, beta, e))
+            return e->code;
+    for (int i = 0; i < 3; i++)
+        if (eval_sizes[i] && mlp_prepare(m, (int)eval_sizes[i], 0, 0, e))
+            return e->code;
+    return 0;
+}
+
 int trainer_init(struct trainer *t, const struct config *c, const struct dataset *train,
                  const struct dataset *val, const struct dataset *test, struct err *e)
 {
     memset(t, 0, sizeof *t);
     t->cfg = c;
+    if (onednn_check_precision((enum precision)c->precision, e))
+        return e->code;
     if (alloc_all(t, c, train, val, test)) {
         trainer_free(t);
         return err_set(e, ERR_SOFTWARE, "out of memory for the model");
+    }
+    if (prepare_shapes(t, c, e)) {
+        trainer_free(t);
+        return e->code;
     }
     t->schedule = (struct schedule){(enum lr_schedule)c->lr_schedule, c->lr, (int)c->epochs,
                                     (int)c->lr_step, c->lr_gamma};
@@ -170,6 +196,8 @@ struct eval evaluate(struct trainer *t, const struct task_set *s, float *probs, 
         int nb = (int)(s->n - from < step ? s->n - from : step);
         task_batch(&t->task, s, NULL, from, nb, m->a[0], t->targets, NULL, NULL);
         const float *Z = mlp_forward(m, nb, NULL);
+        if (!Z)     /* m->err says why; eval_error reports it */
+            break;
         /* non-finite logits would reach argmax and the report as if they were numbers */
         r.finite = trainer_finite(Z, (size_t)nb * (size_t)K);
         r.loss += head_loss(&m->spec.head, m->probs, NULL, Z, t->targets, nb, K);
@@ -190,6 +218,8 @@ static int eval_error(const struct trainer *t, const struct eval *r, const char 
                       struct err *e)
 {
     int ep = t->pos.epoch;
+    if (t->model->err.code)
+        return err_set(e, t->model->err.code, "%s", t->model->err.msg);
     if (!r->finite) {
         const char *what = !trainer_params_finite(t->model) ? "weights" : "outputs";
         if (ep == 0)
@@ -238,6 +268,8 @@ static int train_epoch(struct trainer *t, struct epoch_stats *s, struct err *e)
         task_batch(&t->task, &t->train, t->order, from, nb, m->a[0], t->targets,
                    t->distort, &t->augment);
         const float *Z = mlp_forward(m, nb, &t->dropout);
+        if (!Z)
+            return err_set(e, m->err.code, "%s", m->err.msg);
         double l = head_loss(&m->spec.head, m->probs, m->dlogits, Z, t->targets, nb, K);
         if (!isfinite(l))
             return err_set(e, ERR_DATA,
@@ -247,8 +279,9 @@ static int train_epoch(struct trainer *t, struct epoch_stats *s, struct err *e)
         task_score(&t->task, &t->train, t->order, from, nb, Z, &score, NULL);
         float beta;
         float *G = optim_grad_target(&t->optim, m->grads, &beta);
-        mlp_backward(m, m->dlogits, nb, G, beta);
-        optim_step(&t->optim, m->params, G, (float)s->lr);
+        if (mlp_backward(m, m->dlogits, nb, G, beta))
+            return err_set(e, m->err.code, "%s", m->err.msg);
+        mlp_update(m, &t->optim, G, (float)s->lr);
         p->loss += l;
         p->correct += score.correct;
         p->next += (uint32_t)nb;

@@ -4,16 +4,19 @@
 #include <pmmintrin.h>
 #include <xmmintrin.h>
 
-/* OpenBLAS (pthread build): stops its worker threads; its next threaded call
- * starts them afresh from the calling thread, whose MXCSR they inherit. It is
- * the function OpenBLAS itself runs around fork(). */
-void blas_thread_shutdown_(void);
-
-void denormals_flush(void)
+static void flush_here(void)
 {
     _MM_SET_FLUSH_ZERO_MODE(_MM_FLUSH_ZERO_ON);
     _MM_SET_DENORMALS_ZERO_MODE(_MM_DENORMALS_ZERO_ON);
-    blas_thread_shutdown_();
+}
+
+void denormals_flush(void)
+{
+    flush_here();
+    /* every thread of the team oneDNN and our passes run on; threads the
+     * runtime starts later are created by this one and copy its mode */
+#pragma omp parallel
+    flush_here();
 }
 #else
 void denormals_flush(void) {}

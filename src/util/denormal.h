@@ -1,4 +1,5 @@
-/* denormal: flush subnormal floats to zero, in this thread and in OpenBLAS's.
+/* denormal: flush subnormal floats to zero, in this thread and in the OpenMP
+ * threads (oneDNN's and ours).
  *
  * A momentum velocity that stops receiving gradient (a weight on a pixel that
  * is almost always 0, a unit that no longer fires) decays by mu every step and
@@ -9,9 +10,10 @@
 #ifndef DENORMAL_H
 #define DENORMAL_H
 
-/* Call once at start-up, before any BLAS call: sets the mode for this thread
- * and restarts OpenBLAS's worker threads (created when the library loaded)
- * so that they inherit it. No-op where there is no SSE control register. */
+/* Call at start-up after omp_set_num_threads: sets the mode for this thread
+ * and for each thread of the OpenMP team (new threads inherit it from the
+ * thread that creates them). No-op where there is no SSE control register. */
 void denormals_flush(void);
 
 #endif
+

@@ -12,6 +12,7 @@ enum {
     ERR_USAGE = 64,    /* bad flag or config value */
     ERR_DATA = 65,     /* input file malformed, training diverged */
     ERR_NOINPUT = 66,  /* input file missing or unreadable */
+    ERR_UNAVAILABLE = 69, /* a needed service or CPU feature is missing */
     ERR_SOFTWARE = 70, /* internal error, out of memory */
     ERR_CANTCREAT = 73,/* an output file cannot be created where it was asked for */
     ERR_IO = 74,       /* read or write failure */

@@ -1,0 +1,8 @@
+#include "bf16.h"
+
+void bf16_convert(bf16 *dst, const float *src, size_t n)
+{
+#pragma omp parallel for schedule(static) if (n > 16384)
+    for (size_t i = 0; i < n; i++)
+        dst[i] = bf16_from(src[i]);
+}

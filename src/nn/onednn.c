@@ -1,0 +1,75 @@
+#include "onednn.h"
+
+#include <oneapi/dnnl/dnnl_debug.h>
+#include <stdio.h>
+
+int onednn_check(dnnl_status_t s, const char *what, struct err *e)
+{
+    if (s == dnnl_success)
+        return 0;
+    return err_set(e, s == dnnl_unimplemented ? ERR_UNAVAILABLE : ERR_SOFTWARE,
+                   "oneDNN: %s: %s", what, dnnl_status2str(s));
+}
+
+int onednn_open(struct onednn *o, struct err *e)
+{
+    o->engine = NULL;
+    o->stream = NULL;
+    if (onednn_check(dnnl_engine_create(&o->engine, dnnl_cpu, 0), "creating the CPU engine", e) ||
+        onednn_check(dnnl_stream_create(&o->stream, o->engine, dnnl_stream_default_flags),
+                     "creating a stream", e)) {
+        onednn_close(o);
+        return e->code;
+    }
+    return 0;
+}
+
+void onednn_close(struct onednn *o)
+{
+    if (o->stream)
+        dnnl_stream_destroy(o->stream);
+    if (o->engine)
+        dnnl_engine_destroy(o->engine);
+    o->stream = NULL;
+    o->engine = NULL;
+}
+
+const char *onednn_isa(void)
+{
+    switch (dnnl_get_effective_cpu_isa()) {
+    case dnnl_cpu_isa_sse41: return "sse41";
+    case dnnl_cpu_isa_avx: return "avx";
+    case dnnl_cpu_isa_avx2: return "avx2";
+    case dnnl_cpu_isa_avx2_vnni: return "avx2_vnni";
+    case dnnl_cpu_isa_avx512_mic: return "avx512_mic";
+    case dnnl_cpu_isa_avx512_mic_4ops: return "avx512_mic_4ops";
+    case dnnl_cpu_isa_avx512_core: return "avx512_core";
+    case dnnl_cpu_isa_avx512_core_vnni: return "avx512_core_vnni";
+    case dnnl_cpu_isa_avx512_core_bf16: return "avx512_core_bf16";
+    case dnnl_cpu_isa_avx512_core_amx: return "avx512_core_amx";
+    default: return "generic";
+    }
+}
+
+void onednn_version(char *s, size_t size)
+{
+    const dnnl_version_t *v = dnnl_version();
+    snprintf(s, size, "oneDNN %d.%d.%d (%s)", v->major, v->minor, v->patch,
+             v->cpu_runtime == DNNL_RUNTIME_OMP ? "OpenMP" : "not OpenMP");
+}
+
+const char *onednn_precision_name(enum precision p) { return p == PRECISION_BF16 ? "bf16" : "fp32"; }
+
+int onednn_check_precision(enum precision p, struct err *e)
+{
+    if (p != PRECISION_BF16)
+        return 0;
+    dnnl_cpu_isa_t isa = dnnl_get_effective_cpu_isa();
+    /* the ISA values are bit sets: each one includes the ones below it */
+    if ((isa & dnnl_cpu_isa_avx512_core_bf16) == dnnl_cpu_isa_avx512_core_bf16)
+        return 0;
+    return err_set(e, ERR_UNAVAILABLE,
+                   "precision: bf16 needs a CPU with AVX512-BF16 or AMX, and oneDNN dispatches "
+                   "to %s here; it would emulate bf16 slowly or not at all (use --precision fp32)",
+                   onednn_isa());
+}

@@ -1,0 +1,43 @@
+/* onednn: the one place that talks to oneDNN's runtime: the CPU engine and
+ * stream every dense layer executes on, the turning of a dnnl_status_t into an
+ * err naming the operation, and what the library dispatches to on this CPU
+ * (its ISA, whether bf16 products run natively). Threads: Debian's oneDNN is
+ * built on OpenMP, so the whole program shares OpenMP's thread team. */
+#ifndef ONEDNN_H
+#define ONEDNN_H
+
+#include <oneapi/dnnl/dnnl.h>
+#include <stddef.h>
+
+#include "../util/err.h"
+
+/* the products' operand type; accumulation, master weights, optimizer state
+ * and loss stay fp32 in both */
+enum precision { PRECISION_FP32, PRECISION_BF16 };
+
+struct onednn {
+    dnnl_engine_t engine;
+    dnnl_stream_t stream;
+};
+
+/* 0, or ERR_SOFTWARE with oneDNN's reason */
+int onednn_open(struct onednn *o, struct err *e);
+void onednn_close(struct onednn *o);   /* accepts a zeroed or closed one */
+
+/* 0 for dnnl_success, else err "oneDNN: <what>: <status>" (ERR_SOFTWARE, or
+ * ERR_UNAVAILABLE when no implementation exists for this CPU) */
+int onednn_check(dnnl_status_t s, const char *what, struct err *e);
+
+/* the instruction set oneDNN dispatches to here (after ONEDNN_MAX_CPU_ISA),
+ * as oneDNN names it: "avx512_core_bf16", "avx2", ... */
+const char *onednn_isa(void);
+/* "oneDNN 2.6.3 (OpenMP)", cut to size */
+void onednn_version(char *s, size_t size);
+
+/* 0 when `p` runs natively on the dispatched ISA; else ERR_UNAVAILABLE and a
+ * message saying why (bf16 needs AVX512-BF16 or AMX). The precision is never
+ * quietly changed: a run asked for bf16 runs bf16 products or stops. */
+int onednn_check_precision(enum precision p, struct err *e);
+const char *onednn_precision_name(enum precision p);
+
+#endif

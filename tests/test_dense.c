@@ -1,0 +1,321 @@
+/* The dense layer on oneDNN: its three products against a naive reference in
+ * double (fp32 within 1e-5, bf16 within 3e-3, relative to the sum of the
+ * magnitudes of each dot product's terms; bf16 also within 1e-5 of the
+ * reference on bf16-rounded operands: the accumulation is fp32, only the
+ * operands are rounded), with and without the fused
+ * activation and momentum sum, on full, partial and evaluation batches of one
+ * layer (its primitive cache); the whole model in bf16 against fp32; and
+ * repeatability of every product. */
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "nn/bf16.h"
+#include "nn/dense.h"
+#include "nn/mlp.h"
+#include "util/rng.h"
+
+enum { IN = 37, OUT = 19 };
+
+struct operands {
+    int B;
+    float x[64 * IN], W[IN * OUT], b[OUT], dy[64 * OUT];
+    bf16 x16[64 * IN], W16[IN * OUT], dy16[64 * OUT];
+};
+
+static void fill(struct operands *o, int B, uint64_t seed)
+{
+    struct rng r;
+    rng_seed(&r, seed, 0);
+    o->B = B;
+    for (int i = 0; i < B * IN; i++)
+        o->x[i] = rng_uniform(&r) * 2 - 1;
+    for (int i = 0; i < IN * OUT; i++)
+        o->W[i] = rng_uniform(&r) - 0.5f;
+    for (int i = 0; i < OUT; i++)
+        o->b[i] = rng_uniform(&r) - 0.5f;
+    for (int i = 0; i < B * OUT; i++)
+        o->dy[i] = rng_uniform(&r) - 0.5f;
+    bf16_convert(o->x16, o->x, (size_t)B * IN);
+    bf16_convert(o->W16, o->W, IN * OUT);
+    bf16_convert(o->dy16, o->dy, (size_t)B * OUT);
+}
+
+static double act_ref(int act, double z)
+{
+    switch (act) {
+    case ACT_RELU: return z > 0 ? z : 0;
+    case ACT_TANH: return tanh(z);
+    case ACT_SIGMOID: return 1 / (1 + exp(-z));
+    }
+    return z;
+}
+
+/* the reference reads operands as they are, or rounded to bf16 */
+static int round_ref;
+static double op(float v) { return round_ref ? bf16_to(bf16_from(v)) : v; }
+
+/* |got - want| within rel of the dot product's scale (the sum of |terms|) */
+static void near(float got, double want, double scale, double rel, const char *what, int i)
+{
+    if (!(fabs(got - want) <= rel * scale + 1e-6))
+        fail_msg("%s[%d]: %.9g, reference %.9g (scale %.3g, tolerance %.1e relative)", what, i,
+                 got, want, scale, rel);
+}
+
+static void check_forward(struct dense *d, const struct operands *o, int act, int bf, double rel)
+{
+    float y[64 * OUT];
+    struct err e = {0};
+    if (dense_forward(d, y, bf ? (const void *)o->x16 : o->x, bf ? (const void *)o->W16 : o->W,
+                      o->b, o->B, &e))
+        fail_msg("%s", e.msg);
+    for (int i = 0; i < o->B; i++)
+        for (int j = 0; j < OUT; j++) {
+            double z = o->b[j], scale = fabs(o->b[j]);
+            for (int k = 0; k < IN; k++) {
+                z += op(o->x[i * IN + k]) * op(o->W[k * OUT + j]);
+                scale += fabs(op(o->x[i * IN + k]) * op(o->W[k * OUT + j]));
+            }
+            near(y[i * OUT + j], act_ref(act, z), scale, rel, "forward", i * OUT + j);
+        }
+}
+
+static void check_backward_data(struct dense *d, const struct operands *o, int bf, double rel)
+{
+    float dx[64 * IN];
+    struct err e = {0};
+    if (dense_backward_data(d, dx, bf ? (const void *)o->dy16 : o->dy,
+                            bf ? (const void *)o->W16 : o->W, o->B, &e))
+        fail_msg("%s", e.msg);
+    for (int i = 0; i < o->B; i++)
+        for (int k = 0; k < IN; k++) {
+            double s = 0, scale = 0;
+            for (int j = 0; j < OUT; j++) {
+                s += op(o->dy[i * OUT + j]) * op(o->W[k * OUT + j]);
+                scale += fabs(op(o->dy[i * OUT + j]) * op(o->W[k * OUT + j]));
+            }
+            near(dx[i * IN + k], s, scale, rel, "backward-data", i * IN + k);
+        }
+}
+
+/* dW starts from old (beta != 0: the momentum sum accumulates onto it) */
+static void check_backward_weights(struct dense *d, const struct operands *o, float beta, int bf,
+                                   double rel)
+{
+    float dW[IN * OUT], old[IN * OUT];
+    for (int i = 0; i < IN * OUT; i++)
+        old[i] = dW[i] = beta != 0 ? (float)sin(i) : NAN;   /* beta 0 must overwrite */
+    struct err e = {0};
+    if (dense_backward_weights(d, dW, bf ? (const void *)o->x16 : o->x,
+                               bf ? (const void *)o->dy16 : o->dy, beta, o->B, &e))
+        fail_msg("%s", e.msg);
+    for (int k = 0; k < IN; k++)
+        for (int j = 0; j < OUT; j++) {
+            double s = beta != 0 ? beta * (double)old[k * OUT + j] : 0, scale = fabs(s);
+            for (int i = 0; i < o->B; i++) {
+                s += op(o->x[i * IN + k]) * op(o->dy[i * OUT + j]);
+                scale += fabs(op(o->x[i * IN + k]) * op(o->dy[i * OUT + j]));
+            }
+            near(dW[k * OUT + j], s, scale, rel, "backward-weights", k * OUT + j);
+        }
+}
+
+static int have_bf16(void)
+{
+    struct err e = {0};
+    return onednn_check_precision(PRECISION_BF16, &e) == 0;
+}
+
+/* every activation fused (and none: the output layer), batches of 16, then
+ * a partial 5, then an evaluation 64, then 16 again from the cache, then 1;
+ * momentum sum and plain overwrite. bf16 against the unrounded reference
+ * leaves out backward-weights on the batches of 1 and 5: dot products of so
+ * few terms keep a rounding error up to 2^-8 of the largest term (3.9e-3),
+ * which more terms average down; the rounded reference covers them. */
+static void products(enum precision p)
+{
+    const int bf = p == PRECISION_BF16;
+    struct onednn dnn;
+    struct err e = {0};
+    if (onednn_open(&dnn, &e))
+        fail_msg("%s", e.msg);
+    static struct operands o;
+    for (int act = -1; act <= ACT_SIGMOID; act++) {
+        struct dense d;
+        dense_init(&d, &dnn, IN, OUT, act, p);
+        const int sizes[] = {16, 5, 64, 16, 1};
+        for (int s = 0; s < 5; s++) {
+            fill(&o, sizes[s], (uint64_t)(10 * act + s + 20));
+            for (round_ref = 0; round_ref <= bf; round_ref++) {
+                const double rel = bf && !round_ref ? 3e-3 : 1e-5;
+                check_forward(&d, &o, act, bf, rel);
+                check_backward_data(&d, &o, bf, rel);
+                if (bf && !round_ref && o.B < 16)
+                    continue;
+                check_backward_weights(&d, &o, 0, bf, rel);
+                check_backward_weights(&d, &o, 0.9f, bf, rel);
+            }
+        }
+        round_ref = 0;
+        print_message("%s, activation %d: %s / %s / %s\n", bf ? "bf16" : "fp32", act, d.impl[0],
+                      d.impl[1], d.impl[2]);
+        dense_free(&d);
+    }
+    onednn_close(&dnn);
+}
+
+static void products_fp32(void **state)
+{
+    (void)state;
+    products(PRECISION_FP32);
+}
+
+static void products_bf16(void **state)
+{
+    (void)state;
+    if (!have_bf16())
+        skip();
+    products(PRECISION_BF16);
+}
+
+/* more batch sizes than the cache holds: the evicted ones are made again */
+static void cache_eviction(void **state)
+{
+    (void)state;
+    struct onednn dnn;
+    struct err e = {0};
+    assert_int_equal(onednn_open(&dnn, &e), 0);
+    struct dense d;
+    dense_init(&d, &dnn, IN, OUT, ACT_TANH, PRECISION_FP32);
+    static struct operands o;
+    for (int round = 0; round < 2; round++)
+        for (int B = 1; B <= DENSE_CACHE + 3; B++) {
+            fill(&o, B, (uint64_t)B);
+            check_forward(&d, &o, ACT_TANH, 0, 1e-5);
+            check_backward_weights(&d, &o, 0.5f, 0, 1e-5);
+        }
+    dense_free(&d);
+    onednn_close(&dnn);
+}
+
+/* a model, its logits and gradients for one batch */
+static struct mlp *model(enum precision p, enum act act, float dropout)
+{
+    struct mlp_spec spec = {.n_inputs = 50, .n_outputs = 10, .n_hidden = 2, .hidden = {40, 30},
+                            .act = act, .dropout = dropout, .head = {HEAD_SOFTMAX, BCE_SUM},
+                            .max_batch = 32, .precision = p};
+    struct mlp *m = mlp_create(&spec);
+    assert_non_null(m);
+    mlp_init(m, 5);
+    for (int i = 0; i < 32 * 50; i++)
+        m->a[0][i] = (float)(0.5 + 0.5 * sin(0.37 * i));
+    return m;
+}
+
+/* the same model in bf16 and fp32: logits and gradients agree to bf16's
+ * precision, and are not identical (the bf16 path really ran) */
+static void bf16_model_tracks_fp32(void **state)
+{
+    (void)state;
+    if (!have_bf16())
+        skip();
+    struct mlp *a = model(PRECISION_FP32, ACT_TANH, 0), *b = model(PRECISION_BF16, ACT_TANH, 0);
+    const float *za = mlp_forward(a, 32, NULL), *zb = mlp_forward(b, 32, NULL);
+    assert_non_null(za);
+    assert_non_null(zb);
+    double worst = 0, scale = 0;
+    for (int i = 0; i < 32 * 10; i++) {
+        worst = fmax(worst, fabs(za[i] - zb[i]));
+        scale = fmax(scale, fabs(za[i]));
+    }
+    print_message("bf16 logits: worst difference %.3g of %.3g\n", worst, scale);
+    assert_true(worst > 0 && worst < 2e-2 * scale);
+    float T[32 * 10] = {0};
+    for (int i = 0; i < 32; i++)
+        T[i * 10 + i % 10] = 1;
+    head_loss(&a->spec.head, a->probs, a->dlogits, za, T, 32, 10);
+    head_loss(&b->spec.head, b->probs, b->dlogits, zb, T, 32, 10);
+    assert_int_equal(mlp_backward(a, a->dlogits, 32, a->grads, 0), 0);
+    assert_int_equal(mlp_backward(b, b->dlogits, 32, b->grads, 0), 0);
+    double gw = 0, gs = 0;
+    for (size_t i = 0; i < a->n_params; i++) {
+        gw = fmax(gw, fabs(a->grads[i] - b->grads[i]));
+        gs = fmax(gs, fabs(a->grads[i]));
+    }
+    print_message("bf16 gradients: worst difference %.3g of %.3g\n", gw, gs);
+    assert_true(gw > 0 && gw < 3e-2 * gs);
+    mlp_free(a);
+    mlp_free(b);
+}
+
+/* a forward, backward and update step, twice from the same start: the same
+ * bits, in each precision, with dropout */
+static void one_step(enum precision p, float *out, size_t n)
+{
+    struct mlp *m = model(p, ACT_RELU, 0.2f);
+    struct optim o = {.kind = OPT_MOMENTUM, .momentum = 0.9f};
+    assert_int_equal(optim_init(&o, m->n_params, m->n_weights), 0);
+    float T[32 * 10] = {0};
+    for (int i = 0; i < 32; i++)
+        T[i * 10 + (i * 7) % 10] = 1;
+    struct rng r;
+    rng_seed(&r, 3, RNG_DROPOUT);
+    for (int step = 0; step < 3; step++) {
+        const float *z = mlp_forward(m, 32 - step, &r);
+        assert_non_null(z);
+        head_loss(&m->spec.head, m->probs, m->dlogits, z, T, 32 - step, 10);
+        float beta, *G = optim_grad_target(&o, m->grads, &beta);
+        assert_int_equal(mlp_backward(m, m->dlogits, 32 - step, G, beta), 0);
+        mlp_update(m, &o, G, 0.1f);
+    }
+    assert_true(n == m->n_params);
+    memcpy(out, m->params, sizeof(float) * n);
+    optim_free(&o);
+    mlp_free(m);
+}
+
+static void steps_repeat_exactly(void **state)
+{
+    (void)state;
+    size_t n = 50 * 40 + 40 * 30 + 30 * 10 + 40 + 30 + 10;
+    float *a = malloc(sizeof(float) * n), *b = malloc(sizeof(float) * n);
+    for (int p = 0; p <= (have_bf16() ? 1 : 0); p++) {
+        one_step((enum precision)p, a, n);
+        one_step((enum precision)p, b, n);
+        assert_memory_equal(a, b, sizeof(float) * n);
+    }
+    free(a), free(b);
+}
+
+/* without native bf16 the precision is refused, never quietly changed */
+static void precision_check(void **state)
+{
+    (void)state;
+    struct err e = {0};
+    assert_int_equal(onednn_check_precision(PRECISION_FP32, &e), 0);
+    int rc = onednn_check_precision(PRECISION_BF16, &e);
+    if (rc) {
+        assert_int_equal(rc, ERR_UNAVAILABLE);
+        assert_non_null(strstr(e.msg, "precision: bf16 needs"));
+    } else {
+        assert_non_null(strstr(onednn_isa(), "avx512_core_"));
+    }
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(products_fp32),
+        cmocka_unit_test(products_bf16),
+        cmocka_unit_test(cache_eviction),
+        cmocka_unit_test(bf16_model_tracks_fp32),
+        cmocka_unit_test(steps_repeat_exactly),
+        cmocka_unit_test(precision_check),
+    };
+    return cmocka_run_group_tests_name("dense", tests, NULL, NULL);
+}
