@@ -192,7 +192,7 @@ static int bench(const struct config *c, struct err *e)
             printf(l ? "-%d" : "%d", t.model->size[l]);
         printf("\",\"head\":\"%s\",\"batch\":%d,\"threads\":%lld,\"n_train\":%u,"
                "\"epochs\":%d,\"load_seconds\":%.4f,\"epoch_seconds\":[",
-               c->head == HEAD_SOFTMAX ? "softmax" : "sigmoid", B, c->threads, n, col.n, load);
+               config_enum_name("head", c->head), B, c->threads, n, col.n, load);
         for (int i = 0; i < col.n; i++)
             printf(i ? ",%.6g" : "%.6g", col.seconds[i]);
         printf("],\"epoch_seconds_median\":%.6g,\"samples_per_second\":%.0f,"

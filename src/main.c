@@ -228,6 +228,7 @@ static int predict(const struct config *c, struct err *e)
     int rc = m ? read_images(&x, c->predict, ck.size[0], e) : e->code;
     if (!rc) {
         const int K = m->size[m->L];
+        const struct head head = trainer_head(c);
         const uint32_t step = (uint32_t)m->spec.max_batch;
         openblas_set_num_threads((int)c->threads);
         if (!c->json) {
@@ -242,7 +243,7 @@ static int predict(const struct config *c, struct err *e)
             struct dataset part = dataset_slice(&d, from, nb);
             batch_gather(m->a[0], &part, NULL, (int)nb, 0, NULL);
             const float *Z = mlp_forward(m, (int)nb, NULL);
-            head_outputs(&m->spec.head, m->probs, Z, (int)nb, K);
+            head_outputs(&head, m->probs, Z, (int)nb, K);
             report_prediction_rows(stdout, c->json, from, m->probs, Z, (int)nb, K);
         }
     }

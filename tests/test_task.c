@@ -12,14 +12,16 @@
 /* four 2x2 images: image i has every pixel = 10 * (i + 1); labels 3, 3, 5, 0 */
 static uint8_t PIX[16] = {10, 10, 10, 10, 20, 20, 20, 20, 30, 30, 30, 30, 40, 40, 40, 40};
 static uint8_t LAB[4] = {3, 3, 5, 0};
+static const struct head SOFTMAX = {HEAD_SOFTMAX, HEAD_BCE_SUM};
+static const struct head SIGMOID = {HEAD_SIGMOID, HEAD_BCE_SUM};
 static const struct dataset D = {.n = 4, .rows = 2, .cols = 2, .dim = 4, .x = PIX, .y = LAB};
 
 static void binary_targets_and_scores(void **state)
 {
     (void)state;
     struct task sig, soft;
-    assert_int_equal(task_init(&sig, TASK_BINARY, HEAD_SIGMOID, 3, &D), 0);
-    assert_int_equal(task_init(&soft, TASK_BINARY, HEAD_SOFTMAX, 3, &D), 0);
+    assert_int_equal(task_init(&sig, TASK_BINARY, &SIGMOID, 3, &D), 0);
+    assert_int_equal(task_init(&soft, TASK_BINARY, &SOFTMAX, 3, &D), 0);
     assert_int_equal(sig.n_outputs, 1);
     assert_int_equal(soft.n_outputs, 2);
     struct task_set s;
@@ -51,8 +53,8 @@ static void pairs_compose_and_target(void **state)
 {
     (void)state;
     struct task sig, soft;
-    task_init(&sig, TASK_PAIRS, HEAD_SIGMOID, 0, &D);
-    task_init(&soft, TASK_PAIRS, HEAD_SOFTMAX, 0, &D);
+    task_init(&sig, TASK_PAIRS, &SIGMOID, 0, &D);
+    task_init(&soft, TASK_PAIRS, &SOFTMAX, 0, &D);
     assert_int_equal(sig.input_dim, 8);
     struct task_set s;
     assert_int_equal(task_set_init(&s, &sig, &D, 1, RNG_TASK), 0);
@@ -98,7 +100,7 @@ static void pairs_depend_on_the_seed(void **state)
 {
     (void)state;
     struct task t;
-    task_init(&t, TASK_PAIRS, HEAD_SIGMOID, 0, &D);
+    task_init(&t, TASK_PAIRS, &SIGMOID, 0, &D);
     struct task_set a, b, c;
     task_set_init(&a, &t, &D, 7, RNG_TASK);
     task_set_init(&b, &t, &D, 7, RNG_TASK);

@@ -6,7 +6,11 @@
 #include <math.h>
 #include <stddef.h>
 
-enum act { ACT_RELU, ACT_TANH, ACT_SIGMOID };
+#include "../util/enum_names.h"
+
+#define ACTS(X) X(ACT_RELU, "relu") X(ACT_TANH, "tanh") X(ACT_SIGMOID, "sigmoid")
+enum act { ACTS(ENUM_ID) };
+enum { N_ACTS = 0 ACTS(ENUM_COUNT) };
 
 void act_forward(enum act a, float *y, size_t n);                   /* y = f(y) */
 void act_backward(enum act a, float *dy, const float *y, size_t n); /* dy *= f'(x), from y */

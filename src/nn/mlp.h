@@ -12,7 +12,6 @@
 
 #include "../util/rng.h"
 #include "act.h"
-#include "head.h"
 
 #define MLP_MAX_LAYERS 17   /* up to 16 hidden layers plus the output layer */
 
@@ -22,7 +21,6 @@ struct mlp_spec {
     int hidden[MLP_MAX_LAYERS - 1];
     enum act act;
     float dropout;                      /* on hidden layers, in [0, 1) */
-    struct head head;
     int max_batch;
 };
 

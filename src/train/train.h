@@ -78,6 +78,9 @@ int trainer_load_data(const struct config *cfg, struct dataset *train, struct da
 int trainer_split_data(const struct config *cfg, struct dataset *train, struct dataset *val,
                        struct dataset *test, struct err *e);
 
+/* The output head cfg describes. */
+struct head trainer_head(const struct config *cfg);
+
 /* The network cfg describes, for n_inputs and n_outputs. */
 struct mlp_spec trainer_spec(const struct config *cfg, int n_inputs, int n_outputs);
 
