@@ -172,6 +172,8 @@ static int train_epoch(struct trainer *t, struct epoch_stats *s, struct err *e)
                            isnan(l) ? "nan" : "infinite", s->epoch, from / (uint32_t)B + 1);
         struct task_score score = {0};
         task_score(&t->task, &t->train, t->order, from, nb, Z, &score, NULL);
+        if (t->on_batch)
+            t->on_batch(t, nb, t->on_batch_ctx);
         float beta;
         float *G = optim_grad_target(&t->optim, m->grads, &beta);
         mlp_backward(m, m->dlogits, nb, G, beta);

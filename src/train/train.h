@@ -60,6 +60,10 @@ struct trainer {
     /* called at most every 0.25 s during an epoch when set */
     progress_fn progress;
     void *progress_ctx;
+    /* tests watch each training step here: called after the forward pass, before
+     * the update, with the batch's nb inputs in model->a[0] and targets */
+    void (*on_batch)(const struct trainer *t, int nb, void *ctx);
+    void *on_batch_ctx;
     /* the latest test-set evaluation; classify also keeps every output and
      * prediction, for --report and --predictions */
     struct eval test_eval;

@@ -1,0 +1,156 @@
+#!/usr/bin/env python3
+"""Mutation testing by hand-rolled single-point mutants (Debian packages no C
+mutation tool: no mull, no dextool). Not run by `make test`.
+
+    tests/mutate.py [-n N] [--seed S] [--tests "test_train test_nn ..."] [FILE...]
+
+Copies the checkout to a temporary directory, generates every single-point
+mutant of FILE... (default: src/train/train.c, task.c and src/nn/*.c) -- a comparison flipped
+(< <= > >= == !=), an arithmetic operator swapped (+ - * /, += -=), && <-> ||,
+a ternary's branches swapped, an integer constant changed (0 -> 1, n -> n+1),
+a statement dropped -- samples N of them with a fixed seed (all with -n 0),
+and for each: applies it, rebuilds, runs the test binaries (default: the unit
+suites, which need neither MNIST nor ./train) with a time limit, and records
+KILLED (a test failed or timed out), SURVIVED, or UNVIABLE (did not compile).
+Prints one line per mutant, then the kill rate = killed / (killed + survived).
+The checkout itself is never modified.
+"""
+import argparse
+import glob
+import os
+import random
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+
+UNIT = "test_config test_data test_head test_nn test_stats test_task test_train"
+FLIPS = {"<": "<=", "<=": "<", ">": ">=", ">=": ">", "==": "!=", "!=": "=="}
+ARITH = {" + ": " - ", " - ": " + ", " * ": " / ", " / ": " * ", "+=": "-=", "-=": "+=",
+         "&&": "||", "||": "&&"}
+CMP = re.compile(r"(?<![<>=!-])(<=|>=|==|!=|<|>)(?![<>=])")
+NUM = re.compile(r"(?<![\w.])(\d+)(?![\w.])")
+TERNARY = re.compile(r"\?\s*([^:?;]+?)\s*:\s*([^;,)]+)")
+DECL = re.compile(r"^\s*(const\s+)?(static\s+)?(struct\s+\w+|enum\s+\w+|int|float|double|"
+                  r"size_t|uint\d+_t|long long|unsigned|char|void)\b")
+
+
+def code_lines(path):
+    """(line number, text) of the lines worth mutating: no comments, no
+    preprocessor, not inside a block comment"""
+    out, in_comment = [], False
+    for no, line in enumerate(open(path).read().split("\n"), 1):
+        s = line.strip()
+        if in_comment:
+            in_comment = "*/" not in s
+            continue
+        if s.startswith("/*"):
+            in_comment = "*/" not in s
+            continue
+        if not s or s.startswith(("#", "//", "*")):
+            continue
+        out.append((no, line))
+    return out
+
+
+def mutants_of(path):
+    for no, line in code_lines(path):
+        code = line.split("/*")[0]
+        masked = code.replace("->", "  ")
+        for m in CMP.finditer(masked):
+            if m.group(1) in ("<", ">") and re.search(r"\w<\w+>", code):
+                continue
+            yield no, line, line[:m.start()] + FLIPS[m.group(1)] + line[m.end():], \
+                f"{m.group(1)} -> {FLIPS[m.group(1)]}"
+        for a, b in ARITH.items():
+            start = 0
+            while (i := code.find(a, start)) >= 0:
+                start = i + 1
+                if a in ("+=", "-=") and i > 0 and code[i - 1] in "+-":
+                    continue
+                yield no, line, line[:i] + b + line[i + len(a):], f"'{a.strip()}' -> '{b.strip()}'"
+        for m in TERNARY.finditer(code):
+            a, b = m.group(1), m.group(2)
+            yield no, line, line[:m.start()] + f"? {b} : {a}" + line[m.end():], "swap ?: branches"
+        for m in NUM.finditer(masked):
+            if re.search(r"\[\s*" + m.group(1) + r"\s*\]", code) and DECL.match(code):
+                continue   # array sizes in declarations
+            n = int(m.group(1))
+            r = "1" if n == 0 else ("0" if n == 1 else str(n + 1))
+            yield no, line, line[:m.start()] + r + line[m.end():], f"{n} -> {r}"
+        s = code.strip()
+        if s.endswith(";") and not DECL.match(code) and not s.startswith(("return", "break",
+                                                                           "continue", "}")):
+            indent = line[:len(line) - len(line.lstrip())]
+            yield no, line, indent + ";", "drop statement"
+
+
+def sh(cmd, cwd, timeout=None):
+    try:
+        return subprocess.run(cmd, cwd=cwd, shell=True, stdout=subprocess.DEVNULL,
+                              stderr=subprocess.DEVNULL, timeout=timeout).returncode
+    except subprocess.TimeoutExpired:
+        return "timeout"
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("-n", type=int, default=150, help="mutants to sample (0: all)")
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--tests", default=UNIT, help="test binaries to run, by name")
+    ap.add_argument("--timeout", type=int, default=60, help="seconds per test binary")
+    ap.add_argument("files", nargs="*")
+    a = ap.parse_args()
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    # the training loop and the network; checkpoint.c and metrics.c are the
+    # CLI suites' business (test_model, test_cli), too slow to run per mutant
+    files = a.files or sorted([os.path.join(root, "src/train/train.c"),
+                               os.path.join(root, "src/train/task.c")] +
+                              glob.glob(os.path.join(root, "src/nn/*.c")))
+    files = [os.path.relpath(os.path.abspath(f), root) for f in files]
+    all_mutants = [(f, *m) for f in files for m in mutants_of(os.path.join(root, f))]
+    random.Random(a.seed).shuffle(all_mutants)
+    chosen = all_mutants if a.n == 0 else all_mutants[:a.n]
+    chosen.sort(key=lambda m: (m[0], m[1]))
+    tests = a.tests.split()
+    work = tempfile.mkdtemp(prefix="train-mutate.")
+    try:
+        for d in ("src", "tests", "bench"):
+            shutil.copytree(os.path.join(root, d), os.path.join(work, d))
+        for f in ("Makefile", "README.md"):
+            shutil.copy(os.path.join(root, f), work)
+        targets = " ".join(f"build/tests/{t}" for t in tests)
+        make = f"make -s CFLAGS='-O1 -g0' {targets}"
+        run = " && ".join(f"build/tests/{t}" for t in tests)
+        if sh(make, work) != 0 or sh(run, work, a.timeout * len(tests)) != 0:
+            sys.exit("mutate: the unmutated tree does not build or pass its tests")
+        print(f"{len(chosen)} of {len(all_mutants)} mutants of {' '.join(files)}; "
+              f"tests: {' '.join(tests)}", flush=True)
+        counts = {"KILLED": 0, "SURVIVED": 0, "UNVIABLE": 0}
+        for f, no, old, new, what in chosen:
+            path = os.path.join(work, f)
+            text = open(path).read()
+            lines = text.split("\n")
+            assert lines[no - 1] == old
+            lines[no - 1] = new
+            open(path, "w").write("\n".join(lines))
+            if sh(make, work) != 0:
+                verdict = "UNVIABLE"
+            else:
+                rc = sh(run, work, a.timeout * len(tests))
+                verdict = "SURVIVED" if rc == 0 else "KILLED"
+            open(path, "w").write(text)
+            os.utime(path, None)
+            counts[verdict] += 1
+            print(f"{verdict:8} {f}:{no}: {what}: {new.strip()}", flush=True)
+        sh(make, work)
+        k, s = counts["KILLED"], counts["SURVIVED"]
+        print(f"killed {k}, survived {s}, unviable {counts['UNVIABLE']}: "
+              f"kill rate {100.0 * k / max(1, k + s):.1f}%")
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
