@@ -12,7 +12,8 @@
 # predictions, and the tables as comparison.md (accuracy, paired statistics,
 # and what the outputs look like, from each run's --report). Re-running on the same DIR
 # retrains nothing that finished and rebuilds the table. The statistics are
-# computed by build/bin/compare (src/compare.c).
+# computed by build/bin/compare (src/compare.c). TRAIN=PATH and COMPARE=PATH
+# run other binaries (a sanitizer build, say); the defaults are built if missing.
 #
 # --quick: configs/default.json against configs/default-sigmoid.json for 3
 # epochs over 5 seeds, in results/quick: about a minute on 2 cores.
@@ -45,12 +46,13 @@ na=$(basename "$a" .json) nb=$(basename "$b" .json)
 [ "$na" != "$nb" ] || { echo "compare-heads: both configs are named $na" >&2; exit 64; }
 out=${out:-results/compare-$na-vs-$nb}
 
-[ -x "$here/build/bin/compare" ] && [ -x "$here/train" ] || make -C "$here" --no-print-directory all >&2
+compare=${COMPARE:-$here/build/bin/compare}
+[ -x "$compare" ] && [ -x "${TRAIN:-$here/train}" ] || make -C "$here" --no-print-directory all >&2
 "$here/scripts/seed-runs.sh" -s "$seeds" -j "$jobs" -o "$out" "$a" "$b" -- "$@" > /dev/null
 {
     echo "Comparison of $na and $nb, seeds $seeds${*:+, flags: $*} ($(date -u +%Y-%m-%d))"
     echo
-    "$here/build/bin/compare" "$out" "$na" "$nb"
+    "$compare" "$out" "$na" "$nb"
     echo
     echo "What the outputs look like (--report, mean over the seeds):"
     echo

@@ -116,7 +116,7 @@ def main():
     tests = a.tests.split()
     work = tempfile.mkdtemp(prefix="train-mutate.")
     try:
-        for d in ("src", "tests", "bench"):
+        for d in ("src", "tests", "bench", "configs"):
             shutil.copytree(os.path.join(root, d), os.path.join(work, d))
         for f in ("Makefile", "README.md"):
             shutil.copy(os.path.join(root, f), work)
