@@ -256,8 +256,8 @@ static void install_into_destdir(void **state)
                         test_dir), 0);
     assert_int_equal(sh("[ -f %s/stage/usr/share/train/configs/softmax.json ]", test_dir), 0);
     assert_int_equal(sh("bash -c 'source %s/stage/usr/share/bash-completion/completions/train && "
-                        "COMP_WORDS=(./train --hid) COMP_CWORD=1 && _train && "
-                        "[ \"${COMPREPLY[*]}\" = --hidden ]'", test_dir), 0);
+                        "COMP_WORDS=(%s/stage/usr/bin/train --hid) COMP_CWORD=1 && _train && "
+                        "[ \"${COMPREPLY[*]}\" = --hidden ]'", test_dir, test_dir), 0);
     assert_int_equal(sh("make --no-print-directory uninstall PREFIX=/usr DESTDIR=%s/stage > /dev/null "
                         "&& [ -z \"$(find %s/stage -type f)\" ]", test_dir, test_dir), 0);
 }

@@ -34,8 +34,9 @@ static void make_data(void)
             s = s * 1664525u + 1013904223u;
             PIX[i * DIM + p] = (uint8_t)(s >> 24);
         }
-        memcpy(SAME + i * DIM, PIX + 5 * DIM, DIM);
     }
+    for (int i = 0; i < N_ALL; i++)
+        memcpy(SAME + i * DIM, PIX + 5 * DIM, DIM);
 }
 
 /* images [from, from + n) */

@@ -28,7 +28,7 @@
  *                outputs, k = the size of the true set (so softmax is told the
  *                count; sigmoid is not).
  *
- * To add a loss: a row function and its entry in LOSSES[] in head.c, and its
+ * To add a loss: a row function and its entry in SIGMOID_LOSSES[] in head.c, and its
  * name in HEAD_LOSSES below (the option table lists these names). To add a
  * head: its name in HEAD_KINDS and its cases in head.c; nothing outside. */
 #ifndef HEAD_H
