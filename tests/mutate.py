@@ -26,6 +26,7 @@ import os
 import random
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -80,6 +81,8 @@ NAMED = [
      "task_set_init(&t->train, &t->task, train, seed,", "task_set_init(&t->train, &t->task, train, 1,"),
     ("weight decay on the biases too", "src/nn/optim.c",
      "axpy(o->n_decay, o->weight_decay, w, v);", "axpy(o->n, o->weight_decay, w, v);"),
+    ("hidden layers without dropout fed through the dropout buffer", "src/nn/mlp.c",
+     "if (r && m->a[l + 1] != m->h[l + 1])", "if (r && m->a[l] != m->h[l + 1])"),
     ("sigmoid head told the count", "src/nn/head.c",
      "if (h->kind == HEAD_SOFTMAX)\n        return top_k(z, n, k);", "return top_k(z, n, k);"),
 ]
@@ -183,6 +186,7 @@ def main():
         chosen = all_mutants if a.n == 0 else all_mutants[:a.n]
         chosen.sort(key=lambda m: (m[0], m[1]))
     tests = a.tests.split()
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))   # still clean up
     work = tempfile.mkdtemp(prefix="train-mutate.")
     try:
         for d in ("src", "tests", "bench", "configs"):

@@ -59,8 +59,11 @@ static void gradient_is_p_minus_y_over_batch(void **state)
     /* softmax rows sum to 1, sigmoid rows do not */
     head_outputs(&SOFTMAX, p, z, 2, 2);
     assert_float_equal(p[0] + p[1], 1.0, 1e-6);
+    assert_float_equal(p[3], 1 / (1 + exp(2.0)), 1e-6);   /* row 2: softmax(2, 0) */
     head_outputs(&SIGMOID, p, z, 2, 2);
     assert_true(fabs(p[0] + p[1] - 1.0) > 0.1);
+    assert_float_equal(p[2], act_sigmoid(2), 1e-7);
+    assert_float_equal(p[3], 0.5, 1e-7);
 }
 
 static void extreme_logits_are_finite(void **state)
@@ -191,6 +194,9 @@ static void prediction_rules(void **state)
     assert_int_equal(head_predict(soft, HEAD_ANY_OF, 10, z10, 1), 1u << 1);
     assert_int_equal(head_predict(soft, HEAD_ANY_OF, 10, z10, 2), 1u << 1 | 1u << 3);
     assert_int_equal(head_predict(soft, HEAD_ANY_OF, 10, z10, 3), 1u << 1 | 1u << 3 | 1u << 5);
+    float first[4] = {3, -1, 2, 1};   /* the largest first */
+    assert_int_equal(head_predict(soft, HEAD_ANY_OF, 4, first, 2), 1u << 0 | 1u << 2);
+    assert_int_equal(head_predict(soft, HEAD_ONE_OF, 4, first, 1), 1u << 0);
 }
 
 static void softmax_over_z_and_zero_is_sigmoid(void **state)

@@ -91,6 +91,20 @@ static void pairs_compose_and_target(void **state)
     task_score(&soft, &s, NULL, 0, 2, z, &sc, NULL);
     assert_int_equal(sc.correct, 2);
     assert_int_equal(sc.fp[7], 0);
+
+    /* sample 2 = images (3, 2): digits {0, 5}; reading only the 5 misses the 0 */
+    s.pairs[4] = 3, s.pairs[5] = 2;
+    float T3[10], z3[10] = {-1, -1, -1, -1, -1, 2, -1, -1, -1, -1};
+    const float want3[10] = {1, 0, 0, 0, 0, 1, 0, 0, 0, 0};
+    task_batch(&sig, &s, NULL, 2, 1, X, T3, 0, NULL);
+    assert_memory_equal(T3, want3, sizeof want3);
+    memset(&sc, 0, sizeof sc);
+    task_score(&sig, &s, NULL, 2, 1, z3, &sc, NULL);
+    assert_int_equal(sc.correct, 0);
+    assert_int_equal(sc.tp[5], 1);
+    assert_int_equal(sc.fn[0], 1);
+    assert_int_equal(sc.fn[5], 0);
+    assert_int_equal(sc.fp[0] + sc.fp[5], 0);
     task_set_free(&s);
     task_free(&sig);
     task_free(&soft);

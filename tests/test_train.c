@@ -268,25 +268,63 @@ static void validation_is_held_out(void **state)
 
 /* ---- a reference in double precision ---- */
 
-/* logits of one sample through the network described by m's sizes, with the
- * parameters w (laid out as m->params), relu hidden layers, no dropout */
-static void ref_forward(const struct mlp *m, const double *w, const double *x, double *z)
+enum { REF_WIDE = 64, REF_LAYERS = 4 };
+
+/* where layer l's weights and biases start in a parameter block laid out as
+ * m->params: [W_0 .. W_{L-1} | b_0 .. b_{L-1}], W_l in x out row-major */
+static void ref_offsets(const struct mlp *m, int l, size_t *wo, size_t *bo)
 {
-    double a[2][64];
-    const double *in = x;
-    size_t woff = 0, boff = m->n_weights;
+    *wo = 0, *bo = m->n_weights;
+    for (int k = 0; k < l; k++) {
+        *wo += (size_t)m->size[k] * (size_t)m->size[k + 1];
+        *bo += (size_t)m->size[k + 1];
+    }
+}
+
+/* One sample through the network described by m's sizes, with parameters w,
+ * relu hidden layers, no dropout: a[l] is what feeds layer l (a[0] = x), z
+ * the logits. */
+static void ref_forward(const struct mlp *m, const double *w, const double *x,
+                        double a[REF_LAYERS][REF_WIDE], double *z)
+{
+    assert_true(m->L <= REF_LAYERS);
+    memcpy(a[0], x, sizeof(double) * (size_t)m->size[0]);
     for (int l = 0; l < m->L; l++) {
         int ni = m->size[l], no = m->size[l + 1];
-        double *out = l + 1 == m->L ? z : a[l & 1];
+        size_t wo, bo;
+        ref_offsets(m, l, &wo, &bo);
+        double *out = l + 1 == m->L ? z : a[l + 1];
         for (int j = 0; j < no; j++) {
-            double s = w[boff + j];
+            double s = w[bo + j];
             for (int i = 0; i < ni; i++)
-                s += in[i] * w[woff + (size_t)i * no + j];
+                s += a[l][i] * w[wo + (size_t)i * no + j];
             out[j] = l + 1 < m->L && s < 0 ? 0 : s;
         }
-        woff += (size_t)ni * no;
-        boff += no;
-        in = out;
+    }
+}
+
+/* g += (the gradient of the loss at the logits dz, back through the network
+ * of the last ref_forward) / nb */
+static void ref_backward(const struct mlp *m, const double *w, double a[REF_LAYERS][REF_WIDE],
+                         const double *dz, int nb, double *g)
+{
+    double d[REF_WIDE], prev[REF_WIDE];
+    memcpy(d, dz, sizeof(double) * (size_t)m->size[m->L]);
+    for (int l = m->L - 1; l >= 0; l--) {
+        int ni = m->size[l], no = m->size[l + 1];
+        size_t wo, bo;
+        ref_offsets(m, l, &wo, &bo);
+        for (int i = 0; i < ni; i++) {
+            prev[i] = 0;
+            for (int j = 0; j < no; j++) {
+                g[wo + (size_t)i * no + j] += a[l][i] * d[j] / nb;
+                prev[i] += w[wo + (size_t)i * no + j] * d[j];
+            }
+            prev[i] = a[l][i] > 0 ? prev[i] : 0;   /* relu, from its output */
+        }
+        for (int j = 0; j < no; j++)
+            g[bo + j] += d[j] / nb;
+        memcpy(d, prev, sizeof(double) * (size_t)ni);
     }
 }
 
@@ -356,18 +394,14 @@ static void check_against_reference(const struct run *r, const struct config *c)
         for (; s < r->n_steps && r->steps[s].epoch == e; s++) {
             const struct step *st = &r->steps[s];
             memset(g, 0, sizeof(double) * n);
-            for (int b = 0; b < st->nb; b++) {   /* no hidden layer: z = x W + b */
-                double x[DIM], z[16], dz[16];
+            for (int b = 0; b < st->nb; b++) {
+                double x[DIM], a[REF_LAYERS][REF_WIDE], z[16], dz[16];
                 ref_input(&r->train, (uint32_t)st->ids[b], x);
-                ref_forward(m, w, x, z);
+                ref_forward(m, w, x, a, z);
                 int y = r->train.y[st->ids[b]];
                 loss_sum += ref_loss(&h, z, y, K, dz);
                 correct += ref_argmax(z, K) == y;
-                for (int k = 0; k < K; k++) {
-                    for (int i = 0; i < DIM; i++)
-                        g[(size_t)i * K + k] += x[i] * dz[k] / st->nb;
-                    g[m->n_weights + k] += dz[k] / st->nb;
-                }
+                ref_backward(m, w, a, dz, st->nb, g);
             }
             samples += st->nb;
             for (size_t i = 0; i < m->n_weights; i++)
@@ -459,6 +493,19 @@ static void schedules_reach_the_update(void **state)
     check_config(&c);
 }
 
+/* hidden layers without dropout: the training forward pass reads the
+ * activations directly */
+static void hidden_layers_by_hand(void **state)
+{
+    (void)state;
+    struct config c = small_config();
+    c.hidden = (struct width_list){2, {12, 8}};
+    check_config(&c);
+    c.hidden = (struct width_list){1, {20}};
+    c.head = HEAD_SIGMOID;
+    check_config(&c);
+}
+
 /* the sigmoid head's gradient reaches the update, summed or averaged */
 static void sigmoid_head_by_hand(void **state)
 {
@@ -483,9 +530,9 @@ static double ref_evaluate(const struct run *r, const struct dataset *d, long lo
     const struct head h = r->t.task.head;
     *correct = 0;
     for (uint32_t i = 0; i < d->n; i++) {
-        double x[DIM], z[16], dz[16];
+        double x[DIM], a[REF_LAYERS][REF_WIDE], z[16], dz[16];
         ref_input(d, i, x);
-        ref_forward(m, w, x, z);
+        ref_forward(m, w, x, a, z);
         loss += ref_loss(&h, z, d->y[i], K, dz);
         *correct += ref_argmax(z, K) == d->y[i];
     }
@@ -593,6 +640,7 @@ int main(void)
         cmocka_unit_test(sgd_and_adam_by_hand),
         cmocka_unit_test(schedules_reach_the_update),
         cmocka_unit_test(sigmoid_head_by_hand),
+        cmocka_unit_test(hidden_layers_by_hand),
         cmocka_unit_test(evaluation_mode),
         cmocka_unit_test(seed_reaches_every_stream),
     };
