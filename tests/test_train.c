@@ -581,6 +581,54 @@ static void evaluation_mode(void **state)
     finish(r);
 }
 
+/* A test set of 1100 images is evaluated in batches of 512, 512 and 76: every
+ * image counts once, and the outputs and predictions kept for --report and
+ * --predictions are the network's, row by row. */
+static void evaluation_covers_every_sample(void **state)
+{
+    (void)state;
+    enum { N = 1100 };
+    uint8_t *x = malloc((size_t)N * DIM), *y = malloc(N);
+    for (int i = 0; i < N; i++) {
+        memcpy(x + (size_t)i * DIM, PIX + (size_t)(i % N_ALL) * DIM, DIM);
+        x[(size_t)i * DIM + 1] = (uint8_t)(i * 7);   /* no two alike */
+        y[i] = LAB[(i * 5) % N_ALL];
+    }
+    struct dataset big = {.n = N, .rows = SIDE, .cols = SIDE, .dim = DIM, .x = x, .y = y};
+    struct config c = small_config();
+    c.hidden = (struct width_list){1, {16}};
+    c.epochs = 1;
+    struct run *r = start(&c, slice(0, 23), slice(0, 0), big);
+    run_training(r);
+    float *probs = malloc(sizeof(float) * N * 10);
+    int *pred = malloc(sizeof(int) * N);
+    struct eval e = evaluate(&r->t, &r->t.test, probs, pred);
+    assert_int_equal(e.total, N);
+    long long correct;
+    double loss = ref_evaluate(r, &big, &correct);
+    if (fabs(e.loss - loss) > 1e-5 * (1 + loss))
+        fail_msg("loss %.7g, expected %.7g", e.loss, loss);
+    assert_int_equal(e.correct, correct);
+    const struct mlp *m = r->t.model;
+    double *w = malloc(sizeof(double) * m->n_params);
+    for (size_t i = 0; i < m->n_params; i++)
+        w[i] = m->params[i];
+    for (int i = 0; i < N; i++) {
+        double in[DIM], a[REF_LAYERS][REF_WIDE], z[10], s = 0;
+        ref_input(&big, (uint32_t)i, in);
+        ref_forward(m, w, in, a, z);
+        for (int k = 0; k < 10; k++)
+            s += exp(z[k]);
+        for (int k = 0; k < 10; k++)
+            if (fabs(probs[i * 10 + k] - exp(z[k]) / s) > 1e-5)
+                fail_msg("image %d: output %d is %g, expected %g", i, k, probs[i * 10 + k],
+                         exp(z[k]) / s);
+        assert_int_equal(pred[i], ref_argmax(z, 10));
+    }
+    free(w), free(probs), free(pred), free(x), free(y);
+    finish(r);
+}
+
 /* ---- seeds ---- */
 
 static struct run *seeded(struct config c, long long seed, const uint8_t *data)
@@ -642,6 +690,7 @@ int main(void)
         cmocka_unit_test(sigmoid_head_by_hand),
         cmocka_unit_test(hidden_layers_by_hand),
         cmocka_unit_test(evaluation_mode),
+        cmocka_unit_test(evaluation_covers_every_sample),
         cmocka_unit_test(seed_reaches_every_stream),
     };
     return cmocka_run_group_tests_name("train", tests, NULL, NULL);
