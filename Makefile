@@ -19,6 +19,11 @@ SRC      := $(wildcard src/*/*.c)
 OBJ      := $(SRC:src/%.c=$(B)/%.o)
 TESTS    := $(patsubst tests/%.c,$(B)/tests/%,$(wildcard tests/test_*.c))
 TSUPPORT := $(patsubst tests/%.c,$(B)/tests/%.o,$(wildcard tests/support/*.c))
+# the suites run in parallel (tests/run-tests.sh): the longest start first
+SLOW     := $(patsubst %,$(B)/tests/%,test_scripts test_e2e test_model test_cli)
+TEST_RUN := $(filter $(SLOW),$(TESTS)) $(filter-out $(SLOW),$(TESTS))
+# make test and make asan build with a job per core
+BUILD_JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 
 .PHONY: all run test check check-libs check-heads deps data clean asan valgrind fuzz sanitized-check \
         install uninstall bench bench-compare bench-scaling
@@ -86,10 +91,10 @@ run: deps
 	./train
 
 test: deps
-	@$(MAKE) --no-print-directory check
+	@$(MAKE) --no-print-directory -j$(BUILD_JOBS) check
 
 check: all $(TESTS) check-heads
-	@tests/run-tests.sh $(TESTS)
+	@tests/run-tests.sh $(TEST_RUN)
 
 # the heads differ in src/nn/head.c alone: no other source names one
 check-heads:
@@ -100,12 +105,12 @@ check-heads:
 # included), on binaries built apart in build/asan.
 ASAN_FLAGS := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 asan: deps
-	@$(MAKE) --no-print-directory B=build/asan CFLAGS="$(ASAN_FLAGS)" sanitized-check
+	@$(MAKE) --no-print-directory -j$(BUILD_JOBS) B=build/asan CFLAGS="$(ASAN_FLAGS)" sanitized-check
 
 sanitized-check: check-libs $(B)/bin/train $(B)/bin/compare $(B)/bin/bench $(TESTS) check-heads
 	@TRAIN_BIN=$(B)/bin/train COMPARE_BIN=$(B)/bin/compare BENCH_BIN=$(B)/bin/bench \
 	  ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1 \
-	  tests/run-tests.sh $(TESTS)
+	  tests/run-tests.sh $(TEST_RUN)
 
 # A short training under valgrind's memcheck. valgrind cannot decode AVX-512:
 # build without -march=native and keep OpenBLAS on its AVX2 kernels.
