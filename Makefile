@@ -25,7 +25,7 @@ TEST_RUN := $(filter $(SLOW),$(TESTS)) $(filter-out $(SLOW),$(TESTS))
 # make test and make asan build with a job per core
 BUILD_JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 
-.PHONY: all run test check check-libs check-heads deps data clean asan valgrind fuzz sanitized-check \
+.PHONY: FORCE all run test check check-libs check-heads deps data clean asan valgrind fuzz sanitized-check \
         install uninstall bench bench-compare bench-scaling
 .SECONDARY:
 all: check-libs train $(B)/bin/compare $(B)/bin/bench
@@ -55,9 +55,11 @@ $(B)/libtrain.a: $(OBJ)
 
 # Objects depend on the flags they were built with: `make CFLAGS=...` in a tree
 # built with other flags rebuilds it instead of mixing the two.
+# (make's own file functions: no shell quoting of the flags)
+BUILT_WITH = $(CC) $(CFLAGS)
 $(B)/cflags: FORCE
-	@mkdir -p $(B)
-	@printf '%s\n' '$(CC) $(CFLAGS)' | cmp -s - $@ || printf '%s\n' '$(CC) $(CFLAGS)' > $@
+	$(shell mkdir -p $(@D))
+	$(if $(subst $(file <$@),,$(BUILT_WITH))$(subst $(BUILT_WITH),,$(file <$@)),$(file >$@,$(BUILT_WITH)))
 FORCE:
 
 $(OBJ) $(B)/main.o $(B)/compare.o $(B)/bench/bench.o $(TSUPPORT) $(TESTS:=.o): $(B)/cflags
