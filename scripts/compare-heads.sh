@@ -3,7 +3,8 @@
 # head) over the same seeds, with statistics a reviewer can check. (Usage below,
 # in help.) The runs are scripts/seed-runs.sh's, so they are reused only for
 # the same command; the statistics are computed by build/bin/compare
-# (src/compare.c) over exactly the seeds asked for.
+# (src/compare.c) over exactly the seeds asked for. TRAIN=PATH and
+# COMPARE=PATH run other binaries (a sanitizer build, say).
 set -eu
 prog='compare-heads'
 case $0 in */*) here=${0%/*}/.. ;; *) here=.. ;; esac
@@ -86,7 +87,7 @@ na=${na%.json} nb=${nb%.json}
 [ "$na" != "$nb" ] || usage_error "both configs are named $na"
 out=${out:-runs/compare-$na-vs-$nb}
 
-compare=$here/build/bin/compare
+compare=${COMPARE:-$here/build/bin/compare}
 if [ ! -x "$compare" ] || { [ -z "${TRAIN:-}" ] && [ ! -x "$here/train" ]; }; then
     make -C "$here" --no-print-directory all >&2
 fi

@@ -195,11 +195,9 @@ static int train_and_report(struct run *r, const struct dataset *test, int save,
 /* a model file the reader would refuse is refused before anything is built */
 static int check_model_fits(const struct config *c, const struct dataset *train, struct err *e)
 {
-    struct task tk;
-    if (task_init(&tk, (enum task_kind)c->task, (enum head_kind)c->head, (int)c->positive, train))
-        return err_set(e, ERR_SOFTWARE, "out of memory");
-    struct mlp_spec spec = trainer_spec(c, (int)tk.input_dim, tk.n_outputs);
-    task_free(&tk);
+    const struct head head = trainer_head(c);
+    int inputs = (int)(c->task == TASK_PAIRS ? 2 * train->dim : train->dim);
+    struct mlp_spec spec = trainer_spec(c, inputs, task_n_outputs((enum task_kind)c->task, &head));
     return checkpoint_check_fits(c, &spec, train->n, c->save, e);
 }
 
@@ -371,7 +369,8 @@ static int predict_batch(const struct config *c, struct mlp *m, const struct dat
     if (!trainer_finite(Z, (size_t)d->n * (size_t)K))
         return err_set(e, ERR_DATA, "%s: the model's outputs are not finite (images %u to %u)",
                        c->load, from, from + d->n - 1);
-    head_outputs(&m->spec.head, m->probs, Z, (int)d->n, K);
+    const struct head head = trainer_head(c);
+    head_outputs(&head, m->probs, Z, (int)d->n, K);
     if (from == 0 && !c->json) {
         fputs("index,prediction", stdout);
         for (int k = 0; k < K; k++)

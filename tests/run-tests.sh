@@ -1,10 +1,24 @@
 #!/bin/sh
-# Run each cmocka test binary (stderr folded into stdout: cmocka prints part of
-# its summary there), then one combined line "N passed, M failed, K skipped".
-# A binary that crashes or exits non-zero without reporting counts as a failure.
-passed=0 failed=0 skipped=0
+# Run the cmocka test binaries TEST_JOBS at a time (default: the core count;
+# every test makes its own temporary directory, so they may overlap), then
+# print each one's output in the order given (stderr folded into stdout:
+# cmocka prints part of its summary there) and one combined line
+# "N passed, M failed, K skipped". A binary that crashes or exits non-zero
+# without reporting counts as a failure.
+jobs=${TEST_JOBS:-$(nproc 2>/dev/null || echo 2)}
+dir=$(mktemp -d "${TMPDIR:-/tmp}/run-tests.XXXXXX") || exit 70
+trap 'rm -rf "$dir"' EXIT
+trap 'exit 130' INT TERM
+n=0
 for t in "$@"; do
-    out=$("$t" 2>&1); rc=$?
+    n=$((n + 1))
+    printf '%s\0%s\0' "$n" "$t"
+done | xargs -0 -n 2 -P "$jobs" sh -c '"$2" > "$0/$1.out" 2>&1; echo $? > "$0/$1.rc"' "$dir"
+passed=0 failed=0 skipped=0 n=0
+for t in "$@"; do
+    n=$((n + 1))
+    out=$(cat "$dir/$n.out" 2>/dev/null)
+    rc=$(cat "$dir/$n.rc" 2>/dev/null || echo 127)
     printf '%s\n' "$out"
     p=$(printf '%s\n' "$out" | sed -n 's/^\[  PASSED  \] \([0-9]*\) test.*/\1/p' | tail -n1)
     f=$(printf '%s\n' "$out" | sed -n 's/^\[  FAILED  \] \([0-9]*\) test.*/\1/p' | tail -n1)

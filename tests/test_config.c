@@ -9,7 +9,11 @@
 #include <cmocka.h>
 
 #include "config/config.h"
+#include "nn/act.h"
 #include "nn/head.h"
+#include "nn/onednn.h"
+#include "nn/optim.h"
+#include "train/task.h"
 #include "support/support.h"
 
 
@@ -245,6 +249,59 @@ static void shipped_configs_load(void **state)
     }
 }
 
+/* Every T_ENUM option lists the names its enum is declared with, in its order:
+ * each name loads as its own constant and prints back as itself, and the list
+ * ends where the enum does. */
+#define PAIR(id, name) {name, id},
+struct enum_case {
+    const char *name;
+    int value;
+};
+
+static void check_enum(const char *key, size_t off, const struct enum_case *cases, int n)
+{
+    for (int i = 0; i < n; i++) {
+        char json[128];
+        snprintf(json, sizeof json, "{\"%s\": \"%s\"}", key, cases[i].name);
+        struct config c;
+        struct err e = {0};
+        config_defaults(&c);
+        if (config_load_text(&c, json, strlen(json), "cfg.json", &e))
+            fail_msg("%s: %s", json, e.msg);
+        int got = *(int *)((char *)&c + off);
+        if (got != cases[i].value)
+            fail_msg("%s loads as %d, the constant is %d", json, got, cases[i].value);
+        assert_string_equal(config_enum_name(key, cases[i].value), cases[i].name);
+    }
+    assert_string_equal(config_enum_name(key, n), "?");
+}
+
+static void enum_names_match_constants(void **state)
+{
+    (void)state;
+#define CHECK(key, LIST)                                                                \
+    do {                                                                                \
+        const struct enum_case cases[] = {LIST(PAIR)};                                  \
+        check_enum(#key, offsetof(struct config, key), cases,                           \
+                   (int)(sizeof cases / sizeof cases[0]));                              \
+    } while (0)
+    CHECK(task, TASK_KINDS);
+    CHECK(head, HEAD_KINDS);
+    CHECK(activation, ACTS);
+    CHECK(bce_reduction, HEAD_LOSSES);
+    CHECK(lr_schedule, LR_SCHEDULES);
+    CHECK(optimizer, OPTIM_KINDS);
+    CHECK(precision, PRECISIONS);
+#undef CHECK
+    /* the six constants a reader would check by hand */
+    assert_string_equal(config_enum_name("head", HEAD_SIGMOID), "sigmoid");
+    assert_string_equal(config_enum_name("optimizer", OPT_ADAM), "adam");
+    assert_string_equal(config_enum_name("lr_schedule", LR_STEP), "step");
+    assert_string_equal(config_enum_name("task", TASK_PAIRS), "pairs");
+    assert_string_equal(config_enum_name("activation", ACT_TANH), "tanh");
+    assert_string_equal(config_enum_name("bce_reduction", HEAD_BCE_MEAN), "mean");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -256,6 +313,7 @@ int main(void)
         cmocka_unit_test(flag_errors),
         cmocka_unit_test(print_config_round_trips),
         cmocka_unit_test(shipped_configs_load),
+        cmocka_unit_test(enum_names_match_constants),
     };
     return cmocka_run_group_tests_name("config", tests, setup_dir, teardown_dir);
 }

@@ -11,9 +11,9 @@
 #include "nn/head.h"
 #include "support/support.h"
 
-static const struct head SOFTMAX = {HEAD_SOFTMAX, BCE_SUM};
-static const struct head SIGMOID = {HEAD_SIGMOID, BCE_SUM};
-static const struct head SIGMOID_MEAN = {HEAD_SIGMOID, BCE_MEAN};
+static const struct head SOFTMAX = {HEAD_SOFTMAX, HEAD_BCE_SUM};
+static const struct head SIGMOID = {HEAD_SIGMOID, HEAD_BCE_SUM};
+static const struct head SIGMOID_MEAN = {HEAD_SIGMOID, HEAD_BCE_MEAN};
 
 static void softmax_hand_values(void **state)
 {
@@ -59,8 +59,11 @@ static void gradient_is_p_minus_y_over_batch(void **state)
     /* softmax rows sum to 1, sigmoid rows do not */
     head_outputs(&SOFTMAX, p, z, 2, 2);
     assert_float_equal(p[0] + p[1], 1.0, 1e-6);
+    assert_float_equal(p[3], 1 / (1 + exp(2.0)), 1e-6);   /* row 2: softmax(2, 0) */
     head_outputs(&SIGMOID, p, z, 2, 2);
     assert_true(fabs(p[0] + p[1] - 1.0) > 0.1);
+    assert_float_equal(p[2], act_sigmoid(2), 1e-7);
+    assert_float_equal(p[3], 0.5, 1e-7);
 }
 
 static void extreme_logits_are_finite(void **state)
@@ -94,23 +97,106 @@ static double fd_loss(void *c)
     return head_loss(x->h, x->p, NULL, x->z, x->t, x->B, x->K) / x->B;
 }
 
+/* every head with every loss, on the targets of every kind of question a task
+ * asks (one of ten, one of two, any of ten) */
 static void finite_differences(void **state)
 {
     (void)state;
-    enum { B = 3, K = 10 };
-    float z[B * K], t[B * K] = {0}, p[B * K], dz[B * K];
-    for (int i = 0; i < B * K; i++)
-        z[i] = (float)sin(1.7 * i) * 3;
-    for (int b = 0; b < B; b++)
-        t[b * K + (b * 7) % K] = 1;
-    const struct head *heads[] = {&SOFTMAX, &SIGMOID, &SIGMOID_MEAN};
-    for (int h = 0; h < 3; h++) {
-        head_loss(heads[h], p, dz, z, t, B, K);
-        struct fd_ctx c = {heads[h], z, t, p, B, K};
-        double max_grad, err = grad_check(fd_loss, &c, z, dz, B * K, 1e-2, &max_grad);
-        assert_true(max_grad > 1e-3);
-        assert_true(err < 2e-3);
+    enum { B = 3, N = 10 };
+    const struct { enum head_question q; int n; unsigned truth[B]; } qs[] = {
+        {HEAD_ONE_OF, 10, {1u << 0, 1u << 7, 1u << 4}},
+        {HEAD_ONE_OF, 2, {1u << 1, 1u << 0, 1u << 1}},
+        {HEAD_ANY_OF, 10, {1u << 2 | 1u << 9, 1u << 5, 1u << 0 | 1u << 1}},
+    };
+    int checked = 0;
+    for (int kind = 0; kind < N_HEAD_KINDS; kind++)
+        for (int loss = 0; loss < N_HEAD_LOSSES; loss++)
+            for (size_t q = 0; q < sizeof qs / sizeof qs[0]; q++) {
+                struct head h = {(enum head_kind)kind, (enum head_loss)loss};
+                int K = head_n_outputs(&h, qs[q].q, qs[q].n);
+                float z[B * N], t[B * N], p[B * N], dz[B * N];
+                for (int i = 0; i < B * K; i++)
+                    z[i] = (float)sin(1.7 * i) * 3;
+                for (int b = 0; b < B; b++)
+                    head_target(&h, qs[q].q, qs[q].n, qs[q].truth[b], t + b * K);
+                head_loss(&h, p, dz, z, t, B, K);
+                struct fd_ctx c = {&h, z, t, p, B, K};
+                double max_grad, err = grad_check(fd_loss, &c, z, dz, (size_t)(B * K), 1e-2,
+                                                  &max_grad);
+                if (max_grad < 1e-3 || err > 2e-3)
+                    fail_msg("head %d loss %d question %zu: max |grad| %g, error %g", kind, loss,
+                             q, max_grad, err);
+                checked++;
+            }
+    assert_int_equal(checked, N_HEAD_KINDS * N_HEAD_LOSSES * 3);
+}
+
+static const struct head HEADS[2] = {{HEAD_SOFTMAX, HEAD_BCE_SUM}, {HEAD_SIGMOID, HEAD_BCE_SUM}};
+
+/* how many outputs a question takes, and its targets */
+static void outputs_and_targets(void **state)
+{
+    (void)state;
+    const struct head *soft = &HEADS[0], *sig = &HEADS[1];
+    assert_int_equal(head_n_outputs(soft, HEAD_ONE_OF, 10), 10);
+    assert_int_equal(head_n_outputs(sig, HEAD_ONE_OF, 10), 10);
+    assert_int_equal(head_n_outputs(soft, HEAD_ONE_OF, 2), 2);
+    assert_int_equal(head_n_outputs(sig, HEAD_ONE_OF, 2), 1);   /* one output, P(class 1) */
+    assert_int_equal(head_n_outputs(soft, HEAD_ANY_OF, 10), 10);
+    assert_int_equal(head_n_outputs(sig, HEAD_ANY_OF, 10), 10);
+    assert_int_equal(head_n_outputs(sig, HEAD_ANY_OF, 2), 2);
+    float t[10];
+    head_target(sig, HEAD_ONE_OF, 2, 1u << 1, t);
+    assert_float_equal(t[0], 1, 0);
+    head_target(sig, HEAD_ONE_OF, 2, 1u << 0, t);
+    assert_float_equal(t[0], 0, 0);
+    head_target(soft, HEAD_ONE_OF, 2, 1u << 0, t);
+    assert_float_equal(t[0], 1, 0);
+    assert_float_equal(t[1], 0, 0);
+    const float one_hot[10] = {0, 0, 0, 1, 0, 0, 0, 0, 0, 0};
+    for (int h = 0; h < 2; h++) {
+        head_target(&HEADS[h], HEAD_ONE_OF, 10, 1u << 3, t);
+        assert_memory_equal(t, one_hot, sizeof t);
+        head_target(&HEADS[h], HEAD_ANY_OF, 10, 1u << 3, t);   /* a set of one */
+        assert_memory_equal(t, one_hot, sizeof t);
     }
+    head_target(sig, HEAD_ANY_OF, 10, 1u << 3 | 1u << 8, t);   /* multi-hot */
+    const float multi[10] = {0, 0, 0, 1, 0, 0, 0, 0, 1, 0};
+    assert_memory_equal(t, multi, sizeof t);
+    head_target(soft, HEAD_ANY_OF, 10, 1u << 0 | 1u << 3 | 1u << 8, t);   /* sums to 1 */
+    assert_float_equal(t[0], 1.0 / 3, 1e-7);
+    assert_float_equal(t[8], 1.0 / 3, 1e-7);
+    assert_float_equal(t[1], 0, 0);
+}
+
+/* how an answer is read back from the logits */
+static void prediction_rules(void **state)
+{
+    (void)state;
+    const struct head *soft = &HEADS[0], *sig = &HEADS[1];
+    float z10[10] = {-1, 2, 0.5f, 2, -3, 1.5f, -2, 0.2f, -0.1f, 0};
+    for (int h = 0; h < 2; h++)   /* argmax, the first of ties */
+        assert_int_equal(head_predict(&HEADS[h], HEAD_ONE_OF, 10, z10, 1), 1u << 1);
+    /* two classes: sigmoid's one output says class 1 when z > 0 (0 is class 0) */
+    float pos = 0.3f, zero = 0, neg = -0.3f;
+    assert_int_equal(head_predict(sig, HEAD_ONE_OF, 2, &pos, 1), 1u << 1);
+    assert_int_equal(head_predict(sig, HEAD_ONE_OF, 2, &zero, 1), 1u << 0);
+    assert_int_equal(head_predict(sig, HEAD_ONE_OF, 2, &neg, 1), 1u << 0);
+    /* softmax's two outputs: class 1 when z1 > z0, class 0 on a tie */
+    float a[2] = {0.1f, 0.4f}, b[2] = {0.4f, 0.1f}, c[2] = {0.2f, 0.2f};
+    assert_int_equal(head_predict(soft, HEAD_ONE_OF, 2, a, 1), 1u << 1);
+    assert_int_equal(head_predict(soft, HEAD_ONE_OF, 2, b, 1), 1u << 0);
+    assert_int_equal(head_predict(soft, HEAD_ONE_OF, 2, c, 1), 1u << 0);
+    /* sets: sigmoid takes every z > 0 whatever k; softmax the top k */
+    unsigned above = 1u << 1 | 1u << 2 | 1u << 3 | 1u << 5 | 1u << 7;
+    assert_int_equal(head_predict(sig, HEAD_ANY_OF, 10, z10, 1), above);
+    assert_int_equal(head_predict(sig, HEAD_ANY_OF, 10, z10, 3), above);
+    assert_int_equal(head_predict(soft, HEAD_ANY_OF, 10, z10, 1), 1u << 1);
+    assert_int_equal(head_predict(soft, HEAD_ANY_OF, 10, z10, 2), 1u << 1 | 1u << 3);
+    assert_int_equal(head_predict(soft, HEAD_ANY_OF, 10, z10, 3), 1u << 1 | 1u << 3 | 1u << 5);
+    float first[4] = {3, -1, 2, 1};   /* the largest first */
+    assert_int_equal(head_predict(soft, HEAD_ANY_OF, 4, first, 2), 1u << 0 | 1u << 2);
+    assert_int_equal(head_predict(soft, HEAD_ONE_OF, 4, first, 1), 1u << 0);
 }
 
 static void softmax_over_z_and_zero_is_sigmoid(void **state)
@@ -147,6 +233,8 @@ int main(void)
         cmocka_unit_test(finite_differences),
         cmocka_unit_test(softmax_over_z_and_zero_is_sigmoid),
         cmocka_unit_test(argmax_takes_first_of_ties),
+        cmocka_unit_test(outputs_and_targets),
+        cmocka_unit_test(prediction_rules),
     };
     return cmocka_run_group_tests_name("head", tests, NULL, NULL);
 }

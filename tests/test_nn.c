@@ -12,6 +12,7 @@
 
 #include "nn/bf16.h"
 #include "nn/dropout.h"
+#include "nn/head.h"
 #include "nn/mlp.h"
 #include "nn/optim.h"
 #include "support/support.h"
@@ -22,6 +23,7 @@ enum { B = 3, IN = 6, K = 4 };
 
 struct net {
     struct mlp *m;
+    struct head head;
     float x[B * IN], t[B * K];
     uint64_t mask_seed;     /* dropout masks are redrawn identically for each loss */
 };
@@ -33,7 +35,7 @@ static double net_loss(void *ctx)
     rng_seed(&r, n->mask_seed, RNG_DROPOUT);
     memcpy(n->m->a[0], n->x, sizeof n->x);
     const float *z = mlp_forward(n->m, B, n->m->spec.dropout > 0 ? &r : NULL);
-    return head_loss(&n->m->spec.head, n->m->probs, NULL, z, n->t, B, K) / B;
+    return head_loss(&n->head, n->m->probs, NULL, z, n->t, B, K) / B;
 }
 
 static void net_grad(struct net *n)
@@ -42,16 +44,15 @@ static void net_grad(struct net *n)
     rng_seed(&r, n->mask_seed, RNG_DROPOUT);
     memcpy(n->m->a[0], n->x, sizeof n->x);
     const float *z = mlp_forward(n->m, B, n->m->spec.dropout > 0 ? &r : NULL);
-    head_loss(&n->m->spec.head, n->m->probs, n->m->dlogits, z, n->t, B, K);
+    head_loss(&n->head, n->m->probs, n->m->dlogits, z, n->t, B, K);
     mlp_backward(n->m, n->m->dlogits, B, n->m->grads, 0);
 }
 
 static void check_net(enum act act, enum head_kind head, float dropout, int n_hidden)
 {
     struct mlp_spec spec = {.n_inputs = IN, .n_outputs = K, .n_hidden = n_hidden,
-                            .hidden = {5, 4}, .act = act, .dropout = dropout,
-                            .head = {head, BCE_SUM}, .max_batch = B};
-    struct net n = {.m = mlp_create(&spec), .mask_seed = 42};
+                            .hidden = {5, 4}, .act = act, .dropout = dropout, .max_batch = B};
+    struct net n = {.m = mlp_create(&spec), .head = {head, HEAD_BCE_SUM}, .mask_seed = 42};
     assert_non_null(n.m);
     mlp_init(n.m, 7);
     /* non-zero biases, so their gradients are exercised from a generic point */
@@ -94,7 +95,7 @@ static void init_scales(void **state)
 {
     (void)state;
     struct mlp_spec spec = {.n_inputs = 600, .n_outputs = 10, .n_hidden = 1, .hidden = {300},
-                            .act = ACT_RELU, .head = {HEAD_SOFTMAX, BCE_SUM}, .max_batch = 1};
+                            .act = ACT_RELU, .max_batch = 1};
     struct mlp *m = mlp_create(&spec);
     mlp_init(m, 3);
     /* He-uniform on the relu layer, Glorot-uniform on the output layer */

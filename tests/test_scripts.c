@@ -41,6 +41,19 @@ static int sh(const char *fmt, ...)
     return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
 }
 
+/* "TRAIN=... COMPARE=... ": the scripts run the binaries under test (a
+ * sanitizer build under make asan), never build their own */
+static const char *bins(void)
+{
+    static char buf[2 * 4096 + 32];
+    const char *c = getenv("COMPARE_BIN");
+    char t[4096], k[4096];
+    if (!realpath(train_bin(), t) || !realpath(c && *c ? c : "build/bin/compare", k))
+        fail_msg("no %s or compare binary", train_bin());
+    snprintf(buf, sizeof buf, "TRAIN=%s COMPARE=%s", t, k);
+    return buf;
+}
+
 static int count_lines(const char *text, const char *prefix)
 {
     int n = 0;
@@ -67,12 +80,23 @@ static void grid_expansion(void **state)
     assert_non_null(strstr(slurp_text(path_in(test_dir, "bad.err")), "is not a range A..B"));
 }
 
+static const char *GRID = "-g head=sigmoid,softmax -g hidden=8,16 -g seed=1..2";
+
+/* a finished 2x2x2 sweep in test_dir/sw: made by sweep_resume_and_summary, or
+ * here when plots runs without it (alone, or first) */
+static void sweep_done(void)
+{
+    assert_int_equal(sh("[ -f %s/sw/summary.csv ] || %s scripts/sweep.sh -c configs/default.json "
+                        "%s -j 2 -o %s/sw -- --data-dir %s --epochs 2 --val 50 > /dev/null 2>&1",
+                        test_dir, bins(), GRID, test_dir, test_dir), 0);
+}
+
 static void sweep_resume_and_summary(void **state)
 {
     (void)state;
-    const char *grid = "-g head=sigmoid,softmax -g hidden=8,16 -g seed=1..2";
-    assert_int_equal(sh("scripts/sweep.sh -c configs/default.json %s -j 2 -o %s/sw -- "
-                        "--data-dir %s --epochs 2 --val 50 > /dev/null 2>&1", grid, test_dir, test_dir), 0);
+    const char *grid = GRID;
+    assert_int_equal(sh("rm -rf %s/sw", test_dir), 0);
+    sweep_done();
     char *sum = slurp_text(path_in(test_dir, "sw/summary.csv"));
     assert_non_null(sum);
     assert_int_equal(count_lines(sum, "\"s"), 8);
@@ -94,9 +118,9 @@ static void sweep_resume_and_summary(void **state)
                         "mv t \"$f\"", test_dir), 0);
     /* the remote code path: GNU parallel's sshlogin ":" is this machine */
     write_text(path_in(test_dir, "logins"), ":\n");
-    assert_int_equal(sh("scripts/sweep.sh -c configs/default.json %s -j 2 -o %s/sw "
+    assert_int_equal(sh("%s scripts/sweep.sh -c configs/default.json %s -j 2 -o %s/sw "
                         "--sshloginfile %s/logins -- --data-dir %s --epochs 2 --val 50 > %s/sw.out "
-                        "2>&1", grid, test_dir, test_dir, test_dir, test_dir), 0);
+                        "2>&1", bins(), grid, test_dir, test_dir, test_dir, test_dir), 0);
     /* only those three ran again; the others kept their old files */
     char *log = slurp_text(path_in(test_dir, "sw/joblog"));
     assert_int_equal(count_lines(log, "") - 1, 3);
@@ -129,17 +153,19 @@ static int is_png(const char *path)
 static void plots(void **state)
 {
     (void)state;
+    /* copies: path_in's few buffers are reused by the calls below */
     char a[1024], b[1024];
-    snprintf(a, sizeof a, "%s/a.jsonl", test_dir);
-    snprintf(b, sizeof b, "%s/b.jsonl", test_dir);
-    assert_int_equal(sh("./train --data-dir %s --epochs 3 --json --report > %s", test_dir, a), 0);
-    assert_int_equal(sh("./train --data-dir %s --epochs 3 --json --head sigmoid > %s", test_dir, b), 0);
+    snprintf(a, sizeof a, "%s", path_in(test_dir, "a.jsonl"));
+    snprintf(b, sizeof b, "%s", path_in(test_dir, "b.jsonl"));
+    assert_int_equal(sh("%s --data-dir %s --epochs 3 --json --report > %s", train_bin(), test_dir, a), 0);
+    assert_int_equal(sh("%s --data-dir %s --epochs 3 --json --head sigmoid > %s", train_bin(), test_dir, b), 0);
     assert_int_equal(sh("scripts/plot.sh curves %s/curves.png %s %s", test_dir, a, b), 0);
     assert_true(is_png(path_in(test_dir, "curves.png")));
     assert_int_equal(sh("scripts/plot.sh confusion %s/conf.png %s", test_dir, a), 0);
     assert_true(is_png(path_in(test_dir, "conf.png")));
     /* a run without --report has no confusion matrix to draw */
     assert_true(sh("scripts/plot.sh confusion %s/none.png %s 2>/dev/null", test_dir, b) != 0);
+    sweep_done();
     assert_int_equal(sh("scripts/plot.sh sweep %s/plots %s/sw > /dev/null", test_dir, test_dir), 0);
     assert_true(is_png(path_in(test_dir, "plots/sweep-head.png")));
     assert_true(is_png(path_in(test_dir, "plots/sweep-hidden.png")));
@@ -205,9 +231,9 @@ static void fetch_verifies_checksums(void **state)
 static void compare_heads_table(void **state)
 {
     (void)state;
-    assert_int_equal(sh("scripts/compare-heads.sh -n 2 -j 2 -o %s/cmp configs/default.json "
+    assert_int_equal(sh("%s scripts/compare-heads.sh -n 2 -j 2 -o %s/cmp configs/default.json "
                         "configs/default-sigmoid.json -- --data-dir %s --epochs 2 > /dev/null 2>&1",
-                        test_dir, test_dir), 0);
+                        bins(), test_dir, test_dir), 0);
     char *t = slurp_text(path_in(test_dir, "cmp/comparison.md"));
     assert_non_null(t);
     assert_non_null(strstr(t, "| default | 2 | "));
@@ -218,10 +244,10 @@ static void compare_heads_table(void **state)
     assert_non_null(strstr(t, "What the outputs look like"));
     assert_non_null(strstr(t, "| default | 1 ("));      /* softmax: the sum is 1 */
     assert_int_equal(count_lines(t, "| default-sigmoid | "), 2);
-    assert_int_equal(sh("touch -d '2000-01-01' %s/cmp/*.jsonl && scripts/compare-heads.sh -n 2 -o %s/cmp "
+    assert_int_equal(sh("touch -d '2000-01-01' %s/cmp/*.jsonl && %s scripts/compare-heads.sh -n 2 -o %s/cmp "
                         "configs/default.json configs/default-sigmoid.json -- --data-dir %s --epochs 2 "
                         "> /dev/null 2>&1 && [ $(find %s/cmp -name '*.jsonl' -newermt '2001-01-01' | wc -l) -eq 0 ]",
-                        test_dir, test_dir, test_dir, test_dir), 0);
+                        test_dir, bins(), test_dir, test_dir, test_dir), 0);
 }
 
 /* stderr of the last command that sent it to test_dir/err */
@@ -539,8 +565,8 @@ static void bench_counts_what_it_times(void **state)
     const char *bench = getenv("BENCH_BIN") ? getenv("BENCH_BIN") : "build/bin/bench";
     const char *flags = "--hidden 8 --batch-size 50 --limit-train 590 --epochs 2 --seed 4";
     assert_int_equal(sh("%s --data-dir %s %s > %s/b.json", bench, test_dir, flags, test_dir), 0);
-    assert_int_equal(sh("./train --data-dir %s %s --json | tail -n1 > %s/t.json", test_dir, flags,
-                        test_dir), 0);
+    assert_int_equal(sh("%s --data-dir %s %s --json | tail -n1 > %s/t.json", train_bin(), test_dir,
+                        flags, test_dir), 0);
     /* 11 steps of 50 and one of 40 through 100-8-10: per sample 100x8 twice
      * (forward, dW), 8x10 three times (forward, dW, dx) */
     assert_int_equal(sh("jq -e '(.gflop_per_epoch - 2 * (11 * 50 + 40) * (2 * 800 + 3 * 80) / 1e9 | fabs) < 1e-9 "
@@ -570,8 +596,8 @@ static void install_into_destdir(void **state)
                         test_dir), 0);
     assert_int_equal(sh("[ -f %s/stage/usr/share/train/configs/softmax.json ]", test_dir), 0);
     assert_int_equal(sh("bash -c 'source %s/stage/usr/share/bash-completion/completions/train && "
-                        "COMP_WORDS=(./train --hid) COMP_CWORD=1 && _train && "
-                        "[ \"${COMPREPLY[*]}\" = --hidden ]'", test_dir), 0);
+                        "COMP_WORDS=(%s/stage/usr/bin/train --hid) COMP_CWORD=1 && _train && "
+                        "[ \"${COMPREPLY[*]}\" = --hidden ]'", test_dir, test_dir), 0);
     assert_int_equal(sh("make --no-print-directory uninstall PREFIX=/usr DESTDIR=%s/stage > /dev/null "
                         "&& [ -z \"$(find %s/stage -type f)\" ]", test_dir, test_dir), 0);
 }

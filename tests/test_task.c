@@ -12,14 +12,16 @@
 /* four 2x2 images: image i has every pixel = 10 * (i + 1); labels 3, 3, 5, 0 */
 static uint8_t PIX[16] = {10, 10, 10, 10, 20, 20, 20, 20, 30, 30, 30, 30, 40, 40, 40, 40};
 static uint8_t LAB[4] = {3, 3, 5, 0};
+static const struct head SOFTMAX = {HEAD_SOFTMAX, HEAD_BCE_SUM};
+static const struct head SIGMOID = {HEAD_SIGMOID, HEAD_BCE_SUM};
 static const struct dataset D = {.n = 4, .rows = 2, .cols = 2, .dim = 4, .x = PIX, .y = LAB};
 
 static void binary_targets_and_scores(void **state)
 {
     (void)state;
     struct task sig, soft;
-    assert_int_equal(task_init(&sig, TASK_BINARY, HEAD_SIGMOID, 3, &D), 0);
-    assert_int_equal(task_init(&soft, TASK_BINARY, HEAD_SOFTMAX, 3, &D), 0);
+    assert_int_equal(task_init(&sig, TASK_BINARY, &SIGMOID, 3, &D), 0);
+    assert_int_equal(task_init(&soft, TASK_BINARY, &SOFTMAX, 3, &D), 0);
     assert_int_equal(sig.n_outputs, 1);
     assert_int_equal(soft.n_outputs, 2);
     struct task_set s;
@@ -51,8 +53,8 @@ static void pairs_compose_and_target(void **state)
 {
     (void)state;
     struct task sig, soft;
-    task_init(&sig, TASK_PAIRS, HEAD_SIGMOID, 0, &D);
-    task_init(&soft, TASK_PAIRS, HEAD_SOFTMAX, 0, &D);
+    task_init(&sig, TASK_PAIRS, &SIGMOID, 0, &D);
+    task_init(&soft, TASK_PAIRS, &SOFTMAX, 0, &D);
     assert_int_equal(sig.input_dim, 8);
     struct task_set s;
     assert_int_equal(task_set_init(&s, &sig, &D, 1, RNG_TASK), 0);
@@ -89,6 +91,20 @@ static void pairs_compose_and_target(void **state)
     task_score(&soft, &s, NULL, 0, 2, z, &sc, NULL);
     assert_int_equal(sc.correct, 2);
     assert_int_equal(sc.fp[7], 0);
+
+    /* sample 2 = images (3, 2): digits {0, 5}; reading only the 5 misses the 0 */
+    s.pairs[4] = 3, s.pairs[5] = 2;
+    float T3[10], z3[10] = {-1, -1, -1, -1, -1, 2, -1, -1, -1, -1};
+    const float want3[10] = {1, 0, 0, 0, 0, 1, 0, 0, 0, 0};
+    task_batch(&sig, &s, NULL, 2, 1, X, T3, 0, NULL);
+    assert_memory_equal(T3, want3, sizeof want3);
+    memset(&sc, 0, sizeof sc);
+    task_score(&sig, &s, NULL, 2, 1, z3, &sc, NULL);
+    assert_int_equal(sc.correct, 0);
+    assert_int_equal(sc.tp[5], 1);
+    assert_int_equal(sc.fn[0], 1);
+    assert_int_equal(sc.fn[5], 0);
+    assert_int_equal(sc.fp[0] + sc.fp[5], 0);
     task_set_free(&s);
     task_free(&sig);
     task_free(&soft);
@@ -98,7 +114,7 @@ static void pairs_depend_on_the_seed(void **state)
 {
     (void)state;
     struct task t;
-    task_init(&t, TASK_PAIRS, HEAD_SIGMOID, 0, &D);
+    task_init(&t, TASK_PAIRS, &SIGMOID, 0, &D);
     struct task_set a, b, c;
     task_set_init(&a, &t, &D, 7, RNG_TASK);
     task_set_init(&b, &t, &D, 7, RNG_TASK);

@@ -9,6 +9,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "../nn/act.h"
+#include "../nn/head.h"
+#include "../nn/onednn.h"
+#include "../nn/optim.h"
+#include "../train/task.h"
 #include "../util/num.h"
 
 enum type { T_INT, T_REAL, T_ENUM, T_BOOL, T_PATH, T_LIST, T_AUGMENT };
@@ -21,7 +26,7 @@ struct option {
     const char *def;       /* default, written as it would be typed after the flag */
     double lo, hi;         /* T_INT, T_REAL, T_LIST elements */
     bool lo_open;          /* T_REAL: lo itself not allowed */
-    const char *const *choices; /* T_ENUM: names in the order of the C enum, NULL-ended */
+    const char *const *choices; /* T_ENUM: the names the enum is declared with (enum_names.h) */
     enum group group;
     bool local;            /* about this invocation, not the model: not stored in model files,
                               and refused by name when a model file's settings hold it */
@@ -34,27 +39,25 @@ struct option {
 };
 
 #define AT(field) offsetof(struct config, field)
-#define CHOICES(...) ((const char *const[]){__VA_ARGS__, NULL})
 #define MAX_SEED 9007199254740991.0   /* 2^53 - 1: exact in a JSON number */
 #define MAX_ITEMS 268435456.0
 
 static const struct option OPTIONS[] = {
-    {"task", T_ENUM, AT(task), "classify", .choices = CHOICES("classify", "binary", "pairs"),
+    {"task", T_ENUM, AT(task), "classify", .choices = ENUM_NAMES(TASK_KINDS),
      .group = G_MODEL, .kind = true, .arg = "T",
      .help = "classify the 10 digits; binary: is it the digit --positive?; pairs: which "
              "digits are in two images side by side"},
     {"positive", T_INT, AT(positive), "0", 0, 9, .group = G_MODEL, .kind = true, .arg = "D",
      .help = "binary task: the digit that counts as positive"},
-    {"head", T_ENUM, AT(head), "softmax", .choices = CHOICES("softmax", "sigmoid"),
-     .group = G_MODEL, .kind = true, .arg = "H", .help = "output head: softmax + cross-entropy, or 10 sigmoids + binary cross-entropy"},
-    {"hidden", T_LIST, AT(hidden), "256", 1, 16384, .group = G_MODEL, .kind = true,
-     .arg = "N,N..",
+    {"head", T_ENUM, AT(head), "softmax", .choices = ENUM_NAMES(HEAD_KINDS), .group = G_MODEL,
+     .kind = true, .arg = "H", .help = "output head: softmax + cross-entropy, or 10 sigmoids + binary cross-entropy"},
+    {"hidden", T_LIST, AT(hidden), "256", 1, 16384, .group = G_MODEL, .kind = true, .arg = "N,N..",
      .help = "hidden layer widths, e.g. 800,800; 'none' for no hidden layer"},
-    {"activation", T_ENUM, AT(activation), "relu", .choices = CHOICES("relu", "tanh", "sigmoid"),
+    {"activation", T_ENUM, AT(activation), "relu", .choices = ENUM_NAMES(ACTS),
      .group = G_MODEL, .kind = true, .arg = "A", .help = "hidden-layer activation"},
     {"dropout", T_REAL, AT(dropout), "0", 0, 0.99, .group = G_MODEL, .arg = "P",
      .help = "inverted dropout rate on hidden layers (training only)"},
-    {"bce_reduction", T_ENUM, AT(bce_reduction), "sum", .choices = CHOICES("sum", "mean"),
+    {"bce_reduction", T_ENUM, AT(bce_reduction), "sum", .choices = ENUM_NAMES(HEAD_LOSSES),
      .group = G_MODEL, .kind = true, .arg = "R",
      .help = "sigmoid head: add the 10 BCE terms, or average them (Keras/PyTorch default)"},
 
@@ -64,14 +67,14 @@ static const struct option OPTIONS[] = {
      .help = "mini-batch size (the last partial batch is kept)"},
     {"lr", T_REAL, AT(lr), "0.1", 0, 100, .lo_open = true, .group = G_TRAIN, .arg = "X",
      .help = "learning rate"},
-    {"lr_schedule", T_ENUM, AT(lr_schedule), "cosine", .choices = CHOICES("constant", "step", "cosine"),
+    {"lr_schedule", T_ENUM, AT(lr_schedule), "cosine", .choices = ENUM_NAMES(LR_SCHEDULES),
      .group = G_TRAIN, .arg = "S",
      .help = "per-epoch schedule; cosine: lr*(1+cos(pi*e/epochs))/2"},
     {"lr_step", T_INT, AT(lr_step), "10", 1, 100000, .group = G_TRAIN, .arg = "N",
      .help = "step schedule: epochs between decays"},
     {"lr_gamma", T_REAL, AT(lr_gamma), "0.1", 0, 1, .lo_open = true, .group = G_TRAIN,
      .arg = "X", .help = "step schedule: factor applied at each decay"},
-    {"optimizer", T_ENUM, AT(optimizer), "momentum", .choices = CHOICES("sgd", "momentum", "adam"),
+    {"optimizer", T_ENUM, AT(optimizer), "momentum", .choices = ENUM_NAMES(OPTIM_KINDS),
      .group = G_TRAIN, .arg = "O", .help = "update rule; momentum: v=mu*v+g, w-=lr*v"},
     {"momentum", T_REAL, AT(momentum), "0.9", 0, 0.999, .group = G_TRAIN, .arg = "MU",
      .help = "momentum coefficient"},
@@ -92,7 +95,7 @@ static const struct option OPTIONS[] = {
      .help = "seeds init, data order, dropout and augmentation"},
     {"threads", T_INT, AT(threads), "0", 0, 256, .group = G_TRAIN, .arg = "N",
      .help = "BLAS threads; 0: all online cores"},
-    {"precision", T_ENUM, AT(precision), "fp32", .choices = CHOICES("fp32", "bf16"),
+    {"precision", T_ENUM, AT(precision), "fp32", .choices = ENUM_NAMES(PRECISIONS),
      .group = G_TRAIN, .arg = "P",
      .help = "operands of the matrix products; bf16 keeps fp32 accumulation, weights and "
              "optimizer state, and needs a CPU with AVX512-BF16"},
@@ -972,10 +975,10 @@ int config_resolve(struct config *c, struct err *e)
     if (c->checkpoint_every && !*c->save)
         return err_set(e, ERR_USAGE, "checkpoint_every: needs --save FILE to write to");
     /* the head report and the predictions file describe 10-class outputs */
-    if (c->task != 0 && c->report)
+    if (c->task != TASK_CLASSIFY && c->report)
         return err_set(e, ERR_USAGE, "report: only for task classify, not %s",
                        config_enum_name("task", c->task));
-    if (c->task != 0 && *c->predictions)
+    if (c->task != TASK_CLASSIFY && *c->predictions)
         return err_set(e, ERR_USAGE, "predictions: only for task classify, not %s",
                        config_enum_name("task", c->task));
     if (c->threads == 0) {

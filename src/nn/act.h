@@ -7,7 +7,11 @@
 #include <math.h>
 #include <stddef.h>
 
-enum act { ACT_RELU, ACT_TANH, ACT_SIGMOID };
+#include "../util/enum_names.h"
+
+#define ACTS(X) X(ACT_RELU, "relu") X(ACT_TANH, "tanh") X(ACT_SIGMOID, "sigmoid")
+enum act { ACTS(ENUM_ID) };
+enum { N_ACTS = 0 ACTS(ENUM_COUNT) };
 
 /* the gradient d at an activation's output y taken back to its input:
  * d f'(x), written through y = f(x) */

@@ -1,33 +1,76 @@
 /* head: the output head, the ONE place where softmax and sigmoid differ.
+ * Everything a head decides is here and nowhere else: how many outputs a
+ * question needs, the target vector of an answer, the outputs p formed from
+ * the logits z, the loss with its gradient, and how an answer is read back
+ * from the logits. Tasks (train/task.c) only say what the question is.
  *
  *   softmax: p = softmax(z) over the K logits, loss = categorical cross-entropy
  *            -sum_k y_k log p_k, computed as y.lse(z) - y.z (log-sum-exp: no
  *            log(0), no overflow for logits of +-1000).
- *   sigmoid: p_k = sigmoid(z_k), K independent outputs, loss = binary
- *            cross-entropy sum_k max(z,0) - z y + log1p(exp(-|z|)), summed over
- *            the K outputs (reduction "sum") or averaged (reduction "mean", the
- *            Keras/PyTorch default, which scales the gradient by 1/K).
+ *   sigmoid: p_k = sigmoid(z_k), K independent outputs; its loss is one of
+ *            HEAD_LOSSES: binary cross-entropy
+ *            sum_k max(z,0) - z y + log1p(exp(-|z|)), summed over the K
+ *            outputs ("sum") or averaged ("mean", the Keras/PyTorch default,
+ *            which scales the gradient by 1/K).
  *
  * For one-hot y both give the same gradient at the logits, (p - y) / B (and
  * (p - y) / (B K) for mean BCE): what differs is only how p is formed from z.
- * Prediction is argmax_k p_k for both. */
+ *
+ * Questions a task asks (n classes or labels, at most 32):
+ *   HEAD_ONE_OF  the answer is one class c of n. Targets one-hot; prediction
+ *                argmax_k z_k (the first on ties). A sigmoid head answers a
+ *                two-class question with ONE output, p = P(class 1), and
+ *                predicts class 1 when z > 0; softmax keeps two outputs
+ *                (softmax over (z, 0) is exactly sigmoid(z): the same model).
+ *   HEAD_ANY_OF  the answer is a subset of n labels. Sigmoid: multi-hot
+ *                target, predicts every label with z > 0 (p > 0.5). Softmax:
+ *                the multi-hot target normalised to sum 1, predicts the top k
+ *                outputs, k = the size of the true set (so softmax is told the
+ *                count; sigmoid is not).
+ *
+ * To add a loss: a row function and its entry in SIGMOID_LOSSES[] in head.c, and its
+ * name in HEAD_LOSSES below (the option table lists these names). To add a
+ * head: its name in HEAD_KINDS and its cases in head.c; nothing outside. */
 #ifndef HEAD_H
 #define HEAD_H
 
-enum head_kind { HEAD_SOFTMAX, HEAD_SIGMOID };
-enum bce_reduction { BCE_SUM, BCE_MEAN };
+#include "../util/enum_names.h"
+
+#define HEAD_KINDS(X) X(HEAD_SOFTMAX, "softmax") X(HEAD_SIGMOID, "sigmoid")
+enum head_kind { HEAD_KINDS(ENUM_ID) };
+enum { N_HEAD_KINDS = 0 HEAD_KINDS(ENUM_COUNT) };
+
+/* the sigmoid head's loss (softmax always uses categorical cross-entropy);
+ * the names are the values of the bce_reduction option */
+#define HEAD_LOSSES(X) X(HEAD_BCE_SUM, "sum") X(HEAD_BCE_MEAN, "mean")
+enum head_loss { HEAD_LOSSES(ENUM_ID) };
+enum { N_HEAD_LOSSES = 0 HEAD_LOSSES(ENUM_COUNT) };
 
 struct head {
     enum head_kind kind;
-    enum bce_reduction reduction;   /* sigmoid only */
+    enum head_loss loss;            /* sigmoid only */
 };
+
+enum head_question { HEAD_ONE_OF, HEAD_ANY_OF };
+
+/* outputs the head needs to answer q over n classes or labels */
+int head_n_outputs(const struct head *h, enum head_question q, int n);
+
+/* t (head_n_outputs floats) = the target for the answer `truth`, a bit set of
+ * classes or labels (exactly one bit for HEAD_ONE_OF) */
+void head_target(const struct head *h, enum head_question q, int n, unsigned truth, float *t);
+
+/* The answer read from one sample's logits z, as a bit set. k: the number of
+ * labels in the true answer (HEAD_ANY_OF under softmax only; else ignored). */
+unsigned head_predict(const struct head *h, enum head_question q, int n, const float *z, int k);
 
 /* P = the head's outputs for logits Z (B x K). */
 void head_outputs(const struct head *h, float *P, const float *Z, int B, int K);
 
 /* Fill P as above and return the per-sample loss summed over the batch, against
- * targets T (B x K; one-hot, or a distribution for softmax). When dZ is not
- * NULL it receives the gradient of the batch-mean loss with respect to Z. */
+ * targets T (B x K; as head_target makes them, or any distribution for
+ * softmax). When dZ is not NULL it receives the gradient of the batch-mean
+ * loss with respect to Z. */
 double head_loss(const struct head *h, float *P, float *dZ, const float *Z, const float *T,
                  int B, int K);
 

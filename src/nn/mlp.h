@@ -20,7 +20,6 @@
 #include "act.h"
 #include "bf16.h"
 #include "dense.h"
-#include "head.h"
 #include "onednn.h"
 #include "optim.h"
 
@@ -32,7 +31,6 @@ struct mlp_spec {
     int hidden[MLP_MAX_LAYERS - 1];
     enum act act;
     float dropout;                      /* on hidden layers, in [0, 1) */
-    struct head head;
     int max_batch;
     enum precision precision;           /* of the products */
 };

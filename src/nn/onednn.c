@@ -58,7 +58,11 @@ void onednn_version(char *s, size_t size)
              v->cpu_runtime == DNNL_RUNTIME_OMP ? "OpenMP" : "not OpenMP");
 }
 
-const char *onednn_precision_name(enum precision p) { return p == PRECISION_BF16 ? "bf16" : "fp32"; }
+const char *onednn_precision_name(enum precision p)
+{
+    static const char *const names[] = {PRECISIONS(ENUM_NAME)};
+    return (unsigned)p < sizeof names / sizeof names[0] ? names[p] : "?";
+}
 
 int onednn_check_precision(enum precision p, struct err *e)
 {

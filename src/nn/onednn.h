@@ -9,11 +9,13 @@
 #include <oneapi/dnnl/dnnl.h>
 #include <stddef.h>
 
+#include "../util/enum_names.h"
 #include "../util/err.h"
 
 /* the products' operand type; accumulation, master weights, optimizer state
  * and loss stay fp32 in both */
-enum precision { PRECISION_FP32, PRECISION_BF16 };
+#define PRECISIONS(X) X(PRECISION_FP32, "fp32") X(PRECISION_BF16, "bf16")
+enum precision { PRECISIONS(ENUM_ID) };
 
 struct onednn {
     dnnl_engine_t engine;

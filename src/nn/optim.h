@@ -7,9 +7,14 @@
 #include <stddef.h>
 
 #include "bf16.h"
+#include "../util/enum_names.h"
 
-enum optim_kind { OPT_SGD, OPT_MOMENTUM, OPT_ADAM };
-enum lr_schedule { LR_CONSTANT, LR_STEP, LR_COSINE };
+#define OPTIM_KINDS(X) X(OPT_SGD, "sgd") X(OPT_MOMENTUM, "momentum") X(OPT_ADAM, "adam")
+enum optim_kind { OPTIM_KINDS(ENUM_ID) };
+enum { N_OPTIM_KINDS = 0 OPTIM_KINDS(ENUM_COUNT) };
+#define LR_SCHEDULES(X) X(LR_CONSTANT, "constant") X(LR_STEP, "step") X(LR_COSINE, "cosine")
+enum lr_schedule { LR_SCHEDULES(ENUM_ID) };
+enum { N_LR_SCHEDULES = 0 LR_SCHEDULES(ENUM_COUNT) };
 
 struct optim {
     enum optim_kind kind;

@@ -31,14 +31,14 @@ static int emit_json(const struct reporter *r, cJSON *obj)
 
 static double round_to(double x, double unit) { return round(x / unit) * unit; }
 
-static void print_network(FILE *f, const struct mlp *m)
+static void print_network(FILE *f, const struct mlp *m, const struct config *c)
 {
     fprintf(f, "network:  ");
     for (int l = 0; l <= m->L; l++)
         fprintf(f, "%s%d", l ? "-" : "", m->size[l]);
     fprintf(f, " (%s hidden, %s head), %zu parameters\n",
             m->L > 1 ? config_enum_name("activation", m->spec.act) : "no",
-            config_enum_name("head", m->spec.head.kind), m->n_params);
+            config_enum_name("head", c->head), m->n_params);
 }
 
 /* every setting as key=value, wrapped: the header reproduces the run */
@@ -68,7 +68,7 @@ void report_header(const struct reporter *r, const struct mlp *m, const struct d
     if (r->cfg->json)
         return;
     print_settings(r->out, r->cfg);
-    print_network(r->out, m);
+    print_network(r->out, m, r->cfg);
     char compute[256];
     mlp_describe(m, compute, sizeof compute);
     fprintf(r->out, "compute:  %s, %lld threads\n", compute, r->cfg->threads);

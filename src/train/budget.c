@@ -20,12 +20,11 @@
 /* the share of the available memory a run may plan to take */
 #define BUDGET_SHARE 0.9
 
-/* task_init's n_outputs and input size, without building the task */
+/* task_init's n_outputs, without building the task */
 static int task_outputs(const struct config *c)
 {
-    if (c->task == TASK_BINARY)
-        return c->head == HEAD_SIGMOID ? 1 : 2;
-    return TASK_LABELS;
+    const struct head h = trainer_head(c);
+    return task_n_outputs((enum task_kind)c->task, &h);
 }
 
 /* mlp_create's activations, dropout copies and masks, head outputs and

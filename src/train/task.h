@@ -1,18 +1,14 @@
-/* task: what the network learns from the images, i.e. its inputs, its targets
- * and how an answer is scored.
+/* task: what the network learns from the images, i.e. its inputs, the answer
+ * it is asked for and how an answer is scored. How an answer becomes targets
+ * and outputs, and how it is read back from the logits, is the head's
+ * business (nn/head.h): nothing here depends on which head it is.
  *
- *   classify  10 digits; one image in, one-hot target, prediction = argmax.
- *   binary    "is this the digit D?"; sigmoid head: 1 output, positive when
- *             z > 0; softmax head: 2 outputs (other, D), argmax. Softmax over
- *             (z, 0) is exactly sigmoid(z), so the two heads are the same model
- *             written twice.
+ *   classify  10 digits; one image in; the answer is one digit of ten.
+ *   binary    "is this the digit D?"; the answer is one of two classes
+ *             (other, D).
  *   pairs     two images side by side (rows x 2 cols), composed from the seed;
- *             the target is the set of digits present (one digit when both are
- *             the same). Sigmoid: multi-hot target, predict every output above
- *             0.5. Softmax: the multi-hot target normalised to sum 1, predict
- *             the top k outputs, k = the number of digits in the true set (so
- *             softmax is told the count; sigmoid is not). Scored by exact-set
- *             accuracy and per-label F1.
+ *             the answer is the set of digits present (one digit when both are
+ *             the same). Scored by exact-set accuracy and per-label F1.
  */
 #ifndef TASK_H
 #define TASK_H
@@ -21,15 +17,18 @@
 
 #include "../data/dataset.h"
 #include "../nn/head.h"
+#include "../util/enum_names.h"
 #include "../util/rng.h"
 
-enum task_kind { TASK_CLASSIFY, TASK_BINARY, TASK_PAIRS };
+#define TASK_KINDS(X) X(TASK_CLASSIFY, "classify") X(TASK_BINARY, "binary") X(TASK_PAIRS, "pairs")
+enum task_kind { TASK_KINDS(ENUM_ID) };
+enum { N_TASK_KINDS = 0 TASK_KINDS(ENUM_COUNT) };
 
 #define TASK_LABELS 10
 
 struct task {
     enum task_kind kind;
-    enum head_kind head;
+    struct head head;        /* the one copy the trainer uses */
     int positive;            /* binary: the digit D */
     int n_outputs;
     uint32_t input_dim;
@@ -50,7 +49,10 @@ struct task_score {
 };
 
 /* 0, or -1 when out of memory */
-int task_init(struct task *t, enum task_kind kind, enum head_kind head, int positive,
+/* how many outputs the network needs for this task and head */
+int task_n_outputs(enum task_kind kind, const struct head *head);
+
+int task_init(struct task *t, enum task_kind kind, const struct head *head, int positive,
               const struct dataset *shape);
 void task_free(struct task *t);
 

@@ -66,7 +66,6 @@ struct mlp_spec trainer_spec(const struct config *c, int n_inputs, int n_outputs
         .n_hidden = c->hidden.n,
         .act = (enum act)c->activation,
         .dropout = (float)c->dropout,
-        .head = {(enum head_kind)c->head, (enum bce_reduction)c->bce_reduction},
         .max_batch = c->batch_size > EVAL_BATCH ? (int)c->batch_size : EVAL_BATCH,
         .precision = (enum precision)c->precision,
     };
@@ -74,12 +73,17 @@ struct mlp_spec trainer_spec(const struct config *c, int n_inputs, int n_outputs
     return s;
 }
 
+struct head trainer_head(const struct config *c)
+{
+    return (struct head){(enum head_kind)c->head, (enum head_loss)c->bce_reduction};
+}
+
 static int alloc_all(struct trainer *t, const struct config *c, const struct dataset *train,
                      const struct dataset *val, const struct dataset *test)
 {
     uint64_t seed = (uint64_t)c->seed;
-    if (task_init(&t->task, (enum task_kind)c->task, (enum head_kind)c->head, (int)c->positive,
-                  train) ||
+    struct head head = trainer_head(c);
+    if (task_init(&t->task, (enum task_kind)c->task, &head, (int)c->positive, train) ||
         task_set_init(&t->train, &t->task, train, seed, RNG_TASK) ||
         task_set_init(&t->val, &t->task, val, seed, RNG_TASK + 1) ||
         task_set_init(&t->test, &t->task, test, seed, RNG_TASK + 2))
@@ -200,7 +204,7 @@ struct eval evaluate(struct trainer *t, const struct task_set *s, float *probs, 
             break;
         /* non-finite logits would reach argmax and the report as if they were numbers */
         r.finite = trainer_finite(Z, (size_t)nb * (size_t)K);
-        r.loss += head_loss(&m->spec.head, m->probs, NULL, Z, t->targets, nb, K);
+        r.loss += head_loss(&t->task.head, m->probs, NULL, Z, t->targets, nb, K);
         task_score(&t->task, s, NULL, from, nb, Z, &r.score, pred);
         if (probs)
             memcpy(probs + (size_t)from * K, m->probs, sizeof(float) * (size_t)nb * K);
@@ -270,13 +274,15 @@ static int train_epoch(struct trainer *t, struct epoch_stats *s, struct err *e)
         const float *Z = mlp_forward(m, nb, &t->dropout);
         if (!Z)
             return err_set(e, m->err.code, "%s", m->err.msg);
-        double l = head_loss(&m->spec.head, m->probs, m->dlogits, Z, t->targets, nb, K);
+        double l = head_loss(&t->task.head, m->probs, m->dlogits, Z, t->targets, nb, K);
         if (!isfinite(l))
             return err_set(e, ERR_DATA,
                            "training diverged: loss is %s at epoch %d, batch %u (try a lower lr)",
                            isnan(l) ? "nan" : "infinite", s->epoch, from / (uint32_t)B + 1);
         struct task_score score = {0};
         task_score(&t->task, &t->train, t->order, from, nb, Z, &score, NULL);
+        if (t->on_batch)
+            t->on_batch(t, nb, t->on_batch_ctx);
         float beta;
         float *G = optim_grad_target(&t->optim, m->grads, &beta);
         if (mlp_backward(m, m->dlogits, nb, G, beta))

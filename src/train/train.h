@@ -64,6 +64,10 @@ struct trainer {
     /* called at most every 0.25 s during an epoch when set */
     progress_fn progress;
     void *progress_ctx;
+    /* tests watch each training step here: called after the forward pass, before
+     * the update, with the batch's nb inputs in model->a[0] and targets */
+    void (*on_batch)(const struct trainer *t, int nb, void *ctx);
+    void *on_batch_ctx;
     /* the latest test-set evaluation; classify also keeps every output and
      * prediction, for --report and --predictions */
     struct eval test_eval;
@@ -81,6 +85,9 @@ int trainer_load_data(const struct config *cfg, struct dataset *train, struct da
  * becomes the last val images of the (limited) training set. */
 int trainer_split_data(const struct config *cfg, struct dataset *train, struct dataset *val,
                        struct dataset *test, struct err *e);
+
+/* The output head cfg describes. */
+struct head trainer_head(const struct config *cfg);
 
 /* The network cfg describes, for n_inputs and n_outputs. */
 struct mlp_spec trainer_spec(const struct config *cfg, int n_inputs, int n_outputs);

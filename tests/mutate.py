@@ -1,0 +1,253 @@
+#!/usr/bin/env python3
+"""Mutation testing by hand-rolled single-point mutants (Debian packages no C
+mutation tool: no mull, no dextool). Not run by `make test`.
+
+    tests/mutate.py [-n N] [--seed S] [--tests "test_train test_nn ..."] [FILE...]
+    tests/mutate.py --named [--tests ...]
+
+--named runs the hand-written bugs in NAMED instead: the ones issue 11 quotes
+(no reshuffle, dropout at evaluation, --augment ignored, a momentum bug) and
+their kin; each must be killed.
+
+Copies the checkout to a temporary directory, generates every single-point
+mutant of FILE... (default: src/train/train.c, task.c and src/nn/*.c) -- a comparison flipped
+(< <= > >= == !=), an arithmetic operator swapped (+ - * /, += -=), && <-> ||,
+a ternary's branches swapped, an integer constant changed (0 -> 1, n -> n+1),
+a statement dropped -- samples N of them with a fixed seed (all with -n 0),
+and for each: applies it, rebuilds, runs the test binaries (default: the unit
+suites, which need neither MNIST nor ./train) with a time limit, and records
+KILLED (a test failed or timed out), SURVIVED, or UNVIABLE (did not compile).
+Prints one line per mutant, then the kill rate = killed / (killed + survived).
+The checkout itself is never modified.
+"""
+import argparse
+import glob
+import os
+import random
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+
+UNIT = "test_config test_data test_head test_nn test_stats test_task test_train"
+FLIPS = {"<": "<=", "<=": "<", ">": ">=", ">=": ">", "==": "!=", "!=": "=="}
+ARITH = {" + ": " - ", " - ": " + ", " * ": " / ", " / ": " * ", "+=": "-=", "-=": "+=",
+         "&&": "||", "||": "&&"}
+CMP = re.compile(r"(?<![<>=!-])(<=|>=|==|!=|<|>)(?![<>=])")
+NUM = re.compile(r"(?<![\w.])(\d+)(?![\w.])")
+TERNARY = re.compile(r"\?\s*([^:?;]+?)\s*:\s*([^;,)]+)")
+DECL = re.compile(r"^\s*(const\s+)?(static\s+)?(struct\s+\w+|enum\s+\w+|int|float|double|"
+                  r"size_t|uint\d+_t|long long|unsigned|char|void)\b")
+
+
+# (what, file, text, replacement): bugs a careless edit of the loop would make
+NAMED = [
+    ("no reshuffle after epoch 1", "src/train/train.c",
+     "if (p->next == 0)\n", "if (p->next == 0 && p->epoch == 0)\n"),
+    ("dropout on at evaluation", "src/train/train.c",
+     "mlp_forward(m, nb, NULL)", "mlp_forward(m, nb, &t->dropout)"),
+    ("--augment ignored", "src/train/train.c",
+     "t->cfg->augment_shift, &t->augment", "0, &t->augment"),
+    ("augmentation at evaluation", "src/train/train.c",
+     "t->targets, 0, NULL);", "t->targets, t->cfg->augment_shift, &t->augment);"),
+    ("momentum velocity not kept", "src/nn/optim.c",
+     "*beta = fused(o) ? o->momentum : 0.0f;", "*beta = 0.0f;"),
+    ("momentum coefficient ignored", "src/nn/optim.c",
+     "*beta = fused(o) ? o->momentum : 0.0f;", "*beta = fused(o) ? 1.0f : 0.0f;"),
+    ("schedule not applied", "src/train/train.c",
+     "(float)s->lr);", "(float)t->cfg->lr);"),
+    ("partial last batch dropped", "src/train/train.c",
+     "while (p->next < n) {", "while (p->next + (uint32_t)B <= n) {"),
+    ("validation taken from training rows", "src/train/train.c",
+     "dataset_slice(train, n - (uint32_t)c->val, (uint32_t)c->val)",
+     "dataset_slice(train, 0, (uint32_t)c->val)"),
+    ("evaluation stops after its first batch", "src/train/train.c",
+     "from < s->n; from += step)", "from < s->n; from -= step)"),
+    ("outputs not kept for --report", "src/train/train.c",
+     "        if (probs)\n            memcpy", "        if (0 && probs)\n            memcpy"),
+    ("train_loss averaged over batches", "src/train/train.c",
+     "s->train_loss = p->loss / n;", "s->train_loss = p->loss / ((n + B - 1) / B) / B;"),
+    ("train accuracy of the last batch", "src/train/train.c",
+     "p->correct += score.correct;", "p->correct = score.correct;"),
+    ("gradient summed, not averaged, over the batch", "src/nn/head.c",
+     "float scale = 1.0f / ((float)B * div);", "float scale = 1.0f / div;"),
+    ("seed not reaching init", "src/train/train.c",
+     "mlp_init(t->model, seed);", "mlp_init(t->model, 1);"),
+    ("seed not reaching the order", "src/train/train.c",
+     "rng_seed(&t->shuffle, seed,", "rng_seed(&t->shuffle, 1,"),
+    ("seed not reaching dropout", "src/train/train.c",
+     "rng_seed(&t->dropout, seed,", "rng_seed(&t->dropout, 1,"),
+    ("seed not reaching augmentation", "src/train/train.c",
+     "rng_seed(&t->augment, seed,", "rng_seed(&t->augment, 1,"),
+    ("seed not reaching pairs", "src/train/train.c",
+     "task_set_init(&t->train, &t->task, train, seed,", "task_set_init(&t->train, &t->task, train, 1,"),
+    ("weight decay on the biases too", "src/nn/optim.c",
+     "axpy(o->n_decay, o->weight_decay, w, v);", "axpy(o->n, o->weight_decay, w, v);"),
+    ("hidden layers without dropout fed through the dropout buffer", "src/nn/mlp.c",
+     "if (r && m->a[l + 1] != m->h[l + 1])", "if (r && m->a[l] != m->h[l + 1])"),
+    ("sigmoid head told the count", "src/nn/head.c",
+     "if (h->kind == HEAD_SOFTMAX)\n        return top_k(z, n, k);", "return top_k(z, n, k);"),
+]
+
+
+def named_mutants(root):
+    for what, f, old, new in NAMED:
+        text = open(os.path.join(root, f)).read()
+        if old not in text:
+            sys.exit(f"mutate: {f}: no '{old}' for '{what}' (update NAMED)")
+        i = text.index(old)
+        no = text.count("\n", 0, i) + 1
+        lines = text.split("\n")
+        end = no + old.count("\n")
+        before = "\n".join(lines[no - 1:end])
+        yield f, no, before, before.replace(old, new, 1), what
+
+
+def code_lines(path):
+    """(line number, text) of the lines worth mutating: no comments, no
+    preprocessor, not inside a block comment"""
+    out, in_comment = [], False
+    for no, line in enumerate(open(path).read().split("\n"), 1):
+        s = line.strip()
+        if in_comment:
+            in_comment = "*/" not in s
+            continue
+        if s.startswith("/*"):
+            in_comment = "*/" not in s
+            continue
+        if not s or s.startswith(("#", "//", "*")):
+            continue
+        out.append((no, line))
+    return out
+
+
+def mutants_of(path):
+    for no, line in code_lines(path):
+        code = line.split("/*")[0]
+        masked = code.replace("->", "  ")
+        for m in CMP.finditer(masked):
+            if m.group(1) in ("<", ">") and re.search(r"\w<\w+>", code):
+                continue
+            yield no, line, line[:m.start()] + FLIPS[m.group(1)] + line[m.end():], \
+                f"{m.group(1)} -> {FLIPS[m.group(1)]}"
+        for a, b in ARITH.items():
+            start = 0
+            while (i := code.find(a, start)) >= 0:
+                start = i + 1
+                if a in ("+=", "-=") and i > 0 and code[i - 1] in "+-":
+                    continue
+                yield no, line, line[:i] + b + line[i + len(a):], f"'{a.strip()}' -> '{b.strip()}'"
+        for m in TERNARY.finditer(code):
+            a, b = m.group(1), m.group(2)
+            yield no, line, line[:m.start()] + f"? {b} : {a}" + line[m.end():], "swap ?: branches"
+        for m in NUM.finditer(masked):
+            if re.search(r"\[\s*" + m.group(1) + r"\s*\]", code) and DECL.match(code):
+                continue   # array sizes in declarations
+            n = int(m.group(1))
+            r = "1" if n == 0 else ("0" if n == 1 else str(n + 1))
+            yield no, line, line[:m.start()] + r + line[m.end():], f"{n} -> {r}"
+        s = code.strip()
+        if s.endswith(";") and not DECL.match(code) and not s.startswith(("return", "break",
+                                                                           "continue", "}")):
+            indent = line[:len(line) - len(line.lstrip())]
+            yield no, line, indent + ";", "drop statement"
+
+
+def sh(cmd, cwd, timeout=None):
+    try:
+        return subprocess.run(cmd, cwd=cwd, shell=True, stdout=subprocess.DEVNULL,
+                              stderr=subprocess.DEVNULL, timeout=timeout).returncode
+    except subprocess.TimeoutExpired:
+        return "timeout"
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("-n", type=int, default=150, help="mutants to sample (0: all)")
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--tests", default=UNIT, help="test binaries to run, by name")
+    ap.add_argument("--timeout", type=int, default=60, help="seconds per test binary")
+    ap.add_argument("--named", action="store_true", help="run the NAMED bugs")
+    ap.add_argument("--new", default="test_train",
+                    help="suites also left out for a 'without' kill rate (run last)")
+    ap.add_argument("files", nargs="*")
+    a = ap.parse_args()
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    # the training loop and the network; checkpoint.c and metrics.c are the
+    # CLI suites' business (test_model, test_cli), too slow to run per mutant
+    files = a.files or sorted([os.path.join(root, "src/train/train.c"),
+                               os.path.join(root, "src/train/task.c")] +
+                              glob.glob(os.path.join(root, "src/nn/*.c")))
+    files = [os.path.relpath(os.path.abspath(f), root) for f in files]
+    if a.named:
+        all_mutants = chosen = list(named_mutants(root))
+        files = sorted({m[0] for m in chosen})
+    else:
+        all_mutants = [(f, *m) for f in files for m in mutants_of(os.path.join(root, f))]
+        random.Random(a.seed).shuffle(all_mutants)
+        chosen = all_mutants if a.n == 0 else all_mutants[:a.n]
+        chosen.sort(key=lambda m: (m[0], m[1]))
+    tests = a.tests.split()
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))   # still clean up
+    work = tempfile.mkdtemp(prefix="train-mutate.")
+    try:
+        for d in ("src", "tests", "bench", "configs"):
+            shutil.copytree(os.path.join(root, d), os.path.join(work, d))
+        for f in ("Makefile", "README.md"):
+            shutil.copy(os.path.join(root, f), work)
+        targets = " ".join(f"build/tests/{t}" for t in tests)
+        make = f"make -s CFLAGS='-O1 -g0' {targets}"
+        run = " && ".join(f"build/tests/{t}" for t in tests)
+        if sh(make, work) != 0 or sh(run, work, a.timeout * len(tests)) != 0:
+            sys.exit("mutate: the unmutated tree does not build or pass its tests")
+        print(f"{len(chosen)} of {len(all_mutants)} mutants of {' '.join(files)}; "
+              f"tests: {' '.join(tests)}", flush=True)
+        new_tests = [t for t in tests if t in a.new.split()]
+        old_tests = [t for t in tests if t not in new_tests]
+        counts = {"KILLED": 0, "SURVIVED": 0, "UNVIABLE": 0}
+        killed_without = 0
+        for f, no, old, new, what in chosen:
+            path = os.path.join(work, f)
+            text = open(path).read()
+            lines = text.split("\n")
+            span = old.count("\n") + 1
+            assert "\n".join(lines[no - 1:no - 1 + span]) == old
+            lines[no - 1:no - 1 + span] = [new]
+            open(path, "w").write("\n".join(lines))
+            killers = []
+            if sh(make, work) != 0:
+                verdict = "UNVIABLE"
+            else:
+                # the older suites first: a mutant they kill needs no newer one
+                # (--named runs them all, to say which suites catch each bug)
+                for group in (old_tests, new_tests):
+                    if killers and not a.named:
+                        break
+                    for t in group:
+                        if sh(f"build/tests/{t}", work, a.timeout) != 0:
+                            killers.append(t)
+                            if not a.named:
+                                break
+                verdict = "KILLED" if killers else "SURVIVED"
+                killed_without += any(t in old_tests for t in killers)
+            open(path, "w").write(text)
+            os.utime(path, None)
+            counts[verdict] += 1
+            shown = " ".join(new.split())
+            print(f"{verdict:8} {f}:{no}: {what}: {shown}"
+                  f"{'  [' + ' '.join(killers) + ']' if killers else ''}", flush=True)
+        sh(make, work)
+        k, s = counts["KILLED"], counts["SURVIVED"]
+        print(f"killed {k}, survived {s}, unviable {counts['UNVIABLE']}: "
+              f"kill rate {100.0 * k / max(1, k + s):.1f}%")
+        if new_tests and old_tests:
+            print(f"without {' '.join(new_tests)}: killed {killed_without}: "
+                  f"kill rate {100.0 * killed_without / max(1, k + s):.1f}%")
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
