@@ -6,6 +6,11 @@
 # "N passed, M failed, K skipped". A binary that crashes or exits non-zero
 # without reporting counts as a failure.
 jobs=${TEST_JOBS:-$(nproc 2>/dev/null || echo 2)}
+# Suites run side by side, each training with OpenMP teams as large as the
+# machine: threads that spin at every barrier would then starve each other
+# (an epoch 10x slower), so waiting threads sleep, unless the caller says otherwise.
+OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-passive}
+export OMP_WAIT_POLICY
 dir=$(mktemp -d "${TMPDIR:-/tmp}/run-tests.XXXXXX") || exit 70
 trap 'rm -rf "$dir"' EXIT
 trap 'exit 130' INT TERM
