@@ -308,6 +308,13 @@ static int parse_order(struct checkpoint *ck, struct cur *c)
     if (ck->next >= ck->n_order)
         return err_set(c->e, ERR_DATA, "%s: position %u is outside the %u training samples",
                        c->name, ck->next, ck->n_order);
+    /* every step takes at least one sample: a larger count is no run's, and
+     * near INT64_MAX it would overflow the optimizer's counter */
+    uint64_t samples = (uint64_t)ck->epoch * ck->n_order + ck->next;
+    if ((uint64_t)ck->steps > samples)
+        return err_set(c->e, ERR_DATA, "%s: its optimizer has taken %lld steps, more than the "
+                       "%llu samples it has trained on", c->name, (long long)ck->steps,
+                       (unsigned long long)samples);
     return 0;
 }
 
