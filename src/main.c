@@ -470,6 +470,8 @@ int main(int argc, char **argv)
     /* output that never reached its destination is a failure too (train > /dev/full) */
     if (fflush(stdout) != 0 || ferror(stdout))
         rc = rc ? rc : err_set(&e, ERR_IO, "stdout: write error");
+    if (rc)
+        rc = interrupt_settle(&e);
     if (rc) {
         fprintf(stderr, "train: %s\n", e.msg);
         if (rc == ERR_USAGE)

@@ -425,6 +425,51 @@ static void outputs_distinct_by_any_spelling(void **state)
     tmpdir_remove(dir);
 }
 
+/* A FIFO with no reader blocks the open that writes to it, as it would for
+ * any program; SIGINT or SIGTERM ends that wait like any other phase (130,
+ * 143), not as a file that could not be created (73). The same for a
+ * --config FIFO with no writer. A model FIFO is refused without waiting. */
+static void signal_ends_fifo_wait(void **state)
+{
+    (void)state;
+    char *dir = tmpdir_make(), fifo[1100], fifo_csv[1100];
+    snprintf(fifo, sizeof fifo, "%s", path_in(dir, "p.fifo"));
+    snprintf(fifo_csv, sizeof fifo_csv, "%s", path_in(dir, "m.csv"));
+    if (mkfifo(fifo, 0644) != 0 || mkfifo(fifo_csv, 0644) != 0) {
+        tmpdir_remove(dir);
+        skip();
+    }
+    char *out, *err;
+    const char *a1[] = {"--data-dir", test_dir, "--hidden", "8", "--epochs", "1",
+                        "--predictions", fifo, "--quiet", NULL};
+    int rc = run_train_signal(a1, 1500, SIGINT, &out, &err);
+    if (rc != 130 || !strstr(err, "train: interrupted"))
+        fail_msg("exit %d: %s", rc, err);
+    free(out), free(err);
+    const char *a2[] = {"--data-dir", test_dir, "--hidden", "8", "--epochs", "1", "--metrics",
+                        fifo_csv, "--quiet", NULL};
+    rc = run_train_signal(a2, 500, SIGTERM, &out, &err);
+    if (rc != 143 || !strstr(err, "train: interrupted"))
+        fail_msg("exit %d: %s", rc, err);
+    free(out), free(err);
+    const char *a3[] = {"--config", fifo, NULL};
+    rc = run_train_signal(a3, 500, SIGINT, &out, &err);
+    if (rc != 130)
+        fail_msg("exit %d: %s", rc, err);
+    free(out), free(err);
+    /* a model is a regular file: a FIFO is refused at once (the KILL is a guard) */
+    const char *a4[] = {"--data-dir", test_dir, "--load", fifo, "--epochs", "0", NULL};
+    rc = run_train_signal(a4, 5000, SIGKILL, &out, &err);
+    if (rc != 66 || !strstr(err, "not a regular file"))
+        fail_msg("exit %d: %s", rc, err);
+    free(out), free(err);
+    struct stat st;
+    assert_int_equal(lstat(fifo, &st), 0);
+    assert_true(S_ISFIFO(st.st_mode));
+    no_temporaries(dir);
+    tmpdir_remove(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -435,6 +480,7 @@ int main(void)
         cmocka_unit_test(descriptors_written_through),
         cmocka_unit_test(links_followed_modes_kept),
         cmocka_unit_test(outputs_distinct_by_any_spelling),
+        cmocka_unit_test(signal_ends_fifo_wait),
     };
     return cmocka_run_group_tests_name("outputs", tests, setup_synthetic_dir, teardown_dir);
 }

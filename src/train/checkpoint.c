@@ -464,10 +464,13 @@ int checkpoint_parse(struct checkpoint *ck, const uint8_t *buf, size_t len, cons
 int checkpoint_read(struct checkpoint *ck, const char *path, struct err *e)
 {
     memset(ck, 0, sizeof *ck);
+    /* asked before opening: opening a FIFO would wait for a writer */
+    struct stat st;
+    if (stat(path, &st) == 0 && !S_ISREG(st.st_mode))
+        return err_set(e, ERR_NOINPUT, "%s: not a regular file", path);
     FILE *f = fopen(path, "rb");
     if (!f)
         return err_set(e, ERR_NOINPUT, "%s: %s", path, strerror(errno));
-    struct stat st;
     if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode)) {
         fclose(f);
         return err_set(e, ERR_NOINPUT, "%s: not a regular file", path);
