@@ -172,6 +172,25 @@ static void json_structure_errors(void **state)
     assert_non_null(strstr(e.msg, "empty"));
 }
 
+/* cJSON ends a string at an escaped NUL: "a\u0000b.bin" would be read as
+ * "a", so a key, an enum or a path would quietly become another one. */
+static void json_nul_escape_refused(void **state)
+{
+    (void)state;
+    expect_json_error("{\"save\": \"a\\u0000b.bin\"}", ERR_USAGE, "cfg.json:1:12: a string holds");
+    expect_json_error("{\"head\": \"softmax\\u0000x\"}", ERR_USAGE, "NUL");
+    expect_json_error("{\"save\\u0000x\": \"m.bin\"}", ERR_USAGE, "NUL");
+    /* an escaped backslash before u0000 is just text */
+    expect_json_error("{\"augment\": \"\\\\u0000\"}", ERR_USAGE, "augment: ");
+    /* a model file's settings: bad data */
+    struct config c;
+    struct err e = {0};
+    config_defaults(&c);
+    const char *stored = "{\"head\":\"sigmoid\\u0000\"}";
+    assert_int_equal(config_load_stored(&c, stored, strlen(stored), "m.bin", false, &e), ERR_DATA);
+    assert_non_null(strstr(e.msg, "NUL"));
+}
+
 static void flag_errors(void **state)
 {
     (void)state;
@@ -253,6 +272,7 @@ int main(void)
         cmocka_unit_test(resolves_data_paths),
         cmocka_unit_test(json_value_errors),
         cmocka_unit_test(json_structure_errors),
+        cmocka_unit_test(json_nul_escape_refused),
         cmocka_unit_test(flag_errors),
         cmocka_unit_test(print_config_round_trips),
         cmocka_unit_test(shipped_configs_load),

@@ -456,7 +456,9 @@ static void line_col(const char *text, const char *at, int *line, int *col)
     }
 }
 
-/* Deeper than any real config: reject before cJSON recurses into it. */
+/* Deeper than any real config: reject before cJSON recurses into it. An
+ * escaped NUL (\u0000) is refused too: cJSON ends its C string there, so
+ * "a\u0000b.bin" would quietly be read as "a". */
 #define CONFIG_MAX_DEPTH 4
 
 static int check_depth(const char *t, size_t len, const char *name, struct err *e)
@@ -466,6 +468,12 @@ static int check_depth(const char *t, size_t len, const char *name, struct err *
     for (size_t i = 0; i < len; i++) {
         char ch = t[i];
         if (in_string) {
+            if (ch == '\\' && len - i >= 6 && !memcmp(t + i + 1, "u0000", 5)) {
+                int line, col;
+                line_col(t, t + i, &line, &col);
+                return err_set(e, ERR_USAGE, "%s:%d:%d: a string holds \\u0000, a NUL "
+                               "character no key or value may contain", name, line, col);
+            }
             if (ch == '\\')
                 i++;
             else if (ch == '"')
