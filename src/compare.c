@@ -163,6 +163,21 @@ static int load_predictions(struct run *r, const char *path, struct err *e)
     return rc;
 }
 
+/* The summary's accuracy and McNemar's counts must describe one run: a
+ * predictions file from another run (left over, or edited by hand) would
+ * otherwise pair with a summary it does not belong to. train computes the
+ * accuracy as correct / total in doubles, exactly as here. */
+static int same_run(const struct run *r, const char *path, struct err *e)
+{
+    long long right = 0;
+    for (long long i = 0; i < r->n; i++)
+        right += r->right[i];
+    if (r->n && (double)right / (double)r->n == r->acc)
+        return 0;
+    return err_set(e, ERR_DATA, "%s: %lld of %lld predictions are right, but the run's summary "
+                   "says test_accuracy %.17g: not the same run", path, right, r->n, r->acc);
+}
+
 static void free_runs(struct run *r, int n)
 {
     for (int i = 0; i < n; i++) {
@@ -196,6 +211,8 @@ static int load_runs(const char *dir, const char *name, struct run *runs, int *n
         rc = load_summary(r, p, e);
         if (!rc)
             rc = load_predictions(r, pred, e);
+        if (!rc)
+            rc = same_run(r, pred, e);
         if (!rc)
             (*n)++;
         else
