@@ -223,6 +223,21 @@ static void flag_errors(void **state)
                       "1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1");
 }
 
+/* --predict only prints predictions: an output or report it would not
+ * write is a usage error, not a flag that passes in silence */
+static void predict_refuses_outputs(void **state)
+{
+    (void)state;
+    EXPECT_ARGS_ERROR("predictions: not with --predict", "--load", "m.bin", "--predict", "x.idx",
+                      "--predictions", "p.csv");
+    EXPECT_ARGS_ERROR("save: not with --predict", "--load", "m.bin", "--predict", "-", "--save",
+                      "n.bin", "--epochs", "5");
+    EXPECT_ARGS_ERROR("metrics: not with --predict", "--load", "m.bin", "--predict", "-",
+                      "--metrics", "m.csv");
+    EXPECT_ARGS_ERROR("report: not with --predict", "--load", "m.bin", "--predict", "-",
+                      "--report");
+}
+
 static void print_config_round_trips(void **state)
 {
     (void)state;
@@ -274,6 +289,7 @@ int main(void)
         cmocka_unit_test(json_structure_errors),
         cmocka_unit_test(json_nul_escape_refused),
         cmocka_unit_test(flag_errors),
+        cmocka_unit_test(predict_refuses_outputs),
         cmocka_unit_test(print_config_round_trips),
         cmocka_unit_test(shipped_configs_load),
     };
