@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <cmocka.h>
 
 #include "config/config.h"
@@ -166,6 +167,10 @@ static void json_structure_errors(void **state)
     memset(&e, 0, sizeof e);
     assert_int_equal(config_load_file(&c, path_in(test_dir, "missing.json"), &e), ERR_NOINPUT);
     assert_non_null(strstr(e.msg, "missing.json: No such file"));
+    /* a directory is no input (66), not an I/O error */
+    memset(&e, 0, sizeof e);
+    assert_int_equal(config_load_file(&c, test_dir, &e), ERR_NOINPUT);
+    assert_non_null(strstr(e.msg, "is a directory"));
     write_text(path_in(test_dir, "empty.json"), "");
     memset(&e, 0, sizeof e);
     assert_int_equal(config_load_file(&c, path_in(test_dir, "empty.json"), &e), ERR_USAGE);
@@ -238,6 +243,28 @@ static void predict_refuses_outputs(void **state)
                       "--report");
 }
 
+/* a config from a pipe (--config <(...), /dev/stdin) can be read only once:
+ * it is, and applied */
+static void config_from_a_pipe(void **state)
+{
+    (void)state;
+    int fd[2];
+    assert_int_equal(pipe(fd), 0);
+    const char *json = "{\"epochs\": 3, \"lr\": 0.25}";
+    assert_int_equal(write(fd[1], json, strlen(json)), (ssize_t)strlen(json));
+    close(fd[1]);
+    char path[64];
+    snprintf(path, sizeof path, "/dev/fd/%d", fd[0]);
+    struct config c;
+    struct err e;
+    enum config_action act;
+    if (parse(&c, &e, &act, "--config", path, NULL))
+        fail_msg("%s", e.msg);
+    close(fd[0]);
+    assert_int_equal(c.epochs, 3);
+    assert_true(c.lr == 0.25);
+}
+
 static void print_config_round_trips(void **state)
 {
     (void)state;
@@ -290,6 +317,7 @@ int main(void)
         cmocka_unit_test(json_nul_escape_refused),
         cmocka_unit_test(flag_errors),
         cmocka_unit_test(predict_refuses_outputs),
+        cmocka_unit_test(config_from_a_pipe),
         cmocka_unit_test(print_config_round_trips),
         cmocka_unit_test(shipped_configs_load),
     };

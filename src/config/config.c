@@ -613,8 +613,15 @@ const char *config_model_differs(const struct config *a, const struct config *b)
 
 #define CONFIG_MAX_BYTES (1 << 20)
 
-int config_load_file(struct config *c, const char *path, struct err *e)
+/* The whole text of a config file into *text (malloc'd, n bytes), read once:
+ * a pipe (--config <(...), /dev/stdin) cannot be read twice. */
+static int read_config(const char *path, char **text, size_t *n, struct err *e)
 {
+    *text = NULL;
+    /* a pipe is welcome, a directory is no input at all */
+    struct stat st;
+    if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
+        return err_set(e, ERR_NOINPUT, "%s: is a directory, not a config file", path);
     FILE *f = fopen(path, "rb");
     if (!f)
         return err_set(e, ERR_NOINPUT, "%s: %s", path, strerror(errno));
@@ -623,19 +630,31 @@ int config_load_file(struct config *c, const char *path, struct err *e)
         fclose(f);
         return err_set(e, ERR_SOFTWARE, "%s: out of memory", path);
     }
-    size_t n = fread(buf, 1, CONFIG_MAX_BYTES + 1, f);
+    *n = fread(buf, 1, CONFIG_MAX_BYTES + 1, f);
     int rc = 0;
     if (ferror(f))
         rc = err_set(e, ERR_IO, "%s: %s", path, strerror(errno));
-    else if (n > CONFIG_MAX_BYTES)
+    else if (*n > CONFIG_MAX_BYTES)
         rc = err_set(e, ERR_USAGE, "%s: larger than %d bytes; not a config file", path,
                      CONFIG_MAX_BYTES);
-    else if (n == 0)
+    else if (*n == 0)
         rc = err_set(e, ERR_USAGE, "%s: file is empty", path);
     fclose(f);
+    if (rc)
+        free(buf);
+    else
+        *text = buf;
+    return rc;
+}
+
+int config_load_file(struct config *c, const char *path, struct err *e)
+{
+    char *text;
+    size_t n;
+    int rc = read_config(path, &text, &n, e);
     if (!rc)
-        rc = config_load_text(c, buf, n, path, e);
-    free(buf);
+        rc = config_load_text(c, text, n, path, e);
+    free(text);
     return rc;
 }
 
@@ -837,8 +856,9 @@ static const char *last_flag(const struct flag *flags, int n, const char *key)
 /* The model named by --resume or --load: on the command line, else in the
  * --config file (a config file that names a model means what the same flag
  * would: the model's settings go under the file's). */
-static int find_model(const struct flag *flags, int n, const char *config_path, char *path,
-                      bool *resuming, struct err *e)
+static int find_model(const struct flag *flags, int n, const char *config_path,
+                      const char *config_text, size_t config_len, char *path, bool *resuming,
+                      struct err *e)
 {
     const char *r = last_flag(flags, n, "resume"), *l = last_flag(flags, n, "load");
     path[0] = 0;
@@ -853,7 +873,7 @@ static int find_model(const struct flag *flags, int n, const char *config_path, 
     if (!file)
         return err_set(e, ERR_SOFTWARE, "out of memory");
     config_defaults(file);
-    int rc = config_load_file(file, config_path, e);
+    int rc = config_load_text(file, config_text, config_len, config_path, e);
     if (!rc) {
         *resuming = *file->resume != 0;
         snprintf(path, CONFIG_PATH_MAX, "%s", *resuming ? file->resume : file->load);
@@ -908,10 +928,14 @@ int config_from_args(struct config *c, int argc, char **argv, enum config_action
         free(flags);
         return rc;
     }
-    char model[CONFIG_PATH_MAX];
+    char model[CONFIG_PATH_MAX], *config_text = NULL;
+    size_t config_len = 0;
     bool resuming;
     struct config *stored = NULL;
-    rc = find_model(flags, n, config_path, model, &resuming, e);
+    if (config_path)
+        rc = read_config(config_path, &config_text, &config_len, e);
+    if (!rc)
+        rc = find_model(flags, n, config_path, config_text, config_len, model, &resuming, e);
     if (!rc && *model && base) {
         rc = load_base(c, model, resuming, base, e);
         stored = rc ? NULL : malloc(sizeof *stored);
@@ -921,7 +945,8 @@ int config_from_args(struct config *c, int argc, char **argv, enum config_action
             *stored = *c;
     }
     if (!rc && config_path)
-        rc = config_load_file(c, config_path, e);
+        rc = config_load_text(c, config_text, config_len, config_path, e);
+    free(config_text);
     for (int i = 0; !rc && i < n; i++) {
         char who[128];
         snprintf(who, sizeof who, "%.*s", (int)strcspn(flags[i].name, "="), flags[i].name);
