@@ -163,12 +163,35 @@ static int load_predictions(struct run *r, const char *path, struct err *e)
     return rc;
 }
 
+/* The summary's accuracy and McNemar's counts must describe one run: a
+ * predictions file from another run (left over, or edited by hand) would
+ * otherwise pair with a summary it does not belong to. train computes the
+ * accuracy as correct / total in doubles, exactly as here. */
+static int same_run(const struct run *r, const char *path, struct err *e)
+{
+    long long right = 0;
+    for (long long i = 0; i < r->n; i++)
+        right += r->right[i];
+    if (r->n && (double)right / (double)r->n == r->acc)
+        return 0;
+    return err_set(e, ERR_DATA, "%s: %lld of %lld predictions are right, but the run's summary "
+                   "says test_accuracy %.17g: not the same run", path, right, r->n, r->acc);
+}
+
 static void free_runs(struct run *r, int n)
 {
     for (int i = 0; i < n; i++) {
         free(r[i].right);
         free(r[i].label);
     }
+}
+
+static const struct run *find_seed(const struct run *r, int n, long long seed)
+{
+    for (int i = 0; i < n; i++)
+        if (r[i].seed == seed)
+            return &r[i];
+    return NULL;
 }
 
 /* every NAME-seedS.jsonl in dir, with its predictions */
@@ -181,7 +204,7 @@ static int load_runs(const char *dir, const char *name, struct run *runs, int *n
     if (glob(pattern, 0, NULL, &g) != 0)
         return err_set(e, ERR_NOINPUT, "%s: no runs of %s", dir, name);
     int rc = 0;
-    for (size_t i = 0; !rc && i < g.gl_pathc && *n < MAX_RUNS; i++) {
+    for (size_t i = 0; !rc && i < g.gl_pathc; i++) {
         const char *p = g.gl_pathv[i];
         struct run *r = &runs[*n];
         memset(r, 0, sizeof *r);
@@ -191,11 +214,22 @@ static int load_runs(const char *dir, const char *name, struct run *runs, int *n
         r->seed = strtoll(s, &end, 10);
         if (end == s || *s == '-' || *s == '+' || strcmp(end, ".jsonl"))
             continue;
+        /* seed1 and seed01 are one seed: counted twice, it would weigh double */
+        if (find_seed(runs, *n, r->seed)) {
+            rc = err_set(e, ERR_DATA, "%s: a second run of %s with seed %lld", p, name, r->seed);
+            break;
+        }
+        if (*n == MAX_RUNS) {
+            rc = err_set(e, ERR_DATA, "%s: more than %d runs of %s", dir, MAX_RUNS, name);
+            break;
+        }
         char pred[4200];
         snprintf(pred, sizeof pred, "%.*s.pred.csv", (int)(strlen(p) - 6), p);
         rc = load_summary(r, p, e);
         if (!rc)
             rc = load_predictions(r, pred, e);
+        if (!rc)
+            rc = same_run(r, pred, e);
         if (!rc)
             (*n)++;
         else
@@ -232,14 +266,6 @@ static void config_row(const char *name, const struct run *r, int n)
            cell(st, sizeof st, "%.2f", stats_mean(strict, n)),
            cell(ec, sizeof ec, "%.4f", stats_mean(ece, n)), cell(se, sizeof se, "%.2f",
                                                                stats_mean(sec, n)));
-}
-
-static const struct run *find_seed(const struct run *r, int n, long long seed)
-{
-    for (int i = 0; i < n; i++)
-        if (r[i].seed == seed)
-            return &r[i];
-    return NULL;
 }
 
 static int paired(const char *na, const struct run *a, int n_a, const char *nb,

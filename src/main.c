@@ -110,17 +110,6 @@ static int check_output(const char *key, const char *path, unsigned flags, struc
     return err_set(e, why.code, "%s: %s", key, why.msg);
 }
 
-/* two outputs naming one file would overwrite each other */
-static int same_file(const char *a, const char *b)
-{
-    struct stat sa, sb;
-    if (!*a || !*b)
-        return 0;
-    if (stat(a, &sa) == 0 && stat(b, &sb) == 0)
-        return S_ISREG(sa.st_mode) && sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
-    return !strcmp(a, b);
-}
-
 /* "-", or a name of whatever stdout is (/dev/stdout, /dev/fd/1, a link to it) */
 static int is_stdout(const char *path)
 {
@@ -131,24 +120,46 @@ static int is_stdout(const char *path)
            sp.st_dev == so.st_dev && sp.st_ino == so.st_ino;
 }
 
+/* An output may not land on a file the run reads (the data, the model it
+ * loads), nor on another output: each would destroy the other. Saving over
+ * the loaded or resumed model is the one exception: it is read first. */
+static int outputs_distinct(const struct config *c, const char *const *key,
+                            const char *const *path, struct err *e)
+{
+    const char *model = *c->resume ? c->resume : c->load;
+    const char *in_key[] = {"train-images", "train-labels", "test-images", "test-labels",
+                            *c->resume ? "resume" : "load", "predict"};
+    const char *in[] = {c->train_images, c->train_labels, c->test_images, c->test_labels,
+                        model, c->predict};
+    for (int i = 0; i < 3; i++) {
+        for (int k = 0; k < i; k++)
+            if (afile_same(path[i], path[k]))
+                return err_set(e, ERR_USAGE, "%s: %s is also the --%s file", key[i], path[i],
+                               key[k]);
+        for (size_t k = 0; k < sizeof in / sizeof in[0]; k++)
+            if (!(i == 0 && in[k] == model) && afile_same(path[i], in[k]))
+                return err_set(e, ERR_USAGE, "%s: %s is the --%s file, which this run reads",
+                               key[i], path[i], in_key[k]);
+    }
+    return 0;
+}
+
 /* Every file this run will write, checked before any data loads: a bad path
  * fails in a moment, not after the training it would have lost. */
 static int check_outputs(const struct config *c, int save, struct err *e)
 {
-    if (c->json && is_stdout(c->predictions))
-        return err_set(e, ERR_USAGE, "predictions: %s is stdout, which --json keeps for JSON "
-                       "lines only", c->predictions);
+    const char *key[3] = {"save", "predictions", "metrics"};
+    const char *path[3] = {save ? c->save : "", c->predictions, c->metrics};
+    /* --json's stdout holds JSON lines only, whatever name stdout is given */
+    for (int i = 0; i < 3; i++)
+        if (c->json && *path[i] && is_stdout(path[i]))
+            return err_set(e, ERR_USAGE, "%s: %s is stdout, which --json keeps for JSON "
+                           "lines only", key[i], path[i]);
     if (save && !strcmp(c->save, "-"))
         return err_set(e, ERR_USAGE, "save: a model file cannot go to stdout ('-'); for a file "
                        "named -, write ./-");
-    const char *key[3] = {"save", "predictions", "metrics"};
-    const char *path[3] = {save ? c->save : "", c->predictions, c->metrics};
-    for (int i = 0; i < 3; i++)
-        for (int k = 0; k < i; k++)
-            if (same_file(path[i], path[k]))
-                return err_set(e, ERR_USAGE, "%s: %s is also the --%s file", key[i], path[i],
-                               key[k]);
-    if (check_output("save", path[0], 0, e) ||
+    if (outputs_distinct(c, key, path, e) ||
+        check_output("save", path[0], 0, e) ||
         check_output("predictions", c->predictions, AFILE_DASH, e) ||
         check_output("metrics", c->metrics, 0, e))
         return e->code;
@@ -475,6 +486,8 @@ int main(int argc, char **argv)
     /* output that never reached its destination is a failure too (train > /dev/full) */
     if (fflush(stdout) != 0 || ferror(stdout))
         rc = rc ? rc : err_set(&e, ERR_IO, "stdout: write error");
+    if (rc)
+        rc = interrupt_settle(&e);
     if (rc) {
         fprintf(stderr, "train: %s\n", e.msg);
         if (rc == ERR_USAGE)

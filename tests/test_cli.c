@@ -309,7 +309,28 @@ static void compare_tool(void **state)
     assert_non_null(strstr(out, "| pooled | | | 11 | 5 |"));
     assert_non_null(strstr(out, "Paired difference beta − alpha over 2 seeds: -15.000 points"));
     free(out), free(err);
-    const char *missing[] = {test_dir, "alpha", "gamma", NULL};
+    /* a predictions file that is not the summary's run: one row edited */
+    for (int i = 0; i < 20; i++)
+        a[i] = i != 3;
+    write_run("gamma", 1, 1.0, a, 20);
+    const char *edited[] = {test_dir, "alpha", "gamma", NULL};
+    assert_int_equal(run_prog(compare_bin(), edited, &out, &err), 65);
+    assert_non_null(strstr(err, "gamma-seed1.pred.csv: 19 of 20 predictions are right"));
+    free(out), free(err);
+    /* one seed spelt twice would count twice */
+    write_run("twice", 1, 0.75, a, 20);
+    write_run("twice", 1, 0.95, a, 20);
+    write_text(path_in(test_dir, "twice-seed01.jsonl"), "{\"type\":\"summary\","
+               "\"test_accuracy\":0.95}\n");
+    char cmd[2048];
+    snprintf(cmd, sizeof cmd, "cp '%s' '%s'", path_in(test_dir, "twice-seed1.pred.csv"),
+             path_in(test_dir, "twice-seed01.pred.csv"));
+    assert_int_equal(system(cmd), 0);
+    const char *twice[] = {test_dir, "twice", "alpha", NULL};
+    assert_int_equal(run_prog(compare_bin(), twice, &out, &err), 65);
+    assert_non_null(strstr(err, "a second run of twice with seed 1"));
+    free(out), free(err);
+    const char *missing[] = {test_dir, "alpha", "delta", NULL};
     assert_int_equal(run_prog(compare_bin(), missing, &out, &err), 66);
     assert_non_null(strstr(err, "compare: "));
     free(out), free(err);

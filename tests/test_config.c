@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <cmocka.h>
 
 #include "config/config.h"
@@ -170,10 +171,33 @@ static void json_structure_errors(void **state)
     memset(&e, 0, sizeof e);
     assert_int_equal(config_load_file(&c, path_in(test_dir, "missing.json"), &e), ERR_NOINPUT);
     assert_non_null(strstr(e.msg, "missing.json: No such file"));
+    /* a directory is no input (66), not an I/O error */
+    memset(&e, 0, sizeof e);
+    assert_int_equal(config_load_file(&c, test_dir, &e), ERR_NOINPUT);
+    assert_non_null(strstr(e.msg, "is a directory"));
     write_text(path_in(test_dir, "empty.json"), "");
     memset(&e, 0, sizeof e);
     assert_int_equal(config_load_file(&c, path_in(test_dir, "empty.json"), &e), ERR_USAGE);
     assert_non_null(strstr(e.msg, "empty"));
+}
+
+/* cJSON ends a string at an escaped NUL: "a\u0000b.bin" would be read as
+ * "a", so a key, an enum or a path would quietly become another one. */
+static void json_nul_escape_refused(void **state)
+{
+    (void)state;
+    expect_json_error("{\"save\": \"a\\u0000b.bin\"}", ERR_USAGE, "cfg.json:1:12: a string holds");
+    expect_json_error("{\"head\": \"softmax\\u0000x\"}", ERR_USAGE, "NUL");
+    expect_json_error("{\"save\\u0000x\": \"m.bin\"}", ERR_USAGE, "NUL");
+    /* an escaped backslash before u0000 is just text */
+    expect_json_error("{\"augment\": \"\\\\u0000\"}", ERR_USAGE, "augment: ");
+    /* a model file's settings: bad data */
+    struct config c;
+    struct err e = {0};
+    config_defaults(&c);
+    const char *stored = "{\"head\":\"sigmoid\\u0000\"}";
+    assert_int_equal(config_load_stored(&c, stored, strlen(stored), "m.bin", false, &e), ERR_DATA);
+    assert_non_null(strstr(e.msg, "NUL"));
 }
 
 static void flag_errors(void **state)
@@ -206,6 +230,43 @@ static void flag_errors(void **state)
     EXPECT_ARGS_ERROR("--positive: 10 is out of range 0..9", "--positive", "10");
     EXPECT_ARGS_ERROR("--hidden: more than 16 hidden layers", "--hidden",
                       "1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1");
+}
+
+/* --predict only prints predictions: an output or report it would not
+ * write is a usage error, not a flag that passes in silence */
+static void predict_refuses_outputs(void **state)
+{
+    (void)state;
+    EXPECT_ARGS_ERROR("predictions: not with --predict", "--load", "m.bin", "--predict", "x.idx",
+                      "--predictions", "p.csv");
+    EXPECT_ARGS_ERROR("save: not with --predict", "--load", "m.bin", "--predict", "-", "--save",
+                      "n.bin", "--epochs", "5");
+    EXPECT_ARGS_ERROR("metrics: not with --predict", "--load", "m.bin", "--predict", "-",
+                      "--metrics", "m.csv");
+    EXPECT_ARGS_ERROR("report: not with --predict", "--load", "m.bin", "--predict", "-",
+                      "--report");
+}
+
+/* a config from a pipe (--config <(...), /dev/stdin) can be read only once:
+ * it is, and applied */
+static void config_from_a_pipe(void **state)
+{
+    (void)state;
+    int fd[2];
+    assert_int_equal(pipe(fd), 0);
+    const char *json = "{\"epochs\": 3, \"lr\": 0.25}";
+    assert_int_equal(write(fd[1], json, strlen(json)), (ssize_t)strlen(json));
+    close(fd[1]);
+    char path[64];
+    snprintf(path, sizeof path, "/dev/fd/%d", fd[0]);
+    struct config c;
+    struct err e;
+    enum config_action act;
+    if (parse(&c, &e, &act, "--config", path, NULL))
+        fail_msg("%s", e.msg);
+    close(fd[0]);
+    assert_int_equal(c.epochs, 3);
+    assert_true(c.lr == 0.25);
 }
 
 static void print_config_round_trips(void **state)
@@ -310,7 +371,10 @@ int main(void)
         cmocka_unit_test(resolves_data_paths),
         cmocka_unit_test(json_value_errors),
         cmocka_unit_test(json_structure_errors),
+        cmocka_unit_test(json_nul_escape_refused),
         cmocka_unit_test(flag_errors),
+        cmocka_unit_test(predict_refuses_outputs),
+        cmocka_unit_test(config_from_a_pipe),
         cmocka_unit_test(print_config_round_trips),
         cmocka_unit_test(shipped_configs_load),
         cmocka_unit_test(enum_names_match_constants),

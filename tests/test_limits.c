@@ -425,7 +425,7 @@ static void compare_rejects_non_finite(void **state)
     };
     for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
         char *dir = tmpdir_make();
-        write_compare_run(dir, "a", "0.9", "0.5", "1");
+        write_compare_run(dir, "a", "0.5", "0.5", "1");
         write_compare_run(dir, "b", cases[k][0], cases[k][1], cases[k][2]);
         const char *args[] = {dir, "a", "b", NULL};
         char *out, *err;
@@ -437,7 +437,7 @@ static void compare_rejects_non_finite(void **state)
     }
     /* without a report the cells say n/a instead of -100 */
     char *dir = tmpdir_make();
-    write_compare_run(dir, "a", "0.9", "0.5", "1");
+    write_compare_run(dir, "a", "0.5", "0.5", "1");
     write_text(path_in(dir, "b-seed1.jsonl"), "{\"type\":\"summary\",\"test_accuracy\":0.5}\n");
     write_text(path_in(dir, "b-seed1.pred.csv"), "index,label,prediction\n0,1,1\n1,2,3\n");
     const char *args[] = {dir, "a", "b", NULL};

@@ -491,6 +491,45 @@ static void stored_state_validated(void **state)
     free(b), free(j), free(cfg), free(good);
 }
 
+/* the optimizer's step count is bounded by the samples trained on (a step
+ * takes at least one): a hand-set count near INT64_MAX would overflow its
+ * counter and pass for divergence */
+static void stored_steps_bounded(void **state)
+{
+    (void)state;
+    size_t len;
+    uint8_t *good = slurp(path_in(test_dir, "m.bin"), &len);
+    struct layout o = layout_of(good);
+    uint64_t samples = (uint64_t)rd32(good + o.epoch) * rd32(good + o.n_order);
+    uint8_t *b = malloc(len);
+    uint64_t bad[] = {INT64_MAX, samples + 1};
+    for (int i = 0; i < 2; i++) {
+        memcpy(b, good, len);
+        wr64(b + o.optimizer + 4, bad[i]);
+        reseal(b, len);
+        expect_refused(b, len, "more than the");
+    }
+    /* batches of one sample reach the bound itself */
+    memcpy(b, good, len);
+    wr64(b + o.optimizer + 4, samples);
+    reseal(b, len);
+    struct checkpoint ck;
+    struct err e = {0};
+    if (checkpoint_parse(&ck, b, len, "ok.bin", &e))
+        fail_msg("%s", e.msg);
+    checkpoint_free(&ck);
+    /* through the program: a data error, not training that diverged */
+    memcpy(b, good, len);
+    wr64(b + o.optimizer + 4, INT64_MAX);
+    reseal(b, len);
+    write_bytes(path_in(test_dir, "steps.bin"), b, len);
+    char *out, *err;
+    RUN(65, out, err, "--data-dir", test_dir, "--resume", path_in(test_dir, "steps.bin"),
+        "--epochs", "3", "--save", path_in(test_dir, "steps-out.bin"));
+    assert_non_null(strstr(err, "steps.bin: its optimizer has taken"));
+    free(out), free(err), free(b), free(good);
+}
+
 static void write_config(const char *name, const char *json) { write_text(path_in(test_dir, name), json); }
 
 /* what a loaded model is cannot be changed on any path that loads one */
@@ -724,6 +763,7 @@ int main(void)
         cmocka_unit_test(rejects_damaged_files),
         cmocka_unit_test(stored_settings_refused),
         cmocka_unit_test(stored_state_validated),
+        cmocka_unit_test(stored_steps_bounded),
         cmocka_unit_test(kind_flags_refused_everywhere),
         cmocka_unit_test(resume_finished_evaluates),
         cmocka_unit_test(resume_appends_metrics),

@@ -367,6 +367,109 @@ static void links_followed_modes_kept(void **state)
     tmpdir_remove(dir);
 }
 
+/* One file reached by two outputs, or by an output and an input, however
+ * spelt (a, ./a, an absolute path, a link, a file not there yet), is a usage
+ * error before any data loads: nothing is overwritten. Saving over the
+ * model that was loaded is the documented way to continue it. */
+static void outputs_distinct_by_any_spelling(void **state)
+{
+    (void)state;
+    char *dir = tmpdir_make(), a[1100], a2[1100], b[1100], b2[1100], rel[1100];
+    snprintf(a, sizeof a, "%s/a.csv", dir);
+    snprintf(a2, sizeof a2, "%s/./a.csv", dir);
+    snprintf(b, sizeof b, "%s/b.csv", dir);
+    snprintf(b2, sizeof b2, "%s/link.csv", dir);
+    char *out, *err;
+    /* a new file, spelt twice: the model would be replaced by the predictions */
+    RUN(64, out, err, "--data-dir", NO_DATA, "--save", a, "--predictions", a2);
+    assert_non_null(strstr(err, "/./a.csv is also the --save file"));
+    free(out), free(err);
+    /* a link to a file not there yet */
+    symlink("b.csv", b2);
+    RUN(64, out, err, "--data-dir", NO_DATA, "--predictions", b, "--metrics", b2);
+    assert_non_null(strstr(err, "link.csv is also the --predictions file"));
+    free(out), free(err);
+    struct stat st;
+    assert_int_equal(lstat(a, &st), -1);
+    assert_int_equal(lstat(b, &st), -1);
+    /* an output over a data file or the model being read */
+    const char *model = small_model();
+    char *before = slurp_text(model);
+    snprintf(rel, sizeof rel, "%s/./t10k-labels-idx1-ubyte.gz", test_dir);
+    RUN(64, out, err, "--data-dir", test_dir, "--epochs", "1", "--save", rel);
+    assert_non_null(strstr(err, "is the --test-labels file, which this run reads"));
+    free(out), free(err);
+    RUN(64, out, err, "--data-dir", test_dir, "--load", model, "--epochs", "0", "--predictions",
+        model);
+    assert_non_null(strstr(err, "is the --load file"));
+    free(out), free(err);
+    RUN(64, out, err, "--data-dir", test_dir, "--resume", model, "--epochs", "3", "--save",
+        path_in(dir, "next.bin"), "--predictions", model);
+    assert_non_null(strstr(err, "is the --resume file"));
+    free(out), free(err);
+    char *after = slurp_text(model);
+    assert_memory_equal(before, after, strlen(before));
+    free(before), free(after);
+    /* saving back over the loaded model is allowed */
+    RUN(0, out, err, "--data-dir", test_dir, "--hidden", "8", "--load", model, "--epochs", "1",
+        "--save", model, "--quiet");
+    free(out), free(err);
+    /* --json keeps stdout for JSON lines, whichever output names it */
+    RUN(64, out, err, "--data-dir", NO_DATA, "--json", "--save", "/dev/stdout");
+    assert_non_null(strstr(err, "save: /dev/stdout is stdout"));
+    free(out), free(err);
+    symlink("/dev/stdout", path_in(dir, "out.csv"));
+    RUN(64, out, err, "--data-dir", NO_DATA, "--json", "--metrics", path_in(dir, "out.csv"));
+    assert_non_null(strstr(err, "is stdout, which --json keeps"));
+    free(out), free(err);
+    tmpdir_remove(dir);
+}
+
+/* A FIFO with no reader blocks the open that writes to it, as it would for
+ * any program; SIGINT or SIGTERM ends that wait like any other phase (130,
+ * 143), not as a file that could not be created (73). The same for a
+ * --config FIFO with no writer. A model FIFO is refused without waiting. */
+static void signal_ends_fifo_wait(void **state)
+{
+    (void)state;
+    char *dir = tmpdir_make(), fifo[1100], fifo_csv[1100];
+    snprintf(fifo, sizeof fifo, "%s", path_in(dir, "p.fifo"));
+    snprintf(fifo_csv, sizeof fifo_csv, "%s", path_in(dir, "m.csv"));
+    if (mkfifo(fifo, 0644) != 0 || mkfifo(fifo_csv, 0644) != 0) {
+        tmpdir_remove(dir);
+        skip();
+    }
+    char *out, *err;
+    const char *a1[] = {"--data-dir", test_dir, "--hidden", "8", "--epochs", "1",
+                        "--predictions", fifo, "--quiet", NULL};
+    int rc = run_train_signal(a1, 1500, SIGINT, &out, &err);
+    if (rc != 130 || !strstr(err, "train: interrupted"))
+        fail_msg("exit %d: %s", rc, err);
+    free(out), free(err);
+    const char *a2[] = {"--data-dir", test_dir, "--hidden", "8", "--epochs", "1", "--metrics",
+                        fifo_csv, "--quiet", NULL};
+    rc = run_train_signal(a2, 500, SIGTERM, &out, &err);
+    if (rc != 143 || !strstr(err, "train: interrupted"))
+        fail_msg("exit %d: %s", rc, err);
+    free(out), free(err);
+    const char *a3[] = {"--config", fifo, NULL};
+    rc = run_train_signal(a3, 500, SIGINT, &out, &err);
+    if (rc != 130)
+        fail_msg("exit %d: %s", rc, err);
+    free(out), free(err);
+    /* a model is a regular file: a FIFO is refused at once (the KILL is a guard) */
+    const char *a4[] = {"--data-dir", test_dir, "--load", fifo, "--epochs", "0", NULL};
+    rc = run_train_signal(a4, 5000, SIGKILL, &out, &err);
+    if (rc != 66 || !strstr(err, "not a regular file"))
+        fail_msg("exit %d: %s", rc, err);
+    free(out), free(err);
+    struct stat st;
+    assert_int_equal(lstat(fifo, &st), 0);
+    assert_true(S_ISFIFO(st.st_mode));
+    no_temporaries(dir);
+    tmpdir_remove(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -376,6 +479,8 @@ int main(void)
         cmocka_unit_test(fifo_written_through),
         cmocka_unit_test(descriptors_written_through),
         cmocka_unit_test(links_followed_modes_kept),
+        cmocka_unit_test(outputs_distinct_by_any_spelling),
+        cmocka_unit_test(signal_ends_fifo_wait),
     };
     return cmocka_run_group_tests_name("outputs", tests, setup_synthetic_dir, teardown_dir);
 }

@@ -463,7 +463,9 @@ static void line_col(const char *text, const char *at, int *line, int *col)
     }
 }
 
-/* Deeper than any real config: reject before cJSON recurses into it. */
+/* Deeper than any real config: reject before cJSON recurses into it. An
+ * escaped NUL (\u0000) is refused too: cJSON ends its C string there, so
+ * "a\u0000b.bin" would quietly be read as "a". */
 #define CONFIG_MAX_DEPTH 4
 
 static int check_depth(const char *t, size_t len, const char *name, struct err *e)
@@ -473,6 +475,12 @@ static int check_depth(const char *t, size_t len, const char *name, struct err *
     for (size_t i = 0; i < len; i++) {
         char ch = t[i];
         if (in_string) {
+            if (ch == '\\' && len - i >= 6 && !memcmp(t + i + 1, "u0000", 5)) {
+                int line, col;
+                line_col(t, t + i, &line, &col);
+                return err_set(e, ERR_USAGE, "%s:%d:%d: a string holds \\u0000, a NUL "
+                               "character no key or value may contain", name, line, col);
+            }
             if (ch == '\\')
                 i++;
             else if (ch == '"')
@@ -612,8 +620,15 @@ const char *config_model_differs(const struct config *a, const struct config *b)
 
 #define CONFIG_MAX_BYTES (1 << 20)
 
-int config_load_file(struct config *c, const char *path, struct err *e)
+/* The whole text of a config file into *text (malloc'd, n bytes), read once:
+ * a pipe (--config <(...), /dev/stdin) cannot be read twice. */
+static int read_config(const char *path, char **text, size_t *n, struct err *e)
 {
+    *text = NULL;
+    /* a pipe is welcome, a directory is no input at all */
+    struct stat st;
+    if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
+        return err_set(e, ERR_NOINPUT, "%s: is a directory, not a config file", path);
     FILE *f = fopen(path, "rb");
     if (!f)
         return err_set(e, ERR_NOINPUT, "%s: %s", path, strerror(errno));
@@ -622,19 +637,31 @@ int config_load_file(struct config *c, const char *path, struct err *e)
         fclose(f);
         return err_set(e, ERR_SOFTWARE, "%s: out of memory", path);
     }
-    size_t n = fread(buf, 1, CONFIG_MAX_BYTES + 1, f);
+    *n = fread(buf, 1, CONFIG_MAX_BYTES + 1, f);
     int rc = 0;
     if (ferror(f))
         rc = err_set(e, ERR_IO, "%s: %s", path, strerror(errno));
-    else if (n > CONFIG_MAX_BYTES)
+    else if (*n > CONFIG_MAX_BYTES)
         rc = err_set(e, ERR_USAGE, "%s: larger than %d bytes; not a config file", path,
                      CONFIG_MAX_BYTES);
-    else if (n == 0)
+    else if (*n == 0)
         rc = err_set(e, ERR_USAGE, "%s: file is empty", path);
     fclose(f);
+    if (rc)
+        free(buf);
+    else
+        *text = buf;
+    return rc;
+}
+
+int config_load_file(struct config *c, const char *path, struct err *e)
+{
+    char *text;
+    size_t n;
+    int rc = read_config(path, &text, &n, e);
     if (!rc)
-        rc = config_load_text(c, buf, n, path, e);
-    free(buf);
+        rc = config_load_text(c, text, n, path, e);
+    free(text);
     return rc;
 }
 
@@ -836,8 +863,9 @@ static const char *last_flag(const struct flag *flags, int n, const char *key)
 /* The model named by --resume or --load: on the command line, else in the
  * --config file (a config file that names a model means what the same flag
  * would: the model's settings go under the file's). */
-static int find_model(const struct flag *flags, int n, const char *config_path, char *path,
-                      bool *resuming, struct err *e)
+static int find_model(const struct flag *flags, int n, const char *config_path,
+                      const char *config_text, size_t config_len, char *path, bool *resuming,
+                      struct err *e)
 {
     const char *r = last_flag(flags, n, "resume"), *l = last_flag(flags, n, "load");
     path[0] = 0;
@@ -852,7 +880,7 @@ static int find_model(const struct flag *flags, int n, const char *config_path, 
     if (!file)
         return err_set(e, ERR_SOFTWARE, "out of memory");
     config_defaults(file);
-    int rc = config_load_file(file, config_path, e);
+    int rc = config_load_text(file, config_text, config_len, config_path, e);
     if (!rc) {
         *resuming = *file->resume != 0;
         snprintf(path, CONFIG_PATH_MAX, "%s", *resuming ? file->resume : file->load);
@@ -907,10 +935,14 @@ int config_from_args(struct config *c, int argc, char **argv, enum config_action
         free(flags);
         return rc;
     }
-    char model[CONFIG_PATH_MAX];
+    char model[CONFIG_PATH_MAX], *config_text = NULL;
+    size_t config_len = 0;
     bool resuming;
     struct config *stored = NULL;
-    rc = find_model(flags, n, config_path, model, &resuming, e);
+    if (config_path)
+        rc = read_config(config_path, &config_text, &config_len, e);
+    if (!rc)
+        rc = find_model(flags, n, config_path, config_text, config_len, model, &resuming, e);
     if (!rc && *model && base) {
         rc = load_base(c, model, resuming, base, e);
         stored = rc ? NULL : malloc(sizeof *stored);
@@ -920,7 +952,8 @@ int config_from_args(struct config *c, int argc, char **argv, enum config_action
             *stored = *c;
     }
     if (!rc && config_path)
-        rc = config_load_file(c, config_path, e);
+        rc = config_load_text(c, config_text, config_len, config_path, e);
+    free(config_text);
     for (int i = 0; !rc && i < n; i++) {
         char who[128];
         snprintf(who, sizeof who, "%.*s", (int)strcspn(flags[i].name, "="), flags[i].name);
@@ -965,6 +998,13 @@ int config_resolve(struct config *c, struct err *e)
         return err_set(e, ERR_USAGE, "epochs: 0 is only for evaluating a model given with --load");
     if (*c->predict && !*c->load)
         return err_set(e, ERR_USAGE, "predict: needs a model, given with --load");
+    /* --predict only prints: an output it would not write must not pass in silence */
+    const char *unused = !*c->predict ? NULL : *c->save ? "save" : *c->predictions ? "predictions"
+                         : *c->metrics ? "metrics" : c->report ? "report"
+                         : c->checkpoint_every ? "checkpoint_every" : NULL;
+    if (unused)
+        return err_set(e, ERR_USAGE, "%s: not with --predict, which only prints predictions "
+                       "on stdout", unused);
     size_t ml = strlen(c->metrics);
     if (ml && !(ml > 4 && !strcmp(c->metrics + ml - 4, ".csv")) &&
         !(ml > 6 && !strcmp(c->metrics + ml - 6, ".jsonl")))

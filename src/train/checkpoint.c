@@ -308,6 +308,13 @@ static int parse_order(struct checkpoint *ck, struct cur *c)
     if (ck->next >= ck->n_order)
         return err_set(c->e, ERR_DATA, "%s: position %u is outside the %u training samples",
                        c->name, ck->next, ck->n_order);
+    /* every step takes at least one sample: a larger count is no run's, and
+     * near INT64_MAX it would overflow the optimizer's counter */
+    uint64_t samples = (uint64_t)ck->epoch * ck->n_order + ck->next;
+    if ((uint64_t)ck->steps > samples)
+        return err_set(c->e, ERR_DATA, "%s: its optimizer has taken %lld steps, more than the "
+                       "%llu samples it has trained on", c->name, (long long)ck->steps,
+                       (unsigned long long)samples);
     return 0;
 }
 
@@ -457,10 +464,13 @@ int checkpoint_parse(struct checkpoint *ck, const uint8_t *buf, size_t len, cons
 int checkpoint_read(struct checkpoint *ck, const char *path, struct err *e)
 {
     memset(ck, 0, sizeof *ck);
+    /* asked before opening: opening a FIFO would wait for a writer */
+    struct stat st;
+    if (stat(path, &st) == 0 && !S_ISREG(st.st_mode))
+        return err_set(e, ERR_NOINPUT, "%s: not a regular file", path);
     FILE *f = fopen(path, "rb");
     if (!f)
         return err_set(e, ERR_NOINPUT, "%s: %s", path, strerror(errno));
-    struct stat st;
     if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode)) {
         fclose(f);
         return err_set(e, ERR_NOINPUT, "%s: not a regular file", path);

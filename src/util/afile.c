@@ -180,6 +180,31 @@ static int check_where(const struct where *w, const char *name, struct err *e)
     return 0;
 }
 
+/* the final name's directory and name: two new files are one when both match */
+static int same_place(const char *a, const char *b)
+{
+    char da[AFILE_PATH_MAX], db[AFILE_PATH_MAX];
+    struct stat sa, sb;
+    dir_of(a, da, sizeof da);
+    dir_of(b, db, sizeof db);
+    const char *na = strrchr(a, '/'), *nb = strrchr(b, '/');
+    na = na ? na + 1 : a;
+    nb = nb ? nb + 1 : b;
+    return !strcmp(na, nb) && stat(da, &sa) == 0 && stat(db, &sb) == 0 &&
+           sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+}
+
+int afile_same(const char *a, const char *b)
+{
+    struct where wa, wb;
+    struct err ignored = {0};
+    if (!*a || !*b || resolve(&wa, a, 0, &ignored) || resolve(&wb, b, 0, &ignored))
+        return 0;
+    if (wa.kind == K_REGULAR && wb.kind == K_REGULAR)
+        return wa.st.st_dev == wb.st.st_dev && wa.st.st_ino == wb.st.st_ino;
+    return wa.kind == K_NEW && wb.kind == K_NEW && same_place(wa.path, wb.path);
+}
+
 int afile_check(const char *path, unsigned flags, struct err *e)
 {
     struct where w;

@@ -44,6 +44,12 @@ struct afile {
  * is not a directory, a device or FIFO is writable. Writes nothing. */
 int afile_check(const char *path, unsigned flags, struct err *e);
 
+/* Do a and b, links followed, name one regular file, existing or not yet
+ * (the same name in the same directory, however spelt: a, ./a, a link to
+ * it)? Devices and descriptors are never "the same file": several outputs
+ * may go to /dev/null. */
+int afile_same(const char *a, const char *b);
+
 int afile_open(struct afile *a, const char *path, unsigned flags, struct err *e);
 /* finish, put into place and close; on any write error the target is untouched */
 int afile_commit(struct afile *a, struct err *e);

@@ -21,4 +21,12 @@ void interrupt_install(void);
  * <what>" recorded in e. */
 int interrupt_check(struct err *e, const char *what);
 
+/* The run failed after a signal came: a blocking call the signal broke
+ * (opening a FIFO that has no reader yet, a write to a full pipe, reading a
+ * config from a pipe) fails with EINTR and looks like an I/O error, but it
+ * is the interruption that ended the run: 128 + the signal, with the
+ * failure kept in the message. Divergence (ERR_DATA) stays what it is: a
+ * model that went non-finite must be reported as such. Returns e->code. */
+int interrupt_settle(struct err *e);
+
 #endif
