@@ -647,17 +647,18 @@ static void signals_end_training_and_evaluation(void **state)
     print_message("training stopped %.3f s after SIGTERM\n", r.seconds);
     assert_true(r.seconds < 1);
     free(out), free(err);
-    /* evaluation: a wide model over a large test set, evaluation only */
+    /* evaluation: a wide model over a large test set, evaluation only; wide
+     * enough (some 200 GFLOP) that it cannot end before the signal lands */
     char *dir = tmpdir_make();
     write_synthetic_mnist(dir, 100, 10000, 20);
     const char *m = path_in(dir, "wide.bin");
-    RUN(0, out, err, "--data-dir", dir, "--epochs", "1", "--hidden", "1024,1024",
+    RUN(0, out, err, "--data-dir", dir, "--epochs", "1", "--hidden", "4096,4096",
         "--limit-train", "10", "--batch-size", "10", "--limit-test", "10", "--save", m,
         "--quiet");
     free(out), free(err);
     const char *eval[] = {"--data-dir", dir, "--load", m, "--epochs", "0", "--limit-test", "0",
                           NULL};
-    r = run_full(eval, NULL, "data:", 200, SIGINT, &out, &err);
+    r = run_full(eval, NULL, "data:", 50, SIGINT, &out, &err);
     if (r.rc != 130 || !strstr(err, "train: interrupted while evaluating the test set"))
         fail_msg("exit %d: %s", r.rc, err);
     print_message("evaluation stopped %.3f s after SIGINT\n", r.seconds);

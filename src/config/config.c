@@ -1132,7 +1132,7 @@ void config_print_help(FILE *f)
     }
     fputs("\nBooleans take --flag, --no-flag or --flag=true|false.\n"
           "Exit status: 0 success, 64 usage error, 65 bad data or diverged training,\n"
-          "66 missing input, 70 internal error, 73 cannot create an output file,\n"
-          "74 I/O error.\n",
+          "66 missing input, 69 precision not available on this CPU, 70 internal error,\n"
+          "73 cannot create an output file, 74 I/O error, 130/143 interrupted.\n",
           f);
 }
