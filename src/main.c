@@ -2,11 +2,13 @@
  *
  *   parse the config (config/) -> load the data (data/) -> build and train the
  *   network (nn/, train/) -> report (report/), saving models on the way
- *   (train/checkpoint.c)
+ *   (train/checkpoint.c); or, with --predict, train/predict.c
+ *
+ * A model named by --load or --resume is read once, here, for its settings
+ * (the base config) and its weights and state.
  *
  * This is the only place that turns an error into a message and an exit code. */
 #include <cjson/cJSON.h>
-#include <errno.h>
 #include <omp.h>
 #include <signal.h>
 #include <stdio.h>
@@ -18,11 +20,10 @@
 
 #include "config/config.h"
 #include "data/dataset.h"
-#include "data/idx.h"
 #include "nn/onednn.h"
 #include "report/report.h"
-#include "train/budget.h"
 #include "train/checkpoint.h"
+#include "train/predict.h"
 #include "train/train.h"
 #include "util/afile.h"
 #include "util/denormal.h"
@@ -32,16 +33,35 @@
 
 #define TRAIN_VERSION "0.2.0"
 
-/* the config_base_fn for --resume and --load */
-static int model_settings(const char *path, char **json, struct err *e)
-{
+/* The model file --resume or --load names, read once: its stored settings
+ * become the base config (config_from_args asks for them through
+ * model_settings), its weights and state the start of the run. */
+struct model_file {
+    char path[CONFIG_PATH_MAX];
     struct checkpoint ck;
-    if (checkpoint_read(&ck, path, e))
+    bool read;
+};
+
+static int read_model(struct model_file *f, const char *path, struct err *e)
+{
+    if (f->read && !strcmp(f->path, path))
+        return 0;
+    checkpoint_free(&f->ck);
+    f->read = false;
+    if (checkpoint_read(&f->ck, path, e))
         return e->code;
-    *json = ck.config;
-    ck.config = NULL;
-    checkpoint_free(&ck);
+    snprintf(f->path, sizeof f->path, "%s", path);
+    f->read = true;
     return 0;
+}
+
+static int model_settings(void *ctx, const char *path, char **json, struct err *e)
+{
+    struct model_file *f = ctx;
+    if (read_model(f, path, e))
+        return e->code;
+    *json = strdup(f->ck.config);
+    return *json ? 0 : err_set(e, ERR_SOFTWARE, "out of memory");
 }
 
 struct run {
@@ -80,16 +100,20 @@ static int evaluate_test(struct run *r, struct err *e)
     return 0;
 }
 
-/* --resume or --load: the model file, read and checked before any data loads */
-static int read_start(const struct config *c, struct checkpoint *ck, struct err *e)
+/* --resume or --load: the model file, read and checked before any data
+ * loads; *ck is NULL for a run from scratch */
+static int read_start(const struct config *c, struct model_file *f, const struct checkpoint **ck,
+                      struct err *e)
 {
-    memset(ck, 0, sizeof *ck);
+    static const struct checkpoint none;
+    *ck = &none;
     const char *path = *c->resume ? c->resume : c->load;
     if (!*path)
         return 0;
-    if (checkpoint_read(ck, path, e))
+    if (read_model(f, path, e))
         return e->code;
-    return *c->resume ? checkpoint_resumable(ck, c, path, e) : 0;
+    *ck = &f->ck;
+    return *c->resume ? checkpoint_resumable(&f->ck, c, path, e) : 0;
 }
 
 /* Does this run write a model? A resumed model that has already trained all
@@ -244,15 +268,15 @@ static int run_with_data(const struct config *c, const struct checkpoint *ck, in
     return rc;
 }
 
-static int run(const struct config *c, struct err *e)
+static int run(const struct config *c, struct model_file *f, struct err *e)
 {
     double t0 = timer_now();
-    struct checkpoint ck = {0};
+    const struct checkpoint *ck = NULL;
     /* a precision this CPU cannot run is refused before anything is read */
     int rc = onednn_check_precision((enum precision)c->precision, e);
     if (!rc)
-        rc = read_start(c, &ck, e);
-    int save = !rc && saves_model(c, &ck);
+        rc = read_start(c, f, &ck, e);
+    int save = !rc && saves_model(c, ck);
     if (!rc)
         rc = check_outputs(c, save, e);
     struct dataset train_all = {0}, test_all = {0};
@@ -261,174 +285,9 @@ static int run(const struct config *c, struct err *e)
     double load_seconds = timer_now() - t0;
     struct dataset train = train_all, test = test_all;
     if (!rc)
-        rc = run_with_data(c, &ck, save, &train, &test, t0, load_seconds, e);
-    checkpoint_free(&ck);
+        rc = run_with_data(c, ck, save, &train, &test, t0, load_seconds, e);
     dataset_free(&train_all);
     dataset_free(&test_all);
-    return rc;
-}
-
-/* --predict's images, one batch at a time: an IDX file, read and validated
- * whole before any output (its size is bounded by what the file can hold),
- * or raw images streamed from stdin ("-") through one batch buffer. */
-struct images {
-    const char *name;
-    uint32_t dim, next;
-    struct idx file;     /* the IDX file; unused for stdin */
-    uint8_t *buf;        /* stdin: one batch */
-    uint32_t cap;        /* images buf holds */
-};
-
-static int open_images(struct images *im, const char *path, uint32_t dim, uint32_t batch,
-                       struct err *e)
-{
-    memset(im, 0, sizeof *im);
-    im->dim = dim;
-    if (!strcmp(path, "-")) {
-        im->name = "stdin";
-        im->cap = batch;
-        im->buf = malloc((size_t)dim * batch);
-        return im->buf ? 0 : err_set(e, ERR_SOFTWARE, "stdin: out of memory");
-    }
-    im->name = path;
-    struct idx h;
-    if (idx_probe(&h, path, 3, e))
-        return e->code;
-    if (h.dims[1] * h.dims[2] != dim)
-        return err_set(e, ERR_DATA, "%s: images of %ux%u pixels, the model takes %u", path,
-                       h.dims[1], h.dims[2], dim);
-    if (budget_check_bytes((double)h.size, budget_available(), "predict", path, e))
-        return e->code;
-    return idx_read(&im->file, path, 3, e);
-}
-
-/* Up to max raw images from stdin into im->buf; *n = 0 at its end. */
-static int read_raw_batch(struct images *im, uint32_t *n, struct err *e)
-{
-    size_t want = (size_t)im->dim * im->cap, got = 0;
-    while (got < want) {
-        errno = 0;
-        size_t k = fread(im->buf + got, 1, want - got, stdin);
-        got += k;
-        if (interrupt_check(e, "reading images from stdin"))
-            return e->code;
-        if (k == 0 && ferror(stdin))
-            return err_set(e, ERR_IO, "stdin: %s", strerror(errno ? errno : EIO));
-        if (k == 0)
-            break;
-    }
-    if (got % im->dim)
-        return err_set(e, ERR_DATA, "stdin: %zu bytes left over; images are %u bytes",
-                       got % im->dim, im->dim);
-    *n = (uint32_t)(got / im->dim);
-    return 0;
-}
-
-/* The next batch of at most im->cap (stdin) or max (file) images as a dataset view. */
-static int next_images(struct images *im, uint32_t max, struct dataset *d, struct err *e)
-{
-    uint32_t n = 0;
-    if (im->buf) {
-        if (read_raw_batch(im, &n, e))
-            return e->code;
-        *d = (struct dataset){.n = n, .dim = im->dim, .x = im->buf};
-    } else {
-        uint32_t left = im->file.dims[0] - im->next;
-        n = left < max ? left : max;
-        *d = (struct dataset){.n = n, .dim = im->dim, .x = im->file.data + (size_t)im->next * im->dim};
-    }
-    im->next += n;
-    return 0;
-}
-
-static void close_images(struct images *im)
-{
-    idx_free(&im->file);
-    free(im->buf);
-}
-
-/* the network a saved model describes, with its weights */
-static struct mlp *model_from(const struct config *c, const struct checkpoint *ck, struct err *e)
-{
-    struct mlp_spec spec = trainer_spec(c, (int)ck->size[0], (int)ck->size[ck->L]);
-    struct mlp *m = mlp_create(&spec);
-    if (!m) {
-        err_set(e, ERR_SOFTWARE, "out of memory");
-        return NULL;
-    }
-    int same = m->L == (int)ck->L;
-    for (int l = 0; same && l <= m->L; l++)
-        same = m->size[l] == (int)ck->size[l];
-    if (!same) {
-        mlp_free(m);
-        err_set(e, ERR_DATA, "%s: the model's layers do not match its settings", c->load);
-        return NULL;
-    }
-    memcpy(m->params, ck->params, sizeof(float) * ck->n_params);
-    return m;
-}
-
-/* one batch of predictions, after checking that the model's outputs are numbers */
-static int predict_batch(const struct config *c, struct mlp *m, const struct dataset *d,
-                         uint32_t from, struct err *e)
-{
-    const int K = m->size[m->L];
-    batch_gather(m->a[0], d, NULL, (int)d->n, NULL, NULL);
-    const float *Z = mlp_forward(m, (int)d->n, NULL);
-    if (!Z)
-        return err_set(e, m->err.code, "%s", m->err.msg);
-    if (!trainer_finite(Z, (size_t)d->n * (size_t)K))
-        return err_set(e, ERR_DATA, "%s: the model's outputs are not finite (images %u to %u)",
-                       c->load, from, from + d->n - 1);
-    const struct head head = trainer_head(c);
-    head_outputs(&head, m->probs, Z, (int)d->n, K);
-    if (from == 0 && !c->json) {
-        fputs("index,prediction", stdout);
-        for (int k = 0; k < K; k++)
-            printf(",p%d", k);
-        putchar('\n');
-    }
-    report_prediction_rows(stdout, c->json, from, m->probs, Z, (int)d->n, K);
-    return 0;
-}
-
-static int predict(const struct config *c, struct err *e)
-{
-    if (c->task != TASK_CLASSIFY)
-        return err_set(e, ERR_USAGE, "predict: only for task classify");
-    if (onednn_check_precision((enum precision)c->precision, e))
-        return e->code;
-    struct checkpoint ck;
-    if (checkpoint_read(&ck, c->load, e))
-        return e->code;
-    struct mlp *m = model_from(c, &ck, e);
-    struct images im = {0};
-    uint32_t step = m ? (uint32_t)m->spec.max_batch : 0, from = 0;
-    int rc = m ? open_images(&im, c->predict, ck.size[0], step, e) : e->code;
-    if (!rc)
-        omp_set_num_threads((int)c->threads);
-    while (!rc) {
-        struct dataset d;
-        rc = next_images(&im, step, &d, e);
-        if (rc || !d.n)
-            break;
-        if (d.n > UINT32_MAX - from) {   /* the row index would wrap */
-            rc = err_set(e, ERR_DATA, "%s: more than %u images", im.name, UINT32_MAX);
-            break;
-        }
-        rc = predict_batch(c, m, &d, from, e);
-        from += d.n;
-        char what[64];
-        snprintf(what, sizeof what, "predicting (after %u images)", from);
-        if (!rc)
-            rc = interrupt_check(e, what);
-    }
-    if (!rc && from == 0)
-        rc = err_set(e, ERR_DATA, "%s: no images (raw images of %u bytes each expected)",
-                     im.name, ck.size[0]);
-    close_images(&im);
-    mlp_free(m);
-    checkpoint_free(&ck);
     return rc;
 }
 
@@ -466,7 +325,9 @@ int main(int argc, char **argv)
     enum config_action action;
     denormals_flush();
     interrupt_install();   /* SIGINT/SIGTERM end every phase, loading included */
-    int rc = config_from_args(&c, argc, argv, &action, model_settings, &e);
+    struct model_file model = {0};
+    const struct config_base base = {model_settings, &model};
+    int rc = config_from_args(&c, argc, argv, &action, &base, &e);
     if (!rc) {
         switch (action) {
         case CONFIG_HELP:
@@ -479,7 +340,10 @@ int main(int argc, char **argv)
             rc = print_config(&c, &e);
             break;
         case CONFIG_RUN:
-            rc = *c.predict ? predict(&c, &e) : run(&c, &e);
+            if (!*c.predict)
+                rc = run(&c, &model, &e);
+            else if (!(rc = read_model(&model, c.load, &e)))
+                rc = predict_run(&c, &model.ck, &e);
             break;
         }
     }
@@ -493,5 +357,6 @@ int main(int argc, char **argv)
         if (rc == ERR_USAGE)
             fputs("Try 'train --help' for more information.\n", stderr);
     }
+    checkpoint_free(&model.ck);
     return rc;
 }

@@ -890,11 +890,11 @@ static int find_model(const struct flag *flags, int n, const char *config_path,
 }
 
 /* --resume and --load put the model's stored settings under everything else */
-static int load_base(struct config *c, const char *path, bool resuming, config_base_fn base,
-                     struct err *e)
+static int load_base(struct config *c, const char *path, bool resuming,
+                     const struct config_base *base, struct err *e)
 {
     char *text = NULL;
-    int rc = base(path, &text, e);
+    int rc = base->read(base->ctx, path, &text, e);
     if (!rc)
         rc = config_load_stored(c, text, strlen(text), path, resuming, e);
     free(text);
@@ -922,7 +922,7 @@ static int same_model(const struct config *stored, const struct config *c, const
 }
 
 int config_from_args(struct config *c, int argc, char **argv, enum config_action *action,
-                     config_base_fn base, struct err *e)
+                     const struct config_base *base, struct err *e)
 {
     config_defaults(c);
     *action = CONFIG_RUN;

@@ -61,8 +61,12 @@ struct config {
 /* What the command line asked for besides settings. */
 enum config_action { CONFIG_RUN, CONFIG_HELP, CONFIG_VERSION, CONFIG_PRINT };
 
-/* Reads the settings stored in a model file, as JSON text (malloc'd). */
-typedef int (*config_base_fn)(const char *model_path, char **json, struct err *e);
+/* Reads the settings stored in a model file as JSON text (malloc'd). ctx is
+ * the caller's: main keeps the file it read, so that a model is read once. */
+struct config_base {
+    int (*read)(void *ctx, const char *model_path, char **json, struct err *e);
+    void *ctx;
+};
 
 /* Defaults, then the settings stored in the model named by --resume or --load
  * (read through base, which may be NULL), then the --config file if one is
@@ -72,7 +76,7 @@ typedef int (*config_base_fn)(const char *model_path, char **json, struct err *e
  * evaluated but not what it is: a setting that defines the model (head,
  * hidden, ...) that differs from the stored one is a usage error. */
 int config_from_args(struct config *c, int argc, char **argv, enum config_action *action,
-                     config_base_fn base, struct err *e);
+                     const struct config_base *base, struct err *e);
 
 void config_defaults(struct config *c);
 /* apply one JSON config file (a top-level object of known keys) */
