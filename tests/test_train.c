@@ -551,8 +551,8 @@ static void evaluation_mode(void **state)
     struct run *r = start(&c, slice(0, 23), slice(23, 11), slice(40, 20));
     run_training(r);
     /* repeatable: dropout and shifts would draw from their streams */
-    struct eval a = evaluate(&r->t, &r->t.test, NULL, NULL);
-    struct eval b = evaluate(&r->t, &r->t.test, NULL, NULL);
+    struct eval a = trainer_evaluate(&r->t, &r->t.test, NULL, NULL);
+    struct eval b = trainer_evaluate(&r->t, &r->t.test, NULL, NULL);
     assert_memory_equal(&a.loss, &b.loss, sizeof a.loss);
     assert_int_equal(a.correct, b.correct);
     assert_int_equal(a.total, 20);
@@ -560,7 +560,7 @@ static void evaluation_mode(void **state)
     const struct epoch_stats *last = &r->stats[1];
     assert_memory_equal(&last->test.loss, &a.loss, sizeof a.loss);
     assert_int_equal(last->test.correct, a.correct);
-    struct eval v = evaluate(&r->t, &r->t.val, NULL, NULL);
+    struct eval v = trainer_evaluate(&r->t, &r->t.val, NULL, NULL);
     assert_memory_equal(&last->val.loss, &v.loss, sizeof v.loss);
     assert_int_equal(last->val.total, 11);
     /* and it is the network without dropout on unshifted images */
@@ -602,7 +602,7 @@ static void evaluation_covers_every_sample(void **state)
     run_training(r);
     float *probs = malloc(sizeof(float) * N * 10);
     int *pred = malloc(sizeof(int) * N);
-    struct eval e = evaluate(&r->t, &r->t.test, probs, pred);
+    struct eval e = trainer_evaluate(&r->t, &r->t.test, probs, pred);
     assert_int_equal(e.total, N);
     long long correct;
     double loss = ref_evaluate(r, &big, &correct);

@@ -186,7 +186,7 @@ bool trainer_finite(const float *x, size_t n)
 
 bool trainer_params_finite(const struct mlp *m) { return trainer_finite(m->params, m->n_params); }
 
-struct eval evaluate(struct trainer *t, const struct task_set *s, float *probs, int *pred)
+struct eval trainer_evaluate(struct trainer *t, const struct task_set *s, float *probs, int *pred)
 {
     struct mlp *m = t->model;
     struct eval r = {.finite = trainer_params_finite(m)};
@@ -242,7 +242,7 @@ static int eval_error(const struct trainer *t, const struct eval *r, const char 
 
 int trainer_evaluate_test(struct trainer *t, struct err *e)
 {
-    t->test_eval = evaluate(t, &t->test, t->test_probs, t->test_pred);
+    t->test_eval = trainer_evaluate(t, &t->test, t->test_probs, t->test_pred);
     return eval_error(t, &t->test_eval, "test", e);
 }
 
@@ -322,7 +322,7 @@ int trainer_run(struct trainer *t, epoch_fn on_epoch, void *ctx, struct err *e)
         s.seconds = timer_now() - t0;
         s.samples_per_second = s.seconds > 0 ? t->train.n / s.seconds : 0;
         if (t->val.n) {
-            s.val = evaluate(t, &t->val, NULL, NULL);
+            s.val = trainer_evaluate(t, &t->val, NULL, NULL);
             if (eval_error(t, &s.val, "validation", e))
                 return e->code;
         }

@@ -108,7 +108,7 @@ int trainer_run(struct trainer *t, epoch_fn on_epoch, void *ctx, struct err *e);
  * (may be NULL) receive the head's outputs and, for classify, the predictions.
  * The result says whether everything was finite and whether *t->stop cut it
  * short; trainer_evaluate_test turns both into errors. */
-struct eval evaluate(struct trainer *t, const struct task_set *s, float *probs, int *pred);
+struct eval trainer_evaluate(struct trainer *t, const struct task_set *s, float *probs, int *pred);
 
 /* Evaluate the test set into t->test_eval, t->test_probs and t->test_pred:
  * ERR_DATA (65) when a weight, an output or the loss is not finite (nothing
