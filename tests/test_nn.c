@@ -52,7 +52,7 @@ static void check_net(enum act act, enum head_kind head, float dropout, int n_hi
 {
     struct mlp_spec spec = {.n_inputs = IN, .n_outputs = K, .n_hidden = n_hidden,
                             .hidden = {5, 4}, .act = act, .dropout = dropout, .max_batch = B};
-    struct net n = {.m = mlp_create(&spec), .head = {head, HEAD_BCE_SUM}, .mask_seed = 42};
+    struct net n = {.m = mlp_create(&spec), .head = {head, head == HEAD_SOFTMAX ? HEAD_CCE : HEAD_BCE_SUM}, .mask_seed = 42};
     assert_non_null(n.m);
     mlp_init(n.m, 7);
     /* non-zero biases, so their gradients are exercised from a generic point */
