@@ -240,7 +240,14 @@ static void shipped_configs_load(void **state)
     (void)state;
     const char *files[] = {"configs/default.json", "configs/default-sigmoid.json",
                            "configs/softmax.json", "configs/sigmoid.json",
-                           "configs/sigmoid-mean-bce.json"};
+                           "configs/sigmoid-mean-bce.json",
+                           "configs/nielsen/ch1-30-quadratic.json",
+                           "configs/nielsen/ch1-100-quadratic.json",
+                           "configs/nielsen/ch3-30-ce.json",
+                           "configs/nielsen/ch3-100-ce.json",
+                           "configs/nielsen/ch3-30-ce-l2.json",
+                           "configs/nielsen/ch3-100-ce-l2-scaled.json",
+                           "configs/nielsen/ch6-100-softmax.json"};
     for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
         struct config c;
         struct err e = {0};
