@@ -622,7 +622,10 @@ static void fold_loss(struct config *c)
                                  (enum bce_reduction)c->bce_reduction, &why);
     if (loss >= 0) {
         c->loss = loss;
-        c->bce_reduction = BCE_SUM;
+        /* under softmax bce_reduction means nothing and stays as written:
+         * a softmax model keeps refusing a changed one, as before loss */
+        if (c->head == HEAD_SIGMOID)
+            c->bce_reduction = BCE_SUM;
     }
 }
 
