@@ -622,10 +622,8 @@ static void fold_loss(struct config *c)
                                  (enum bce_reduction)c->bce_reduction, &why);
     if (loss >= 0) {
         c->loss = loss;
-        /* under softmax bce_reduction means nothing and stays as written:
-         * a softmax model keeps refusing a changed one, as before loss */
-        if (c->head == HEAD_SIGMOID)
-            c->bce_reduction = BCE_SUM;
+        c->bce_reduction = head_folded_reduction((enum head_kind)c->head,
+                                                 (enum bce_reduction)c->bce_reduction);
     }
 }
 

@@ -146,6 +146,11 @@ int head_resolve_loss(enum head_kind kind, enum head_loss asked, enum bce_reduct
     return asked;
 }
 
+enum bce_reduction head_folded_reduction(enum head_kind kind, enum bce_reduction red)
+{
+    return kind == HEAD_SIGMOID ? BCE_SUM : red;
+}
+
 /* the rule of a head; a softmax head always has cce, and a sigmoid head given
  * no sigmoid loss (AUTO, cce) bce */
 static const struct loss_rule *rule_of(const struct head *h)

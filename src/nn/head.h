@@ -73,6 +73,10 @@ struct head {
  * then says why, naming the keys). */
 int head_resolve_loss(enum head_kind kind, enum head_loss asked, enum bce_reduction red,
                       const char **why);
+/* bce_reduction once folded into the resolved loss: sum for sigmoid (the loss
+ * says it); under softmax it means nothing and stays as written, so a softmax
+ * model keeps refusing a changed one as it did before the loss key */
+enum bce_reduction head_folded_reduction(enum head_kind kind, enum bce_reduction red);
 
 enum head_question { HEAD_ONE_OF, HEAD_ANY_OF };
 
