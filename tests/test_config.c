@@ -12,6 +12,7 @@
 #include "config/config.h"
 #include "nn/act.h"
 #include "nn/head.h"
+#include "nn/mlp.h"
 #include "nn/onednn.h"
 #include "nn/optim.h"
 #include "train/task.h"
@@ -300,7 +301,14 @@ static void shipped_configs_load(void **state)
     (void)state;
     const char *files[] = {"configs/default.json", "configs/default-sigmoid.json",
                            "configs/softmax.json", "configs/sigmoid.json",
-                           "configs/sigmoid-mean-bce.json"};
+                           "configs/sigmoid-mean-bce.json",
+                           "configs/nielsen/ch1-30-quadratic.json",
+                           "configs/nielsen/ch1-100-quadratic.json",
+                           "configs/nielsen/ch3-30-ce.json",
+                           "configs/nielsen/ch3-100-ce.json",
+                           "configs/nielsen/ch3-30-ce-l2.json",
+                           "configs/nielsen/ch3-100-ce-l2-scaled.json",
+                           "configs/nielsen/ch6-100-softmax.json"};
     for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
         struct config c;
         struct err e = {0};
@@ -349,7 +357,9 @@ static void enum_names_match_constants(void **state)
     CHECK(task, TASK_KINDS);
     CHECK(head, HEAD_KINDS);
     CHECK(activation, ACTS);
-    CHECK(bce_reduction, HEAD_LOSSES);
+    CHECK(bce_reduction, BCE_REDUCTIONS);
+    CHECK(loss, HEAD_LOSSES);
+    CHECK(init, MLP_INITS);
     CHECK(lr_schedule, LR_SCHEDULES);
     CHECK(optimizer, OPTIM_KINDS);
     CHECK(precision, PRECISIONS);
@@ -360,7 +370,46 @@ static void enum_names_match_constants(void **state)
     assert_string_equal(config_enum_name("lr_schedule", LR_STEP), "step");
     assert_string_equal(config_enum_name("task", TASK_PAIRS), "pairs");
     assert_string_equal(config_enum_name("activation", ACT_TANH), "tanh");
-    assert_string_equal(config_enum_name("bce_reduction", HEAD_BCE_MEAN), "mean");
+    assert_string_equal(config_enum_name("bce_reduction", BCE_MEAN), "mean");
+}
+
+/* loss: resolved once, refused against the wrong head, the deprecated
+ * bce_reduction still spelling the same models */
+static void loss_key(void **state)
+{
+    (void)state;
+    struct config c;
+    struct err e;
+    enum config_action act;
+    assert_int_equal(parse(&c, &e, &act, "--data-dir", "/nonexistent", NULL), 0);
+    assert_int_equal(c.loss, HEAD_CCE);   /* auto under softmax */
+    assert_int_equal(parse(&c, &e, &act, "--head", "sigmoid", NULL), 0);
+    assert_int_equal(c.loss, HEAD_BCE_SUM);
+    assert_int_equal(parse(&c, &e, &act, "--head", "sigmoid", "--bce-reduction", "mean", NULL), 0);
+    assert_int_equal(c.loss, HEAD_BCE_MEAN);
+    assert_int_equal(parse(&c, &e, &act, "--head", "sigmoid", "--loss", "keras-cce", NULL), 0);
+    assert_int_equal(c.loss, HEAD_KERAS_CCE);
+    EXPECT_ARGS_ERROR("head softmax takes only loss cce", "--loss", "squared");
+    EXPECT_ARGS_ERROR("loss: bce-mean with head softmax", "--loss", "bce-mean");
+    EXPECT_ARGS_ERROR("loss cce is softmax's", "--head", "sigmoid", "--loss", "cce");
+    EXPECT_ARGS_ERROR("bce_reduction mean", "--head", "sigmoid", "--loss", "squared",
+                      "--bce-reduction", "mean");
+    EXPECT_ARGS_ERROR("nothing to learn", "--task", "binary", "--head", "sigmoid", "--loss",
+                      "keras-cce");
+    /* an old model file (bce_reduction mean, no loss) is the same model as one
+     * saved with loss bce-mean, and another than loss bce */
+    struct config old, now;
+    config_defaults(&old);
+    old.head = HEAD_SIGMOID;
+    old.bce_reduction = BCE_MEAN;
+    now = old;
+    now.bce_reduction = BCE_SUM;
+    now.loss = HEAD_BCE_MEAN;
+    assert_null(config_model_differs(&old, &now));
+    now.loss = HEAD_BCE_SUM;
+    assert_string_equal(config_model_differs(&old, &now), "loss");
+    now.loss = HEAD_SQUARED;
+    assert_string_equal(config_model_differs(&old, &now), "loss");
 }
 
 int main(void)
@@ -378,6 +427,7 @@ int main(void)
         cmocka_unit_test(print_config_round_trips),
         cmocka_unit_test(shipped_configs_load),
         cmocka_unit_test(enum_names_match_constants),
+        cmocka_unit_test(loss_key),
     };
     return cmocka_run_group_tests_name("config", tests, setup_dir, teardown_dir);
 }

@@ -204,7 +204,7 @@ static void cache_eviction(void **state)
     onednn_close(&dnn);
 }
 
-static const struct head SOFTMAX = {HEAD_SOFTMAX, HEAD_BCE_SUM};
+static const struct head SOFTMAX = {HEAD_SOFTMAX, HEAD_CCE};
 
 /* a model, its logits and gradients for one batch */
 static struct mlp *model(enum precision p, enum act act, float dropout)

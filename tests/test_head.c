@@ -5,15 +5,98 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdlib.h>
+#include <string.h>
 #include <cmocka.h>
 
 #include "nn/act.h"
 #include "nn/head.h"
 #include "support/support.h"
 
-static const struct head SOFTMAX = {HEAD_SOFTMAX, HEAD_BCE_SUM};
+static const struct head SOFTMAX = {HEAD_SOFTMAX, HEAD_CCE};
 static const struct head SIGMOID = {HEAD_SIGMOID, HEAD_BCE_SUM};
 static const struct head SIGMOID_MEAN = {HEAD_SIGMOID, HEAD_BCE_MEAN};
+static const struct head SQUARED = {HEAD_SIGMOID, HEAD_SQUARED};
+static const struct head KERAS_CCE = {HEAD_SIGMOID, HEAD_KERAS_CCE};
+
+/* Nielsen's quadratic cost: 1/2 sum (p - y)^2, gradient (p - y) p (1 - p) */
+static void squared_hand_values(void **state)
+{
+    (void)state;
+    float z[3] = {0, 2, -3}, t[3] = {1, 0, 0}, p[3], dz[3];
+    /* p = (0.5, 0.8807970780, 0.0474258732):
+     * 1/2 (0.25 + 0.7758034897 + 0.0022492134) */
+    double loss = head_loss(&SQUARED, p, dz, z, t, 1, 3);
+    assert_float_equal(loss, 0.5140263530, 1e-6);
+    assert_float_equal(dz[0], -0.5 * 0.5 * 0.5, 1e-7);
+    assert_float_equal(dz[1], 0.0924780432, 1e-6);
+    assert_float_equal(dz[2], 0.0021425425, 1e-7);
+    /* two samples: the gradient is of the batch mean, the loss the sum */
+    float z2[6] = {0, 2, -3, 0, 2, -3}, t2[6] = {1, 0, 0, 1, 0, 0}, p2[6], d2[6];
+    assert_float_equal(head_loss(&SQUARED, p2, d2, z2, t2, 2, 3), 2 * 0.5140263530, 2e-6);
+    assert_float_equal(d2[4], 0.0924780432 / 2, 1e-6);
+    /* saturated: a confident wrong answer has almost no gradient (the slowness
+     * ch. 3 fixes with cross-entropy), and nothing is NaN */
+    float zs[1] = {30}, ts[1] = {0}, ps[1], ds[1];
+    assert_float_equal(head_loss(&SQUARED, ps, ds, zs, ts, 1, 1), 0.5, 1e-7);
+    assert_true(ds[0] >= 0 && ds[0] < 1e-12);
+}
+
+/* Keras: q = p / sum p, clipped to [1e-7, 1 - 1e-7], loss -sum y log q. For a
+ * one-hot y = c the unclipped loss is log S - log p_c and the gradient
+ * dL/dz_j = -(1 - p_c) [j = c] + p_j (1 - p_j) / S. */
+static void keras_cce_hand_values(void **state)
+{
+    (void)state;
+    float z[3] = {0, 2, -3}, t[3] = {1, 0, 0}, p[3], dz[3];
+    /* S = 0.5 + 0.8807970780 + 0.0474258732 = 1.4282229512, q0 = 0.5 / S */
+    double loss = head_loss(&KERAS_CCE, p, dz, z, t, 1, 3);
+    assert_float_equal(loss, 1.0495781606, 1e-6);
+    assert_float_equal(p[1], 0.8807970780, 1e-6);   /* the outputs are the sigmoids */
+    assert_float_equal(dz[0], -0.5 + 0.25 / 1.4282229512, 1e-6);
+    assert_float_equal(dz[1], 0.0735134422, 1e-6);
+    assert_float_equal(dz[2], 0.0316313778, 1e-6);
+    float z2[3] = {1, -1, 0.5f}, t2[3] = {0, 1, 0};
+    assert_float_equal(head_loss(&KERAS_CCE, p, dz, z2, t2, 1, 3), 1.7972047913, 1e-6);
+    assert_float_equal(dz[1], -0.6098771539, 1e-6);
+    /* clipped low: q_c = sigmoid(-20) / (about 2) = 1.03e-9 < 1e-7, so the loss
+     * is -log 1e-7 and, through the clip, no gradient at all: Keras's plateau */
+    float zl[3] = {-20, 20, 20}, tl[3] = {1, 0, 0};
+    assert_float_equal(head_loss(&KERAS_CCE, p, dz, zl, tl, 1, 3), 16.1180956510, 1e-6);
+    for (int k = 0; k < 3; k++)
+        assert_float_equal(dz[k], 0, 0);
+    /* clipped high: q_c = 1 - 4e-9 > 1 - 1e-7: loss -log(1 - 1e-7), no gradient */
+    float zh[3] = {20, -20, -20}, th[3] = {1, 0, 0};
+    assert_float_equal(head_loss(&KERAS_CCE, p, dz, zh, th, 1, 3), 1.00000005e-7, 1e-12);
+    for (int k = 0; k < 3; k++)
+        assert_float_equal(dz[k], 0, 0);
+    /* every sigmoid 0 in float32: no 0/0, a finite loss */
+    float z0[2] = {-200, -200}, t0[2] = {1, 0};
+    double l0 = head_loss(&KERAS_CCE, p, dz, z0, t0, 1, 2);
+    assert_float_equal(l0, log(2.0), 1e-9);
+    assert_float_equal(dz[0], 0, 0);
+}
+
+/* which loss goes with which head; auto and the deprecated bce_reduction */
+static void loss_resolution(void **state)
+{
+    (void)state;
+    const char *why;
+    assert_int_equal(head_resolve_loss(HEAD_SOFTMAX, HEAD_LOSS_AUTO, BCE_SUM, &why), HEAD_CCE);
+    assert_int_equal(head_resolve_loss(HEAD_SOFTMAX, HEAD_CCE, BCE_SUM, &why), HEAD_CCE);
+    assert_int_equal(head_resolve_loss(HEAD_SIGMOID, HEAD_LOSS_AUTO, BCE_SUM, &why), HEAD_BCE_SUM);
+    assert_int_equal(head_resolve_loss(HEAD_SIGMOID, HEAD_LOSS_AUTO, BCE_MEAN, &why),
+                     HEAD_BCE_MEAN);
+    assert_int_equal(head_resolve_loss(HEAD_SIGMOID, HEAD_BCE_MEAN, BCE_MEAN, &why),
+                     HEAD_BCE_MEAN);
+    assert_int_equal(head_resolve_loss(HEAD_SIGMOID, HEAD_SQUARED, BCE_SUM, &why), HEAD_SQUARED);
+    for (int l = HEAD_BCE_SUM; l < N_HEAD_LOSSES; l++) {
+        assert_int_equal(head_resolve_loss(HEAD_SOFTMAX, (enum head_loss)l, BCE_SUM, &why), -1);
+        assert_non_null(strstr(why, "softmax"));
+    }
+    assert_int_equal(head_resolve_loss(HEAD_SIGMOID, HEAD_CCE, BCE_SUM, &why), -1);
+    assert_int_equal(head_resolve_loss(HEAD_SIGMOID, HEAD_SQUARED, BCE_MEAN, &why), -1);
+    assert_non_null(strstr(why, "bce_reduction"));
+}
 
 static void softmax_hand_values(void **state)
 {
@@ -108,9 +191,13 @@ static void finite_differences(void **state)
         {HEAD_ONE_OF, 2, {1u << 1, 1u << 0, 1u << 1}},
         {HEAD_ANY_OF, 10, {1u << 2 | 1u << 9, 1u << 5, 1u << 0 | 1u << 1}},
     };
-    int checked = 0;
+    int checked = 0, expected = 0;
     for (int kind = 0; kind < N_HEAD_KINDS; kind++)
-        for (int loss = 0; loss < N_HEAD_LOSSES; loss++)
+        for (int loss = 0; loss < N_HEAD_LOSSES; loss++) {
+            const char *why;
+            if (loss == HEAD_LOSS_AUTO ||
+                head_resolve_loss((enum head_kind)kind, (enum head_loss)loss, BCE_SUM, &why) < 0)
+                continue;
             for (size_t q = 0; q < sizeof qs / sizeof qs[0]; q++) {
                 struct head h = {(enum head_kind)kind, (enum head_loss)loss};
                 int K = head_n_outputs(&h, qs[q].q, qs[q].n);
@@ -119,19 +206,30 @@ static void finite_differences(void **state)
                     z[i] = (float)sin(1.7 * i) * 3;
                 for (int b = 0; b < B; b++)
                     head_target(&h, qs[q].q, qs[q].n, qs[q].truth[b], t + b * K);
-                head_loss(&h, p, dz, z, t, B, K);
+                double l = head_loss(&h, p, dz, z, t, B, K);
                 struct fd_ctx c = {&h, z, t, p, B, K};
                 double max_grad, err = grad_check(fd_loss, &c, z, dz, (size_t)(B * K), 1e-2,
                                                   &max_grad);
-                if (max_grad < 1e-3 || err > 2e-3)
+                expected++;
+                if (loss == HEAD_KERAS_CCE && K == 1) {
+                    /* one output divided by itself is 1: a constant loss (the config
+                     * refuses keras-cce with task binary) */
+                    double ones = t[0] + t[1] + t[2];   /* -log(1 - 1e-7) per target 1 */
+                    if (max_grad != 0 || err > 1e-9 || fabs(l - ones * 1.00000005e-7) > 1e-12)
+                        fail_msg("keras-cce on one output: loss %g, max |grad| %g", l, max_grad);
+                } else if (max_grad < 1e-3 || err > 2e-3) {
                     fail_msg("head %d loss %d question %zu: max |grad| %g, error %g", kind, loss,
                              q, max_grad, err);
+                }
                 checked++;
             }
-    assert_int_equal(checked, N_HEAD_KINDS * N_HEAD_LOSSES * 3);
+        }
+    /* softmax: cce; sigmoid: bce, bce-mean, squared, keras-cce; 3 questions each */
+    assert_int_equal(expected, 5 * 3);
+    assert_int_equal(checked, expected);
 }
 
-static const struct head HEADS[2] = {{HEAD_SOFTMAX, HEAD_BCE_SUM}, {HEAD_SIGMOID, HEAD_BCE_SUM}};
+static const struct head HEADS[2] = {{HEAD_SOFTMAX, HEAD_CCE}, {HEAD_SIGMOID, HEAD_BCE_SUM}};
 
 /* how many outputs a question takes, and its targets */
 static void outputs_and_targets(void **state)
@@ -228,6 +326,9 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(softmax_hand_values),
         cmocka_unit_test(sigmoid_hand_values),
+        cmocka_unit_test(squared_hand_values),
+        cmocka_unit_test(keras_cce_hand_values),
+        cmocka_unit_test(loss_resolution),
         cmocka_unit_test(gradient_is_p_minus_y_over_batch),
         cmocka_unit_test(extreme_logits_are_finite),
         cmocka_unit_test(finite_differences),

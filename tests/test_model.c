@@ -362,6 +362,53 @@ static char *plus_key(const char *cfg, const char *key, const char *value)
 /* a model file says what the model is, never where to read or write: every
  * location or output key in its settings is refused by name, and nothing is
  * written where it pointed */
+/* cut `what` out of s in place; fails if it is not there */
+static void cut(char *s, const char *what)
+{
+    char *at = strstr(s, what);
+    if (!at)
+        fail_msg("\"%s\" not in %s", what, s);
+    memmove(at, at + strlen(what), strlen(at + strlen(what)) + 1);
+}
+
+/* a model file written before the loss and init keys (bce_reduction "mean",
+ * no "loss", no "init") still loads, as the same model as loss bce-mean */
+static void old_loss_settings_load(void **state)
+{
+    (void)state;
+    char *out, *err;
+    char m[1024], old[1024];
+    snprintf(m, sizeof m, "%s", path_in(test_dir, "bcemean.bin"));
+    snprintf(old, sizeof old, "%s", path_in(test_dir, "old-bcemean.bin"));
+    RUN(0, out, err, "--data-dir", test_dir, "--head", "sigmoid", "--loss", "bce-mean",
+        "--hidden", "16", "--epochs", "1", "--json", "--save", m);
+    double trained = summary_accuracy(out);
+    free(out), free(err);
+    size_t len, blen;
+    uint8_t *good = slurp(m, &len);
+    char *cfg = settings_of(good);
+    cut(cfg, "\"loss\":\"bce-mean\",");
+    cut(cfg, "\"init\":\"he-glorot\",");
+    char *at = strstr(cfg, "\"bce_reduction\":\"sum\"");
+    assert_non_null(at);
+    char fixed[4096];   /* "bce_reduction":"sum" -> "bce_reduction":"mean" */
+    snprintf(fixed, sizeof fixed, "%.*smean\"%s", (int)(at - cfg) + 17, cfg,
+             at + strlen("\"bce_reduction\":\"sum\""));
+    uint8_t *b = with_settings(good, len, fixed, &blen);
+    write_bytes(old, b, blen);
+    RUN(0, out, err, "--data-dir", test_dir, "--load", old, "--epochs", "0", "--json");
+    assert_float_equal(summary_accuracy(out), trained, 0);
+    free(out), free(err);
+    RUN(0, out, err, "--data-dir", test_dir, "--load", old, "--epochs", "0", "--loss", "bce-mean",
+        "--json");
+    free(out), free(err);
+    RUN(64, out, err, "--data-dir", test_dir, "--load", old, "--epochs", "0", "--loss", "bce");
+    assert_non_null(strstr(err, "loss: the model in"));
+    assert_non_null(strstr(err, "has \"bce-mean\", not \"bce\""));
+    free(out), free(err);
+    free(b), free(cfg), free(good);
+}
+
 static void stored_settings_refused(void **state)
 {
     (void)state;
@@ -549,6 +596,9 @@ static void kind_flags_refused_everywhere(void **state)
     RUN(64, out, err, "--data-dir", test_dir, "--load", m, "--epochs", "0", "--bce-reduction",
         "mean");
     assert_non_null(strstr(err, "bce_reduction: the model in"));
+    free(out), free(err);
+    RUN(64, out, err, "--data-dir", test_dir, "--load", m, "--epochs", "0", "--loss", "squared");
+    assert_non_null(strstr(err, "loss: the model in"));
     free(out), free(err);
     RUN(64, out, err, "--data-dir", test_dir, "--load", m, "--epochs", "0", "--positive", "3");
     assert_non_null(strstr(err, "positive: the model in"));
@@ -765,6 +815,7 @@ int main(void)
         cmocka_unit_test(stored_state_validated),
         cmocka_unit_test(stored_steps_bounded),
         cmocka_unit_test(kind_flags_refused_everywhere),
+        cmocka_unit_test(old_loss_settings_load),
         cmocka_unit_test(resume_finished_evaluates),
         cmocka_unit_test(resume_appends_metrics),
         cmocka_unit_test(checkpoint_every_carried),

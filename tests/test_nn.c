@@ -1,6 +1,7 @@
 /* The network: finite-difference gradient checks through dense layers, every
  * activation and dropout; initialisation; optimizers; schedules; the RNG. */
 #include <math.h>
+#include <stdio.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -52,7 +53,7 @@ static void check_net(enum act act, enum head_kind head, float dropout, int n_hi
 {
     struct mlp_spec spec = {.n_inputs = IN, .n_outputs = K, .n_hidden = n_hidden,
                             .hidden = {5, 4}, .act = act, .dropout = dropout, .max_batch = B};
-    struct net n = {.m = mlp_create(&spec), .head = {head, HEAD_BCE_SUM}, .mask_seed = 42};
+    struct net n = {.m = mlp_create(&spec), .head = {head, head == HEAD_SOFTMAX ? HEAD_CCE : HEAD_BCE_SUM}, .mask_seed = 42};
     assert_non_null(n.m);
     mlp_init(n.m, 7);
     /* non-zero biases, so their gradients are exercised from a generic point */
@@ -118,6 +119,103 @@ static void init_scales(void **state)
     assert_memory_not_equal(m->W[0], m2->W[0], sizeof(float) * 600 * 300);
     mlp_free(m);
     mlp_free(m2);
+}
+
+/* he-glorot is bit for bit what mlp_init drew before init was an option: the
+ * old loop, written out */
+static void he_glorot_unchanged(void **state)
+{
+    (void)state;
+    struct mlp_spec spec = {.n_inputs = 50, .n_outputs = 10, .n_hidden = 2, .hidden = {40, 30},
+                            .act = ACT_RELU, .max_batch = 1};
+    for (int a = 0; a < 2; a++) {
+        spec.act = a ? ACT_SIGMOID : ACT_RELU;
+        struct mlp *m = mlp_create(&spec);
+        mlp_init(m, 11);
+        for (int l = 0; l < m->L; l++) {
+            int in = m->size[l], out = m->size[l + 1];
+            int he = l < m->L - 1 && spec.act == ACT_RELU;
+            float limit = he ? sqrtf(6.0f / (float)in) : sqrtf(6.0f / (float)(in + out));
+            struct rng r;
+            rng_seed(&r, 11, RNG_INIT + (uint64_t)l);
+            for (int i = 0; i < in * out; i++) {
+                float w = (2.0f * rng_uniform(&r) - 1.0f) * limit;
+                assert_memory_equal(&w, &m->W[l][i], sizeof w);
+            }
+            for (int j = 0; j < out; j++)
+                assert_true(m->b[l][j] == 0);
+        }
+        mlp_free(m);
+    }
+}
+
+static void moments(const float *x, size_t n, double *mean, double *sd)
+{
+    double s = 0, ss = 0;
+    for (size_t i = 0; i < n; i++)
+        s += x[i];
+    *mean = s / (double)n;
+    for (size_t i = 0; i < n; i++)
+        ss += (x[i] - *mean) * (x[i] - *mean);
+    *sd = sqrt(ss / (double)(n - 1));
+}
+
+/* sample mean within 5 standard errors of 0, sample sd within 5 standard
+ * errors (sd / sqrt(2n)) of the target */
+static void check_normal(const float *x, size_t n, double sd, const char *what)
+{
+    double m, s;
+    moments(x, n, &m, &s);
+    double se = sd / sqrt((double)n), se_sd = sd / sqrt(2.0 * (double)n);
+    if (fabs(m) > 5 * se || fabs(s - sd) > 5 * se_sd)
+        fail_msg("%s: mean %g sd %g over %zu, target N(0, %g^2)", what, m, s, n, sd);
+}
+
+/* Nielsen's initialisations: N(0,1), N(0,1/n_in), N(0,1/n_out) with the output
+ * layer 0; deterministic per seed */
+static void normal_inits(void **state)
+{
+    (void)state;
+    struct mlp_spec spec = {.n_inputs = 784, .n_outputs = 10, .n_hidden = 1, .hidden = {100},
+                            .act = ACT_SIGMOID, .max_batch = 1};
+    const enum mlp_init inits[] = {INIT_NORMAL, INIT_NORMAL_SCALED, INIT_NORMAL_OUT};
+    for (int k = 0; k < 3; k++) {
+        spec.init = inits[k];
+        struct mlp *m = mlp_create(&spec), *m2 = mlp_create(&spec);
+        mlp_init(m, 5);
+        for (int l = 0; l < m->L; l++) {
+            int in = m->size[l], out = m->size[l + 1];
+            size_t n = (size_t)in * (size_t)out;
+            char what[64];
+            snprintf(what, sizeof what, "init %d layer %d", inits[k], l);
+            if (inits[k] == INIT_NORMAL_OUT && l == m->L - 1) {
+                for (size_t i = 0; i < n; i++)
+                    assert_true(m->W[l][i] == 0);
+                for (int j = 0; j < out; j++)
+                    assert_true(m->b[l][j] == 0);
+                continue;
+            }
+            double sd = inits[k] == INIT_NORMAL ? 1 : inits[k] == INIT_NORMAL_SCALED
+                                                          ? 1 / sqrt((double)in)
+                                                          : 1 / sqrt((double)out);
+            check_normal(m->W[l], n, sd, what);
+            strcat(what, " biases");
+            check_normal(m->b[l], (size_t)out, 1.0, what);
+        }
+        /* tails: N(0,1) over 78400 draws reaches past 3.5 sd, never past 7 */
+        if (inits[k] == INIT_NORMAL) {
+            float mx = 0;
+            for (int i = 0; i < 784 * 100; i++)
+                mx = fmaxf(mx, fabsf(m->W[0][i]));
+            assert_true(mx > 3.5f && mx < 7.0f);
+        }
+        mlp_init(m2, 5);
+        assert_memory_equal(m->params, m2->params, sizeof(float) * m->n_params);
+        mlp_init(m2, 6);
+        assert_memory_not_equal(m->W[0], m2->W[0], sizeof(float) * 784 * 100);
+        mlp_free(m);
+        mlp_free(m2);
+    }
 }
 
 static void optimizer_steps(void **state)
@@ -342,6 +440,8 @@ static void rng_streams(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(he_glorot_unchanged),
+        cmocka_unit_test(normal_inits),
         cmocka_unit_test(gradients_relu),
         cmocka_unit_test(gradients_tanh),
         cmocka_unit_test(gradients_sigmoid),

@@ -79,12 +79,41 @@ static void output_statistics(void **state)
     assert_float_equal(m.share_none, 0.25, 1e-12);      /* row 3 */
     assert_float_equal(m.share_multi, 0.25, 1e-12);     /* row 2 */
     assert_float_equal(m.strict_accuracy, 0.25, 1e-12); /* only row 1: {0} == {true class} */
+    /* outputs [p > 0.5] against one-hot y: row 1 (1,0,0)=(1,0,0) 3 right, row 2
+     * (1,1,0) vs (0,1,0) 2, row 3 (0,0,0) vs (0,0,1) 2, row 4 (1,0,0) vs (0,1,0) 1 */
+    assert_float_equal(m.keras_binary_accuracy, 8.0 / 12, 1e-12);
     assert_float_equal(m.top_mean_correct, (0.7 + 0.7 + 0.4) / 3, 1e-6);
     assert_float_equal(m.top_mean_wrong, 0.9, 1e-6);
     assert_int_equal(m.confusion[1][0], 1);
     assert_int_equal(m.confusion[1][1], 1);
     assert_float_equal(m.per_class_accuracy[1], 0.5, 1e-12);
     assert_float_equal(m.per_class_accuracy[2], 1, 1e-12);
+}
+
+/* the trap: a 97% classifier reads 99.4% in Keras's binary accuracy; an
+ * output of exactly 0.5 rounds to 0 (half to even) */
+static void keras_binary_accuracy_trap(void **state)
+{
+    (void)state;
+    enum { N = 100, K = 10 };
+    static float P[N * K];
+    int pred[N];
+    uint8_t y[N];
+    for (int i = 0; i < N; i++) {
+        y[i] = (uint8_t)(i % K);
+        pred[i] = i < 97 ? y[i] : (y[i] + 1) % K;   /* 3 wrong: two outputs wrong each */
+        for (int k = 0; k < K; k++)
+            P[i * K + k] = k == pred[i] ? 0.9f : 0.05f;
+    }
+    struct metrics m;
+    metrics_compute(&m, P, pred, y, N, K);
+    assert_int_equal(m.correct, 97);
+    assert_float_equal(m.keras_binary_accuracy, (97 * 10 + 3 * 8) / 1000.0, 1e-12);
+    /* 0.5 is "no": the true output at exactly 0.5 is wrong, a false one right */
+    P[0] = 0.5f;
+    P[1] = 0.5f;
+    metrics_compute(&m, P, pred, y, N, K);
+    assert_float_equal(m.keras_binary_accuracy, (97 * 10 + 3 * 8 - 1) / 1000.0, 1e-12);
 }
 
 static void softmax_sums_are_one(void **state)
@@ -113,6 +142,7 @@ int main(void)
         cmocka_unit_test(paired_interval),
         cmocka_unit_test(ece_by_hand),
         cmocka_unit_test(output_statistics),
+        cmocka_unit_test(keras_binary_accuracy_trap),
         cmocka_unit_test(softmax_sums_are_one),
     };
     return cmocka_run_group_tests_name("stats", tests, NULL, NULL);

@@ -12,7 +12,7 @@
 /* four 2x2 images: image i has every pixel = 10 * (i + 1); labels 3, 3, 5, 0 */
 static uint8_t PIX[16] = {10, 10, 10, 10, 20, 20, 20, 20, 30, 30, 30, 30, 40, 40, 40, 40};
 static uint8_t LAB[4] = {3, 3, 5, 0};
-static const struct head SOFTMAX = {HEAD_SOFTMAX, HEAD_BCE_SUM};
+static const struct head SOFTMAX = {HEAD_SOFTMAX, HEAD_CCE};
 static const struct head SIGMOID = {HEAD_SIGMOID, HEAD_BCE_SUM};
 static const struct dataset D = {.n = 4, .rows = 2, .cols = 2, .dim = 4, .x = PIX, .y = LAB};
 

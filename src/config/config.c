@@ -11,6 +11,7 @@
 
 #include "../nn/act.h"
 #include "../nn/head.h"
+#include "../nn/mlp.h"
 #include "../nn/onednn.h"
 #include "../nn/optim.h"
 #include "../train/task.h"
@@ -57,9 +58,23 @@ static const struct option OPTIONS[] = {
      .group = G_MODEL, .kind = true, .arg = "A", .help = "hidden-layer activation"},
     {"dropout", T_REAL, AT(dropout), "0", 0, 0.99, .group = G_MODEL, .arg = "P",
      .help = "inverted dropout rate on hidden layers (training only)"},
-    {"bce_reduction", T_ENUM, AT(bce_reduction), "sum", .choices = ENUM_NAMES(HEAD_LOSSES),
+    {"loss", T_ENUM, AT(loss), "auto", .choices = ENUM_NAMES(HEAD_LOSSES),
+     .group = G_MODEL, .kind = true, .arg = "L",
+     .help = "auto: cce for softmax, bce for sigmoid; cce: softmax's categorical "
+             "cross-entropy (softmax takes only this); for sigmoid: bce: binary "
+             "cross-entropy summed over the outputs; bce-mean: averaged over them "
+             "(Keras/PyTorch default, 1/K the gradient); squared: 1/2 sum (p-y)^2 "
+             "(Nielsen ch. 1); keras-cce: Keras's categorical cross-entropy on sigmoid "
+             "outputs, p/sum(p) clipped to [1e-7, 1-1e-7]"},
+    {"bce_reduction", T_ENUM, AT(bce_reduction), "sum", .choices = ENUM_NAMES(BCE_REDUCTIONS),
      .group = G_MODEL, .kind = true, .arg = "R",
-     .help = "sigmoid head: add the 10 BCE terms, or average them (Keras/PyTorch default)"},
+     .help = "deprecated (old model files): sum is loss bce, mean is loss bce-mean"},
+    {"init", T_ENUM, AT(init), "he-glorot", .choices = ENUM_NAMES(MLP_INITS),
+     .group = G_MODEL, .arg = "I",
+     .help = "initial weights: he-glorot: He-uniform (relu hidden) or Glorot-uniform, biases "
+             "0; normal: weights and biases N(0,1) (Nielsen ch. 1); normal-scaled: weights "
+             "N(0,1/n_in), biases N(0,1) (Nielsen ch. 3); normal-out: weights N(0,1/n_out), "
+             "biases N(0,1), output layer 0 (Nielsen ch. 6 network3)"},
 
     {"epochs", T_INT, AT(epochs), "10", 0, 100000, .group = G_TRAIN, .arg = "N",
      .help = "passes over the training set, in all (also when resuming); 0 only with --load"},
@@ -87,7 +102,9 @@ static const struct option OPTIONS[] = {
     {"adam_eps", T_REAL, AT(adam_eps), "1e-8", 0, 1, .lo_open = true, .group = G_TRAIN,
      .arg = "E", .help = "adam: denominator guard"},
     {"weight_decay", T_REAL, AT(weight_decay), "0", 0, 1, .group = G_TRAIN, .arg = "X",
-     .help = "L2 penalty on weights (not biases), added to the gradient"},
+     .help = "L2 penalty on weights (not biases), added to the gradient; with sgd "
+             "w=(1-lr*X)w-lr*g exactly, so Nielsen's lambda over n training images is "
+             "X=lambda/n"},
     {"augment", T_AUGMENT, AT(augment), "none", .group = G_TRAIN, .arg = "A",
      .help = "distort training images: none, shift:N, affine:rot=DEG,scale=F,shear=K,.., "
              "elastic:alpha=A,sigma=S or affine+elastic:.. (docs/augment.md)"},
@@ -556,6 +573,7 @@ int config_load_text(struct config *c, const char *text, size_t len, const char 
 /* ---- settings stored in a model file: untrusted ---- */
 
 static cJSON *value_json(const struct config *cc, const struct option *o);
+static void fold_loss(struct config *c);
 
 /* A model file may set what defines the model and its training, never where
  * anything is read or written nor what is printed: those keys are refused by
@@ -602,9 +620,35 @@ int config_load_stored(struct config *c, const char *text, size_t len, const cha
     return rc;
 }
 
-const char *config_model_differs(const struct config *a, const struct config *b)
+/* the loss as the head will use it: "auto" and the deprecated bce_reduction
+ * spell the same models as an explicit loss (an old model file stores
+ * bce_reduction, a new one the resolved loss) */
+static void fold_loss(struct config *c)
 {
-    for (size_t i = 0; i < N_OPTIONS; i++) {
+    const char *why;
+    int loss = head_resolve_loss((enum head_kind)c->head, (enum head_loss)c->loss,
+                                 (enum bce_reduction)c->bce_reduction, &why);
+    if (loss >= 0) {
+        c->loss = loss;
+        c->bce_reduction = head_folded_reduction((enum head_kind)c->head,
+                                                 (enum bce_reduction)c->bce_reduction);
+    }
+}
+
+const char *config_model_differs(const struct config *a0, const struct config *b0)
+{
+    struct config *a = malloc(sizeof *a), *b = malloc(sizeof *b);
+    if (!a || !b) {
+        free(a);
+        free(b);
+        return "loss";   /* cannot compare: refuse rather than pass */
+    }
+    *a = *a0;
+    *b = *b0;
+    fold_loss(a);
+    fold_loss(b);
+    const char *key = NULL;
+    for (size_t i = 0; i < N_OPTIONS && !key; i++) {
         const struct option *o = &OPTIONS[i];
         if (!o->kind)
             continue;
@@ -613,9 +657,11 @@ const char *config_model_differs(const struct config *a, const struct config *b)
         cJSON_Delete(va);
         cJSON_Delete(vb);
         if (!same)
-            return o->key;
+            key = o->key;
     }
-    return NULL;
+    free(a);
+    free(b);
+    return key;
 }
 
 #define CONFIG_MAX_BYTES (1 << 20)
@@ -910,7 +956,17 @@ static int same_model(const struct config *stored, const struct config *c, const
     if (!key)
         return 0;
     const struct option *o = find_key(key);
-    cJSON *a = value_json(stored, o), *b = value_json(c, o);
+    /* the loss as resolved (not "auto" against "auto" when bce_reduction differs) */
+    struct config *fs = malloc(sizeof *fs), *fc = malloc(sizeof *fc);
+    if (fs && fc) {
+        *fs = *stored;
+        *fc = *c;
+        fold_loss(fs);
+        fold_loss(fc);
+    }
+    cJSON *a = fs && fc ? value_json(fs, o) : NULL, *b = fs && fc ? value_json(fc, o) : NULL;
+    free(fs);
+    free(fc);
     char *sa = a ? cJSON_PrintUnformatted(a) : NULL, *sb = b ? cJSON_PrintUnformatted(b) : NULL;
     err_set(e, ERR_USAGE, "%s: the model in %s has %s, not %s", key, path, sa ? sa : "?",
             sb ? sb : "?");
@@ -1021,6 +1077,20 @@ int config_resolve(struct config *c, struct err *e)
     if (c->task != TASK_CLASSIFY && *c->predictions)
         return err_set(e, ERR_USAGE, "predictions: only for task classify, not %s",
                        config_enum_name("task", c->task));
+    /* the head's loss: auto and the deprecated bce_reduction resolved once, so a
+     * saved model names the loss it was trained with */
+    const char *why;
+    int loss = head_resolve_loss((enum head_kind)c->head, (enum head_loss)c->loss,
+                                 (enum bce_reduction)c->bce_reduction, &why);
+    if (loss < 0)
+        return err_set(e, ERR_USAGE, "loss: %s%s with head %s: %s",
+                       config_enum_name("loss", c->loss),
+                       c->bce_reduction == BCE_MEAN ? " and bce_reduction mean" : "",
+                       config_enum_name("head", c->head), why);
+    if (loss == HEAD_KERAS_CCE && c->task == TASK_BINARY)
+        return err_set(e, ERR_USAGE, "loss: keras-cce with task binary: the one sigmoid output "
+                       "divided by itself is always 1, there is nothing to learn");
+    c->loss = loss;
     if (c->threads == 0) {
         long n = sysconf(_SC_NPROCESSORS_ONLN);
         c->threads = n < 1 ? 1 : n > 256 ? 256 : n;

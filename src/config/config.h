@@ -29,7 +29,9 @@ struct config {
     struct width_list hidden;
     int activation;                 /* enum act */
     double dropout;
-    int bce_reduction;              /* enum bce_reduction */
+    int loss;                       /* enum head_loss; resolved by config_resolve */
+    int bce_reduction;              /* enum bce_reduction: deprecated, folded into loss */
+    int init;                       /* enum mlp_init */
     /* training */
     long long epochs, batch_size;
     double lr;

@@ -59,22 +59,105 @@ static double bce_row(float *p, float *dz, const float *z, const float *t, int K
     return loss;
 }
 
+/* Nielsen ch. 1's quadratic cost on the sigmoid outputs, summed over them:
+ * 1/2 sum_k (p_k - y_k)^2, gradient (p - y) p (1 - p). No log, no exp beyond
+ * the sigmoid: stable for any logit (the gradient vanishes when p saturates,
+ * which is the cost's known slowness, not a numerical fault). */
+static double squared_row(float *p, float *dz, const float *z, const float *t, int K,
+                          float scale)
+{
+    double loss = 0;
+    sigmoid_row(p, z, K);
+    for (int k = 0; k < K; k++) {
+        double d = (double)p[k] - t[k];
+        loss += 0.5 * d * d;
+        if (dz)
+            dz[k] = (float)(d * p[k] * (1.0 - p[k])) * scale;
+    }
+    return loss;
+}
+
+#define KERAS_EPS 1e-7   /* keras.backend.epsilon() */
+
+/* Keras's categorical_crossentropy applied to sigmoid outputs (Keras 1/2
+ * backend: output /= sum(output); clip(output, eps, 1 - eps);
+ * -sum(target * log(output))). This one cannot be computed from the logits in
+ * log space: the clip acts on q = p / sum p itself, so q is formed as Keras
+ * forms it and the clip (loss capped at -log 1e-7 = 16.1 per target, gradient
+ * zero beyond it) is Keras's own behaviour, reproduced on purpose. p are the
+ * float32 sigmoids as in Keras; the rest is in double. Gradient:
+ * g_q = -y / q inside the clip, 0 outside; g_p_j = (g_q_j - sum_k g_q_k q_k) / S;
+ * dz_j = g_p_j p_j (1 - p_j). */
+static double keras_cce_row(float *p, float *dz, const float *z, const float *t, int K,
+                            float scale)
+{
+    sigmoid_row(p, z, K);
+    double S = 0, loss = 0, dot = 0;
+    for (int k = 0; k < K; k++)
+        S += p[k];
+    /* every sigmoid underflowed to 0: Keras divides 0 by 0; we say q = 1/K */
+    double gq[32];   /* K <= 32: the most outputs a question has (head.h) */
+    for (int k = 0; k < K; k++) {
+        double q = S > 0 ? p[k] / S : 1.0 / K;
+        double c = q < KERAS_EPS ? KERAS_EPS : q > 1 - KERAS_EPS ? 1 - KERAS_EPS : q;
+        loss -= (double)t[k] * log(c);
+        gq[k] = c == q ? -(double)t[k] / q : 0.0;
+        dot += gq[k] * q;
+    }
+    if (dz)
+        for (int k = 0; k < K; k++)
+            dz[k] = S > 0 ? (float)((gq[k] - dot) / S * p[k] * (1.0 - p[k])) * scale : 0.0f;
+    return loss;
+}
+
 struct loss_rule {
     loss_row_fn row;
     int per_output;          /* averaged over the K outputs rather than summed */
+    enum head_kind head;     /* the head this loss belongs to */
 };
 
-static const struct loss_rule SOFTMAX_LOSS = {cce_row, 0};
-static const struct loss_rule SIGMOID_LOSSES[] = {
-    [HEAD_BCE_SUM] = {bce_row, 0},
-    [HEAD_BCE_MEAN] = {bce_row, 1},
+static const struct loss_rule LOSSES[] = {
+    [HEAD_LOSS_AUTO] = {NULL, 0, HEAD_SOFTMAX},   /* resolved before use */
+    [HEAD_CCE] = {cce_row, 0, HEAD_SOFTMAX},
+    [HEAD_BCE_SUM] = {bce_row, 0, HEAD_SIGMOID},
+    [HEAD_BCE_MEAN] = {bce_row, 1, HEAD_SIGMOID},
+    [HEAD_SQUARED] = {squared_row, 0, HEAD_SIGMOID},
+    [HEAD_KERAS_CCE] = {keras_cce_row, 0, HEAD_SIGMOID},
 };
-_Static_assert(sizeof SIGMOID_LOSSES / sizeof SIGMOID_LOSSES[0] == N_HEAD_LOSSES,
-               "every sigmoid loss has a rule");
+_Static_assert(sizeof LOSSES / sizeof LOSSES[0] == N_HEAD_LOSSES, "every loss has a rule");
 
+int head_resolve_loss(enum head_kind kind, enum head_loss asked, enum bce_reduction red,
+                      const char **why)
+{
+    *why = NULL;
+    if (red == BCE_MEAN && kind == HEAD_SIGMOID && asked != HEAD_LOSS_AUTO &&
+        asked != HEAD_BCE_MEAN) {
+        *why = "bce_reduction mean (deprecated: it means loss bce-mean) contradicts loss";
+        return -1;
+    }
+    if (asked == HEAD_LOSS_AUTO)
+        return kind == HEAD_SOFTMAX ? HEAD_CCE : red == BCE_MEAN ? HEAD_BCE_MEAN : HEAD_BCE_SUM;
+    if (LOSSES[asked].head != kind) {
+        *why = kind == HEAD_SOFTMAX ? "head softmax takes only loss cce (or auto)"
+                                    : "loss cce is softmax's; head sigmoid takes bce, bce-mean, "
+                                      "squared or keras-cce";
+        return -1;
+    }
+    return asked;
+}
+
+enum bce_reduction head_folded_reduction(enum head_kind kind, enum bce_reduction red)
+{
+    return kind == HEAD_SIGMOID ? BCE_SUM : red;
+}
+
+/* the rule of a head; a softmax head always has cce, and a sigmoid head given
+ * no sigmoid loss (AUTO, cce) bce */
 static const struct loss_rule *rule_of(const struct head *h)
 {
-    return h->kind == HEAD_SOFTMAX ? &SOFTMAX_LOSS : &SIGMOID_LOSSES[h->loss];
+    if (h->kind == HEAD_SOFTMAX)
+        return &LOSSES[HEAD_CCE];
+    return LOSSES[h->loss].head == HEAD_SIGMOID ? &LOSSES[h->loss] : &LOSSES[HEAD_BCE_SUM];
 }
 
 /* a sigmoid head answers a two-class question with a single output */

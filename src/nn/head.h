@@ -8,13 +8,24 @@
  *            -sum_k y_k log p_k, computed as y.lse(z) - y.z (log-sum-exp: no
  *            log(0), no overflow for logits of +-1000).
  *   sigmoid: p_k = sigmoid(z_k), K independent outputs; its loss is one of
- *            HEAD_LOSSES: binary cross-entropy
- *            sum_k max(z,0) - z y + log1p(exp(-|z|)), summed over the K
- *            outputs ("sum") or averaged ("mean", the Keras/PyTorch default,
- *            which scales the gradient by 1/K).
- *
- * For one-hot y both give the same gradient at the logits, (p - y) / B (and
- * (p - y) / (B K) for mean BCE): what differs is only how p is formed from z.
+ *            HEAD_LOSSES:
+ *            bce       binary cross-entropy from the logits,
+ *                      sum_k max(z,0) - z y + log1p(exp(-|z|)), summed over the
+ *                      K outputs;
+ *            bce-mean  the same averaged over the K outputs (the Keras/PyTorch
+ *                      default, which scales the gradient by 1/K);
+ *            squared   Nielsen ch. 1's quadratic cost 1/2 sum_k (p_k - y_k)^2,
+ *                      gradient (p - y) p (1 - p) at the logits;
+ *            keras-cce categorical cross-entropy on sigmoid outputs as Keras
+ *                      computes it: q = p / sum p, clipped to [1e-7, 1 - 1e-7],
+ *                      loss -sum_k y_k log q_k (the clip's gradient is zero
+ *                      outside it, as in Keras).
+ *   "cce" is softmax's loss and only softmax's; "auto" (the option's default)
+ *   is cce for softmax, bce for sigmoid (head_resolve_loss).
+
+ * For one-hot y softmax + cce and sigmoid + bce give the same gradient at the
+ * logits, (p - y) / B (and (p - y) / (B K) for bce-mean): what differs is only
+ * how p is formed from z.
  *
  * Questions a task asks (n classes or labels, at most 32):
  *   HEAD_ONE_OF  the answer is one class c of n. Targets one-hot; prediction
@@ -28,8 +39,8 @@
  *                outputs, k = the size of the true set (so softmax is told the
  *                count; sigmoid is not).
  *
- * To add a loss: a row function and its entry in SIGMOID_LOSSES[] in head.c, and its
- * name in HEAD_LOSSES below (the option table lists these names). To add a
+ * To add a loss: a row function and its entry in LOSSES[] in head.c, and its
+ * name in HEAD_LOSSES below (the `loss` option lists these names). To add a
  * head: its name in HEAD_KINDS and its cases in head.c; nothing outside. */
 #ifndef HEAD_H
 #define HEAD_H
@@ -40,16 +51,32 @@
 enum head_kind { HEAD_KINDS(ENUM_ID) };
 enum { N_HEAD_KINDS = 0 HEAD_KINDS(ENUM_COUNT) };
 
-/* the sigmoid head's loss (softmax always uses categorical cross-entropy);
- * the names are the values of the bce_reduction option */
-#define HEAD_LOSSES(X) X(HEAD_BCE_SUM, "sum") X(HEAD_BCE_MEAN, "mean")
+/* the head's loss; the names are the values of the `loss` option. AUTO is
+ * only a setting, never a resolved head's loss. */
+#define HEAD_LOSSES(X)                                                                   \
+    X(HEAD_LOSS_AUTO, "auto") X(HEAD_CCE, "cce") X(HEAD_BCE_SUM, "bce")                  \
+    X(HEAD_BCE_MEAN, "bce-mean") X(HEAD_SQUARED, "squared") X(HEAD_KERAS_CCE, "keras-cce")
 enum head_loss { HEAD_LOSSES(ENUM_ID) };
 enum { N_HEAD_LOSSES = 0 HEAD_LOSSES(ENUM_COUNT) };
 
+/* the deprecated bce_reduction option (before `loss`): sum is bce, mean bce-mean */
+#define BCE_REDUCTIONS(X) X(BCE_SUM, "sum") X(BCE_MEAN, "mean")
+enum bce_reduction { BCE_REDUCTIONS(ENUM_ID) };
+
 struct head {
     enum head_kind kind;
-    enum head_loss loss;            /* sigmoid only */
+    enum head_loss loss;            /* resolved: never HEAD_LOSS_AUTO */
 };
+
+/* The loss a head of `kind` trains with, for the `loss` setting `asked` and the
+ * deprecated bce_reduction setting; -1 when the two do not go together (*why
+ * then says why, naming the keys). */
+int head_resolve_loss(enum head_kind kind, enum head_loss asked, enum bce_reduction red,
+                      const char **why);
+/* bce_reduction once folded into the resolved loss: sum for sigmoid (the loss
+ * says it); under softmax it means nothing and stays as written, so a softmax
+ * model keeps refusing a changed one as it did before the loss key */
+enum bce_reduction head_folded_reduction(enum head_kind kind, enum bce_reduction red);
 
 enum head_question { HEAD_ONE_OF, HEAD_ANY_OF };
 

@@ -120,18 +120,41 @@ void mlp_free(struct mlp *m)
     free(m);
 }
 
+/* standard normal from two uniforms (Box-Muller, the cosine branch only: one
+ * draw per pair keeps the stream position a plain function of the index) */
+static float normal01(struct rng *r)
+{
+    double u1 = (rng_next(r) >> 11) * 0x1.0p-53, u2 = (rng_next(r) >> 11) * 0x1.0p-53;
+    return (float)(sqrt(-2.0 * log(1.0 - u1)) * cos(6.283185307179586 * u2));
+}
+
 void mlp_init(struct mlp *m, uint64_t seed)
 {
     for (int l = 0; l < m->L; l++) {
         int in = m->size[l], out = m->size[l + 1];
-        int he = l < m->L - 1 && m->spec.act == ACT_RELU;
-        float limit = he ? sqrtf(6.0f / (float)in) : sqrtf(6.0f / (float)(in + out));
+        int last = l == m->L - 1;
         struct rng r;
         rng_seed(&r, seed, RNG_INIT + (uint64_t)l);
         size_t n = (size_t)in * (size_t)out;
-        for (size_t i = 0; i < n; i++)
-            m->W[l][i] = (2.0f * rng_uniform(&r) - 1.0f) * limit;
-        memset(m->b[l], 0, sizeof(float) * (size_t)out);
+        enum mlp_init how = m->spec.init;
+        if (how == INIT_HE_GLOROT) {
+            int he = !last && m->spec.act == ACT_RELU;
+            float limit = he ? sqrtf(6.0f / (float)in) : sqrtf(6.0f / (float)(in + out));
+            for (size_t i = 0; i < n; i++)
+                m->W[l][i] = (2.0f * rng_uniform(&r) - 1.0f) * limit;
+            memset(m->b[l], 0, sizeof(float) * (size_t)out);
+        } else if (how == INIT_NORMAL_OUT && last) {
+            memset(m->W[l], 0, sizeof(float) * n);
+            memset(m->b[l], 0, sizeof(float) * (size_t)out);
+        } else {
+            double sd = how == INIT_NORMAL ? 1.0
+                        : how == INIT_NORMAL_SCALED ? 1.0 / sqrt((double)in)
+                                                    : 1.0 / sqrt((double)out);
+            for (size_t i = 0; i < n; i++)
+                m->W[l][i] = (float)(normal01(&r) * sd);
+            for (int j = 0; j < out; j++)
+                m->b[l][j] = normal01(&r);
+        }
     }
     m->w16_fresh = 0;
 }

@@ -25,6 +25,18 @@
 
 #define MLP_MAX_LAYERS 17   /* up to 16 hidden layers plus the output layer */
 
+/* initial weights and biases (mlp_init), per layer from its own rng stream:
+ *   he-glorot      He-uniform U(+-sqrt(6/n_in)) for a relu hidden layer, else
+ *                  Glorot-uniform U(+-sqrt(6/(n_in+n_out))); biases 0
+ *   normal         weights and biases N(0,1): Nielsen ch. 1 network.py
+ *   normal-scaled  weights N(0,1/n_in), biases N(0,1): Nielsen ch. 3 network2.py
+ *   normal-out     weights N(0,1/n_out), biases N(0,1), the output layer all 0:
+ *                  Nielsen ch. 6 network3.py (FullyConnectedLayer, SoftmaxLayer) */
+#define MLP_INITS(X)                                                                     \
+    X(INIT_HE_GLOROT, "he-glorot") X(INIT_NORMAL, "normal")                              \
+    X(INIT_NORMAL_SCALED, "normal-scaled") X(INIT_NORMAL_OUT, "normal-out")
+enum mlp_init { MLP_INITS(ENUM_ID) };
+
 struct mlp_spec {
     int n_inputs, n_outputs;
     int n_hidden;                       /* 0: logistic/softmax regression */
@@ -33,6 +45,7 @@ struct mlp_spec {
     float dropout;                      /* on hidden layers, in [0, 1) */
     int max_batch;
     enum precision precision;           /* of the products */
+    enum mlp_init init;                 /* INIT_HE_GLOROT when 0 */
 };
 
 struct mlp {

@@ -271,6 +271,9 @@ static void print_metrics(FILE *f, const struct metrics *m)
             100 * m->share_one, 100 * m->share_none, 100 * m->share_multi);
     fprintf(f, "  strict accuracy (the outputs above 0.5 are exactly the true class): %.2f%%\n",
             100 * m->strict_accuracy);
+    fprintf(f, "  Keras binary accuracy (each of the %d outputs scored alone, [p > 0.5] == y; "
+               "Keras 1.0.6-2.3's 'accuracy' for binary_crossentropy, NOT the classifier's): "
+               "%.2f%%\n", m->K, 100 * m->keras_binary_accuracy);
     fprintf(f, "  calibration: ECE %.4f (%d bins); mean top output %.4f when right, %.4f when wrong\n",
             m->ece, METRICS_ECE_BINS, m->top_mean_correct, m->top_mean_wrong);
 }
@@ -293,6 +296,7 @@ static cJSON *metrics_json(const struct metrics *m)
     cJSON_AddNumberToObject(o, "share_none_above", m->share_none);
     cJSON_AddNumberToObject(o, "share_multi_above", m->share_multi);
     cJSON_AddNumberToObject(o, "strict_accuracy", m->strict_accuracy);
+    cJSON_AddNumberToObject(o, "keras_binary_accuracy", m->keras_binary_accuracy);
     cJSON_AddNumberToObject(o, "ece", m->ece);
     cJSON_AddNumberToObject(o, "mean_top_correct", m->top_mean_correct);
     cJSON_AddNumberToObject(o, "mean_top_wrong", m->top_mean_wrong);

@@ -51,6 +51,7 @@ void metrics_compute(struct metrics *m, const float *P, const int *pred, const u
     uint8_t *right = malloc((size_t)(n ? n : 1));
     double mean = 0, m2 = 0, top_right = 0, top_wrong = 0;
     long long one = 0, none = 0, multi = 0, strict = 0, class_n[METRICS_MAX_CLASSES] = {0};
+    long long outputs_right = 0;   /* Keras's binary accuracy, summed over images x outputs */
     for (long long i = 0; i < n; i++) {
         const float *p = P + i * K;
         double sum = 0;
@@ -58,6 +59,7 @@ void metrics_compute(struct metrics *m, const float *P, const int *pred, const u
         for (int k = 0; k < K; k++) {
             sum += p[k];
             above += p[k] > 0.5f;
+            outputs_right += (p[k] > 0.5f) == (k == y[i]);
         }
         /* Welford: the sums are all close to 1 for softmax, where the naive
          * E[x^2] - E[x]^2 would cancel to noise */
@@ -85,6 +87,7 @@ void metrics_compute(struct metrics *m, const float *P, const int *pred, const u
     m->share_none = none / dn;
     m->share_multi = multi / dn;
     m->strict_accuracy = strict / dn;
+    m->keras_binary_accuracy = n && K ? (double)outputs_right / ((double)n * K) : 0;
     m->ece = metrics_ece(top, right, n, METRICS_ECE_BINS);
     m->top_mean_correct = m->correct ? top_right / (double)m->correct : 0;
     m->top_mean_wrong = n - m->correct ? top_wrong / (double)(n - m->correct) : 0;

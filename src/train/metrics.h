@@ -1,7 +1,15 @@
 /* metrics: what a trained classifier's test-set outputs look like, for the head
  * report: confusion matrix, the sum of the outputs (exactly 1 for softmax, free
  * for sigmoid), how many outputs pass 0.5 ("strict" multi-label reading), and
- * calibration of the top output. */
+ * calibration of the top output, and the "binary accuracy" Keras reports.
+ *
+ * keras_binary_accuracy: what Keras 1.0.6 to 2.3 printed as "accuracy" for a
+ * model compiled with loss='binary_crossentropy', metrics=['accuracy']:
+ * mean(equal(y_true, round(y_pred))) over every image AND every output, i.e.
+ * the mean over images and the K outputs of [p_k > 0.5] == y_k (one-hot y;
+ * round(0.5) is 0, half to even). Nine of ten outputs are "right" by saying
+ * no, so a 97% classifier whose wrong answers each miss two outputs reads
+ * (0.97 + 0.03 * 0.8) = 99.4%. It is not an accuracy of the classifier. */
 #ifndef METRICS_H
 #define METRICS_H
 
@@ -18,6 +26,7 @@ struct metrics {
     double sum_mean, sum_std;              /* of the K outputs of each image */
     double share_one, share_none, share_multi;   /* images with 1, 0, >= 2 outputs > 0.5 */
     double strict_accuracy;                /* outputs > 0.5 are exactly {true class} */
+    double keras_binary_accuracy;          /* per-output correctness, see above */
     double ece;                            /* expected calibration error of the top output */
     double top_mean_correct, top_mean_wrong;
 };

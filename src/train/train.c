@@ -68,6 +68,7 @@ struct mlp_spec trainer_spec(const struct config *c, int n_inputs, int n_outputs
         .dropout = (float)c->dropout,
         .max_batch = c->batch_size > EVAL_BATCH ? (int)c->batch_size : EVAL_BATCH,
         .precision = (enum precision)c->precision,
+        .init = (enum mlp_init)c->init,
     };
     memcpy(s.hidden, c->hidden.v, sizeof(int) * (size_t)c->hidden.n);
     return s;
@@ -75,7 +76,12 @@ struct mlp_spec trainer_spec(const struct config *c, int n_inputs, int n_outputs
 
 struct head trainer_head(const struct config *c)
 {
-    return (struct head){(enum head_kind)c->head, (enum head_loss)c->bce_reduction};
+    /* config_resolve has resolved and checked the loss; a config made in code
+     * (tests) may still say auto */
+    const char *why;
+    int loss = head_resolve_loss((enum head_kind)c->head, (enum head_loss)c->loss,
+                                 (enum bce_reduction)c->bce_reduction, &why);
+    return (struct head){(enum head_kind)c->head, loss < 0 ? HEAD_LOSS_AUTO : (enum head_loss)loss};
 }
 
 static int alloc_all(struct trainer *t, const struct config *c, const struct dataset *train,
