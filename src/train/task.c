@@ -90,15 +90,20 @@ static void compose_pair(const struct task *t, const struct task_set *s, uint32_
 void task_batch(const struct task *t, const struct task_set *s, const uint32_t *idx,
                 uint32_t from, int nb, float *X, float *T, struct distort *aug, struct rng *r)
 {
+    /* single images: the whole batch in one gather (threaded, and drawing any
+     * augmentation in sample order, as one image at a time would) */
+    if (t->kind != TASK_PAIRS && idx) {
+        batch_gather(X, s->d, idx + from, nb, aug, r);
+    } else if (t->kind != TASK_PAIRS) {
+        struct dataset part = dataset_slice(s->d, from, (uint32_t)nb);
+        batch_gather(X, &part, NULL, nb, aug, r);
+    }
+    int n;
+    enum head_question q = question(t, &n);
     for (int b = 0; b < nb; b++) {
         uint32_t i = sample(idx, from, b);
-        float *x = X + (size_t)b * t->input_dim;
         if (t->kind == TASK_PAIRS)
-            compose_pair(t, s, i, x, aug, r);
-        else
-            batch_gather(x, s->d, &i, 1, aug, r);
-        int n;
-        enum head_question q = question(t, &n);
+            compose_pair(t, s, i, X + (size_t)b * t->input_dim, aug, r);
         head_target(&t->head, q, n, truth_of(t, s, i), T + (size_t)b * t->n_outputs);
     }
 }
