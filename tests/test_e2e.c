@@ -13,19 +13,6 @@
 
 #include "support/support.h"
 
-static const char *mnist_dir(void)
-{
-    const char *env = getenv("MNIST_DIR");
-    const char *d = env && *env ? env : "data/mnist";
-    struct stat st;
-    char p[1024];
-    snprintf(p, sizeof p, "%s/train-images-idx3-ubyte.gz", d);
-    if (stat(p, &st) == 0)
-        return d;
-    snprintf(p, sizeof p, "%s/train-images-idx3-ubyte", d);
-    return stat(p, &st) == 0 ? d : NULL;
-}
-
 /* 5000 training images, 2 epochs, about a second, with extra flags (NULL-ended);
  * returns stdout */
 static char *short_run(const char *dir, const char *const *extra)

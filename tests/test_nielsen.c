@@ -27,19 +27,6 @@ static char *slurp(const char *path)
     return strdup(buf);
 }
 
-static const char *mnist_dir(void)
-{
-    const char *env = getenv("MNIST_DIR");
-    const char *d = env && *env ? env : "data/mnist";
-    struct stat st;
-    char p[1024];
-    snprintf(p, sizeof p, "%s/train-images-idx3-ubyte.gz", d);
-    if (stat(p, &st) == 0)
-        return d;
-    snprintf(p, sizeof p, "%s/train-images-idx3-ubyte", d);
-    return stat(p, &st) == 0 ? d : NULL;
-}
-
 /* what every row shares: his split, batch 10, plain SGD at a constant rate,
  * sigmoid hidden units, nothing else */
 static void check_common(const cJSON *c, const char *path)

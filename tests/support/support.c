@@ -297,3 +297,17 @@ char *json_without_times(char *out)
     }
     return s;
 }
+
+/* $MNIST_DIR, else data/mnist, when it holds the training images; NULL otherwise */
+const char *mnist_dir(void)
+{
+    const char *env = getenv("MNIST_DIR");
+    const char *d = env && *env ? env : "data/mnist";
+    struct stat st;
+    char p[1024];
+    snprintf(p, sizeof p, "%s/train-images-idx3-ubyte.gz", d);
+    if (stat(p, &st) == 0)
+        return d;
+    snprintf(p, sizeof p, "%s/train-images-idx3-ubyte", d);
+    return stat(p, &st) == 0 ? d : NULL;
+}

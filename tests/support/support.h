@@ -8,6 +8,9 @@
 
 /* The binary under test: $TRAIN_BIN (a sanitizer build, say), else ./train. */
 const char *train_bin(void);
+/* the real MNIST for the end-to-end tests: $MNIST_DIR, else data/mnist;
+ * NULL when the training images are not there (the test skips) */
+const char *mnist_dir(void);
 
 /* cmocka group fixtures: test_dir is a fresh temporary directory, holding a
  * synthetic digit set (600 training, 200 test images of 10x10) for
