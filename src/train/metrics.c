@@ -1,7 +1,7 @@
 #include "metrics.h"
 
 #include <math.h>
-#include <stdlib.h>
+#include <stdbool.h>
 #include <string.h>
 
 /* The bin of confidence c: clamped while still a double, so the conversion
@@ -18,27 +18,52 @@ static int bin_of(double c, int bins)
     return (int)x;
 }
 
+/* Expected calibration error, accumulated one sample at a time, so that the
+ * report needs no per-image buffers. */
+struct ece {
+    double sum_conf[64], sum_right[64];
+    long long count[64], n;
+    int bins;
+    bool undefined;   /* a NaN confidence was seen */
+};
+
+static void ece_init(struct ece *a, int bins)
+{
+    memset(a, 0, sizeof *a);
+    a->bins = bins > 64 ? 64 : bins;
+}
+
+static void ece_add(struct ece *a, double conf, int right)
+{
+    int b = a->bins < 1 ? -1 : bin_of(conf, a->bins);
+    if (b < 0) {
+        a->undefined = true;
+        return;
+    }
+    a->sum_conf[b] += conf;
+    a->sum_right[b] += right;
+    a->count[b]++;
+    a->n++;
+}
+
+static double ece_value(const struct ece *a)
+{
+    if (a->undefined || a->bins < 1)
+        return NAN;   /* an undefined confidence makes the calibration undefined */
+    double ece = 0;
+    for (int b = 0; b < a->bins; b++)
+        if (a->count[b])
+            ece += fabs(a->sum_right[b] - a->sum_conf[b]) / (double)a->n;
+    return ece;
+}
+
 double metrics_ece(const float *conf, const uint8_t *correct, long long n, int bins)
 {
-    double sum_conf[64] = {0}, sum_right[64] = {0};
-    long long count[64] = {0};
-    if (bins > 64)
-        bins = 64;
-    if (bins < 1)
-        return NAN;
-    for (long long i = 0; i < n; i++) {
-        int b = bin_of(conf[i], bins);
-        if (b < 0)
-            return NAN;   /* an undefined confidence makes the calibration undefined */
-        sum_conf[b] += conf[i];
-        sum_right[b] += correct[i];
-        count[b]++;
-    }
-    double ece = 0;
-    for (int b = 0; b < bins; b++)
-        if (count[b])
-            ece += fabs(sum_right[b] - sum_conf[b]) / (double)n;
-    return ece;
+    struct ece a;
+    ece_init(&a, bins);
+    for (long long i = 0; i < n; i++)
+        ece_add(&a, conf[i], correct[i]);
+    return ece_value(&a);
 }
 
 void metrics_compute(struct metrics *m, const float *P, const int *pred, const uint8_t *y,
@@ -47,8 +72,8 @@ void metrics_compute(struct metrics *m, const float *P, const int *pred, const u
     memset(m, 0, sizeof *m);
     m->K = K;
     m->n = n;
-    float *top = malloc(sizeof(float) * (size_t)(n ? n : 1));
-    uint8_t *right = malloc((size_t)(n ? n : 1));
+    struct ece calibration;
+    ece_init(&calibration, METRICS_ECE_BINS);
     double mean = 0, m2 = 0, top_right = 0, top_wrong = 0;
     long long one = 0, none = 0, multi = 0, strict = 0, class_n[METRICS_MAX_CLASSES] = {0};
     long long outputs_right = 0;   /* Keras's binary accuracy, summed over images x outputs */
@@ -70,13 +95,14 @@ void metrics_compute(struct metrics *m, const float *P, const int *pred, const u
         none += above == 0;
         multi += above >= 2;
         strict += above == 1 && p[y[i]] > 0.5f;
-        right[i] = pred[i] == y[i];
-        top[i] = p[pred[i]];
-        m->correct += right[i];
-        if (right[i])
-            top_right += top[i];
+        const int right = pred[i] == y[i];
+        const float top = p[pred[i]];
+        ece_add(&calibration, top, right);
+        m->correct += right;
+        if (right)
+            top_right += top;
         else
-            top_wrong += top[i];
+            top_wrong += top;
         m->confusion[y[i]][pred[i]]++;
         class_n[y[i]]++;
     }
@@ -88,11 +114,9 @@ void metrics_compute(struct metrics *m, const float *P, const int *pred, const u
     m->share_multi = multi / dn;
     m->strict_accuracy = strict / dn;
     m->keras_binary_accuracy = n && K ? (double)outputs_right / ((double)n * K) : 0;
-    m->ece = metrics_ece(top, right, n, METRICS_ECE_BINS);
+    m->ece = ece_value(&calibration);
     m->top_mean_correct = m->correct ? top_right / (double)m->correct : 0;
     m->top_mean_wrong = n - m->correct ? top_wrong / (double)(n - m->correct) : 0;
     for (int k = 0; k < K; k++)
         m->per_class_accuracy[k] = class_n[k] ? (double)m->confusion[k][k] / class_n[k] : 0;
-    free(top);
-    free(right);
 }
