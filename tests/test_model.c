@@ -21,7 +21,7 @@
 #include <cmocka.h>
 
 #include "support/support.h"
-#include "train/checkpoint.h"
+#include "model/checkpoint.h"
 
 
 static double now(void)

@@ -21,7 +21,7 @@
 #include <stdint.h>
 
 #include "../util/err.h"
-#include "train.h"
+#include "../train/train.h"
 
 #define CHECKPOINT_VERSION 1
 /* The limits the reader applies; the writer refuses, before any training, a
