@@ -10,9 +10,10 @@ int optim_init(struct optim *o, size_t n, size_t n_decay)
     o->n = n;
     o->n_decay = n_decay;
     o->t = 0;
-    o->m = calloc(n, sizeof(float));
+    /* plain SGD keeps no state: nothing of it would ever be read */
+    o->m = o->kind != OPT_SGD ? calloc(n, sizeof(float)) : NULL;
     o->v = o->kind == OPT_ADAM ? calloc(n, sizeof(float)) : NULL;
-    if (!o->m || (o->kind == OPT_ADAM && !o->v)) {
+    if ((o->kind != OPT_SGD && !o->m) || (o->kind == OPT_ADAM && !o->v)) {
         optim_free(o);
         return -1;
     }

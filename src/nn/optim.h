@@ -23,7 +23,8 @@ struct optim {
     float beta1, beta2, eps; /* adam */
     float weight_decay;
     size_t n, n_decay;
-    float *m, *v;            /* optimizer state, n floats each (v: adam only) */
+    float *m, *v;            /* optimizer state, n floats each (m: momentum and adam,
+                                v: adam only; NULL where the rule reads none) */
     long long t;             /* steps taken */
 };
 
