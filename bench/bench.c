@@ -233,7 +233,7 @@ static int bench(const struct config *c, struct err *e)
     struct collect col = {.full = &full, .rest = &part, .steps = n / (uint32_t)B, .err = e};
     float beta = 0;
     if (!rc) {
-        optim_grad_target(&t.optim, t.model->grads, &beta);
+        optim_grad_target(&t.optim, &beta);
         rc = step_init(&full, t.model, B, beta, e) ||
              (rest && step_init(&part, t.model, (int)rest, beta, e));
     }

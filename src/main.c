@@ -2,7 +2,7 @@
  *
  *   parse the config (config/) -> load the data (data/) -> build and train the
  *   network (nn/, train/) -> report (report/), saving models on the way
- *   (train/checkpoint.c); or, with --predict, train/predict.c
+ *   (model/checkpoint.c); or, with --predict, model/predict.c
  *
  * A model named by --load or --resume is read once, here, for its settings
  * (the base config) and its weights and state.
@@ -22,8 +22,8 @@
 #include "data/dataset.h"
 #include "nn/onednn.h"
 #include "report/report.h"
-#include "train/checkpoint.h"
-#include "train/predict.h"
+#include "model/checkpoint.h"
+#include "model/predict.h"
 #include "train/train.h"
 #include "util/afile.h"
 #include "util/denormal.h"

@@ -21,7 +21,7 @@
 #include <cmocka.h>
 
 #include "support/support.h"
-#include "train/checkpoint.h"
+#include "model/checkpoint.h"
 
 
 static double now(void)
@@ -759,6 +759,59 @@ static void checkpoint_every_carried(void **state)
     free(out), free(err);
 }
 
+/* A final --save holds the full training state, so that --resume with more
+ * --epochs continues exactly: 2 epochs saved, then resumed to 4, give the
+ * bytes of 4 epochs in one run (constant lr: cosine depends on the total),
+ * for every optimizer. Plain SGD keeps no velocity and stores none; a file
+ * from before that stored one (n_params zeros) still resumes the same. */
+static void resume_more_epochs_is_exact(void **state)
+{
+    (void)state;
+    char *out, *err;
+    const char *opt[3] = {"sgd", "momentum", "adam"};
+    const char *once = path_in(test_dir, "once.bin"), *two = path_in(test_dir, "two.bin");
+    for (int k = 0; k < 3; k++) {
+        RUN(0, out, err, "--data-dir", test_dir, "--hidden", "16", "--epochs", "4",
+            "--lr-schedule", "constant", "--optimizer", opt[k], "--save", once, "--quiet");
+        free(out), free(err);
+        RUN(0, out, err, "--data-dir", test_dir, "--hidden", "16", "--epochs", "2",
+            "--lr-schedule", "constant", "--optimizer", opt[k], "--save", two, "--quiet");
+        free(out), free(err);
+        size_t l2;
+        uint8_t *b2 = slurp(two, &l2);
+        struct layout o = layout_of(b2);
+        uint64_t n = rd64(b2 + o.n_params);
+        assert_int_equal(rd64(b2 + o.n_m), k == 0 ? 0 : n);
+        assert_int_equal(rd64(b2 + o.n_v), k == 2 ? n : 0);
+        RUN(0, out, err, "--data-dir", test_dir, "--resume", two, "--epochs", "4", "--quiet");
+        free(out), free(err);
+        size_t la, lb;
+        uint8_t *a = slurp(once, &la), *b = slurp(two, &lb);
+        assert_int_equal(la, lb);
+        assert_memory_equal(a, b, la);
+        free(b);
+        if (k == 0) {
+            /* the old layout: n_m = n_params and that many zero floats */
+            size_t lo = l2 + 4 * n;
+            uint8_t *old = calloc(1, lo);
+            memcpy(old, b2, o.m);
+            wr64(old + o.n_m, n);
+            memcpy(old + o.m + 4 * n, b2 + o.m, l2 - o.m);
+            reseal(old, lo);
+            write_bytes(two, old, lo);
+            free(old);
+            RUN(0, out, err, "--data-dir", test_dir, "--resume", two, "--epochs", "4", "--quiet");
+            free(out), free(err);
+            b = slurp(two, &lb);
+            assert_int_equal(la, lb);
+            assert_memory_equal(a, b, la);
+            free(b);
+        }
+        free(a);
+        free(b2);
+    }
+}
+
 /* the writer refuses, before training, a file the reader would refuse */
 static void writer_shares_reader_limit(void **state)
 {
@@ -768,7 +821,7 @@ static void writer_shares_reader_limit(void **state)
     struct checkpoint ck;
     struct err e = {0};
     assert_int_equal(checkpoint_parse(&ck, good, len, "m.bin", &e), 0);
-    assert_int_equal(checkpoint_file_bytes(ck.L, ck.size, 1, 0, ck.n_order, rd32(good + 24)),
+    assert_int_equal(checkpoint_file_bytes(ck.L, ck.size, 1, 1, ck.n_order, rd32(good + 24)),
                      len);
     checkpoint_free(&ck);
     free(good);
@@ -818,6 +871,7 @@ int main(void)
         cmocka_unit_test(old_loss_settings_load),
         cmocka_unit_test(resume_finished_evaluates),
         cmocka_unit_test(resume_appends_metrics),
+        cmocka_unit_test(resume_more_epochs_is_exact),
         cmocka_unit_test(checkpoint_every_carried),
         cmocka_unit_test(writer_shares_reader_limit),
     };

@@ -26,6 +26,7 @@ struct net {
     struct mlp *m;
     struct head head;
     float x[B * IN], t[B * K];
+    float *g;               /* the gradient, n_params floats */
     uint64_t mask_seed;     /* dropout masks are redrawn identically for each loss */
 };
 
@@ -46,7 +47,7 @@ static void net_grad(struct net *n)
     memcpy(n->m->a[0], n->x, sizeof n->x);
     const float *z = mlp_forward(n->m, B, n->m->spec.dropout > 0 ? &r : NULL);
     head_loss(&n->head, n->m->probs, n->m->dlogits, z, n->t, B, K);
-    mlp_backward(n->m, n->m->dlogits, B, n->m->grads, 0);
+    mlp_backward(n->m, n->m->dlogits, B, n->g, 0);
 }
 
 static void check_net(enum act act, enum head_kind head, float dropout, int n_hidden)
@@ -63,9 +64,10 @@ static void check_net(enum act act, enum head_kind head, float dropout, int n_hi
         n.x[i] = (float)cos(0.9 * i);
     for (int b = 0; b < B; b++)
         n.t[b * K + (b * 3) % K] = 1;
-    net_grad(&n);
     float *g = malloc(sizeof(float) * n.m->n_params);
-    memcpy(g, n.m->grads, sizeof(float) * n.m->n_params);
+    assert_non_null(g);
+    n.g = g;
+    net_grad(&n);
     double max_grad;
     double err = grad_check(net_loss, &n, n.m->params, g, n.m->n_params, 1e-3, &max_grad);
     print_message("act %d head %d dropout %.1f hidden %d: worst relative error %.2e\n", act,
@@ -235,7 +237,14 @@ static void optimizer_steps(void **state)
     /* weight decay reaches only the first n_decay entries (weights, not biases) */
     float w2[2] = {1, 1}, g2[2] = {0, 0};
     struct optim sgd = {.kind = OPT_SGD, .weight_decay = 0.5f};
-    optim_init(&sgd, 2, 1);
+    assert_int_equal(optim_init(&sgd, 2, 1), 0);
+    /* plain SGD reads no state: none is kept; its gradient has a block */
+    assert_null(sgd.m);
+    assert_null(sgd.v);
+    float beta_sgd, *G2 = optim_grad_target(&sgd, &beta_sgd);
+    assert_ptr_equal(G2, sgd.g);
+    assert_non_null(G2);
+    assert_float_equal(beta_sgd, 0, 0);
     optim_step(&sgd, w2, g2, 0.1f, NULL, 0);
     assert_float_equal(w2[0], 1 - 0.1 * 0.5, 1e-6);
     assert_float_equal(w2[1], 1, 1e-7);
@@ -262,8 +271,9 @@ static void optimizer_steps(void **state)
         float g5[3] = {0.5f, -1, 2.0f - step};
         memcpy(ga, g5, sizeof ga);
         optim_step(&sa, wa, ga, 0.1f, NULL, 0);
-        float *G = optim_grad_target(&sb, NULL, &beta);
+        float *G = optim_grad_target(&sb, &beta);
         assert_ptr_equal(G, sb.m);
+        assert_null(sb.g);   /* no gradient block: it would never be written */
         assert_float_equal(beta, 0.9f, 0);
         for (int i = 0; i < 3; i++)
             G[i] = beta * G[i] + g5[i];
@@ -280,8 +290,9 @@ static void optimizer_steps(void **state)
     float w4[1] = {0}, g4[1] = {1};
     struct optim nes = {.kind = OPT_MOMENTUM, .momentum = 0.5f, .nesterov = 1};
     optim_init(&nes, 1, 1);
-    float *G4 = optim_grad_target(&nes, g4, &beta);
-    assert_ptr_equal(G4, g4);
+    float *G4 = optim_grad_target(&nes, &beta);
+    assert_non_null(nes.g);
+    assert_ptr_equal(G4, nes.g);
     assert_float_equal(beta, 0, 0);
     optim_step(&nes, w4, g4, 1.0f, NULL, 0);
     assert_float_equal(w4[0], -1.5, 1e-6);

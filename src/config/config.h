@@ -1,8 +1,10 @@
-/* config: every setting of a run, with one table (config.c) that defines each
+/* config: every setting of a run, with one table (options.c) that defines each
  * option's name, type, range, default and help text. The same table drives the
- * JSON config parser, the command-line parser, --help and --print-config, so a
- * config key and its flag can never disagree (lr <-> --lr, batch_size <->
- * --batch-size). Precedence: defaults < config file < flags. */
+ * JSON config parser (json.c), the command-line parser (args.c), --help and
+ * --print-config (help.c), so a config key and its flag can never disagree
+ * (lr <-> --lr, batch_size <-> --batch-size). Defaults and the cross-checks
+ * after everything is read are in config.c; what the parts share, in the
+ * private options.h. Precedence: defaults < config file < flags. */
 #ifndef CONFIG_H
 #define CONFIG_H
 

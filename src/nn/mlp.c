@@ -21,19 +21,14 @@ size_t mlp_count_params(const struct mlp_spec *s)
 
 static void layout(struct mlp *m)
 {
-    float *w = m->params, *g = m->grads;
+    float *w = m->params;
     for (int l = 0; l < m->L; l++) {
         m->W[l] = w;
-        m->dW[l] = g;
-        size_t n = (size_t)m->size[l] * (size_t)m->size[l + 1];
-        w += n;
-        g += n;
+        w += (size_t)m->size[l] * (size_t)m->size[l + 1];
     }
     for (int l = 0; l < m->L; l++) {
         m->b[l] = w;
-        m->db[l] = g;
         w += m->size[l + 1];
-        g += m->size[l + 1];
     }
 }
 
@@ -83,8 +78,7 @@ struct mlp *mlp_create(const struct mlp_spec *spec)
     for (int l = 0; l < m->L; l++)
         m->n_weights += (size_t)m->size[l] * (size_t)m->size[l + 1];
     m->params = calloc(m->n_params, sizeof(float));
-    m->grads = calloc(m->n_params, sizeof(float));
-    if (!m->params || !m->grads || alloc_buffers(m) || onednn_open(&m->dnn, &m->err)) {
+    if (!m->params || alloc_buffers(m) || onednn_open(&m->dnn, &m->err)) {
         mlp_free(m);
         return NULL;
     }
@@ -116,7 +110,6 @@ void mlp_free(struct mlp *m)
     free(m->delta[0]);
     free(m->delta[1]);
     free(m->params);
-    free(m->grads);
     free(m);
 }
 

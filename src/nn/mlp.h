@@ -53,9 +53,9 @@ struct mlp {
     int L;                              /* dense layers: n_hidden + 1 */
     int size[MLP_MAX_LAYERS + 1];       /* size[0] inputs .. size[L] outputs */
     size_t n_params, n_weights;
-    float *params, *grads;
+    float *params;                      /* the gradient has no block here: the
+                                           optimizer says where it goes */
     float *W[MLP_MAX_LAYERS], *b[MLP_MAX_LAYERS];
-    float *dW[MLP_MAX_LAYERS], *db[MLP_MAX_LAYERS];
     /* per-layer activations for one batch: h[l] after the activation, a[l] what
      * feeds layer l (a[l] == h[l] unless dropout is on); a[0] is the input batch */
     float *a[MLP_MAX_LAYERS + 1], *h[MLP_MAX_LAYERS + 1];
@@ -93,8 +93,8 @@ int mlp_prepare(struct mlp *m, int B, int backward, float beta, struct err *e);
 float *mlp_forward(struct mlp *m, int B, struct rng *r);
 
 /* From dZ (gradient at the logits) of the last forward pass: G = beta G + the
- * gradient, G laid out as params (m->grads with beta 0 for the gradient
- * alone). 0, or an error code with m->err saying why. */
+ * gradient, G laid out as params (any n_params floats with beta 0 for the
+ * gradient alone). 0, or an error code with m->err saying why. */
 int mlp_backward(struct mlp *m, const float *dZ, int B, float *G, float beta);
 
 /* One optimizer step on the parameters from G (as optim_grad_target gave it),

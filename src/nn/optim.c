@@ -5,14 +5,18 @@
 
 static const double PI = 3.14159265358979323846;
 
+static int fused(const struct optim *o) { return o->kind == OPT_MOMENTUM && !o->nesterov; }
+
 int optim_init(struct optim *o, size_t n, size_t n_decay)
 {
     o->n = n;
     o->n_decay = n_decay;
     o->t = 0;
-    o->m = calloc(n, sizeof(float));
+    /* plain SGD keeps no state: nothing of it would ever be read */
+    o->m = o->kind != OPT_SGD ? calloc(n, sizeof(float)) : NULL;
     o->v = o->kind == OPT_ADAM ? calloc(n, sizeof(float)) : NULL;
-    if (!o->m || (o->kind == OPT_ADAM && !o->v)) {
+    o->g = !fused(o) ? calloc(n, sizeof(float)) : NULL;
+    if ((o->kind != OPT_SGD && !o->m) || (o->kind == OPT_ADAM && !o->v) || (!fused(o) && !o->g)) {
         optim_free(o);
         return -1;
     }
@@ -23,15 +27,14 @@ void optim_free(struct optim *o)
 {
     free(o->m);
     free(o->v);
-    o->m = o->v = NULL;
+    free(o->g);
+    o->m = o->v = o->g = NULL;
 }
 
-static int fused(const struct optim *o) { return o->kind == OPT_MOMENTUM && !o->nesterov; }
-
-float *optim_grad_target(struct optim *o, float *grads, float *beta)
+float *optim_grad_target(struct optim *o, float *beta)
 {
     *beta = fused(o) ? o->momentum : 0.0f;
-    return fused(o) ? o->m : grads;
+    return fused(o) ? o->m : o->g;
 }
 
 /* Every rule is one pass over the parameters, element by element, split

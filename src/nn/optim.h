@@ -23,7 +23,10 @@ struct optim {
     float beta1, beta2, eps; /* adam */
     float weight_decay;
     size_t n, n_decay;
-    float *m, *v;            /* optimizer state, n floats each (v: adam only) */
+    float *m, *v;            /* optimizer state, n floats each (m: momentum and adam,
+                                v: adam only; NULL where the rule reads none) */
+    float *g;                /* the gradient alone, n floats, for the rules that want
+                                it apart; NULL for plain momentum (see below) */
     long long t;             /* steps taken */
 };
 
@@ -33,9 +36,9 @@ void optim_free(struct optim *o);
 
 /* Where the backward pass should leave the gradient: G = beta G + g. Plain
  * momentum takes it straight into its velocity (G = v, beta = mu), so the
- * gradient never makes a trip of its own through memory; the others want it
- * alone in grads (beta 0). */
-float *optim_grad_target(struct optim *o, float *grads, float *beta);
+ * gradient never makes a trip of its own through memory and no gradient block
+ * exists; the others want it alone in o->g (beta 0). */
+float *optim_grad_target(struct optim *o, float *beta);
 
 /* One update of w from g (which may be the velocity optim_grad_target gave:
  * then the momentum is already folded in). When w16 is not NULL and n16 is

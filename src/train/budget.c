@@ -67,12 +67,13 @@ void budget_estimate(struct budget *b, const struct config *c, const struct budg
     const double rows = biggest < B ? (biggest > 0 ? biggest : 1) : B;
     /* dataset_load keeps every image and label of the four files */
     b->data = (double)(s->n_train + s->n_test) * (dim + 1);
-    /* params and grads; plain momentum accumulates the gradient straight into
-     * its velocity (optim_grad_target), so grads is allocated but never written */
+    b->model = 4 * P;
+    /* optim_init: m for momentum and adam, v for adam, and the gradient block
+     * except for plain momentum, which accumulates the gradient straight into
+     * its velocity (optim_grad_target) */
     bool fused = c->optimizer == OPT_MOMENTUM && !c->nesterov;
-    b->model = 4 * P * (fused ? 1 : 2);
-    /* optim_init: m always, v for adam */
-    b->optimizer = 4 * P * (c->optimizer == OPT_ADAM ? 2 : 1);
+    const double moments = (c->optimizer != OPT_SGD) + (c->optimizer == OPT_ADAM);
+    b->optimizer = 4 * P * (moments + (fused ? 0 : 1));
     b->batch = batch_bytes(&spec, rows);
     /* trainer: order, targets, test outputs and predictions; pairs: two
      * indices per sample of each split, and the task's two-image scratch */
@@ -81,7 +82,7 @@ void budget_estimate(struct budget *b, const struct config *c, const struct budg
         b->eval += 8 * (n_train + n_test) + 8 * dim;
     /* checkpoint_save serialises parameters, optimizer state and data order
      * into one buffer; --resume/--load hold the file and its parsed copy */
-    double file = 4 * P + b->optimizer + 4 * n_train;
+    double file = 4 * P + 4 * P * moments + 4 * n_train;
     if (*c->save)
         b->save = file;
     if (*c->resume || *c->load)

@@ -127,7 +127,7 @@ static int prepare_shapes(struct trainer *t, const struct config *c, struct err 
     const uint32_t train_sizes[] = {t->train.n < B ? t->train.n : B, t->train.n % B};
     const uint32_t eval_sizes[] = {E, t->val.n % E, t->test.n % E};
     float beta;
-    optim_grad_target(&t->optim, m->grads, &beta);
+    optim_grad_target(&t->optim, &beta);
     for (int i = 0; i < 2; i++)
         if (train_sizes[i] && mlp_prepare(m, (int)train_sizes[i], 1, beta, e))
             return e->code;
@@ -290,7 +290,7 @@ static int train_epoch(struct trainer *t, struct epoch_stats *s, struct err *e)
         if (t->on_batch)
             t->on_batch(t, nb, t->on_batch_ctx);
         float beta;
-        float *G = optim_grad_target(&t->optim, m->grads, &beta);
+        float *G = optim_grad_target(&t->optim, &beta);
         if (mlp_backward(m, m->dlogits, nb, G, beta))
             return err_set(e, m->err.code, "%s", m->err.msg);
         mlp_update(m, &t->optim, G, (float)s->lr);

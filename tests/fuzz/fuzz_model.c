@@ -5,7 +5,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 
-#include "train/checkpoint.h"
+#include "model/checkpoint.h"
 
 /* what the parser promises about a file it accepts */
 static int consistent(const struct checkpoint *ck)

@@ -5,8 +5,13 @@
  *
  *   payload:  u32 n  config JSON (n bytes; the settings that define the model)
  *             u32 L  u32 size[L+1]  u64 n_params  f32 params[n_params]
- *             u32 has_state; when 1 (a checkpoint to resume from):
+ *             u32 has_state; when 1 (a checkpoint to resume from; every file
+ *               train writes, final models too, so that they can be trained
+ *               further with --resume --epochs N+k):
  *               u32 optimizer  i64 steps  u64 n_m  f32 m[n_m]  u64 n_v  f32 v[n_v]
+ *               (n_m: n_params for momentum and adam, 0 for sgd, which has no
+ *               state; files from before that hold n_params zeros for sgd, read
+ *               and ignored. n_v: n_params for adam, else 0)
  *               u32 epochs done  u32 next sample in the epoch  f64 loss so far
  *               i64 correct so far  u64 rng[3][4] (shuffle, dropout, augment)
  *               u32 n_order  u32 order[n_order]
@@ -21,7 +26,7 @@
 #include <stdint.h>
 
 #include "../util/err.h"
-#include "train.h"
+#include "../train/train.h"
 
 #define CHECKPOINT_VERSION 1
 /* The limits the reader applies; the writer refuses, before any training, a
@@ -52,8 +57,9 @@ struct checkpoint {
  * Needs no model: call it before anything is allocated. */
 int checkpoint_check_fits(const struct config *c, const struct mlp_spec *spec, uint32_t n_train,
                           const char *path, struct err *e);
-/* the bytes of such a file */
-uint64_t checkpoint_file_bytes(uint32_t L, const uint32_t *size, int with_state, int adam,
+/* the bytes of such a file; moments: the optimizer's arrays of n_params
+ * floats (0 sgd, 1 momentum, 2 adam) */
+uint64_t checkpoint_file_bytes(uint32_t L, const uint32_t *size, int with_state, int moments,
                                uint32_t n_order, size_t config_len);
 
 /* Write t's model (and with state, everything needed to resume) to path. */

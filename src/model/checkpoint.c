@@ -93,7 +93,7 @@ static void put_state(struct buf *b, const struct trainer *t)
         put_u32(b, t->order[i]);
 }
 
-uint64_t checkpoint_file_bytes(uint32_t L, const uint32_t *size, int with_state, int adam,
+uint64_t checkpoint_file_bytes(uint32_t L, const uint32_t *size, int with_state, int moments,
                                uint32_t n_order, size_t config_len)
 {
     uint64_t n_params = 0;
@@ -101,7 +101,7 @@ uint64_t checkpoint_file_bytes(uint32_t L, const uint32_t *size, int with_state,
         n_params += (uint64_t)size[l - 1] * size[l] + size[l];
     uint64_t payload = 4 + (uint64_t)config_len + 4 + 4ull * (L + 1) + 8 + 4 * n_params + 4;
     if (with_state)
-        payload += 4 + 8 + 8 + 4 * n_params + 8 + (adam ? 4 * n_params : 0) + 4 + 4 + 8 + 8 +
+        payload += 4 + 8 + 8 + 4 * n_params * (uint64_t)moments + 8 + 4 + 4 + 8 + 8 +
                    3 * 4 * 8 + 4 + 4ull * n_order;
     return 8 + 4 + 4 + 8 + payload + 4;
 }
@@ -139,7 +139,8 @@ int checkpoint_check_fits(const struct config *c, const struct mlp_spec *spec, u
     struct err why = {0};
     if (check_shape(L, size, "the model", &why))
         return err_set(e, ERR_USAGE, "save: %s: cannot be written: %s", path, why.msg);
-    uint64_t bytes = checkpoint_file_bytes(L, size, 1, c->optimizer == OPT_ADAM, n_train,
+    const int moments = c->optimizer == OPT_ADAM ? 2 : c->optimizer == OPT_MOMENTUM;
+    uint64_t bytes = checkpoint_file_bytes(L, size, 1, moments, n_train,
                                            settings_length(c));
     if (bytes > CHECKPOINT_MAX_BYTES)
         return err_set(e, ERR_USAGE, "save: %s: the model file would take %.2f GB; a model file "
@@ -336,7 +337,10 @@ static int parse_state(struct checkpoint *ck, struct cur *c)
         return c->e->code;
     memcpy(&ck->loss, &loss, 8);
     ck->correct = (int64_t)correct;
-    if (ck->optimizer > 2 || ck->steps < 0 || ck->n_m != ck->n_params ||
+    /* sgd keeps no velocity; files written before it stopped keeping one
+     * hold n_params zeros there, which are read and ignored */
+    if (ck->optimizer > 2 || ck->steps < 0 ||
+        (ck->n_m != ck->n_params && (ck->n_m != 0 || ck->optimizer != OPT_SGD)) ||
         (ck->n_v != 0) != (ck->optimizer == 2))
         return err_set(c->e, ERR_DATA, "%s: optimizer state is corrupt", c->name);
     if (check_finite(ck->m, ck->n_m, 0, "optimizer state", c) ||
@@ -551,9 +555,9 @@ int checkpoint_restore(struct trainer *t, const struct checkpoint *ck, int resum
     if (checkpoint_resumable(ck, t->cfg, name, e))
         return e->code;
     if (ck->optimizer != (uint32_t)t->optim.kind || ck->n_order != t->train.n ||
-        (ck->n_m != 0) != (t->optim.m != NULL) || (ck->n_v != 0) != (t->optim.v != NULL))
+        (t->optim.m && !ck->n_m) || (ck->n_v != 0) != (t->optim.v != NULL))
         return err_set(e, ERR_DATA, "%s: optimizer or training set differ from the config's", name);
-    if (ck->n_m)
+    if (t->optim.m)
         memcpy(t->optim.m, ck->m, sizeof(float) * ck->n_m);
     if (ck->n_v)
         memcpy(t->optim.v, ck->v, sizeof(float) * ck->n_v);

@@ -14,9 +14,9 @@
 #include "../nn/mlp.h"
 #include "../nn/onednn.h"
 #include "../report/report.h"
+#include "../train/budget.h"
+#include "../train/train.h"
 #include "../util/interrupt.h"
-#include "budget.h"
-#include "train.h"
 
 /* --predict's images, one batch at a time: an IDX file, read and validated
  * whole before any output (its size is bounded by what the file can hold),
