@@ -216,9 +216,9 @@ static int train_and_report(struct run *r, const struct dataset *test, int save,
     if (save && checkpoint_save(c->save, t, 1, e))
         return e->code;
     const int K = t->task.n_outputs;
-    struct metrics m;
+    struct outstats m;
     if (c->report)
-        metrics_compute(&m, t->test_probs, t->test_pred, test->y, test->n, K);
+        outstats_compute(&m, t->test_probs, t->test_pred, test->y, test->n, K);
     if (*c->predictions &&
         report_predictions(c->predictions, t->test_probs, t->test_pred, test->y, test->n, K, e))
         return e->code;

@@ -175,7 +175,7 @@ def main():
     ap.add_argument("files", nargs="*")
     a = ap.parse_args()
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    # the training loop and the network; checkpoint.c and metrics.c are the
+    # the training loop and the network; checkpoint.c and outstats.c are the
     # CLI suites' business (test_model, test_cli), too slow to run per mutant
     files = a.files or sorted([os.path.join(root, "src/train/train.c"),
                                os.path.join(root, "src/train/task.c")] +

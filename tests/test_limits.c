@@ -26,7 +26,7 @@
 
 #include "support/support.h"
 #include "train/budget.h"
-#include "train/metrics.h"
+#include "train/outstats.h"
 #include "util/rng.h"
 #include "train/train.h"
 
@@ -361,14 +361,14 @@ static void ece_of_nan_is_nan(void **state)
     (void)state;
     float conf[4] = {0.2f, NAN, 0.9f, 1.0f};
     uint8_t right[4] = {1, 0, 1, 1};
-    assert_true(isnan(metrics_ece(conf, right, 4, 15)));
+    assert_true(isnan(outstats_ece(conf, right, 4, 15)));
     float odd[4] = {-INFINITY, INFINITY, 1e30f, -0.0f};
-    assert_true(isinf(metrics_ece(odd, right, 4, 15)));
-    assert_true(isnan(metrics_ece(conf, right, 1, 0)));
+    assert_true(isinf(outstats_ece(odd, right, 4, 15)));
+    assert_true(isnan(outstats_ece(conf, right, 1, 0)));
     /* the defined case is unchanged: bins 3 (0.2), 13 (0.9), 14 (1.0) */
     float ok[3] = {0.2f, 0.9f, 1.0f};
     uint8_t r3[3] = {1, 0, 1};
-    assert_float_equal(metrics_ece(ok, r3, 3, 15), (0.8 + 0.9 + 0.0) / 3, 1e-6);
+    assert_float_equal(outstats_ece(ok, r3, 3, 15), (0.8 + 0.9 + 0.0) / 3, 1e-6);
 }
 
 /* the head report of outputs that are not numbers: defined results, no UB */
@@ -381,8 +381,8 @@ static void report_of_nan_outputs(void **state)
     P[3] = NAN, P[17] = INFINITY, P[25] = -INFINITY;
     int pred[3] = {3, 7, 5};
     uint8_t y[3] = {3, 1, 5};
-    struct metrics m;
-    metrics_compute(&m, P, pred, y, 3, 10);
+    struct outstats m;
+    outstats_compute(&m, P, pred, y, 3, 10);
     assert_int_equal(m.correct, 2);
     assert_true(isnan(m.ece));
     assert_true(isnan(m.sum_mean));

@@ -8,7 +8,7 @@
 #include <cmocka.h>
 
 #include "stats/stats.h"
-#include "train/metrics.h"
+#include "train/outstats.h"
 
 static void mcnemar_exact(void **state)
 {
@@ -56,11 +56,11 @@ static void ece_by_hand(void **state)
      * 0.55 twice, both right: |1 - 0.55| * 2/4 */
     float conf[4] = {0.95f, 0.95f, 0.55f, 0.55f};
     uint8_t right[4] = {1, 0, 1, 1};
-    assert_float_equal(metrics_ece(conf, right, 4, 15), 0.45, 1e-6);
+    assert_float_equal(outstats_ece(conf, right, 4, 15), 0.45, 1e-6);
     /* perfectly calibrated: confidence 1 and always right; 1.0 lands in the top bin */
     float one[2] = {1.0f, 1.0f};
     uint8_t yes[2] = {1, 1};
-    assert_float_equal(metrics_ece(one, yes, 2, 15), 0, 1e-12);
+    assert_float_equal(outstats_ece(one, yes, 2, 15), 0, 1e-12);
 }
 
 static void output_statistics(void **state)
@@ -70,8 +70,8 @@ static void output_statistics(void **state)
                             0.9f, 0.1f, 0.05f};
     const int pred[4] = {0, 1, 2, 0};
     const uint8_t y[4] = {0, 1, 2, 1};
-    struct metrics m;
-    metrics_compute(&m, P, pred, y, 4, 3);
+    struct outstats m;
+    outstats_compute(&m, P, pred, y, 4, 3);
     assert_int_equal(m.correct, 3);
     assert_float_equal(m.sum_mean, 4.35 / 4, 1e-6);
     assert_float_equal(m.sum_std, 0.1883305, 1e-6);   /* population std of 1, 1.4, .9, 1.05 */
@@ -105,14 +105,14 @@ static void keras_binary_accuracy_trap(void **state)
         for (int k = 0; k < K; k++)
             P[i * K + k] = k == pred[i] ? 0.9f : 0.05f;
     }
-    struct metrics m;
-    metrics_compute(&m, P, pred, y, N, K);
+    struct outstats m;
+    outstats_compute(&m, P, pred, y, N, K);
     assert_int_equal(m.correct, 97);
     assert_float_equal(m.keras_binary_accuracy, (97 * 10 + 3 * 8) / 1000.0, 1e-12);
     /* 0.5 is "no": the true output at exactly 0.5 is wrong, a false one right */
     P[0] = 0.5f;
     P[1] = 0.5f;
-    metrics_compute(&m, P, pred, y, N, K);
+    outstats_compute(&m, P, pred, y, N, K);
     assert_float_equal(m.keras_binary_accuracy, (97 * 10 + 3 * 8 - 1) / 1000.0, 1e-12);
 }
 
@@ -128,8 +128,8 @@ static void softmax_sums_are_one(void **state)
         P[2 * i] = 0.25f + 0.5f * (float)i / N;
         P[2 * i + 1] = 1.0f - P[2 * i];
     }
-    struct metrics m;
-    metrics_compute(&m, P, pred, y, N, 2);
+    struct outstats m;
+    outstats_compute(&m, P, pred, y, N, 2);
     assert_float_equal(m.sum_mean, 1, 1e-7);
     assert_true(m.sum_std < 1e-7);
 }

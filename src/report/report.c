@@ -252,7 +252,7 @@ int report_epoch(const struct epoch_stats *s, void *reporter)
     return check_write(r);
 }
 
-static void print_metrics(FILE *f, const struct metrics *m)
+static void print_outstats(FILE *f, const struct outstats *m)
 {
     fprintf(f, "head report on %lld test images:\n", m->n);
     fprintf(f, "  per-class accuracy (%%):");
@@ -275,10 +275,10 @@ static void print_metrics(FILE *f, const struct metrics *m)
                "Keras 1.0.6-2.3's 'accuracy' for binary_crossentropy, NOT the classifier's): "
                "%.2f%%\n", m->K, 100 * m->keras_binary_accuracy);
     fprintf(f, "  calibration: ECE %.4f (%d bins); mean top output %.4f when right, %.4f when wrong\n",
-            m->ece, METRICS_ECE_BINS, m->top_mean_correct, m->top_mean_wrong);
+            m->ece, OUTSTATS_ECE_BINS, m->top_mean_correct, m->top_mean_wrong);
 }
 
-static cJSON *metrics_json(const struct metrics *m)
+static cJSON *outstats_json(const struct outstats *m)
 {
     cJSON *o = cJSON_CreateObject(), *conf = cJSON_CreateArray();
     cJSON *per = cJSON_CreateDoubleArray(m->per_class_accuracy, m->K);
@@ -321,8 +321,8 @@ int report_summary(const struct reporter *r, const struct run_summary *s)
     if (s->per_label)
         per_label_f1(&s->test.score, f1, &macro);
     if (!r->cfg->json) {
-        if (s->metrics)
-            print_metrics(r->out, s->metrics);
+        if (s->outstats)
+            print_outstats(r->out, s->outstats);
         if (s->per_label) {
             fprintf(r->out, "per-label F1 (%%):");
             for (int c = 0; c < TASK_LABELS; c++)
@@ -343,8 +343,8 @@ int report_summary(const struct reporter *r, const struct run_summary *s)
     cJSON_AddNumberToObject(o, "test_correct", (double)s->test.correct);
     cJSON_AddNumberToObject(o, "test_total", (double)s->test.total);
     cJSON_AddNumberToObject(o, "test_loss", s->test.loss);
-    if (s->metrics)
-        cJSON_AddItemToObject(o, "report", metrics_json(s->metrics));
+    if (s->outstats)
+        cJSON_AddItemToObject(o, "report", outstats_json(s->outstats));
     if (s->per_label) {
         cJSON_AddItemToObject(o, "per_label_f1", cJSON_CreateDoubleArray(f1, TASK_LABELS));
         cJSON_AddNumberToObject(o, "macro_f1", macro);

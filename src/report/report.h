@@ -7,7 +7,7 @@
 #include <stdio.h>
 
 #include "../config/config.h"
-#include "../train/metrics.h"
+#include "../train/outstats.h"
 #include "../train/train.h"
 #include "../util/afile.h"
 
@@ -35,7 +35,7 @@ void report_progress(int epoch, int epochs, uint32_t done, uint32_t total, doubl
 
 struct run_summary {
     struct eval test;
-    const struct metrics *metrics;   /* the head report, or NULL without --report */
+    const struct outstats *outstats;  /* the head report, or NULL without --report */
     bool per_label;                  /* pairs: report per-label F1 from test.score */
     int epochs;
     double train_seconds, load_seconds, seconds;

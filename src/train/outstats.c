@@ -1,4 +1,4 @@
-#include "metrics.h"
+#include "outstats.h"
 
 #include <math.h>
 #include <stdbool.h>
@@ -57,7 +57,7 @@ static double ece_value(const struct ece *a)
     return ece;
 }
 
-double metrics_ece(const float *conf, const uint8_t *correct, long long n, int bins)
+double outstats_ece(const float *conf, const uint8_t *correct, long long n, int bins)
 {
     struct ece a;
     ece_init(&a, bins);
@@ -66,16 +66,16 @@ double metrics_ece(const float *conf, const uint8_t *correct, long long n, int b
     return ece_value(&a);
 }
 
-void metrics_compute(struct metrics *m, const float *P, const int *pred, const uint8_t *y,
+void outstats_compute(struct outstats *m, const float *P, const int *pred, const uint8_t *y,
                      long long n, int K)
 {
     memset(m, 0, sizeof *m);
     m->K = K;
     m->n = n;
     struct ece calibration;
-    ece_init(&calibration, METRICS_ECE_BINS);
+    ece_init(&calibration, OUTSTATS_ECE_BINS);
     double mean = 0, m2 = 0, top_right = 0, top_wrong = 0;
-    long long one = 0, none = 0, multi = 0, strict = 0, class_n[METRICS_MAX_CLASSES] = {0};
+    long long one = 0, none = 0, multi = 0, strict = 0, class_n[OUTSTATS_MAX_CLASSES] = {0};
     long long outputs_right = 0;   /* Keras's binary accuracy, summed over images x outputs */
     for (long long i = 0; i < n; i++) {
         const float *p = P + i * K;

@@ -1,4 +1,4 @@
-/* metrics: what a trained classifier's test-set outputs look like, for the head
+/* outstats: the output statistics, what a trained classifier's test-set outputs look like, for the head
  * report: confusion matrix, the sum of the outputs (exactly 1 for softmax, free
  * for sigmoid), how many outputs pass 0.5 ("strict" multi-label reading), and
  * calibration of the top output, and the "binary accuracy" Keras reports.
@@ -10,19 +10,19 @@
  * round(0.5) is 0, half to even). Nine of ten outputs are "right" by saying
  * no, so a 97% classifier whose wrong answers each miss two outputs reads
  * (0.97 + 0.03 * 0.8) = 99.4%. It is not an accuracy of the classifier. */
-#ifndef METRICS_H
-#define METRICS_H
+#ifndef OUTSTATS_H
+#define OUTSTATS_H
 
 #include <stdint.h>
 
-#define METRICS_MAX_CLASSES 10
-#define METRICS_ECE_BINS 15
+#define OUTSTATS_MAX_CLASSES 10
+#define OUTSTATS_ECE_BINS 15
 
-struct metrics {
+struct outstats {
     int K;
     long long n, correct;
-    long long confusion[METRICS_MAX_CLASSES][METRICS_MAX_CLASSES];   /* [true][predicted] */
-    double per_class_accuracy[METRICS_MAX_CLASSES];
+    long long confusion[OUTSTATS_MAX_CLASSES][OUTSTATS_MAX_CLASSES];   /* [true][predicted] */
+    double per_class_accuracy[OUTSTATS_MAX_CLASSES];
     double sum_mean, sum_std;              /* of the K outputs of each image */
     double share_one, share_none, share_multi;   /* images with 1, 0, >= 2 outputs > 0.5 */
     double strict_accuracy;                /* outputs > 0.5 are exactly {true class} */
@@ -32,11 +32,11 @@ struct metrics {
 };
 
 /* P: n x K outputs; pred: predicted classes (argmax of the logits); y: labels */
-void metrics_compute(struct metrics *m, const float *P, const int *pred, const uint8_t *y,
+void outstats_compute(struct outstats *m, const float *P, const int *pred, const uint8_t *y,
                      long long n, int K);
 
 /* Expected calibration error over `bins` equal-width bins of confidence:
  * sum over bins of |accuracy - mean confidence| * (items in bin) / n. */
-double metrics_ece(const float *conf, const uint8_t *correct, long long n, int bins);
+double outstats_ece(const float *conf, const uint8_t *correct, long long n, int bins);
 
 #endif
