@@ -1,8 +1,8 @@
 /* mlp: a stack of dense layers (hidden activation + optional dropout) ending in
  * logits for the head. All parameters live in one block laid out as
- * [W_0 .. W_{L-1} | b_0 .. b_{L-1}], their gradients in a second block of the
- * same layout, so optimizers are a loop over floats and weight decay touches
- * exactly the first n_weights of them. Every buffer a training step needs is
+ * [W_0 .. W_{L-1} | b_0 .. b_{L-1}] (the optimizer's gradient and state
+ * blocks have the same layout), so optimizers are a loop over floats and
+ * weight decay touches exactly the first n_weights of them. Every buffer a training step needs is
  * allocated by mlp_create; nothing is allocated per batch.
  *
  * The products run on oneDNN (dense.h). With bf16 precision the model also

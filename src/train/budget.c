@@ -14,7 +14,8 @@
 #define GIB (1024.0 * MIB)
 
 /* Measured on this code (README "Errors and exit codes"): the process with
- * its libraries, zlib's buffers and OpenBLAS's per-thread packing buffers. */
+ * its libraries, zlib's buffers and each OpenMP thread's stack and oneDNN
+ * scratch. */
 #define FIXED_BYTES (8 * MIB)
 #define PER_THREAD_BYTES (4 * MIB)
 /* the share of the available memory a run may plan to take */
@@ -87,7 +88,7 @@ void budget_estimate(struct budget *b, const struct config *c, const struct budg
         b->save = file;
     if (*c->resume || *c->load)
         b->save = 2 * file > b->save ? 2 * file : b->save;
-    /* OpenBLAS runs at most as many threads as it started with, one per core */
+    /* one OpenMP team of --threads threads, at most one per core counted */
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
     long long threads = c->threads > 0 ? c->threads : 1;
     if (cores > 0 && threads > cores)
