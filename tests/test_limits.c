@@ -37,26 +37,6 @@ static double now(void)
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
-/* a file's whole content by pread: the file offset is shared with the
- * child writing to it, and must not move under it */
-static char *slurp_fd(int fd)
-{
-    size_t cap = 4096, n = 0;
-    char *buf = malloc(cap);
-    for (;;) {
-        if (n + 1 >= cap)
-            buf = realloc(buf, cap *= 2);
-        ssize_t got = pread(fd, buf + n, cap - n - 1, (off_t)n);
-        if (got < 0 && errno == EINTR)
-            continue;
-        if (got <= 0)
-            break;
-        n += (size_t)got;
-    }
-    buf[n] = 0;
-    return buf;
-}
-
 /* whether process pid has a file open whose path contains name */
 static bool has_open(pid_t pid, const char *name)
 {

@@ -165,14 +165,16 @@ double grad_check(double (*f)(void *ctx), void *ctx, float *params, const float 
     return worst;
 }
 
-static char *slurp_fd(int fd)
+/* A file's whole content, read by pread from offset 0: the file offset,
+ * shared with a child that may still be writing, never moves. */
+char *slurp_fd(int fd)
 {
     size_t cap = 4096, n = 0;
     char *buf = malloc(cap);
     for (;;) {
         if (n + 1 >= cap)
             buf = realloc(buf, cap *= 2);
-        ssize_t got = read(fd, buf + n, cap - n - 1);
+        ssize_t got = pread(fd, buf + n, cap - n - 1, (off_t)n);
         if (got < 0 && errno == EINTR)
             continue;
         if (got <= 0)
@@ -216,8 +218,6 @@ static int run_prog_full(const char *prog, const char *const *args, const char *
     while (waitpid(pid, &status, 0) < 0)
         if (errno != EINTR)
             die("waitpid");
-    lseek(ofd, 0, SEEK_SET);
-    lseek(efd, 0, SEEK_SET);
     *out = slurp_fd(ofd);
     *err = slurp_fd(efd);
     close(ofd);

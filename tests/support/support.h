@@ -11,6 +11,8 @@ const char *train_bin(void);
 /* the real MNIST for the end-to-end tests: $MNIST_DIR, else data/mnist;
  * NULL when the training images are not there (the test skips) */
 const char *mnist_dir(void);
+/* the whole content of an open file, from its start (malloc'd, NUL-ended) */
+char *slurp_fd(int fd);
 
 /* cmocka group fixtures: test_dir is a fresh temporary directory, holding a
  * synthetic digit set (600 training, 200 test images of 10x10) for
