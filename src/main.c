@@ -101,7 +101,7 @@ static int evaluate_test(struct run *r, struct err *e)
 }
 
 /* --resume or --load: the model file, read and checked before any data
- * loads; *ck is NULL for a run from scratch */
+ * loads; for a run from scratch *ck is an empty checkpoint */
 static int read_start(const struct config *c, struct model_file *f, const struct checkpoint **ck,
                       struct err *e)
 {
@@ -122,7 +122,7 @@ static int saves_model(const struct config *c, const struct checkpoint *ck)
 {
     if (!*c->save)
         return 0;
-    return !(*c->resume && checkpoint_finished(ck, c) && !strcmp(c->save, c->resume));
+    return !(*c->resume && checkpoint_finished(ck, c) && afile_same(c->save, c->resume));
 }
 
 /* one output path, checked as afile_open would use it, named by its key */

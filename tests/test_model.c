@@ -662,6 +662,16 @@ static void resume_finished_evaluates(void **state)
     assert_non_null(strstr(out, "head report on 200 test images"));
     assert_null(strstr(out, "(0/0)"));
     free(out), free(err);
+    /* --save naming the resumed file in another spelling is the same file:
+     * not replaced either (an atomic replace would give it a new inode) */
+    struct stat s0, s1;
+    char again[1100];
+    snprintf(again, sizeof again, "%s/./m.bin", test_dir);
+    assert_int_equal(stat(m, &s0), 0);
+    RUN(0, out, err, "--data-dir", test_dir, "--resume", m, "--save", again, "--quiet");
+    free(out), free(err);
+    assert_int_equal(stat(m, &s1), 0);
+    assert_true(s0.st_ino == s1.st_ino);
     uint8_t *after = slurp(m, &lb);
     assert_int_equal(la, lb);
     assert_memory_equal(before, after, la);
