@@ -27,6 +27,7 @@
 #include "support/support.h"
 #include "train/budget.h"
 #include "train/outstats.h"
+#include "util/interrupt.h"
 #include "util/rng.h"
 #include "train/train.h"
 
@@ -668,6 +669,39 @@ static void signal_ends_loading(void **state)
     free(out), free(err);
 }
 
+/* The race every "check the flag, then block" loop has: a signal that lands
+ * after the check and before the blocking call. Here it lands first, so the
+ * read of a silent pipe starts after it; it must still return, EINTR, and
+ * soon (a child process, so the handlers do not outlive the test). */
+static void signal_before_a_blocking_read(void **state)
+{
+    (void)state;
+    int p[2];
+    assert_int_equal(pipe(p), 0);
+    double t0 = now();
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        interrupt_install();
+        raise(SIGTERM);
+        char c;
+        ssize_t k = read(p[0], &c, 1); /* the write end stays open: no EOF */
+        _exit(k < 0 && errno == EINTR && interrupt_signal == SIGTERM ? 0 : 1);
+    }
+    int status = 0;
+    while (waitpid(pid, &status, WNOHANG) == 0 && now() - t0 < 3)
+        usleep(10000);
+    if (now() - t0 >= 3) {
+        kill(pid, SIGKILL);
+        waitpid(pid, &status, 0);
+        fail_msg("a read entered after SIGTERM waited for ever");
+    }
+    close(p[0]), close(p[1]);
+    assert_true(WIFEXITED(status));
+    assert_int_equal(WEXITSTATUS(status), 0);
+    print_message("the read returned %.3f s after the signal\n", now() - t0);
+}
+
 /* an all-zero xoshiro state (a damaged checkpoint's) once made rng_below
  * reject forever, deaf to signals */
 static void rng_never_spins(void **state)
@@ -709,6 +743,7 @@ int main(void)
         cmocka_unit_test(predict_streams_stdin),
         cmocka_unit_test(signals_end_training_and_evaluation),
         cmocka_unit_test(signal_ends_loading),
+        cmocka_unit_test(signal_before_a_blocking_read),
         cmocka_unit_test(rng_never_spins),
     };
     return cmocka_run_group_tests_name("limits", tests, setup_synthetic_dir, teardown_dir);

@@ -13,8 +13,10 @@
 /* the signal received (SIGINT or SIGTERM), 0 until then */
 extern volatile sig_atomic_t interrupt_signal;
 
-/* Catch SIGINT and SIGTERM from now on. Blocking reads return early (no
- * SA_RESTART), so a read waiting on a pipe is interrupted too. */
+/* Catch SIGINT and SIGTERM from now on, in the calling (main) thread's
+ * blocking calls too: they return early (no SA_RESTART), and after the first
+ * signal a timer keeps interrupting that thread every 50 ms, so a call
+ * entered just after the flag was checked cannot wait forever. */
 void interrupt_install(void);
 
 /* 0 when no signal came; else 128 + the signal, with "interrupted while
