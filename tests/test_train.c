@@ -760,7 +760,19 @@ static void loading_both_sets_reports_errors_in_file_order(void **state)
     write_images(c.test_images, 24, PIX + 40 * DIM, 200);
     assert_int_equal(load(&c, &train, &test, &e), ERR_DATA);
     assert_non_null(strstr(e.msg, c.test_images));
+    /* a bad checksum in the test images: the file named once, zlib's reason */
+    write_images(c.test_images, 24, PIX + 40 * DIM, 0);
+    FILE *f = fopen(c.test_images, "r+b");
+    assert_non_null(f);
+    assert_int_equal(fseek(f, -8, SEEK_END), 0);
+    fputc(0xff ^ 0x5a, f);
+    fclose(f);
+    assert_int_equal(load(&c, &train, &test, &e), ERR_DATA);
+    char want[sizeof c.test_images + 32];
+    snprintf(want, sizeof want, "%s: incorrect data check", c.test_images);
+    assert_string_equal(e.msg, want);
     /* both sets broken: the training set's error, as a sequential read has it */
+    write_images(c.test_images, 24, PIX + 40 * DIM, 200);
     write_images(c.train_images, 40, PIX, 300);
     assert_int_equal(load(&c, &train, &test, &e), ERR_DATA);
     assert_non_null(strstr(e.msg, c.train_images));

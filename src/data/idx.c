@@ -21,6 +21,14 @@ static uint32_t be32(const uint8_t *p)
     return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
 }
 
+/* zlib's gzerror puts the path the file was opened with before its reason;
+ * the message names the file once */
+static const char *gz_reason(const char *msg, const char *path)
+{
+    size_t n = strlen(path);
+    return strncmp(msg, path, n) == 0 && msg[n] == ':' && msg[n + 1] == ' ' ? msg + n + 2 : msg;
+}
+
 /* gzread into buf; returns bytes read, or -1 with the error recorded. A
  * signal ends the read here, whether or not it broke a read() underneath. */
 static long read_some(gzFile f, void *buf, unsigned n, const char *path, struct err *e)
@@ -34,7 +42,7 @@ static long read_some(gzFile f, void *buf, unsigned n, const char *path, struct 
     }
     if (got < 0) {
         int zerr;
-        const char *msg = gzerror(f, &zerr);
+        const char *msg = gz_reason(gzerror(f, &zerr), path);
         if (zerr == Z_ERRNO)
             msg = strerror(errno);
         err_set(e, zerr == Z_ERRNO ? ERR_IO : ERR_DATA, "%s: %s", path,
