@@ -23,6 +23,10 @@
  *                       peak_fraction: the epoch's GFLOP/s over the peak of the
  *                       precision it ran in
  *   peak_rss_mb         the process's peak less the bound's operands
+ *   minor_faults_per_epoch  page faults after the first epoch, per epoch
+ *                       (getrusage): a step that allocates and frees a large
+ *                       buffer shows here as hundreds per epoch; 0 when
+ *                       nothing in the steady state maps new memory
  *   test_accuracy       after the benchmarked epochs, so speed is never bought
  *                       with a wrong result */
 #include <omp.h>
@@ -157,6 +161,7 @@ static double step_seconds(struct step *s, double budget, struct err *e)
  * drifts, so each epoch is set against products timed right after it. */
 struct collect {
     double seconds[MAX_EPOCHS], bound[MAX_EPOCHS], fraction[MAX_EPOCHS];
+    long faults[MAX_EPOCHS];          /* minor faults so far, at each epoch's end */
     int n;
     double accuracy;
     struct step *full, *rest;         /* rest: the last, partial batch (L may be 0) */
@@ -170,6 +175,9 @@ static int on_epoch(const struct epoch_stats *s, void *ctx)
     double b = step_seconds(c->full, 0.1, c->err) * c->steps;
     if (c->rest->L)
         b += step_seconds(c->rest, 0.02, c->err);
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    c->faults[c->n] = ru.ru_minflt;
     c->seconds[c->n] = s->seconds;
     c->bound[c->n] = b;
     c->fraction[c->n++] = b / s->seconds;
@@ -186,6 +194,8 @@ static void print_result(const struct config *c, const struct trainer *t, const 
     double epoch = median((double *)col->seconds, col->n), bound = median((double *)col->bound, col->n);
     double fraction = median((double *)col->fraction, col->n);
     double peak = c->precision == PRECISION_BF16 ? bf16g : fp32;
+    double faults = col->n > 1 ? (double)(col->faults[col->n - 1] - col->faults[0]) / (col->n - 1)
+                               : -1;
     printf("{\"hidden\":\"");
     for (int l = 0; l <= m->L; l++)
         printf(l ? "-%d" : "%d", m->size[l]);
@@ -199,9 +209,10 @@ static void print_result(const struct config *c, const struct trainer *t, const 
     printf("],\"epoch_seconds_median\":%.6g,\"samples_per_second\":%.0f,"
            "\"gflop_per_epoch\":%.6g,\"gflops\":%.1f,\"bound_seconds\":%.6g,"
            "\"bound_fraction\":%.4g,\"peak_fp32_gflops\":%.1f,\"peak_bf16_gflops\":%.1f,"
-           "\"peak_fraction\":%.4g,\"peak_rss_mb\":%.1f,\"test_accuracy\":%.6g}\n",
+           "\"peak_fraction\":%.4g,\"peak_rss_mb\":%.1f,\"minor_faults_per_epoch\":%.1f,"
+           "\"test_accuracy\":%.6g}\n",
            epoch, t->train.n / epoch, gflop, gflop / epoch, bound, fraction, fp32, bf16g,
-           peak > 0 ? gflop / epoch / peak : 0, rss, col->accuracy);
+           peak > 0 ? gflop / epoch / peak : 0, rss, faults, col->accuracy);
 }
 
 static int bench(const struct config *c, struct err *e)

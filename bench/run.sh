@@ -86,13 +86,15 @@ run() {
         "$here/scripts/install-deps.sh" \
             python3-torch=glob:/usr/lib/python3/dist-packages/torch/__init__.py \
             python3-numpy=glob:/usr/lib/python3/dist-packages/numpy/__init__.py \
-            libopenblas0-openmp=glob:$omp/libblas.so.3
+            libopenblas0-openmp=glob:$omp/libblas.so.3 time=cmd:/usr/bin/time bc=cmd:bc
         r=1
         while [ "$r" -le "$rounds" ]; do
             for c in small mid wide; do
                 for p in fp32 $bf16; do ours "$c" softmax "$cores" --precision "$p"; done
                 torch_ref "$c" softmax "$cores"
             done
+            # the whole default run, once per round: its target is < 3 s
+            wall "default fp32" ./train --data-dir "$data"
             r=$((r + 1))
         done ;;
     wall)
@@ -155,17 +157,20 @@ render() {
         header "make bench-compare"
         echo "$rounds rounds; in each, for each config, train fp32, train bf16 and PyTorch fp32 ran one after the other, $cores threads each, softmax head. Ratio = PyTorch s/epoch / train s/epoch in the same round (> 1: train is faster); s/epoch columns are medians over the rounds; % of peak against the peak of the precision, measured in the same process."
         echo
-        echo "| config | precision | train s/epoch | PyTorch fp32 s/epoch | ratio per round | median ratio | % of peak | epoch / products-only | train acc | PyTorch acc | peak RSS MB train / PyTorch |"
-        echo "|---|---|---:|---:|---|---:|---:|---:|---:|---:|---:|"
+        echo "| config | precision | train s/epoch | PyTorch fp32 s/epoch | ratio per round | median ratio | % of peak (peak GFLOP/s) | epoch / products-only | minor faults / epoch | train acc | PyTorch acc | peak RSS MB train / PyTorch |"
+        echo "|---|---|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|"
         jq -s -r "$R"'
-          [group_by(.config)[] | . as $g | ["fp32", "bf16"][] as $p
+          [[.[] | select(.config)] | group_by(.config)[] | . as $g | ["fp32", "bf16"][] as $p
            | [$g[] | select(.impl == "train" and .precision == $p)] as $a
            | select($a | length > 0) | {a: $a, b: [$g[] | select(.impl == "pytorch")]}]
           | sort_by(.a[0].config as $c | ["small", "mid", "wide"] | index($c))[]
           | .a as $a | .b as $b
           | [range(0; [$a, $b | length] | min) | $b[.].epoch_seconds_median / $a[.].epoch_seconds_median] as $q
-          | "| \($a[0].config) \($a[0].hidden) b\($a[0].batch) | \($a[0].precision) | \([$a[].epoch_seconds_median] | med | r(3)) | \([$b[].epoch_seconds_median] | med | r(3)) | \([$q[] | r(2) | tostring] | join(" ")) | **\($q | med | r(2))×** | \([$a[].peak_fraction] | med * 100 | r(1))% | \([$a[].bound_fraction] | med | 1 / . | r(2)) | \([$a[].test_accuracy] | med * 100 | r(2))% | \([$b[].test_accuracy] | med * 100 | r(2))% | \([$a[].peak_rss_mb] | max) / \([$b[].peak_rss_mb] | max) |"
-        ' "$jsonl" ;;
+          | "| \($a[0].config) \($a[0].hidden) b\($a[0].batch) | \($a[0].precision) | \([$a[].epoch_seconds_median] | med | r(3)) | \([$b[].epoch_seconds_median] | med | r(3)) | \([$q[] | r(2) | tostring] | join(" ")) | **\($q | med | r(2))×** | \([$a[].peak_fraction] | med * 100 | r(1))% (\([$a[] | if .precision == "bf16" then .peak_bf16_gflops else .peak_fp32_gflops end] | med | round)) | \([$a[].bound_fraction] | med | 1 / . | r(2)) | \([$a[].minor_faults_per_epoch // null] | max) | \([$a[].test_accuracy] | med * 100 | r(2))% | \([$b[].test_accuracy] | med * 100 | r(2))% | \([$a[].peak_rss_mb] | max) / \([$b[].peak_rss_mb] | max) |"
+        ' "$jsonl"
+        echo
+        jq -s -r "$R"'[.[] | select(.name == "default fp32")] | select(length > 0)
+          | "`./train` (default config: 784-256-10, batch 64, 10 epochs, fp32, whole process including loading), once per round: median **\([.[].wall_seconds] | med | r(2)) s** wall (rounds: \([.[].wall_seconds | r(2) | tostring] | join(", ")) s), peak RSS \([.[].peak_rss_mb] | max) MB, test accuracy \(.[0].test_accuracy)%."' "$jsonl" ;;
     wall)
         header "make bench-wall"
         echo "Whole processes, timed from outside (\`./train\` three times per precision; configs/softmax.json and compare-heads.sh once)."

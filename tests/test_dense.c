@@ -5,8 +5,10 @@
  * operands are rounded), with and without the fused
  * activation and momentum sum, on full, partial and evaluation batches of one
  * layer (its primitive cache); the whole model in bf16 against fp32; and
- * repeatability of every product. */
+ * repeatability of every product; products made for one thread give the same
+ * bits as on the whole team. */
 #include <math.h>
+#include <omp.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -20,7 +22,9 @@
 #include "nn/mlp.h"
 #include "util/rng.h"
 
-enum { IN = 37, OUT = 19 };
+/* 64 x IN x OUT is above DENSE_SERIAL_MACS (threaded products), the smaller
+ * batches below it (products on one thread): the reference checks both */
+enum { IN = 300, OUT = 37 };
 
 struct operands {
     int B;
@@ -163,8 +167,9 @@ static void products(enum precision p)
             }
         }
         round_ref = 0;
-        print_message("%s, activation %d: %s / %s / %s\n", bf ? "bf16" : "fp32", act, d.impl[0],
-                      d.impl[1], d.impl[2]);
+        print_message("%s, activation %d: %s / %s / %s (batch 64 on %d threads, 16 on %d)\n",
+                      bf ? "bf16" : "fp32", act, d.impl[0], d.impl[1], d.impl[2],
+                      dense_threads(&d, 64), dense_threads(&d, 16));
         dense_free(&d);
     }
     onednn_close(&dnn);
@@ -314,6 +319,52 @@ static void precision_check(void **state)
     }
 }
 
+/* a small product runs on one thread, a large one on the team; making the
+ * small one leaves the team as it was; and a product made for one thread
+ * gives the same bits as the team's (only where the work is cut differs) */
+static void one_thread_or_the_team(void **state)
+{
+    (void)state;
+    omp_set_num_threads(2);
+    struct onednn dnn;
+    struct err e = {0};
+    assert_int_equal(onednn_open(&dnn, &e), 0);
+    for (int p = 0; p <= (have_bf16() ? 1 : 0); p++) {
+        const int bf = p == PRECISION_BF16;
+        struct dense team, one;
+        dense_init(&team, &dnn, IN, OUT, ACT_RELU, (enum precision)p);
+        dense_init(&one, &dnn, IN, OUT, ACT_RELU, (enum precision)p);
+        assert_true(64.0 * IN * OUT >= DENSE_SERIAL_MACS && 16.0 * IN * OUT < DENSE_SERIAL_MACS);
+        assert_int_equal(dense_threads(&team, 64), 2);
+        assert_int_equal(dense_threads(&team, 16), 1);
+        assert_int_equal(dense_prepare(&team, 16, 1, 0.9f, &e), 0);
+        assert_int_equal(omp_get_max_threads(), 2);
+        assert_int_equal(dense_prepare(&team, 64, 1, 0.9f, &e), 0);
+        omp_set_num_threads(1);
+        assert_int_equal(dense_prepare(&one, 64, 1, 0.9f, &e), 0);
+        omp_set_num_threads(2);
+        static struct operands o;
+        fill(&o, 64, 77);
+        const void *x = bf ? (const void *)o.x16 : o.x, *W = bf ? (const void *)o.W16 : o.W;
+        const void *dy = bf ? (const void *)o.dy16 : o.dy;
+        static float y[2][64 * OUT], dx[2][64 * IN], dW[2][IN * OUT];
+        struct dense *d[2] = {&team, &one};
+        for (int i = 0; i < 2; i++) {
+            for (int k = 0; k < IN * OUT; k++)
+                dW[i][k] = (float)cos(k);
+            assert_int_equal(dense_forward(d[i], y[i], x, W, o.b, 64, &e), 0);
+            assert_int_equal(dense_backward_data(d[i], dx[i], dy, W, 64, &e), 0);
+            assert_int_equal(dense_backward_weights(d[i], dW[i], x, dy, 0.9f, 64, &e), 0);
+        }
+        assert_memory_equal(y[0], y[1], sizeof y[0]);
+        assert_memory_equal(dx[0], dx[1], sizeof dx[0]);
+        assert_memory_equal(dW[0], dW[1], sizeof dW[0]);
+        dense_free(&team);
+        dense_free(&one);
+    }
+    onednn_close(&dnn);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -323,6 +374,7 @@ int main(void)
         cmocka_unit_test(bf16_model_tracks_fp32),
         cmocka_unit_test(steps_repeat_exactly),
         cmocka_unit_test(precision_check),
+        cmocka_unit_test(one_thread_or_the_team),
     };
     return cmocka_run_group_tests_name("dense", tests, NULL, NULL);
 }

@@ -9,13 +9,16 @@
  * holds from the inputs the network actually received (trainer.on_batch). */
 #include <math.h>
 #include <setjmp.h>
+#include <stdio.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <cmocka.h>
 
+#include "support/support.h"
 #include "train/train.h"
 
 enum { SIDE = 4, DIM = SIDE * SIDE, N_ALL = 64, MAX_STEPS = 128, MAX_B = 16, MAX_EPOCHS = 4 };
@@ -680,6 +683,112 @@ static void seed_reaches_every_stream(void **state)
     finish(p), finish(q);
 }
 
+/* ---- loading: the test set is read on a thread beside the training set ---- */
+
+static struct config files_in(const char *dir)
+{
+    struct config c;
+    config_defaults(&c);
+    snprintf(c.train_images, sizeof c.train_images, "%s", path_in(dir, "train-images.gz"));
+    snprintf(c.train_labels, sizeof c.train_labels, "%s", path_in(dir, "train-labels.gz"));
+    snprintf(c.test_images, sizeof c.test_images, "%s", path_in(dir, "test-images.gz"));
+    snprintf(c.test_labels, sizeof c.test_labels, "%s", path_in(dir, "test-labels.gz"));
+    return c;
+}
+
+/* the images of n samples as a gzip file, cut to keep bytes when keep > 0 */
+static void write_images(const char *path, uint32_t n, const uint8_t *pix, size_t keep)
+{
+    uint8_t *idx;
+    const uint32_t dims[3] = {n, SIDE, SIDE};
+    size_t size = idx_bytes(&idx, 3, dims, pix);
+    write_gz(path, idx, size);
+    free(idx);
+    if (keep) {
+        FILE *f = fopen(path, "r+b");
+        assert_non_null(f);
+        assert_int_equal(ftruncate(fileno(f), (off_t)keep), 0);
+        fclose(f);
+    }
+}
+
+static void write_labels(const char *path, uint32_t n)
+{
+    uint8_t *idx;
+    const uint32_t dims[1] = {n};
+    size_t size = idx_bytes(&idx, 1, dims, LAB);
+    write_gz(path, idx, size);
+    free(idx);
+}
+
+static int load(const struct config *c, struct dataset *train, struct dataset *test,
+                struct err *e)
+{
+    memset(train, 0, sizeof *train);
+    memset(test, 0, sizeof *test);
+    *e = (struct err){0};
+    int rc = trainer_load_data(c, train, test, e);
+    if (rc) {
+        assert_null(train->x);   /* nothing is left half-loaded */
+        assert_null(test->x);
+    }
+    return rc;
+}
+
+static void loading_both_sets_reports_errors_in_file_order(void **state)
+{
+    (void)state;
+    char *dir = tmpdir_make();
+    struct config c = files_in(dir);
+    struct dataset train, test;
+    struct err e;
+    write_images(c.train_images, 40, PIX, 0);
+    write_labels(c.train_labels, 40);
+    write_images(c.test_images, 24, PIX + 40 * DIM, 0);
+    write_labels(c.test_labels, 24);
+    assert_int_equal(load(&c, &train, &test, &e), 0);
+    assert_int_equal(train.n, 40);
+    assert_int_equal(test.n, 24);
+    assert_memory_equal(train.x, PIX, 40 * DIM);
+    assert_memory_equal(test.x, PIX + 40 * DIM, 24 * DIM);
+    assert_memory_equal(test.y, LAB, 24);
+    dataset_free(&train);
+    dataset_free(&test);
+
+    /* only the test images cut short: their error, though the training set
+     * (read at the same time) is fine */
+    write_images(c.test_images, 24, PIX + 40 * DIM, 200);
+    assert_int_equal(load(&c, &train, &test, &e), ERR_DATA);
+    assert_non_null(strstr(e.msg, c.test_images));
+    /* a bad checksum in the test images: the file named once, zlib's reason */
+    write_images(c.test_images, 24, PIX + 40 * DIM, 0);
+    FILE *f = fopen(c.test_images, "r+b");
+    assert_non_null(f);
+    assert_int_equal(fseek(f, -8, SEEK_END), 0);
+    fputc(0xff ^ 0x5a, f);
+    fclose(f);
+    assert_int_equal(load(&c, &train, &test, &e), ERR_DATA);
+    char want[sizeof c.test_images + 32];
+    snprintf(want, sizeof want, "%s: incorrect data check", c.test_images);
+    assert_string_equal(e.msg, want);
+    /* both sets broken: the training set's error, as a sequential read has it */
+    write_images(c.test_images, 24, PIX + 40 * DIM, 200);
+    write_images(c.train_images, 40, PIX, 300);
+    assert_int_equal(load(&c, &train, &test, &e), ERR_DATA);
+    assert_non_null(strstr(e.msg, c.train_images));
+    /* the training set good, the test labels missing: 66, named */
+    write_images(c.train_images, 40, PIX, 0);
+    write_images(c.test_images, 24, PIX + 40 * DIM, 0);
+    remove(c.test_labels);
+    assert_int_equal(load(&c, &train, &test, &e), ERR_NOINPUT);
+    assert_non_null(strstr(e.msg, c.test_labels));
+    /* the test labels there but not matching the test images */
+    write_labels(c.test_labels, 23);
+    assert_int_equal(load(&c, &train, &test, &e), ERR_DATA);
+    assert_non_null(strstr(e.msg, "23 labels for the 24 images"));
+    tmpdir_remove(dir);
+}
+
 int main(void)
 {
     make_data();
@@ -695,6 +804,7 @@ int main(void)
         cmocka_unit_test(evaluation_mode),
         cmocka_unit_test(evaluation_covers_every_sample),
         cmocka_unit_test(seed_reaches_every_stream),
+        cmocka_unit_test(loading_both_sets_reports_errors_in_file_order),
     };
     return cmocka_run_group_tests_name("train", tests, NULL, NULL);
 }

@@ -1,5 +1,6 @@
 #include "dense.h"
 
+#include <omp.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -75,9 +76,9 @@ static int make_attr(dnnl_primitive_attr_t *attr, int act, float sum, struct err
 
 /* one matmul primitive and the memory objects of its arguments (no buffers
  * yet: handles are set at each execution) */
-static int make_matmul(const struct dense *d, dnnl_primitive_t *prim, dnnl_memory_t *mem,
-                       const dnnl_memory_desc_t *md, int n_md, int act, float sum, char *impl,
-                       const char *what, struct err *e)
+static int make_primitive(const struct dense *d, dnnl_primitive_t *prim, dnnl_memory_t *mem,
+                          const dnnl_memory_desc_t *md, int n_md, int act, float sum, char *impl,
+                          const char *what, struct err *e)
 {
     dnnl_matmul_desc_t desc;
     dnnl_primitive_attr_t attr = NULL;
@@ -103,6 +104,27 @@ static int make_matmul(const struct dense *d, dnnl_primitive_t *prim, dnnl_memor
     return rc ? e->code : 0;
 }
 
+/* make_primitive for a batch of B. oneDNN fixes a primitive's thread
+ * count when it is made, from omp_get_max_threads(): a small product is made
+ * with the team limited to one thread (dense.h). */
+static int make_matmul(const struct dense *d, int B, dnnl_primitive_t *prim, dnnl_memory_t *mem,
+                       const dnnl_memory_desc_t *md, int n_md, int act, float sum, char *impl,
+                       const char *what, struct err *e)
+{
+    const int threads = omp_get_max_threads(), want = dense_threads(d, B);
+    if (want != threads)
+        omp_set_num_threads(want);
+    int rc = make_primitive(d, prim, mem, md, n_md, act, sum, impl, what, e);
+    if (want != threads)
+        omp_set_num_threads(threads);
+    return rc;
+}
+
+int dense_threads(const struct dense *d, int B)
+{
+    return (double)B * d->in * d->out < DENSE_SERIAL_MACS ? 1 : omp_get_max_threads();
+}
+
 static struct dense_shape *find(struct dense *d, int B)
 {
     for (int i = 0; i < DENSE_CACHE; i++)
@@ -120,7 +142,7 @@ static int make_forward(struct dense *d, struct dense_shape *s, struct err *e)
     dnnl_data_type_t t = d->precision == PRECISION_BF16 ? dnnl_bf16 : dnnl_f32;
     dnnl_memory_desc_t md[4] = {matrix(s->B, d->in, t, 0), matrix(d->in, d->out, t, 0),
                                 matrix(1, d->out, dnnl_f32, 0), matrix(s->B, d->out, dnnl_f32, 0)};
-    return make_matmul(d, &s->fwd, &s->mem[F_SRC], md, 4, d->act, 0, d->impl[0],
+    return make_matmul(d, s->B, &s->fwd, &s->mem[F_SRC], md, 4, d->act, 0, d->impl[0],
                        "dense forward", e);
 }
 
@@ -129,7 +151,7 @@ static int make_backward_data(struct dense *d, struct dense_shape *s, struct err
     dnnl_data_type_t t = d->precision == PRECISION_BF16 ? dnnl_bf16 : dnnl_f32;
     dnnl_memory_desc_t md[3] = {matrix(s->B, d->out, t, 0), matrix(d->out, d->in, t, 1),
                                 matrix(s->B, d->in, dnnl_f32, 0)};
-    return make_matmul(d, &s->bwd_data, &s->mem[D_SRC], md, 3, -1, 0, d->impl[1],
+    return make_matmul(d, s->B, &s->bwd_data, &s->mem[D_SRC], md, 3, -1, 0, d->impl[1],
                        "dense backward-data", e);
 }
 
@@ -147,7 +169,7 @@ static int make_backward_weights(struct dense *d, struct dense_shape *s, float b
         memset(&s->mem[W_SRC], 0, sizeof(dnnl_memory_t) * 3);
     }
     s->beta = beta;
-    return make_matmul(d, &s->bwd_weights, &s->mem[W_SRC], md, 3, -1, beta, d->impl[2],
+    return make_matmul(d, s->B, &s->bwd_weights, &s->mem[W_SRC], md, 3, -1, beta, d->impl[2],
                        "dense backward-weights", e);
 }
 

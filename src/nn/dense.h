@@ -9,7 +9,14 @@
  * run as primitives created once per batch size and kept in the layer (a small
  * cache keyed by B: the training batch, the last partial batch, the evaluation
  * batch), so a training step creates nothing. With bf16 precision x, W and dy
- * are bf16 and y, dx, dW, b stay fp32 (fp32 accumulation). */
+ * are bf16 and y, dx, dW, b stay fp32 (fp32 accumulation).
+ *
+ * A product of fewer than DENSE_SERIAL_MACS multiply-adds (an output layer of
+ * 10 units on a training batch) is made for one thread: oneDNN then runs it
+ * without an OpenMP parallel region, whose fork and join cost more than
+ * splitting a few microseconds of work saves. Only where the work is cut
+ * changes, not the order of any sum: the products give the same bits on one
+ * thread as on several (tests/test_dense.c). */
 #ifndef DENSE_H
 #define DENSE_H
 
@@ -17,6 +24,7 @@
 #include "onednn.h"
 
 #define DENSE_CACHE 8   /* batch sizes kept per layer; the oldest goes first */
+#define DENSE_SERIAL_MACS 600000.0   /* about 6 us on one Zen 5 core */
 
 struct dense_shape {
     int B;                              /* 0: free slot */
@@ -42,6 +50,10 @@ void dense_free(struct dense *d);   /* the primitives; accepts a zeroed layer */
 /* Create (and cache) the primitives for batch size B: the forward one, and
  * with backward also both backward ones (backward-weights with this beta). */
 int dense_prepare(struct dense *d, int B, int backward, float beta, struct err *e);
+
+/* the threads the products of a batch of B run on: 1 below
+ * DENSE_SERIAL_MACS, else the OpenMP team (omp_get_max_threads()) */
+int dense_threads(const struct dense *d, int B);
 
 /* x and W are float or, with bf16, bf16; b and y float */
 int dense_forward(struct dense *d, float *y, const void *x, const void *W, const float *b, int B,

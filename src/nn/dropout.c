@@ -2,6 +2,8 @@
 
 #include <math.h>
 
+#include "par.h"
+
 /* Each 64-bit draw decides two units: a unit is kept when its 32 bits, read
  * as a uniform u in [0, 1), are >= p (p rounded up to a multiple of 2^-32). */
 static inline uint8_t keep(uint32_t u, uint64_t threshold) { return (uint64_t)u >= threshold; }
@@ -24,7 +26,7 @@ void dropout_mask(uint8_t *mask, size_t n, float p, struct rng *r)
 void dropout_apply(float *out, const uint8_t *mask, const float *in, size_t n, float p)
 {
     const float scale = 1.0f / (1.0f - p);
-#pragma omp parallel for schedule(static) if (n > 16384)
+#pragma omp parallel for schedule(static) if (n >= PAR_MIN_ELEMS)
     for (size_t i = 0; i < n; i++)
         out[i] = mask[i] ? in[i] * scale : 0.0f;
 }
@@ -32,7 +34,7 @@ void dropout_apply(float *out, const uint8_t *mask, const float *in, size_t n, f
 void dropout_apply_bf16(bf16 *out, const uint8_t *mask, const float *in, size_t n, float p)
 {
     const float scale = 1.0f / (1.0f - p);
-#pragma omp parallel for schedule(static) if (n > 16384)
+#pragma omp parallel for schedule(static) if (n >= PAR_MIN_ELEMS)
     for (size_t i = 0; i < n; i++)
         out[i] = bf16_from(mask[i] ? in[i] * scale : 0.0f);
 }

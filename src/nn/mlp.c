@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "dropout.h"
+#include "par.h"
 
 size_t mlp_count_params(const struct mlp_spec *s)
 {
@@ -264,7 +265,8 @@ static inline void strip_row(const struct grad_pass *p, size_t at, int w, float 
 static void grad_pass(const struct grad_pass *p)
 {
     const int strips = (p->out + STRIP - 1) / STRIP;
-#pragma omp parallel for schedule(static) if ((size_t)p->B * (size_t)p->out > 8192)
+#pragma omp parallel for schedule(static) \
+    if ((size_t)p->B * (size_t)p->out >= PAR_MIN_ELEMS)
     for (int s = 0; s < strips; s++) {
         const int j0 = s * STRIP, w = j0 + STRIP < p->out ? STRIP : p->out - j0;
         float sum[STRIP] = {0};

@@ -3,6 +3,8 @@
 #include <math.h>
 #include <stdlib.h>
 
+#include "par.h"
+
 static const double PI = 3.14159265358979323846;
 
 static int fused(const struct optim *o) { return o->kind == OPT_MOMENTUM && !o->nesterov; }
@@ -43,7 +45,7 @@ float *optim_grad_target(struct optim *o, float *beta)
  * copy; the rest (biases) without. Three plain loops in one parallel region,
  * so that each vectorizes. */
 #define PASS(body)                                                                   \
-    _Pragma("omp parallel if (n > 32768)")                                           \
+    _Pragma("omp parallel if (n >= PAR_MIN_ELEMS)")                                  \
     {                                                                                \
         float wd = o->weight_decay;                                                  \
         if (w16) {                                                                   \
@@ -80,7 +82,9 @@ void optim_step(struct optim *o, float *w, float *g, float lr, bf16 *w16, size_t
         if (g != v)
             PASS(v[i] = mu * v[i] + g[i]; v[i] += wd * w[i]; w[i] -= lr * v[i])
         else
-            PASS(v[i] += wd * w[i]; w[i] -= lr * v[i])
+            /* without decay (always for the biases) v is only read: no
+             * store of it (v + 0 w is v for every finite w) */
+            PASS(if (wd != 0) v[i] += wd * w[i]; w[i] -= lr * v[i])
         return;
     }
     switch (o->kind) {
