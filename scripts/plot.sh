@@ -19,7 +19,8 @@ Draw PNG plots from the --json lines of finished train runs.
 
   curves     per epoch: the loss of each run on a panel of its own kind
              (cross-entropy, BCE summed over the outputs, BCE averaged over
-             them: different quantities, never one axis), training solid and
+             them, squared error, Keras's cross-entropy on sigmoid outputs:
+             different quantities, never one axis), training solid and
              test dashed, in nats per image; and the test accuracy of all runs.
              Each run is labelled with its name (the file name, without
              -seedN) and its seed.
@@ -56,10 +57,14 @@ summary_of()
 # what the loss of a run is: its kind, as a panel title
 loss_kind()
 {
+    # the loss key names it (model files from before the key: bce_reduction)
     jq -r '.config | (if (.task // "classify") != "classify" then .task + " task, " else "" end)
-        + (if .head == "softmax" then "cross-entropy"
-           elif .bce_reduction == "mean" then "BCE averaged over the outputs"
-           else "BCE summed over the outputs" end)'
+        + ((.loss // "auto") as $l
+           | if .head == "softmax" then "cross-entropy"
+             elif $l == "bce-mean" or ($l == "auto" and .bce_reduction == "mean") then "BCE averaged over the outputs"
+             elif $l == "squared" then "squared error"
+             elif $l == "keras-cce" then "Keras cross-entropy on sigmoid outputs"
+             else "BCE summed over the outputs" end)'
 }
 
 # a run's label: its name (file name without .jsonl and -seedN), its seed
@@ -114,7 +119,10 @@ curves()
         echo "set logscale y"
         for kind in "${kinds[@]}"; do
             echo "set title $(gq "$kind (solid: training, dashed: test)")"
-            echo "set ylabel 'loss, nats per image (log scale)'"
+            case $kind in
+                *squared*) echo "set ylabel 'loss, 1/2 sum (p-y)^2 per image (log scale)'" ;;
+                *) echo "set ylabel 'loss, nats per image (log scale)'" ;;
+            esac
             plot=""
             for i in "${!labels[@]}"; do
                 [ "${kind_of[$((i + 1))]}" = "$kind" ] || continue
@@ -160,7 +168,8 @@ set cbrange [1:*]
 set cblabel 'images (log scale)'
 set palette defined (0 'white', 1 '#fdd49e', 2 '#ef6548', 3 '#7f0000')
 plot '$tmp/c.dat' using 1:2:(\$3 > 0 ? \$3 : 1) with image notitle, \\
-     '$tmp/c.dat' using 1:2:(\$3 > 0 ? sprintf('%d', \$3) : '') with labels font ',8' notitle
+     '$tmp/c.dat' using 1:2:(\$3 > 0 && \$3 < 100 ? sprintf('%d', \$3) : '') with labels font ',8' notitle, \\
+     '$tmp/c.dat' using 1:2:(\$3 >= 100 ? sprintf('%d', \$3) : '') with labels font ',8' tc rgb 'white' notitle
 GP
     gnuplot "$tmp/conf.gp"
     mv -f "$tmp/out.png" "$out"
