@@ -219,8 +219,11 @@ copy=$tmp/train
 # or not), with the count in the header rewritten, gzipped to DST
 short_idx()
 {
-    local src=$1 dst=$2 count=$3 hdr item magic
+    local src=$1 dst=$2 count=$3 hdr item magic have
     magic=$(gzip -dcf "$src" | head -c 4 | od -An -tx1 | tr -d ' \n')
+    have=$(gzip -dcf "$src" | head -c 8 | tail -c 4 | od -An -tu1 |
+        awk '{ print $1 * 16777216 + $2 * 65536 + $3 * 256 + $4 }')
+    [ "$count" -le "$have" ] || count=$have
     case $magic in
         00000803) hdr=16 item=$(gzip -dcf "$src" | head -c 16 | tail -c 8 | od -An -tu1 |
                       awk '{ print ($1 * 16777216 + $2 * 65536 + $3 * 256 + $4) * ($5 * 16777216 + $6 * 65536 + $7 * 256 + $8) }') ;;
