@@ -29,7 +29,9 @@ Draw PNG plots from the --json lines of finished train runs.
              against the key, mean +- sample std over the seeds, one series
              per combination of the other keys; numeric keys on a numeric
              axis (logarithmic when the values span 100x or more), others as
-             categories drawn as points. Writes OUTDIR/sweep-KEY.png. BY: no
+             categories drawn as points; where the errors span ten times
+             or more (a run near chance beside good ones), the test error
+             on a log axis instead. Writes OUTDIR/sweep-KEY.png. BY: no
              plot against that key (its values are the series).
 
   -h, --help   print this help and exit
@@ -225,6 +227,16 @@ sweep_key()
               if (i != col && name[i] != "seed")
                   s = s (s == "" ? "" : ", ") name[i] "=" $i
           print (s == "" ? "all runs" : s), $col, $ncol }' "$tmp/all.tsv" > "$tmp/pts.tsv"
+    # accuracies from near chance to near 100%: a linear axis would squash the
+    # good runs into one line at the top, so draw the test error on a log
+    # axis instead when the errors span ten times or more
+    local what='test accuracy' ylab='test accuracy (%)' yt=""
+    if awk -F'\t' 'NR == 1 || 100 - $3 < lo { lo = 100 - $3 } NR == 1 || 100 - $3 > hi { hi = 100 - $3 }
+            END { exit !(lo > 0 && hi >= 10 * lo) }' "$tmp/pts.tsv"; then
+        awk -F'\t' -v OFS='\t' '{ $3 = 100 - $3; print }' "$tmp/pts.tsv" > "$tmp/err.tsv"
+        mv "$tmp/err.tsv" "$tmp/pts.tsv"
+        what='test error' ylab='test error (%, log scale: lower is better)' yt='set logscale y'
+    fi
     if awk -F'\t' '$2 !~ /^-?[0-9.]+([eE][-+]?[0-9]+)?$/ { exit 1 }' "$tmp/pts.tsv"; then
         numeric=1
         awk -F'\t' 'NR == 1 || $2 < lo { lo = $2 } NR == 1 || $2 > hi { hi = $2 }
@@ -269,12 +281,13 @@ sweep_key()
 set terminal pngcairo size 820,440 font ",10" noenhanced
 set output '$tmp/out.png'
 set datafile separator tab
-set title $(gq "test accuracy against $key: mean ± std over the seeds (small circles: single runs)")
+set title $(gq "$what against $key: mean ± std over the seeds (small circles: single runs)")
 set xlabel $(gq "$key")
-set ylabel 'test accuracy (%)'
+set ylabel $(gq "$ylab")
 set key outside right top vertical
 set grid
 $xt
+$yt
 plot $plot
 GP
     gnuplot "$tmp/sweep.gp"
