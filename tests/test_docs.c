@@ -1,9 +1,10 @@
 /* The documentation's commands run as written: scripts/check-docs.sh --short
- * over README.md and docs/*.md on the real MNIST (skipped without it), and
+ * (the README and docs), on the real MNIST (skipped without it), and
  * the checker itself on planted documents over a synthetic digit set: a
  * failing command, a changed tracked file and a stray file each fail it;
  * output blocks and ```sh skip blocks are not run; an option table that
- * differs from --help fails it; usage errors exit 64. */
+ * differs from --help fails it; usage errors exit 64. And the README's
+ * learning-curve figure draws each loss on a panel of its own kind. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -158,7 +159,7 @@ static void option_table_follows_help(void **state)
     assert_int_equal(sh("scripts/check-docs.sh --options > %s/table.md", test_dir), 0);
     assert_int_equal(sh("awk '/^<!-- END options/ {i=0} i {print} /^<!-- BEGIN options/ {i=1}' "
                         "docs/reference.md | cmp -s - %s/table.md", test_dir), 0);
-    char fake[8192];
+    char fake[3 * 4096];
     snprintf(fake, sizeof fake,
              "#!/bin/sh\nif [ \"$1\" = --help ]; then \"%s\" --help | sed "
              "'s/^  --lr X   /  --lr X   learning rate, and a new option --lr-warmup N;/'; "
@@ -172,6 +173,47 @@ static void option_table_follows_help(void **state)
     assert_non_null(strstr(err_of("ok.md"), "the option table differs from ./train --help"));
     assert_non_null(strstr(err_of("ok.md"), "--lr-warmup"));
     assert_int_equal(check("ok.md", NULL), 0);
+}
+
+/* width and height of a PNG, from its IHDR chunk */
+static void png_size(const char *path, unsigned *w, unsigned *h)
+{
+    unsigned char b[24];
+    FILE *f = fopen(path, "rb");
+    assert_non_null(f);
+    assert_int_equal(fread(b, 1, sizeof b, f), sizeof b);
+    fclose(f);
+    assert_memory_equal(b, "\x89PNG", 4);
+    *w = (unsigned)b[16] << 24 | (unsigned)b[17] << 16 | (unsigned)b[18] << 8 | b[19];
+    *h = (unsigned)b[20] << 24 | (unsigned)b[21] << 16 | (unsigned)b[22] << 8 | b[23];
+}
+
+/* The README's learning-curve figure puts each loss on a panel of its own
+ * kind, named by the run's loss key: softmax, summed BCE, averaged BCE and
+ * squared error are four panels beside the accuracy (two rows of three),
+ * not one BCE panel holding three different quantities (one row). */
+static void figure_panels_follow_the_loss(void **state)
+{
+    (void)state;
+    const char *loss[] = {"--head=softmax", "--loss=bce", "--loss=bce-mean", "--loss=squared"};
+    char files[4096] = "";
+    for (int i = 0; i < 4; i++) {
+        const char *head = i ? "--head=sigmoid" : "";
+        assert_int_equal(sh("%s --data-dir %s --hidden 8 --epochs 2 --json %s %s > %s/l%d.jsonl", train_bin(),
+                            test_dir, head, loss[i], test_dir, i), 0);
+        snprintf(files + strlen(files), sizeof files - strlen(files), " %s/l%d.jsonl", test_dir, i);
+    }
+    assert_int_equal(sh("scripts/plot.sh curves %s/c4.png%s", test_dir, files), 0);
+    unsigned w, h;
+    png_size(path_in(test_dir, "c4.png"), &w, &h);
+    assert_int_equal(w, 1500);
+    assert_int_equal(h, 880);
+    /* two sigmoid runs of one loss share a panel: three panels in one row */
+    assert_int_equal(sh("scripts/plot.sh curves %s/c2.png %s/l0.jsonl %s/l2.jsonl %s/l2.jsonl", test_dir,
+                        test_dir, test_dir, test_dir), 0);
+    png_size(path_in(test_dir, "c2.png"), &w, &h);
+    assert_int_equal(w, 1500);
+    assert_int_equal(h, 440);
 }
 
 static void help_and_usage_errors(void **state)
@@ -193,6 +235,7 @@ int main(void)
         cmocka_unit_test(planted_failure_fails),
         cmocka_unit_test(tracked_changes_fail),
         cmocka_unit_test(option_table_follows_help),
+        cmocka_unit_test(figure_panels_follow_the_loss),
         cmocka_unit_test(documented_commands_run),
     };
     if (getenv("TEST_FILTER"))
