@@ -19,7 +19,8 @@ Draw PNG plots from the --json lines of finished train runs.
 
   curves     per epoch: the loss of each run on a panel of its own kind
              (cross-entropy, BCE summed over the outputs, BCE averaged over
-             them: different quantities, never one axis), training solid and
+             them, squared error, Keras's cross-entropy on sigmoid outputs:
+             different quantities, never one axis), training solid and
              test dashed, in nats per image; and the test accuracy of all runs.
              Each run is labelled with its name (the file name, without
              -seedN) and its seed.
@@ -28,7 +29,9 @@ Draw PNG plots from the --json lines of finished train runs.
              against the key, mean +- sample std over the seeds, one series
              per combination of the other keys; numeric keys on a numeric
              axis (logarithmic when the values span 100x or more), others as
-             categories drawn as points. Writes OUTDIR/sweep-KEY.png. BY: no
+             categories drawn as points; where the errors span ten times
+             or more (a run near chance beside good ones), the test error
+             on a log axis instead. Writes OUTDIR/sweep-KEY.png. BY: no
              plot against that key (its values are the series).
 
   -h, --help   print this help and exit
@@ -56,10 +59,14 @@ summary_of()
 # what the loss of a run is: its kind, as a panel title
 loss_kind()
 {
+    # the loss key names it (model files from before the key: bce_reduction)
     jq -r '.config | (if (.task // "classify") != "classify" then .task + " task, " else "" end)
-        + (if .head == "softmax" then "cross-entropy"
-           elif .bce_reduction == "mean" then "BCE averaged over the outputs"
-           else "BCE summed over the outputs" end)'
+        + ((.loss // "auto") as $l
+           | if .head == "softmax" then "cross-entropy"
+             elif $l == "bce-mean" or ($l == "auto" and .bce_reduction == "mean") then "BCE averaged over the outputs"
+             elif $l == "squared" then "squared error"
+             elif $l == "keras-cce" then "Keras cross-entropy on sigmoid outputs"
+             else "BCE summed over the outputs" end)'
 }
 
 # a run's label: its name (file name without .jsonl and -seedN), its seed
@@ -114,7 +121,10 @@ curves()
         echo "set logscale y"
         for kind in "${kinds[@]}"; do
             echo "set title $(gq "$kind (solid: training, dashed: test)")"
-            echo "set ylabel 'loss, nats per image (log scale)'"
+            case $kind in
+                *squared*) echo "set ylabel 'loss, 1/2 sum (p-y)^2 per image (log scale)'" ;;
+                *) echo "set ylabel 'loss, nats per image (log scale)'" ;;
+            esac
             plot=""
             for i in "${!labels[@]}"; do
                 [ "${kind_of[$((i + 1))]}" = "$kind" ] || continue
@@ -160,7 +170,8 @@ set cbrange [1:*]
 set cblabel 'images (log scale)'
 set palette defined (0 'white', 1 '#fdd49e', 2 '#ef6548', 3 '#7f0000')
 plot '$tmp/c.dat' using 1:2:(\$3 > 0 ? \$3 : 1) with image notitle, \\
-     '$tmp/c.dat' using 1:2:(\$3 > 0 ? sprintf('%d', \$3) : '') with labels font ',8' notitle
+     '$tmp/c.dat' using 1:2:(\$3 > 0 && \$3 < 100 ? sprintf('%d', \$3) : '') with labels font ',8' notitle, \\
+     '$tmp/c.dat' using 1:2:(\$3 >= 100 ? sprintf('%d', \$3) : '') with labels font ',8' tc rgb 'white' notitle
 GP
     gnuplot "$tmp/conf.gp"
     mv -f "$tmp/out.png" "$out"
@@ -216,6 +227,16 @@ sweep_key()
               if (i != col && name[i] != "seed")
                   s = s (s == "" ? "" : ", ") name[i] "=" $i
           print (s == "" ? "all runs" : s), $col, $ncol }' "$tmp/all.tsv" > "$tmp/pts.tsv"
+    # accuracies from near chance to near 100%: a linear axis would squash the
+    # good runs into one line at the top, so draw the test error on a log
+    # axis instead when the errors span ten times or more
+    local what='test accuracy' ylab='test accuracy (%)' yt=""
+    if awk -F'\t' 'NR == 1 || 100 - $3 < lo { lo = 100 - $3 } NR == 1 || 100 - $3 > hi { hi = 100 - $3 }
+            END { exit !(lo > 0 && hi >= 10 * lo) }' "$tmp/pts.tsv"; then
+        awk -F'\t' -v OFS='\t' '{ $3 = 100 - $3; print }' "$tmp/pts.tsv" > "$tmp/err.tsv"
+        mv "$tmp/err.tsv" "$tmp/pts.tsv"
+        what='test error' ylab='test error (%, log scale: lower is better)' yt='set logscale y'
+    fi
     if awk -F'\t' '$2 !~ /^-?[0-9.]+([eE][-+]?[0-9]+)?$/ { exit 1 }' "$tmp/pts.tsv"; then
         numeric=1
         awk -F'\t' 'NR == 1 || $2 < lo { lo = $2 } NR == 1 || $2 > hi { hi = $2 }
@@ -260,12 +281,13 @@ sweep_key()
 set terminal pngcairo size 820,440 font ",10" noenhanced
 set output '$tmp/out.png'
 set datafile separator tab
-set title $(gq "test accuracy against $key: mean ± std over the seeds (small circles: single runs)")
+set title $(gq "$what against $key: mean ± std over the seeds (small circles: single runs)")
 set xlabel $(gq "$key")
-set ylabel 'test accuracy (%)'
+set ylabel $(gq "$ylab")
 set key outside right top vertical
 set grid
 $xt
+$yt
 plot $plot
 GP
     gnuplot "$tmp/sweep.gp"
