@@ -112,7 +112,9 @@ const struct option option_table[] = {
     {"json", T_BOOL, AT(json), "false", .group = G_OUTPUT, .local = true,
      .help = "JSON lines on stdout (one per epoch, then a summary)"},
     {"quiet", T_BOOL, AT(quiet), "false", .group = G_OUTPUT, .local = true,
-     .help = "no per-epoch lines in text mode, no progress line"},
+     .help = "print only the result line, test accuracy: P% (C/N): no settings, "
+             "per-epoch lines or progress line (--report, --predict, --print-config "
+             "still print what they are asked for; errors still go to stderr)"},
     {"report", T_BOOL, AT(report), "false", .group = G_OUTPUT, .local = true,
      .help = "after training, describe the head's test-set outputs (confusion, sums, calibration)"},
     {"predictions", T_PATH, AT(predictions), "", .group = G_OUTPUT, .local = true, .arg = "FILE",
