@@ -87,9 +87,16 @@ static void input_errors(void **state)
     (void)state;
     char *out, *err;
     RUN(66, out, err, "--data-dir", "/nonexistent");
-    assert_string_equal(err, "train: /nonexistent/train-images-idx3-ubyte.gz: No such file or "
-                             "directory (get MNIST with 'make data', or point --data-dir or "
-                             "MNIST_DIR at it)\n");
+    assert_string_equal(err, "train: data_dir: /nonexistent: No such file or directory; fetch "
+                             "it with 'mnist-train-fetch' (in the source tree: make data), or "
+                             "point --data-dir or MNIST_DIR at it\n");
+    free(out), free(err);
+    /* a folder without the files: the first missing one is named */
+    RUN(66, out, err, "--data-dir", "/");
+    assert_string_equal(err, "train: //train-images-idx3-ubyte.gz: No such file or directory (in "
+                             "the MNIST folder /, from data_dir); fetch it with "
+                             "'mnist-train-fetch' (in the source tree: make data), or point "
+                             "--data-dir or MNIST_DIR at it\n");
     free(out), free(err);
     RUN(66, out, err, "--config", "/nonexistent.json");
     assert_string_equal(err, "train: /nonexistent.json: No such file or directory\n");

@@ -93,7 +93,8 @@ const struct option option_table[] = {
              "optimizer state, and needs a CPU with AVX512-BF16"},
 
     {"data_dir", T_PATH, AT(data_dir), "", .group = G_DATA, .local = true, .arg = "DIR",
-     .help = "where the four MNIST files are; default $MNIST_DIR, else data/mnist"},
+     .help = "where the four MNIST files are; default $MNIST_DIR, else ./data/mnist if it "
+             "is a folder, else $XDG_DATA_HOME/mnist-train/mnist (~/.local/share/...)"},
     {"train_images", T_PATH, AT(train_images), "", .group = G_DATA, .local = true, .arg = "FILE",
      .help = "training images (IDX, gzipped or not); default in the data dir"},
     {"train_labels", T_PATH, AT(train_labels), "", .group = G_DATA, .local = true, .arg = "FILE",
