@@ -216,6 +216,12 @@ static void configs_by_name(void **state)
              "%s/.config/mnist-train/configs/, %s/share/mnist-train/configs/ for nope and "
              "nope.json)\n", home, prefix);
     assert_string_equal(err_text(), want);
+    /* a name too long to quote whole is cut, and the message still says why */
+    char longname[400] = "--config ";
+    memset(longname + 9, 'a', 300);
+    assert_int_equal(run_installed("", "mnist-train", longname), 66);
+    assert_non_null(strstr(err_text(), "aaaa: no such config (looked in ./, "));
+    assert_non_null(strstr(err_text(), ".json)\n"));
     /* names that leave the folders are paths, never searched: from the work
      * folder, ../x and a/../softmax name nothing */
     const char *paths[] = {"../softmax", "nielsen/../softmax", "./softmax", "/softmax"};

@@ -105,12 +105,13 @@ int config_find(const char *name, char *out, struct err *e)
                 return 0;
             }
         }
-    char looked[900] = "";
+    char looked[800] = "";
     for (int d = 0; d < nd; d++) {
         size_t used = strlen(looked);
         snprintf(looked + used, sizeof looked - used, "%s%s/", d ? ", " : "", dirs[d]);
     }
-    return err_set(e, ERR_NOINPUT, "%s: no such config (looked in %s for %s%s%s%s)", name,
+    /* a name cut to fit: the message must still say what is wrong */
+    return err_set(e, ERR_NOINPUT, "%.64s: no such config (looked in %s for %.64s%s%.64s%s)", name,
                    looked, name, has_json ? "" : " and ", has_json ? "" : name,
                    has_json ? "" : ".json");
 }
