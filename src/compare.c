@@ -17,9 +17,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "config/config.h"
 #include "stats/stats.h"
 #include "util/err.h"
 
+#define COMPARE_VERSION TRAIN_VERSION
 #define MAX_RUNS 256
 #define MAX_FILE (64L << 20)
 
@@ -306,10 +308,60 @@ static int paired(const char *na, const struct run *a, int n_a, const char *nb,
     return 0;
 }
 
+static void help(const char *prog)
+{
+    printf("Usage: %s DIR NAME_A NAME_B\n"
+           "Compare two configs trained over the same seeds, from the runs in DIR: each\n"
+           "run NAME-seedS left NAME-seedS.jsonl (train's --json --report lines) and\n"
+           "NAME-seedS.pred.csv (its --predictions), as scripts/seed-runs.sh writes them.\n"
+           "Prints Markdown: per config the mean +- std test accuracy, min, max, strict\n"
+           "accuracy, ECE and seconds per epoch; then, over the seeds both ran, the paired\n"
+           "difference B - A with a 95%% t interval and McNemar's exact test per seed\n"
+           "and pooled.\n\n"
+           "  -h, --help     print this help and exit\n"
+           "  --version      print the version and exit\n\n"
+           "Exit status: 0 success, 64 usage error, 65 a run file is malformed or the\n"
+           "configs share no seed, 66 no runs of a NAME in DIR, 74 I/O error.\n", prog);
+}
+
+/* the name it was run by: "compare" in the build tree, mnist-train-compare installed */
+static const char *program_name(const char *argv0)
+{
+    const char *slash = argv0 ? strrchr(argv0, '/') : NULL;
+    const char *name = slash ? slash + 1 : argv0;
+    if (!name || !*name || strlen(name) > 64)
+        return "compare";
+    for (const char *p = name; *p; p++)
+        if ((unsigned char)*p < 0x20 || *p == 0x7f)
+            return "compare";
+    return name;
+}
+
 int main(int argc, char **argv)
 {
+    const char *prog = program_name(argc > 0 ? argv[0] : NULL);
+    if (argc == 2 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))) {
+        help(prog);
+        return fflush(stdout) || ferror(stdout) ? ERR_IO : 0;
+    }
+    if (argc == 2 && !strcmp(argv[1], "--version")) {
+        printf("%s %s\n", prog, COMPARE_VERSION);
+        return fflush(stdout) || ferror(stdout) ? ERR_IO : 0;
+    }
+    for (int i = 1; i < argc; i++)
+        if (argv[i][0] == '-' && argv[i][1]) {
+            char shown[65];
+            snprintf(shown, sizeof shown, "%s", argv[i]);
+            for (char *p = shown; *p; p++)   /* one line, whatever the word holds */
+                *p = (unsigned char)*p < 0x20 || *p == 0x7f ? '?' : *p;
+            fprintf(stderr, "%s: %s: unknown option (a DIR that starts with - is written "
+                    "./-DIR)\nTry '%s --help' for more information.\n", prog, shown, prog);
+            return ERR_USAGE;
+        }
     if (argc != 4) {
-        fputs("usage: compare DIR NAME_A NAME_B\n", stderr);
+        fprintf(stderr, "%s: %s\nTry '%s --help' for more information.\n", prog,
+                argc < 4 ? "needs DIR NAME_A NAME_B" : "too many arguments (DIR NAME_A NAME_B)",
+                prog);
         return ERR_USAGE;
     }
     static struct run a[MAX_RUNS], b[MAX_RUNS];
@@ -330,6 +382,6 @@ int main(int argc, char **argv)
     if (!rc && (fflush(stdout) || ferror(stdout)))
         rc = err_set(&e, ERR_IO, "stdout: write error");
     if (rc)
-        fprintf(stderr, "compare: %s\n", e.msg);
+        fprintf(stderr, "%s: %s\n", prog, e.msg);
     return rc;
 }

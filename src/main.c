@@ -31,8 +31,6 @@
 #include "util/interrupt.h"
 #include "util/timer.h"
 
-#define TRAIN_VERSION "0.2.0"
-
 /* The model file --resume or --load names, read once: its stored settings
  * become the base config (config_from_args asks for them through
  * model_settings), its weights and state the start of the run. */
@@ -281,6 +279,8 @@ static int run(const struct config *c, struct model_file *f, struct err *e)
         rc = check_outputs(c, save, e);
     struct dataset train_all = {0}, test_all = {0};
     if (!rc)
+        rc = config_check_data(c, e);
+    if (!rc)
         rc = trainer_load_data(c, &train_all, &test_all, e);
     double load_seconds = timer_now() - t0;
     struct dataset train = train_all, test = test_all;
@@ -291,13 +291,28 @@ static int run(const struct config *c, struct model_file *f, struct err *e)
     return rc;
 }
 
+/* The name the program was run by, as coreutils' program_name: "train" in
+ * the source tree, "mnist-train" installed; a name no message should carry
+ * (empty, long, control bytes) is "train". */
+static const char *program_name(const char *argv0)
+{
+    const char *slash = argv0 ? strrchr(argv0, '/') : NULL;
+    const char *name = slash ? slash + 1 : argv0;
+    if (!name || !*name || strlen(name) > 64)
+        return "train";
+    for (const char *p = name; *p; p++)
+        if ((unsigned char)*p < 0x20 || *p == 0x7f)
+            return "train";
+    return name;
+}
+
 /* the libraries, and what oneDNN dispatches to on this CPU: whether bf16 runs */
-static void print_version(void)
+static void print_version(const char *prog)
 {
     char dnn[64];
     struct err e = {0};
     onednn_version(dnn, sizeof dnn);
-    printf("train %s\nzlib %s, cJSON %s, %s\n", TRAIN_VERSION, zlibVersion(), cJSON_Version(),
+    printf("%s %s\nzlib %s, cJSON %s, %s\n", prog, TRAIN_VERSION, zlibVersion(), cJSON_Version(),
            dnn);
     if (onednn_check_precision(PRECISION_BF16, &e) == 0)
         printf("precision: fp32 (default) or bf16 (native); oneDNN ISA here: %s\n", onednn_isa());
@@ -323,6 +338,7 @@ int main(int argc, char **argv)
     struct err e = {0};
     struct config c;
     enum config_action action;
+    const char *prog = program_name(argc > 0 ? argv[0] : NULL);
     denormals_flush();
     interrupt_install();   /* SIGINT/SIGTERM end every phase, loading included */
     struct model_file model = {0};
@@ -331,10 +347,10 @@ int main(int argc, char **argv)
     if (!rc) {
         switch (action) {
         case CONFIG_HELP:
-            config_print_help(stdout);
+            config_print_help(stdout, prog);
             break;
         case CONFIG_VERSION:
-            print_version();
+            print_version(prog);
             break;
         case CONFIG_PRINT:
             rc = print_config(&c, &e);
@@ -353,9 +369,9 @@ int main(int argc, char **argv)
     if (rc)
         rc = interrupt_settle(&e);
     if (rc) {
-        fprintf(stderr, "train: %s\n", e.msg);
+        fprintf(stderr, "%s: %s\n", prog, e.msg);
         if (rc == ERR_USAGE)
-            fputs("Try 'train --help' for more information.\n", stderr);
+            fprintf(stderr, "Try '%s --help' for more information.\n", prog);
     }
     checkpoint_free(&model.ck);
     return rc;

@@ -88,9 +88,16 @@ static void input_errors(void **state)
     (void)state;
     char *out, *err;
     RUN(66, out, err, "--data-dir", "/nonexistent");
-    assert_string_equal(err, "train: /nonexistent/train-images-idx3-ubyte.gz: No such file or "
-                             "directory (get MNIST with 'make data', or point --data-dir or "
-                             "MNIST_DIR at it)\n");
+    assert_string_equal(err, "train: data_dir: /nonexistent: No such file or directory; fetch "
+                             "it with 'mnist-train-fetch' (in the source tree: make data), or "
+                             "point --data-dir or MNIST_DIR at it\n");
+    free(out), free(err);
+    /* a folder without the files: the first missing one is named */
+    RUN(66, out, err, "--data-dir", "/");
+    assert_string_equal(err, "train: //train-images-idx3-ubyte.gz: No such file or directory (in "
+                             "the MNIST folder /, from data_dir); fetch it with "
+                             "'mnist-train-fetch' (in the source tree: make data), or point "
+                             "--data-dir or MNIST_DIR at it\n");
     free(out), free(err);
     RUN(66, out, err, "--config", "/nonexistent.json");
     assert_string_equal(err, "train: /nonexistent.json: No such file or directory\n");
@@ -437,6 +444,87 @@ static void divergence_is_an_error(void **state)
     free(out), free(err);
 }
 
+/* The one line --quiet leaves on stdout: "test accuracy: P% (C/N)" */
+static void assert_result_line(const char *out, int total)
+{
+    double pct;
+    int correct, n, len = 0;
+    assert_int_equal(sscanf(out, "test accuracy: %lf%% (%d/%d)\n%n", &pct, &correct, &n, &len), 3);
+    assert_int_equal(n, total);
+    assert_true(correct >= 0 && correct <= n);
+    assert_float_equal(pct, 100.0 * correct / n, 0.005);
+    if ((size_t)len != strlen(out))
+        fail_msg("--quiet printed more than the result line:\n%s", out);
+}
+
+/* --quiet: the final result line alone on stdout, for every kind of run that
+ * ends in one; output asked for by name (--report, --predict, --print-config)
+ * stays; --json is unchanged */
+static void quiet_prints_the_result_alone(void **state)
+{
+    (void)state;
+    char *out, *err, *loud, *lerr;
+    const char *m = path_in(test_dir, "quiet.bin");
+    RUN(0, loud, lerr, "--data-dir", test_dir, "--epochs", "2", "--hidden", "16", "--save", m);
+    RUN(0, out, err, "--data-dir", test_dir, "--epochs", "2", "--hidden", "16", "--quiet");
+    assert_result_line(out, 200);
+    /* the same line the full output ends with: the same number */
+    assert_string_equal(strstr(loud, "test accuracy: "), out);
+    assert_string_equal(err, "");
+    free(out), free(err), free(loud), free(lerr);
+    const char *runs[][8] = {
+        {"--val", "100", "--epochs", "1"},
+        {"--load", m, "--epochs", "0"},
+        {"--task", "binary", "--positive", "3", "--epochs", "1"},
+        {"--task", "pairs", "--epochs", "1"},
+        {"--head", "sigmoid", "--epochs", "1", "--metrics", path_in(test_dir, "q.csv")},
+    };
+    for (size_t i = 0; i < sizeof runs / sizeof runs[0]; i++) {
+        const char *a[16] = {"--data-dir", test_dir, "--quiet"};
+        int k = 3;
+        for (int j = 0; j < 8 && runs[i][j]; j++)
+            a[k++] = runs[i][j];
+        a[k] = NULL;
+        assert_int_equal(run_train(a, &out, &err), 0);
+        assert_result_line(out, 200);
+        free(out), free(err);
+    }
+    /* --report is asked for: it stays, and the result line is still last */
+    RUN(0, out, err, "--data-dir", test_dir, "--load", m, "--epochs", "0", "--report", "--quiet");
+    assert_true(!strncmp(out, "head report on 200 test images:\n", 32));
+    assert_result_line(strstr(out, "test accuracy: "), 200);
+    free(out), free(err);
+    /* --predict's rows are its result; --print-config's JSON is its output */
+    RUN(0, loud, lerr, "--load", m, "--predict", path_in(test_dir, "t10k-images-idx3-ubyte.gz"));
+    RUN(0, out, err, "--load", m, "--predict", path_in(test_dir, "t10k-images-idx3-ubyte.gz"),
+        "--quiet");
+    assert_string_equal(out, loud);
+    assert_true(!strncmp(out, "index,prediction,p0,", 20));
+    free(out), free(err), free(loud), free(lerr);
+    RUN(0, loud, lerr, "--data-dir", test_dir, "--print-config");
+    RUN(0, out, err, "--data-dir", test_dir, "--print-config", "--quiet");
+    assert_non_null(strstr(out, "\"quiet\":\ttrue"));
+    assert_int_equal(strlen(out) + 1, strlen(loud));   /* "false" -> "true" only */
+    free(out), free(err), free(loud), free(lerr);
+    /* --json: the same lines as without --quiet */
+    RUN(0, loud, lerr, "--data-dir", test_dir, "--epochs", "1", "--hidden", "8", "--json");
+    RUN(0, out, err, "--data-dir", test_dir, "--epochs", "1", "--hidden", "8", "--json", "--quiet");
+    char *a = json_without_times(loud), *b = json_without_times(out);
+    assert_non_null(strstr(a, "\"type\":\"epoch\""));
+    /* the summary's config differs in "quiet" alone */
+    char *q = strstr(a, "\"quiet\":false");
+    assert_non_null(q);
+    memmove(q + 12, q + 13, strlen(q + 13) + 1);
+    memcpy(q, "\"quiet\":true", 12);
+    assert_string_equal(a, b);
+    free(a), free(b), free(out), free(err), free(loud), free(lerr);
+    /* errors still go to stderr, nothing to stdout */
+    RUN(66, out, err, "--data-dir", path_in(test_dir, "none"), "--quiet");
+    assert_string_equal(out, "");
+    assert_non_null(strstr(err, "train: "));
+    free(out), free(err);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -447,6 +535,7 @@ int main(void)
         cmocka_unit_test(json_output_and_learning),
         cmocka_unit_test(deterministic),
         cmocka_unit_test(text_output),
+        cmocka_unit_test(quiet_prints_the_result_alone),
         cmocka_unit_test(print_config_reloads),
         cmocka_unit_test(head_report_and_predictions),
         cmocka_unit_test(compare_tool),

@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <cmocka.h>
 
@@ -115,8 +116,36 @@ static void resolves_data_paths(void **state)
     assert_int_equal(parse(&c, &e, &act, "--data-dir", (char *)test_dir, NULL), 0);
     assert_string_equal(c.test_images, path_in(test_dir, "t10k-images-idx3-ubyte"));
     unsetenv("MNIST_DIR");
+    /* nothing names it: ./data/mnist when it is a folder, else the user's data
+     * folder, $XDG_DATA_HOME (absolute only) or ~/.local/share */
+    char cwd[4096];
+    assert_non_null(getcwd(cwd, sizeof cwd));
+    assert_int_equal(chdir(test_dir), 0);
+    const char *home = getenv("HOME") ? strdup(getenv("HOME")) : NULL;
+    setenv("HOME", "/h", 1);
+    unsetenv("XDG_DATA_HOME");
+    assert_int_equal(parse(&c, &e, &act, NULL), 0);
+    assert_string_equal(c.data_dir, "/h/.local/share/mnist-train/mnist");
+    assert_string_equal(c.train_images, "/h/.local/share/mnist-train/mnist/train-images-idx3-ubyte.gz");
+    setenv("XDG_DATA_HOME", "/x", 1);
+    assert_int_equal(parse(&c, &e, &act, NULL), 0);
+    assert_string_equal(c.data_dir, "/x/mnist-train/mnist");
+    setenv("XDG_DATA_HOME", "x", 1);   /* relative: ignored, as the XDG spec says */
+    assert_int_equal(parse(&c, &e, &act, NULL), 0);
+    assert_string_equal(c.data_dir, "/h/.local/share/mnist-train/mnist");
+    unsetenv("HOME");
     assert_int_equal(parse(&c, &e, &act, NULL), 0);
     assert_string_equal(c.data_dir, "data/mnist");
+    setenv("HOME", "/h", 1);
+    assert_int_equal(mkdir("data", 0700) || mkdir("data/mnist", 0700), 0);
+    assert_int_equal(parse(&c, &e, &act, NULL), 0);
+    assert_string_equal(c.data_dir, "data/mnist");
+    assert_int_equal(rmdir("data/mnist") || rmdir("data"), 0);
+    unsetenv("XDG_DATA_HOME");
+    if (home)
+        setenv("HOME", home, 1);
+    free((void *)home);
+    assert_int_equal(chdir(cwd), 0);
     assert_true(c.threads >= 1);
 }
 

@@ -1,10 +1,10 @@
-/* The sweep, summary, plot and install tooling, driven as a user would, on a
+/* The sweep, summary and plot tooling, driven as a user would, on a
  * synthetic digit set: grid expansion; a 2x2x2 sweep resumed after losing some
  * jobs, through the remote code path (GNU parallel's local login ":"), and
  * through a real sshd on 127.0.0.1 that dies mid-sweep; summaries; PNG plots;
  * hostile paths and flags passed as data; failing runs; runs of another
  * command refused, not reused; --help, usage errors and option order for
- * every script; make install into a DESTDIR. */
+ * every script (make install: tests/test_install.c). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -585,23 +585,6 @@ static void bench_counts_what_it_times(void **state)
     assert_non_null(strstr(slurp_text(path_in(test_dir, "b.err")), "get MNIST with 'make data'"));
 }
 
-static void install_into_destdir(void **state)
-{
-    (void)state;
-    assert_int_equal(sh("make --no-print-directory install PREFIX=/usr DESTDIR=%s/stage > /dev/null",
-                        test_dir), 0);
-    assert_int_equal(sh("%s/stage/usr/bin/train --version | grep -q '^train '", test_dir), 0);
-    /* generated from --help: the option table's help texts are in it */
-    assert_int_equal(sh("grep -q 'the last partial batch is kept' %s/stage/usr/share/man/man1/train.1",
-                        test_dir), 0);
-    assert_int_equal(sh("[ -f %s/stage/usr/share/train/configs/softmax.json ]", test_dir), 0);
-    assert_int_equal(sh("bash -c 'source %s/stage/usr/share/bash-completion/completions/train && "
-                        "COMP_WORDS=(%s/stage/usr/bin/train --hid) COMP_CWORD=1 && _train && "
-                        "[ \"${COMPREPLY[*]}\" = --hidden ]'", test_dir, test_dir), 0);
-    assert_int_equal(sh("make --no-print-directory uninstall PREFIX=/usr DESTDIR=%s/stage > /dev/null "
-                        "&& [ -z \"$(find %s/stage -type f)\" ]", test_dir, test_dir), 0);
-}
-
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -617,7 +600,6 @@ int main(void)
         cmocka_unit_test(option_order_and_default_folders),
         cmocka_unit_test_teardown(sweep_over_ssh, stop_sshds),
         cmocka_unit_test(bench_counts_what_it_times),
-        cmocka_unit_test(install_into_destdir),
     };
     /* TEST_FILTER=name (a cmocka pattern) runs only those tests */
     if (getenv("TEST_FILTER"))

@@ -291,8 +291,11 @@ int config_from_args(struct config *c, int argc, char **argv, enum config_action
     size_t config_len = 0;
     bool resuming;
     struct config *stored = NULL;
-    if (config_path)
+    char found[CONFIG_PATH_MAX];
+    if (config_path && !(rc = config_find(config_path, found, e))) {
+        config_path = found;
         rc = json_read_file(config_path, &config_text, &config_len, e);
+    }
     if (!rc)
         rc = find_model(flags, n, config_path, config_text, config_len, model, &resuming, e);
     if (!rc && *model && base) {

@@ -101,18 +101,20 @@ int config_resolve(struct config *c, struct err *e)
         long n = sysconf(_SC_NPROCESSORS_ONLN);
         c->threads = n < 1 ? 1 : n > 256 ? 256 : n;
     }
-    if (!*c->data_dir) {
-        const char *env = getenv("MNIST_DIR");
-        snprintf(c->data_dir, CONFIG_PATH_MAX, "%s", env && *env ? env : "data/mnist");
-    }
+    c->data_dir_from = DATA_DIR_GIVEN;
+    if (!*c->data_dir)
+        config_default_data_dir(c);
     struct { char *path; const char *name; } files[] = {
         {c->train_images, "train-images-idx3-ubyte"},
         {c->train_labels, "train-labels-idx1-ubyte"},
         {c->test_images, "t10k-images-idx3-ubyte"},
         {c->test_labels, "t10k-labels-idx1-ubyte"},
     };
-    for (size_t i = 0; i < sizeof files / sizeof files[0]; i++)
+    c->data_files_derived = 0;
+    for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
+        c->data_files_derived |= (unsigned)!*files[i].path << i;
         if (resolve_file(files[i].path, c->data_dir, files[i].name, e))
             return e->code;
+    }
     return 0;
 }

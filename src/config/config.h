@@ -17,6 +17,13 @@
 
 #define CONFIG_MAX_HIDDEN 16
 #define CONFIG_PATH_MAX 4096
+/* the installed name: folders under share/, $XDG_CONFIG_HOME and $XDG_DATA_HOME
+ * are named after it (docs/install.md) */
+#define CONFIG_PRODUCT "mnist-train"
+#define TRAIN_VERSION "0.2.0"
+
+/* what chose the MNIST folder */
+enum data_dir_source { DATA_DIR_GIVEN, DATA_DIR_ENV, DATA_DIR_CHECKOUT, DATA_DIR_USER };
 
 /* a list of layer widths; n = 0 is no hidden layer */
 struct width_list {
@@ -53,6 +60,9 @@ struct config {
     char train_images[CONFIG_PATH_MAX], train_labels[CONFIG_PATH_MAX];
     char test_images[CONFIG_PATH_MAX], test_labels[CONFIG_PATH_MAX];
     long long limit_train, limit_test, val;
+    int data_dir_from;              /* enum data_dir_source, set by config_resolve */
+    unsigned data_files_derived;    /* bit i: file i (train images, train labels, test
+                                       images, test labels) is the data dir's, not given */
     /* output */
     bool json, quiet, report;
     char predictions[CONFIG_PATH_MAX], metrics[CONFIG_PATH_MAX];
@@ -98,14 +108,31 @@ int config_load_stored(struct config *c, const char *text, size_t len, const cha
 /* the key of the first setting that defines the kind of model (head, hidden,
  * activation, task, ...) on which a and b differ, or NULL */
 const char *config_model_differs(const struct config *a, const struct config *b);
-/* threads 0 -> online cores; empty data paths -> --data-dir, $MNIST_DIR, data/mnist */
+/* threads 0 -> online cores; empty data paths -> --data-dir, else $MNIST_DIR,
+ * else ./data/mnist when it is a folder, else $XDG_DATA_HOME/mnist-train/mnist
+ * (~/.local/share/mnist-train/mnist) */
 int config_resolve(struct config *c, struct err *e);
+/* Before any data loads: the MNIST folder and the files taken from it are
+ * there; if not, ERR_NOINPUT saying where train looked and how to fetch. */
+int config_check_data(const struct config *c, struct err *e);
+/* --config NAME: the first regular file NAME or NAME.json in ./,
+ * $XDG_CONFIG_HOME/mnist-train/configs (~/.config/...), <the binary's
+ * dir>/../share/mnist-train/configs; an absolute NAME, one starting with ./
+ * or holding a .. component is a path as typed, never searched. out holds
+ * CONFIG_PATH_MAX bytes. ERR_NOINPUT names the places looked in. */
+int config_find(const char *name, char *out, struct err *e);
 
 /* The effective config as a JSON object (a cJSON *), loadable with --config;
  * model_only leaves out what describes this invocation (data paths, output,
  * saving), as stored in model files. */
 struct cJSON *config_to_json(const struct config *c, bool model_only);
-void config_print_help(FILE *f);
+/* --help, with prog as the program's name in the usage line */
+void config_print_help(FILE *f, const char *prog);
+/* the man page (roff) of the installed program, named prog */
+void config_print_man(FILE *f, const char *prog, const char *version);
+/* a bash completion script: flags, enum values from the enum name lists,
+ * configs by name and paths, registered for the n command names */
+void config_print_completion(FILE *f, const char *const *names, int n_names);
 
 /* names of enum values, for reports */
 const char *config_enum_name(const char *key, int value);

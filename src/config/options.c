@@ -93,7 +93,8 @@ const struct option option_table[] = {
              "optimizer state, and needs a CPU with AVX512-BF16"},
 
     {"data_dir", T_PATH, AT(data_dir), "", .group = G_DATA, .local = true, .arg = "DIR",
-     .help = "where the four MNIST files are; default $MNIST_DIR, else data/mnist"},
+     .help = "where the four MNIST files are; default $MNIST_DIR, else ./data/mnist if it "
+             "is a folder, else $XDG_DATA_HOME/mnist-train/mnist (~/.local/share/...)"},
     {"train_images", T_PATH, AT(train_images), "", .group = G_DATA, .local = true, .arg = "FILE",
      .help = "training images (IDX, gzipped or not); default in the data dir"},
     {"train_labels", T_PATH, AT(train_labels), "", .group = G_DATA, .local = true, .arg = "FILE",
@@ -112,7 +113,9 @@ const struct option option_table[] = {
     {"json", T_BOOL, AT(json), "false", .group = G_OUTPUT, .local = true,
      .help = "JSON lines on stdout (one per epoch, then a summary)"},
     {"quiet", T_BOOL, AT(quiet), "false", .group = G_OUTPUT, .local = true,
-     .help = "no per-epoch lines in text mode, no progress line"},
+     .help = "print only the result line, test accuracy: P% (C/N): no settings, "
+             "per-epoch lines or progress line (--report, --predict, --print-config "
+             "still print what they are asked for; errors still go to stderr)"},
     {"report", T_BOOL, AT(report), "false", .group = G_OUTPUT, .local = true,
      .help = "after training, describe the head's test-set outputs (confusion, sums, calibration)"},
     {"predictions", T_PATH, AT(predictions), "", .group = G_OUTPUT, .local = true, .arg = "FILE",

@@ -55,5 +55,7 @@ cJSON *option_value_json(const struct config *cc, const struct option *o);
  * bce_reduction folded in); a config file's whole text, read once */
 void option_fold_loss(struct config *c);
 int json_read_file(const char *path, char **text, size_t *n, struct err *e);
+/* paths.c: the MNIST folder when nothing names one */
+void config_default_data_dir(struct config *c);
 
 #endif

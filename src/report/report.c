@@ -65,7 +65,8 @@ static void print_settings(FILE *f, const struct config *c)
 void report_header(const struct reporter *r, const struct mlp *m, const struct dataset *train,
                    const struct dataset *val, const struct dataset *test, double load_seconds)
 {
-    if (r->cfg->json)
+    /* --quiet: the result line alone; the header is chatter */
+    if (r->cfg->json || r->cfg->quiet)
         return;
     print_settings(r->out, r->cfg);
     print_network(r->out, m, r->cfg);
@@ -74,9 +75,8 @@ void report_header(const struct reporter *r, const struct mlp *m, const struct d
     fprintf(r->out, "compute:  %s, %lld threads\n", compute, r->cfg->threads);
     fprintf(r->out, "data:     %u training, %u validation, %u test images of %ux%u (loaded in %.2f s)\n",
             train->n, val->n, test->n, train->rows, train->cols, load_seconds);
-    if (!r->cfg->quiet)
-        fprintf(r->out, "%5s %11s %10s%s %10s %9s %11s\n", "epoch", "train_loss", "train_acc",
-                r->cfg->val ? "    val_acc" : "", "test_acc", "seconds", "samples/s");
+    fprintf(r->out, "%5s %11s %10s%s %10s %9s %11s\n", "epoch", "train_loss", "train_acc",
+            r->cfg->val ? "    val_acc" : "", "test_acc", "seconds", "samples/s");
     check_write(r);
 }
 
@@ -321,9 +321,11 @@ int report_summary(const struct reporter *r, const struct run_summary *s)
     if (s->per_label)
         per_label_f1(&s->test.score, f1, &macro);
     if (!r->cfg->json) {
+        /* --report is output asked for by name, so --quiet keeps it; the
+         * per-label line and its gloss are detail, which --quiet drops */
         if (s->outstats)
             print_outstats(r->out, s->outstats);
-        if (s->per_label) {
+        if (s->per_label && !r->cfg->quiet) {
             fprintf(r->out, "per-label F1 (%%):");
             for (int c = 0; c < TASK_LABELS; c++)
                 fprintf(r->out, " %d:%.2f", c, 100 * f1[c]);
