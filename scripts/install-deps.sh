@@ -29,7 +29,7 @@ need curl             cmd:curl
 need parallel         cmd:parallel
 need jq               cmd:jq
 need gnuplot-nox      cmd:gnuplot
-need help2man         cmd:help2man
+need groff-base       cmd:groff
 need openssh-server   glob:/usr/sbin/sshd
 need ca-certificates  hdr:../share/ca-certificates
 for extra in "$@"; do
