@@ -98,6 +98,8 @@ for o in "${opts[@]}"; do
         head=sigmoid loss=$s
         [ "$s" != softmax ] || head=softmax loss=cce
         opt_jq='.'
+        # jq's own $lr, not the shell's
+        # shellcheck disable=SC2016
         [ "$o" != adam ] || opt_jq='.optimizer = "adam" | .lr = ($lr | tonumber)'
         want=$(jq --arg h "$head" --arg l "$loss" --arg lr "$adam_lr" \
             ".head = \$h | .loss = \$l | $opt_jq" "$recipe") || fail 66 "$recipe: not a JSON config"
@@ -107,7 +109,9 @@ for o in "${opts[@]}"; do
             [ "$have" = "$want" ] ||
                 fail 73 "$c: written for other settings (another --adam-lr or recipe?); use another output folder"
         else
-            printf '%s\n' "$want" > "$c.tmp" && mv -f -- "$c.tmp" "$c" || fail 73 "$c: cannot write it"
+            if ! { printf '%s\n' "$want" > "$c.tmp" && mv -f -- "$c.tmp" "$c"; } 2> /dev/null; then
+                fail 73 "$c: cannot write it"
+            fi
         fi
         configs+=("$c")
     done
