@@ -30,8 +30,8 @@ Options may come in any order; everything after -- is passed to every run of
 train after --threads 1 (e.g. -- --epochs 2 for a quick look; the table then
 says so, and that its figures are not the book's settings). The runs are scripts/seed-runs.sh's (see its --help): a finished
 run is reused only when its whole command is the same, a finished run of
-another command is refused (exit 73). Writes DIR/nielsen.md (the table) and
-DIR/nielsen.tsv (per run: the figures of every metric), and prints the table.
+another command is refused (exit 73). Writes DIR/summary.md (the table) and
+DIR/summary.csv (per run: the figures of every metric), and prints the table.
 
 Metrics, per run, from its --json epoch lines: test accuracy at the last epoch
 and at its best epoch ("peak"); validation accuracy at the last epoch and at
@@ -102,7 +102,7 @@ trap - INT TERM
 
 # per run: every metric, from its own epoch lines (in percent), and its time
 {
-    printf 'row\tseed\tepochs\tlast_test\tpeak_test\tpeak_test_epoch\tlast_val\tpeak_val\tbest_val_epoch\ttest_at_best_val\tseconds\n'
+    printf 'row,seed,epochs,last_test,peak_test,peak_test_epoch,last_val,peak_val,best_val_epoch,test_at_best_val,seconds\n'
     for r in "${rows[@]}"; do
         n=${r%%|*}
         for s in "${seeds[@]}"; do
@@ -116,12 +116,12 @@ trap - INT TERM
                 | ($e | map(select(.val_accuracy == $bv)) | last) as $bve
                 | [$n, $s, ($e | length), ($e[-1].test_accuracy * 100), ($pt.test_accuracy * 100), $pt.epoch,
                    ($e[-1].val_accuracy * 100), ($bv * 100), $bve.epoch, ($bve.test_accuracy * 100),
-                   (map(select(.type == "summary")) | last | .seconds)] | @tsv' "$out/$n-seed$s.jsonl" ||
+                   (map(select(.type == "summary")) | last | .seconds)] | map(tostring) | join(",")' "$out/$n-seed$s.jsonl" ||
                 fail 65 "$out/$n-seed$s.jsonl: cannot read its epoch lines"
         done
     done
-} > "$out/nielsen.tsv.tmp"
-mv -f "$out/nielsen.tsv.tmp" "$out/nielsen.tsv"
+} > "$out/summary.csv.tmp"
+mv -f "$out/summary.csv.tmp" "$out/summary.csv"
 
 about="seeds $seed_spec"
 if [ "${#flags[@]}" -gt 0 ]; then
@@ -137,9 +137,9 @@ fi
     for r in "${rows[@]}"; do
         i=$((i + 1))
         IFS='|' read -r n book metric proto what <<< "$r"
-        awk -F'\t' -v OFS='\t' -v n="$n" 'NR == 1 { for (k = 1; k <= NF; k++) col[$k] = k; next }
+        awk -F, -v OFS='\t' -v n="$n" 'NR == 1 { for (k = 1; k <= NF; k++) col[$k] = k; next }
             $1 == n { print $col["last_test"], $col["peak_test"], $col["last_val"], $col["peak_val"],
-                      $col["test_at_best_val"], $col["seconds"] }' "$out/nielsen.tsv" |
+                      $col["test_at_best_val"], $col["seconds"] }' "$out/summary.csv" |
         awk -F'\t' -v row="$i" -v n="$n" -v book="$book" -v metric="$metric" -v proto="$proto" -v what="$what" '
             function ms(a, k,   j, m, v) { m = 0; for (j = 1; j <= k; j++) m += a[j]; m /= k
                 v = 0; for (j = 1; j <= k; j++) v += (a[j] - m) ^ 2
@@ -170,6 +170,6 @@ fi
                 printf "| %d | `%s` | %s | %.2f | %s | %s | %+.2f | %s | %s | %.0f |\n", row, n, what, book, lab,
                     ms(x, k), mean(x, k) - book, other, b3, sec / k }'
     done
-} > "$out/nielsen.md.tmp"
-mv -f "$out/nielsen.md.tmp" "$out/nielsen.md"
-cat "$out/nielsen.md"
+} > "$out/summary.md.tmp"
+mv -f "$out/summary.md.tmp" "$out/summary.md"
+cat "$out/summary.md"

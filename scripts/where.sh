@@ -42,11 +42,12 @@ which the setups set.
 
 Writes DIR/configs/SETUP-OPT.json, the runs (DIR/SETUP-OPT-seedS.*, see
 scripts/seed-runs.sh --help), DIR/compare-SETUP-OPT.md (build/bin/compare's
-full output against softmax-OPT), and the results: DIR/where.md (setup x
-optimizer: test accuracy mean +- std, difference to softmax with its 95%
-interval, McNemar p per seed and pooled), DIR/where.tsv (the same, for
-plotting) and DIR/where.png (mean +- std per setup, the optimizers side by
-side; needs gnuplot). A config in DIR/configs written for other settings
+full output against softmax-OPT; all of them in DIR/comparison.md), and the
+results: DIR/summary.md (setup x optimizer: test accuracy mean +- std,
+difference to softmax with its 95% interval, McNemar p per seed and pooled,
+Keras binary accuracy), DIR/summary.csv (the same figures unrounded) and
+DIR/where.png (mean +- std per setup, the optimizers side by side; needs
+gnuplot). A config in DIR/configs written for other settings
 (another --adam-lr) is refused (exit 73), as are finished runs of another
 command.
 
@@ -182,8 +183,20 @@ stats()
         done
         xi=$((xi + 1))
     done
-} > "$out/where.tsv.tmp"
-mv -f "$out/where.tsv.tmp" "$out/where.tsv"
+} > "$stage/where.tsv"
+# as CSV: a field with a comma or a quote is quoted
+awk -F'\t' '{ for (i = 1; i <= NF; i++) { f = $i
+        if (f ~ /[,"]/) { gsub(/"/, "\"\"", f); f = "\"" f "\"" }
+        printf "%s%s", f, i < NF ? "," : "\n" } }' "$stage/where.tsv" > "$out/summary.csv.tmp"
+mv -f "$out/summary.csv.tmp" "$out/summary.csv"
+for o in "${opts[@]}"; do
+    for s in "${setups[@]:1}"; do
+        printf '## %s-%s against softmax-%s\n\n' "$s" "$o" "$o"
+        cat "$out/compare-$s-$o.md"
+        echo
+    done
+done > "$out/comparison.md.tmp"
+mv -f "$out/comparison.md.tmp" "$out/comparison.md"
 
 about="seeds $seed_spec, Adam lr $adam_lr"
 if [ "${#flags[@]}" -gt 0 ]; then
@@ -200,14 +213,14 @@ fi
         diff = $1 == "softmax" ? "(reference)" : sprintf("%+.2f [%+.2f, %+.2f]", $9, $10, $11)
         kb = $7 == "" ? "" : sprintf("%.2f", $7)
         printf "| %s | %s | %.2f ± %.2f | %s | %s | %s | %s | %s | %.0f |\n", $1, opt, $5, $6, diff,
-            $12, $13, $14, kb, $8 }' "$out/where.tsv"
-} > "$out/where.md.tmp"
-mv -f "$out/where.md.tmp" "$out/where.md"
+            $12, $13, $14, kb, $8 }' "$stage/where.tsv"
+} > "$out/summary.md.tmp"
+mv -f "$out/summary.md.tmp" "$out/summary.md"
 
 # the figure: mean +- std per setup, momentum left and Adam right of each tic
 if command -v gnuplot > /dev/null; then
-    awk -F'\t' -v OFS='\t' 'NR > 1 && $2 == "momentum" { print $3, $5, $6 }' "$out/where.tsv" > "$stage/m.tsv"
-    awk -F'\t' -v OFS='\t' 'NR > 1 && $2 == "adam" { print $3, $5, $6 }' "$out/where.tsv" > "$stage/a.tsv"
+    awk -F'\t' -v OFS='\t' 'NR > 1 && $2 == "momentum" { print $3, $5, $6 }' "$stage/where.tsv" > "$stage/m.tsv"
+    awk -F'\t' -v OFS='\t' 'NR > 1 && $2 == "adam" { print $3, $5, $6 }' "$stage/where.tsv" > "$stage/a.tsv"
     # single runs, faint, beside the means
     for o in "${opts[@]}"; do
         xi=0
@@ -240,4 +253,4 @@ GP
 else
     echo "$prog: gnuplot not found: no figure (scripts/install-deps.sh gnuplot-nox=cmd:gnuplot)" >&2
 fi
-cat "$out/where.md"
+cat "$out/summary.md"

@@ -488,8 +488,8 @@ static void where_and_nielsen_tables(void **state)
                         test_dir, b, repo, test_dir), 0);
     char d[4200];
     snprintf(d, sizeof d, "%s/where", test_dir);
-    assert_int_equal(count_lines(slurp_text(path_in(d, "where.md")), "| "), 11);
-    assert_int_equal(count_lines(slurp_text(path_in(d, "where.md")), "| softmax | "), 2);
+    assert_int_equal(count_lines(slurp_text(path_in(d, "summary.md")), "| "), 11);
+    assert_int_equal(count_lines(slurp_text(path_in(d, "summary.md")), "| softmax | "), 2);
     /* the setups' configs: the recipe with head, loss and optimizer set */
     assert_int_equal(sh("cd %s && jq -e '.head == \"sigmoid\" and .loss == \"keras-cce\" and "
                         ".optimizer == \"adam\" and .lr == 0.002 and .hidden == [256]' "
@@ -497,14 +497,17 @@ static void where_and_nielsen_tables(void **state)
                         ".lr == 0.1 and .head == \"softmax\"' configs/softmax-momentum.json > /dev/null", d), 0);
     /* squared under Adam: its mean over exactly seeds 1 and 2, from the runs */
     assert_int_equal(sh("cd %s && m=$(cat squared-adam-seed1.jsonl squared-adam-seed2.jsonl | "
-                        "jq -rs 'map(select(.type == \"summary\").test_accuracy * 100) | add / 2') && grep -q \"^| squared | Adam | $(printf %%.2f $m) ± \" where.md",
+                        "jq -rs 'map(select(.type == \"summary\").test_accuracy * 100) | add / 2') && grep -q \"^| squared | Adam | $(printf %%.2f $m) ± \" summary.md",
                         d), 0);
     /* the difference and McNemar come from compare over the same runs */
     assert_int_equal(sh("cd %s && l=$(sed -n 's/^Paired difference .*: \\([-+0-9.]*\\) points, 95%% CI "
                         "\\[\\([-+0-9.]*\\), \\([-+0-9.]*\\)\\].*/\\1 [\\2, \\3]/p' compare-bce-mean-momentum.md) && "
-                        "[ -n \"$l\" ] && grep '^| bce-mean | momentum SGD | ' where.md | "
+                        "[ -n \"$l\" ] && grep '^| bce-mean | momentum SGD | ' summary.md | "
                         "grep -qF -e \"$(printf '%%+.2f [%%+.2f, %%+.2f]' $(echo $l | tr -d '[],'))\"", d), 0);
-    assert_int_equal(sh("grep '^| keras-cce | Adam |' %s/where.md | grep -q ' of 2 |'", d), 0);
+    assert_int_equal(sh("grep '^| keras-cce | Adam |' %s/summary.md | grep -q ' of 2 |'", d), 0);
+    /* the CSV: a header and ten rows of 14 fields, the per-seed p quoted */
+    assert_int_equal(sh("cd %s && [ $(wc -l < summary.csv) = 11 ] && grep -q '^bce,adam,.*,\"[^\"]*, [^\"]*\",' "
+                        "summary.csv && [ $(grep -c '^## .* against softmax-' comparison.md) = 8 ]", d), 0);
     if (sh("command -v gnuplot > /dev/null") == 0)
         assert_int_equal(sh("head -c 8 %s/where.png | od -An -tx1 | grep -q '89 50 4e 47'", d), 0);
     /* another Adam rate in the same folder: refused, nothing overwritten */
@@ -522,7 +525,7 @@ static void where_and_nielsen_tables(void **state)
     assert_int_equal(sh("cd %s && %s %s/scripts/nielsen.sh -s 1..3 -o niel -- --data-dir %s --hidden 8 "
                         "--epochs 3 --val 200 > /dev/null 2> err", test_dir, b, repo, test_dir), 0);
     snprintf(d, sizeof d, "%s/niel", test_dir);
-    const char *md = slurp_text(path_in(d, "nielsen.md"));
+    const char *md = slurp_text(path_in(d, "summary.md"));
     assert_int_equal(count_lines(md, "| "), 8);
     assert_non_null(strstr(md, "(not the book's settings)"));
     /* row 6: validation accuracy at the last epoch; row 1: test at the best
@@ -538,14 +541,14 @@ static void where_and_nielsen_tables(void **state)
     for (size_t i = 0; i < 3; i++)
         assert_int_equal(sh("cd %s && m=$(for s in 1 2 3; do jq -s '%s' %s-seed$s.jsonl; done | "
                             "awk '{ t += $1 } END { printf \"%%.2f\", t / NR }') && "
-                            "grep -q \"^| %s | \\`%s\\` | .* | $m ± \" nielsen.md",
+                            "grep -q \"^| %s | \\`%s\\` | .* | $m ± \" summary.md",
                             d, want[i].jq, want[i].cfg, want[i].row, want[i].cfg), 0);
     assert_int_equal(sh("cd %s && v=$(for s in 1 2 3; do jq -s '[(map(select(.type == \"epoch\").val_accuracy) "
                         "| max), (%s)] | @tsv' -r ch6-100-softmax-seed$s.jsonl; done | sort -s -g -k1,1 | tail -n1 | "
-                        "cut -f2) && grep '^| 7 |' nielsen.md | grep -q \"| $(printf %%.2f $v) (1 triples) |\"",
+                        "cut -f2) && grep '^| 7 |' summary.md | grep -q \"| $(printf %%.2f $v) (1 triples) |\"",
                         d, row7), 0);
     /* rows 3-5 have no best-of-3 protocol in the book */
-    assert_int_equal(sh("grep '^| 4 |' %s/nielsen.md | grep -q -v 'triples'", d), 0);
+    assert_int_equal(sh("grep '^| 4 |' %s/summary.md | grep -q -v 'triples'", d), 0);
     assert_int_equal(sh("cd %s && %s/scripts/nielsen.sh -- --threads 2 2> err", test_dir, repo), 64);
 }
 
