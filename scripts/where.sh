@@ -174,7 +174,8 @@ stats()
                 sig=$(awk -F' *\\| *' '$2 ~ /^[0-9]+$/ && NF == 8 && $7 + 0 < 0.05 { k++ }
                     $2 ~ /^[0-9]+$/ && NF == 8 { n++ } END { printf "%d of %d", k, n }' "$out/compare-$s-$o.md")
                 pool=$(awk -F' *\\| *' '$2 == "pooled" { print $7 }' "$out/compare-$s-$o.md")
-                read -r d lo hi < <(sed -n 's/^Paired difference .*: \([-+0-9.]*\) points, 95% CI \[\([-+0-9.]*\), \([-+0-9.]*\)\].*/\1 \2 \3/p' \
+                # one seed has no interval: compare prints nan, kept as such
+                read -r d lo hi < <(sed -n 's/^Paired difference .*: \([^ ]*\) points, 95% CI \[\([^,]*\), \([^]]*\)\].*/\1 \2 \3/p' \
                     "$out/compare-$s-$o.md") || true
             fi
             printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$s" "$o" "$x" "$n" "$m" "$sd" \
@@ -210,7 +211,11 @@ fi
     echo "|---|---|---|---|---|---|---|---|---|"
     awk -F'\t' 'NR > 1 {
         opt = $2 == "adam" ? "Adam" : "momentum SGD"
-        diff = $1 == "softmax" ? "(reference)" : sprintf("%+.2f [%+.2f, %+.2f]", $9, $10, $11)
+        num = "^[-+]?[0-9]+([.][0-9]*)?$"
+        if ($1 == "softmax") diff = "(reference)"
+        else if ($9 !~ num) diff = "(no paired seeds)"
+        else if ($10 !~ num || $11 !~ num) diff = sprintf("%+.2f (no interval from one seed)", $9)
+        else diff = sprintf("%+.2f [%+.2f, %+.2f]", $9, $10, $11)
         kb = $7 == "" ? "" : sprintf("%.2f", $7)
         printf "| %s | %s | %.2f ± %.2f | %s | %s | %s | %s | %s | %.0f |\n", $1, opt, $5, $6, diff,
             $12, $13, $14, kb, $8 }' "$stage/where.tsv"

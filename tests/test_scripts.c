@@ -510,6 +510,11 @@ static void where_and_nielsen_tables(void **state)
                         "summary.csv && [ $(grep -c '^## .* against softmax-' comparison.md) = 8 ]", d), 0);
     if (sh("command -v gnuplot > /dev/null") == 0)
         assert_int_equal(sh("head -c 8 %s/where.png | od -An -tx1 | grep -q '89 50 4e 47'", d), 0);
+    /* one seed: no interval is printed as one (compare has none to give) */
+    assert_int_equal(sh("cd %s && %s %s/scripts/where.sh -o where1 -s 2 -- --data-dir %s --hidden 8 "
+                        "--epochs 1 > /dev/null 2> err", test_dir, b, repo, test_dir), 0);
+    assert_int_equal(sh("cd %s/where1 && [ $(grep -c '(no interval from one seed) |' summary.md) = 8 ] && "
+                        "! grep -q '\\[+0.00, +0.00\\]' summary.md", test_dir), 0);
     /* another Adam rate in the same folder: refused, nothing overwritten */
     assert_int_equal(sh("cd %s && %s %s/scripts/where.sh -o where -s 1..2 -- --data-dir %s --hidden 8 "
                         "--epochs 1 > /dev/null 2> err", test_dir, b, repo, test_dir), 73);
