@@ -77,6 +77,59 @@ static void configs_match_the_table(void **state)
     globfree(&g);
 }
 
+/* configs/nielsen/variants: each is one row of the table with one thing
+ * changed, so that a comparison with its row measures that thing alone
+ * (docs/sigmoid-vs-softmax.md): exactly the keys named here differ */
+static void variants_change_one_thing(void **state)
+{
+    (void)state;
+    const struct { const char *variant, *row, *keys[3], *values[3]; } v[] = {
+        {"configs/nielsen/variants/ch3-100-ce-scaled.json", "configs/nielsen/ch3-100-ce.json",
+         {"init", NULL}, {"normal-scaled", NULL}},
+        {"configs/nielsen/variants/ch6-100-sigmoid.json", "configs/nielsen/ch6-100-softmax.json",
+         {"head", "loss", NULL}, {"sigmoid", "bce", NULL}},
+    };
+    glob_t g;
+    assert_int_equal(glob("configs/nielsen/variants/*.json", 0, NULL, &g), 0);
+    assert_int_equal(g.gl_pathc, sizeof v / sizeof v[0]);
+    globfree(&g);
+    char *readme = slurp("configs/nielsen/README.md");
+    for (size_t i = 0; i < sizeof v / sizeof v[0]; i++) {
+        char *ta = slurp(v[i].variant), *tb = slurp(v[i].row);
+        cJSON *a = cJSON_Parse(ta), *b = cJSON_Parse(tb);
+        if (!a || !b)
+            fail_msg("%s or %s: not JSON", v[i].variant, v[i].row);
+        if (!strstr(readme, strrchr(v[i].variant, '/') + 1))
+            fail_msg("configs/nielsen/README.md does not list %s", v[i].variant);
+        assert_int_equal(cJSON_GetArraySize(a), cJSON_GetArraySize(b));
+        int changed = 0;
+        for (const cJSON *x = a->child; x; x = x->next) {
+            const cJSON *y = cJSON_GetObjectItemCaseSensitive(b, x->string);
+            if (!y)
+                fail_msg("%s: %s is not in %s", v[i].variant, x->string, v[i].row);
+            int k = 0;
+            while (v[i].keys[k] && strcmp(v[i].keys[k], x->string))
+                k++;
+            if (v[i].keys[k]) {
+                if (!cJSON_IsString(x) || strcmp(x->valuestring, v[i].values[k]))
+                    fail_msg("%s: %s is not %s", v[i].variant, x->string, v[i].values[k]);
+                changed += !cJSON_Compare(x, y, 1);
+            } else if (!cJSON_Compare(x, y, 1)) {
+                fail_msg("%s: %s differs from %s", v[i].variant, x->string, v[i].row);
+            }
+        }
+        int want = 0;
+        while (v[i].keys[want])
+            want++;
+        assert_int_equal(changed, want);
+        cJSON_Delete(a);
+        cJSON_Delete(b);
+        free(ta);
+        free(tb);
+    }
+    free(readme);
+}
+
 static void each_config_trains(void **state)
 {
     (void)state;
@@ -85,6 +138,7 @@ static void each_config_trains(void **state)
         skip();
     glob_t g;
     assert_int_equal(glob("configs/nielsen/*.json", 0, NULL, &g), 0);
+    assert_int_equal(glob("configs/nielsen/variants/*.json", GLOB_APPEND, NULL, &g), 0);
     for (size_t i = 0; i < g.gl_pathc; i++) {
         const char *args[] = {"--config", g.gl_pathv[i], "--data-dir", dir, "--limit-train",
                               "2000", "--val", "500", "--limit-test", "1000", "--epochs", "1",
@@ -122,6 +176,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(configs_match_the_table),
+        cmocka_unit_test(variants_change_one_thing),
         cmocka_unit_test(each_config_trains),
     };
     return cmocka_run_group_tests_name("nielsen", tests, NULL, NULL);

@@ -431,6 +431,8 @@ static void help_and_usage_errors(void **state)
         {"summarize.sh", "summarize", ""},
         {"plot.sh", "plot", ""},
         {"fetch-mnist.sh", "fetch-mnist", "a b"},
+        {"nielsen.sh", "nielsen", "-s"},
+        {"where.sh", "where", "-j"},
     };
     for (size_t i = 0; i < sizeof s / sizeof s[0]; i++) {
         /* from an empty folder, so that a mis-parsed word cannot hide */
@@ -468,6 +470,91 @@ static void help_and_usage_errors(void **state)
     assert_non_null(strstr(err_text(), "sweep: flags: --lr is a grid key (-g lr)"));
     /* nothing was created: no folder called --help, no --limit-train.tmp */
     assert_int_equal(sh("[ -z \"$(ls -A %s/cwd)\" ]", test_dir), 0);
+}
+
+/* issue 13 items 4 and 5: scripts/where.sh and scripts/nielsen.sh on the
+ * synthetic set. Their tables are checked against figures recomputed here
+ * from the runs' own JSON lines, so a wrong epoch, metric or seed set in the
+ * scripts changes them. */
+static void where_and_nielsen_tables(void **state)
+{
+    (void)state;
+    char repo[4096];
+    assert_non_null(getcwd(repo, sizeof repo));
+    const char *b = bins();
+    /* where: five setups x two optimizers, two seeds; options in any order */
+    assert_int_equal(sh("cd %s && %s %s/scripts/where.sh -o where -j 2 -s 1..2 --adam-lr 0.002 -- "
+                        "--data-dir %s --hidden 8 --epochs 1 > where.out 2> err",
+                        test_dir, b, repo, test_dir), 0);
+    char d[4200];
+    snprintf(d, sizeof d, "%s/where", test_dir);
+    assert_int_equal(count_lines(slurp_text(path_in(d, "summary.md")), "| "), 11);
+    assert_int_equal(count_lines(slurp_text(path_in(d, "summary.md")), "| softmax | "), 2);
+    /* the setups' configs: the recipe with head, loss and optimizer set */
+    assert_int_equal(sh("cd %s && jq -e '.head == \"sigmoid\" and .loss == \"keras-cce\" and "
+                        ".optimizer == \"adam\" and .lr == 0.002 and .hidden == [256]' "
+                        "configs/keras-cce-adam.json > /dev/null && jq -e '.optimizer == \"momentum\" and "
+                        ".lr == 0.1 and .head == \"softmax\"' configs/softmax-momentum.json > /dev/null", d), 0);
+    /* squared under Adam: its mean over exactly seeds 1 and 2, from the runs */
+    assert_int_equal(sh("cd %s && m=$(cat squared-adam-seed1.jsonl squared-adam-seed2.jsonl | "
+                        "jq -rs 'map(select(.type == \"summary\").test_accuracy * 100) | add / 2') && grep -q \"^| squared | Adam | $(printf %%.2f $m) ± \" summary.md",
+                        d), 0);
+    /* the difference and McNemar come from compare over the same runs */
+    assert_int_equal(sh("cd %s && l=$(sed -n 's/^Paired difference .*: \\([-+0-9.]*\\) points, 95%% CI "
+                        "\\[\\([-+0-9.]*\\), \\([-+0-9.]*\\)\\].*/\\1 [\\2, \\3]/p' compare-bce-mean-momentum.md) && "
+                        "[ -n \"$l\" ] && grep '^| bce-mean | momentum SGD | ' summary.md | "
+                        "grep -qF -e \"$(printf '%%+.2f [%%+.2f, %%+.2f]' $(echo $l | tr -d '[],'))\"", d), 0);
+    assert_int_equal(sh("grep '^| keras-cce | Adam |' %s/summary.md | grep -q ' of 2 |'", d), 0);
+    /* the CSV: a header and ten rows of 14 fields, the per-seed p quoted */
+    assert_int_equal(sh("cd %s && [ $(wc -l < summary.csv) = 11 ] && grep -q '^bce,adam,.*,\"[^\"]*, [^\"]*\",' "
+                        "summary.csv && [ $(grep -c '^## .* against softmax-' comparison.md) = 8 ]", d), 0);
+    if (sh("command -v gnuplot > /dev/null") == 0)
+        assert_int_equal(sh("head -c 8 %s/where.png | od -An -tx1 | grep -q '89 50 4e 47'", d), 0);
+    /* one seed: no interval is printed as one (compare has none to give) */
+    assert_int_equal(sh("cd %s && %s %s/scripts/where.sh -o where1 -s 2 -- --data-dir %s --hidden 8 "
+                        "--epochs 1 > /dev/null 2> err", test_dir, b, repo, test_dir), 0);
+    assert_int_equal(sh("cd %s/where1 && [ $(grep -c '(no interval from one seed) |' summary.md) = 8 ] && "
+                        "! grep -q '\\[+0.00, +0.00\\]' summary.md", test_dir), 0);
+    /* another Adam rate in the same folder: refused, nothing overwritten */
+    assert_int_equal(sh("cd %s && %s %s/scripts/where.sh -o where -s 1..2 -- --data-dir %s --hidden 8 "
+                        "--epochs 1 > /dev/null 2> err", test_dir, b, repo, test_dir), 73);
+    assert_non_null(strstr(err_text(), "where: "));
+    assert_int_equal(sh("jq -e '.lr == 0.002' %s/configs/bce-adam.json > /dev/null", d), 0);
+    /* a flag the setups set would make the labels lie */
+    assert_int_equal(sh("cd %s && %s/scripts/where.sh -o w2 -- --loss bce 2> err", test_dir, repo), 64);
+    assert_non_null(strstr(err_text(), "where: flags: --loss is set by where"));
+    assert_int_equal(sh("cd %s && %s/scripts/where.sh --adam-lr 1e 2> err", test_dir, repo), 64);
+    assert_int_equal(sh("[ ! -e %s/w2 ] && [ ! -e %s/runs ]", test_dir, test_dir), 0);
+
+    /* nielsen: seven rows, three seeds, two epochs, a validation set that fits */
+    assert_int_equal(sh("cd %s && %s %s/scripts/nielsen.sh -s 1..3 -o niel -- --data-dir %s --hidden 8 "
+                        "--epochs 3 --val 200 > /dev/null 2> err", test_dir, b, repo, test_dir), 0);
+    snprintf(d, sizeof d, "%s/niel", test_dir);
+    const char *md = slurp_text(path_in(d, "summary.md"));
+    assert_int_equal(count_lines(md, "| "), 8);
+    assert_non_null(strstr(md, "(not the book's settings)"));
+    /* row 6: validation accuracy at the last epoch; row 1: test at the best
+     * epoch; row 7: test at the (latest) epoch of best validation, and its
+     * best of 3 over the one triple: the run with the best validation */
+    const char *row6 = "map(select(.type == \"epoch\")) | last | .val_accuracy * 100";
+    const char *row1 = "map(select(.type == \"epoch\") | .test_accuracy) | max * 100";
+    const char *row7 = "map(select(.type == \"epoch\")) | (map(.val_accuracy) | max) as $b "
+                       "| map(select(.val_accuracy == $b)) | last | .test_accuracy * 100";
+    const struct { const char *row, *cfg, *jq; } want[] = {
+        {"6", "ch3-100-ce-l2-scaled", row6}, {"1", "ch1-30-quadratic", row1}, {"7", "ch6-100-softmax", row7},
+    };
+    for (size_t i = 0; i < 3; i++)
+        assert_int_equal(sh("cd %s && m=$(for s in 1 2 3; do jq -s '%s' %s-seed$s.jsonl; done | "
+                            "awk '{ t += $1 } END { printf \"%%.2f\", t / NR }') && "
+                            "grep -q \"^| %s | \\`%s\\` | .* | $m ± \" summary.md",
+                            d, want[i].jq, want[i].cfg, want[i].row, want[i].cfg), 0);
+    assert_int_equal(sh("cd %s && v=$(for s in 1 2 3; do jq -s '[(map(select(.type == \"epoch\").val_accuracy) "
+                        "| max), (%s)] | @tsv' -r ch6-100-softmax-seed$s.jsonl; done | sort -s -g -k1,1 | tail -n1 | "
+                        "cut -f2) && grep '^| 7 |' summary.md | grep -q \"| $(printf %%.2f $v) (1 triples) |\"",
+                        d, row7), 0);
+    /* rows 3-5 have no best-of-3 protocol in the book */
+    assert_int_equal(sh("grep '^| 4 |' %s/summary.md | grep -q -v 'triples'", d), 0);
+    assert_int_equal(sh("cd %s && %s/scripts/nielsen.sh -- --threads 2 2> err", test_dir, repo), 64);
 }
 
 static void option_order_and_default_folders(void **state)
@@ -598,6 +685,7 @@ int main(void)
         cmocka_unit_test(other_command_is_refused),
         cmocka_unit_test(help_and_usage_errors),
         cmocka_unit_test(option_order_and_default_folders),
+        cmocka_unit_test(where_and_nielsen_tables),
         cmocka_unit_test_teardown(sweep_over_ssh, stop_sshds),
         cmocka_unit_test(bench_counts_what_it_times),
     };
