@@ -15,6 +15,7 @@
 #include <string.h>
 #include <time.h>
 #include <cmocka.h>
+#include <omp.h>
 
 
 #include "data/dataset.h"
@@ -292,6 +293,60 @@ static void same_seed_same_pixels(void **state)
         distort_free(w1);
         distort_free(w2);
     }
+}
+
+/* distort_images (draws in order, warps on the team) gives the pixels and
+ * leaves the stream where image-by-image distort_image does, at 1, 2 and 3
+ * threads, over a chunk boundary (64 images at 28x28 elastic), for batches
+ * below the parallel threshold, and for every kind of spec. */
+static void batch_equals_one_by_one(void **state)
+{
+    (void)state;
+    enum { N = 150 };
+    const char *specs[] = {"elastic:alpha=34,sigma=4", "affine+elastic:rot=10,alpha=30,sigma=5",
+                           "affine:rot=15,scale=0.15,shear=0.3,translate=1", "shift:2", "none"};
+    uint8_t *imgs = malloc((size_t)N * DIM);
+    const uint8_t *in[N];
+    for (int b = 0; b < N; b++) {
+        make_image(imgs + (size_t)b * DIM, R, C, 100 + (uint32_t)b);
+        in[b] = imgs + (size_t)b * DIM;
+    }
+    float *want = malloc(sizeof(float) * N * DIM), *got = malloc(sizeof(float) * N * DIM);
+    const int sizes[] = {N, 64, 65, 3, 1};
+    for (size_t i = 0; i < sizeof specs / sizeof specs[0]; i++) {
+        struct distort_spec s = parse_ok(specs[i]);
+        struct distort *one = distort_create(&s, R, C);
+        for (size_t k = 0; k < sizeof sizes / sizeof sizes[0]; k++) {
+            const int n = sizes[k];
+            struct rng a;
+            rng_seed(&a, 21, RNG_AUGMENT);
+            for (int b = 0; b < n; b++)
+                distort_image(one, want + (size_t)b * DIM, in[b], &a);
+            for (int threads = 1; threads <= 3; threads++) {
+                omp_set_num_threads(threads);
+                struct distort *w = distort_create(&s, R, C);
+                struct rng r;
+                rng_seed(&r, 21, RNG_AUGMENT);
+                memset(got, 0xff, sizeof(float) * N * DIM);
+                distort_images(w, got, in, n, &r);
+                assert_memory_equal(want, got, sizeof(float) * (size_t)n * DIM);
+                assert_memory_equal(&a, &r, sizeof a);
+                /* the next images too: the scratch lanes carry nothing over */
+                distort_images(w, got, in, n, &r);
+                struct rng a2 = a;
+                for (int b = 0; b < n; b++)
+                    distort_image(one, want + (size_t)b * DIM, in[b], &a2);
+                assert_memory_equal(want, got, sizeof(float) * (size_t)n * DIM);
+                distort_free(w);
+                rng_seed(&a, 21, RNG_AUGMENT);
+                for (int b = 0; b < n; b++)
+                    distort_image(one, want + (size_t)b * DIM, in[b], &a);
+            }
+        }
+        distort_free(one);
+    }
+    omp_set_num_threads(1);
+    free(imgs), free(want), free(got);
 }
 
 /* The draws come in a fixed order whatever is switched on: the elastic field
@@ -701,6 +756,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(kernel_and_smoothing),
         cmocka_unit_test(elastic_field_is_bounded_and_smooth),
         cmocka_unit_test(same_seed_same_pixels),
+        cmocka_unit_test(batch_equals_one_by_one),
         cmocka_unit_test(draws_do_not_depend_on_other_parameters),
         cmocka_unit_test(shift_is_the_original_shift),
         cmocka_unit_test(parse_and_format),
