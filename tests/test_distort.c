@@ -7,6 +7,7 @@
  * FILE.pgm SPEC` writes 8 digits, each beside 7 distortions of it. */
 #include <math.h>
 #include <setjmp.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -623,6 +624,57 @@ static void trains_deterministically(void **state)
         free(out[i]), free(err[i]), free(clean[i]);
 }
 
+static uint8_t *slurp_path(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    assert_non_null(f);
+    uint8_t *buf = malloc(1 << 22);
+    *len = fread(buf, 1, 1 << 22, f);
+    fclose(f);
+    return buf;
+}
+
+static double now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+/* With the warps on a team of two, a run stopped by SIGTERM part way (saving
+ * a checkpoint) and resumed ends with exactly the bytes of a run left alone:
+ * the checkpoint holds the augmentation stream where the batches left it. */
+static void elastic_resume_is_exact(void **state)
+{
+    (void)state;
+    char *out, *err;
+    const char *whole = path_in(test_dir, "whole.bin"), *part = path_in(test_dir, "part.bin");
+    const char *a[] = {"--data-dir", test_dir, "--hidden", "128", "--augment",
+                       "affine+elastic:rot=10,alpha=5,sigma=2", "--epochs", "60",
+                       "--batch-size", "32", "--threads", "2", "--quiet", "--save", whole, NULL};
+    const char *b[] = {"--data-dir", test_dir, "--hidden", "128", "--augment",
+                       "affine+elastic:rot=10,alpha=5,sigma=2", "--epochs", "60",
+                       "--batch-size", "32", "--threads", "2", "--quiet", "--save", part, NULL};
+    double t0 = now();
+    assert_int_equal(run_train(a, &out, &err), 0);
+    int ms = (int)(1000 * (now() - t0));
+    free(out), free(err);
+    int rc = run_train_signal(b, ms / 2, SIGTERM, &out, &err);
+    if (rc != 143)
+        fail_msg("a run of %d ms, signalled after %d ms, exited %d: %s", ms, ms / 2, rc, err);
+    assert_non_null(strstr(err, "checkpoint saved to"));
+    free(out), free(err);
+    const char *c[] = {"--data-dir", test_dir, "--resume", part, "--quiet", NULL};
+    assert_int_equal(run_train(c, &out, &err), 0);
+    free(out), free(err);
+    size_t la, lb;
+    uint8_t *x = slurp_path(whole, &la), *y = slurp_path(part, &lb);
+    assert_true(la > 1000);
+    assert_int_equal(la, lb);
+    assert_memory_equal(x, y, la);
+    free(x), free(y);
+}
+
 static void bad_augment_is_a_usage_error(void **state)
 {
     (void)state;
@@ -763,6 +815,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(parse_errors),
         cmocka_unit_test(create_rejects_bad_shapes),
         cmocka_unit_test(trains_deterministically),
+        cmocka_unit_test(elastic_resume_is_exact),
         cmocka_unit_test(bad_augment_is_a_usage_error),
     };
     return cmocka_run_group_tests_name("distort", tests, setup_synthetic_dir, teardown_dir);
