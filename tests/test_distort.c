@@ -19,7 +19,10 @@
 #include <omp.h>
 
 
+#include "config/config.h"
 #include "data/dataset.h"
+#include "nn/head.h"
+#include "nn/onednn.h"
 #include "data/distort.h"
 #include "support/support.h"
 
@@ -675,6 +678,33 @@ static void elastic_resume_is_exact(void **state)
     free(x), free(y);
 }
 
+/* The shipped distort configs load, differ only in the head, and say the
+ * distortion and precision their table was made with. */
+static void shipped_distort_configs(void **state)
+{
+    (void)state;
+    struct config c[2];
+    const char *files[2] = {"configs/distort-softmax.json", "configs/distort-sigmoid.json"};
+    for (int i = 0; i < 2; i++) {
+        struct err e = {0};
+        config_defaults(&c[i]);
+        if (config_load_file(&c[i], files[i], &e))
+            fail_msg("%s", e.msg);
+        char text[DISTORT_TEXT_MAX];
+        assert_int_equal(distort_format(&c[i].augment, text, sizeof text), 0);
+        assert_string_equal(text, "affine+elastic:rot=5,translate=1.5,alpha=34,sigma=6");
+        assert_int_equal(c[i].precision, PRECISION_BF16);
+        assert_int_equal(c[i].hidden.n, 2);
+        assert_int_equal(c[i].hidden.v[0], 800);
+        assert_int_equal(c[i].hidden.v[1], 800);
+    }
+    assert_int_equal(c[0].head, HEAD_SOFTMAX);
+    assert_int_equal(c[1].head, HEAD_SIGMOID);
+    c[1].head = c[0].head;
+    c[1].loss = c[0].loss;
+    assert_memory_equal(&c[0], &c[1], sizeof c[0]);
+}
+
 static void bad_augment_is_a_usage_error(void **state)
 {
     (void)state;
@@ -817,6 +847,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(trains_deterministically),
         cmocka_unit_test(elastic_resume_is_exact),
         cmocka_unit_test(bad_augment_is_a_usage_error),
+        cmocka_unit_test(shipped_distort_configs),
     };
     return cmocka_run_group_tests_name("distort", tests, setup_synthetic_dir, teardown_dir);
 }
