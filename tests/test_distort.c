@@ -7,6 +7,7 @@
  * FILE.pgm SPEC` writes 8 digits, each beside 7 distortions of it. */
 #include <math.h>
 #include <setjmp.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -15,9 +16,13 @@
 #include <string.h>
 #include <time.h>
 #include <cmocka.h>
+#include <omp.h>
 
 
+#include "config/config.h"
 #include "data/dataset.h"
+#include "nn/head.h"
+#include "nn/onednn.h"
 #include "data/distort.h"
 #include "support/support.h"
 
@@ -294,6 +299,60 @@ static void same_seed_same_pixels(void **state)
     }
 }
 
+/* distort_images (draws in order, warps on the team) gives the pixels and
+ * leaves the stream where image-by-image distort_image does, at 1, 2 and 3
+ * threads, over a chunk boundary (64 images at 28x28 elastic), for batches
+ * below the parallel threshold, and for every kind of spec. */
+static void batch_equals_one_by_one(void **state)
+{
+    (void)state;
+    enum { N = 150 };
+    const char *specs[] = {"elastic:alpha=34,sigma=4", "affine+elastic:rot=10,alpha=30,sigma=5",
+                           "affine:rot=15,scale=0.15,shear=0.3,translate=1", "shift:2", "none"};
+    uint8_t *imgs = malloc((size_t)N * DIM);
+    const uint8_t *in[N];
+    for (int b = 0; b < N; b++) {
+        make_image(imgs + (size_t)b * DIM, R, C, 100 + (uint32_t)b);
+        in[b] = imgs + (size_t)b * DIM;
+    }
+    float *want = malloc(sizeof(float) * N * DIM), *got = malloc(sizeof(float) * N * DIM);
+    const int sizes[] = {N, 64, 65, 3, 1};
+    for (size_t i = 0; i < sizeof specs / sizeof specs[0]; i++) {
+        struct distort_spec s = parse_ok(specs[i]);
+        struct distort *one = distort_create(&s, R, C);
+        for (size_t k = 0; k < sizeof sizes / sizeof sizes[0]; k++) {
+            const int n = sizes[k];
+            struct rng a;
+            rng_seed(&a, 21, RNG_AUGMENT);
+            for (int b = 0; b < n; b++)
+                distort_image(one, want + (size_t)b * DIM, in[b], &a);
+            for (int threads = 1; threads <= 3; threads++) {
+                omp_set_num_threads(threads);
+                struct distort *w = distort_create(&s, R, C);
+                struct rng r;
+                rng_seed(&r, 21, RNG_AUGMENT);
+                memset(got, 0xff, sizeof(float) * N * DIM);
+                distort_images(w, got, in, n, &r);
+                assert_memory_equal(want, got, sizeof(float) * (size_t)n * DIM);
+                assert_memory_equal(&a, &r, sizeof a);
+                /* the next images too: the scratch lanes carry nothing over */
+                distort_images(w, got, in, n, &r);
+                struct rng a2 = a;
+                for (int b = 0; b < n; b++)
+                    distort_image(one, want + (size_t)b * DIM, in[b], &a2);
+                assert_memory_equal(want, got, sizeof(float) * (size_t)n * DIM);
+                distort_free(w);
+                rng_seed(&a, 21, RNG_AUGMENT);
+                for (int b = 0; b < n; b++)
+                    distort_image(one, want + (size_t)b * DIM, in[b], &a);
+            }
+        }
+        distort_free(one);
+    }
+    omp_set_num_threads(1);
+    free(imgs), free(want), free(got);
+}
+
 /* The draws come in a fixed order whatever is switched on: the elastic field
  * of elastic:... and of affine+elastic:... with an all-zero map are the same. */
 static void draws_do_not_depend_on_other_parameters(void **state)
@@ -568,6 +627,84 @@ static void trains_deterministically(void **state)
         free(out[i]), free(err[i]), free(clean[i]);
 }
 
+static uint8_t *slurp_path(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    assert_non_null(f);
+    uint8_t *buf = malloc(1 << 22);
+    *len = fread(buf, 1, 1 << 22, f);
+    fclose(f);
+    return buf;
+}
+
+static double now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+/* With the warps on a team of two, a run stopped by SIGTERM part way (saving
+ * a checkpoint) and resumed ends with exactly the bytes of a run left alone:
+ * the checkpoint holds the augmentation stream where the batches left it. */
+static void elastic_resume_is_exact(void **state)
+{
+    (void)state;
+    char *out, *err;
+    const char *whole = path_in(test_dir, "whole.bin"), *part = path_in(test_dir, "part.bin");
+    const char *a[] = {"--data-dir", test_dir, "--hidden", "128", "--augment",
+                       "affine+elastic:rot=10,alpha=5,sigma=2", "--epochs", "60",
+                       "--batch-size", "32", "--threads", "2", "--quiet", "--save", whole, NULL};
+    const char *b[] = {"--data-dir", test_dir, "--hidden", "128", "--augment",
+                       "affine+elastic:rot=10,alpha=5,sigma=2", "--epochs", "60",
+                       "--batch-size", "32", "--threads", "2", "--quiet", "--save", part, NULL};
+    double t0 = now();
+    assert_int_equal(run_train(a, &out, &err), 0);
+    int ms = (int)(1000 * (now() - t0));
+    free(out), free(err);
+    int rc = run_train_signal(b, ms / 2, SIGTERM, &out, &err);
+    if (rc != 143)
+        fail_msg("a run of %d ms, signalled after %d ms, exited %d: %s", ms, ms / 2, rc, err);
+    assert_non_null(strstr(err, "checkpoint saved to"));
+    free(out), free(err);
+    const char *c[] = {"--data-dir", test_dir, "--resume", part, "--quiet", NULL};
+    assert_int_equal(run_train(c, &out, &err), 0);
+    free(out), free(err);
+    size_t la, lb;
+    uint8_t *x = slurp_path(whole, &la), *y = slurp_path(part, &lb);
+    assert_true(la > 1000);
+    assert_int_equal(la, lb);
+    assert_memory_equal(x, y, la);
+    free(x), free(y);
+}
+
+/* The shipped distort configs load, differ only in the head, and say the
+ * distortion and precision their table was made with. */
+static void shipped_distort_configs(void **state)
+{
+    (void)state;
+    struct config c[2];
+    const char *files[2] = {"configs/distort-softmax.json", "configs/distort-sigmoid.json"};
+    for (int i = 0; i < 2; i++) {
+        struct err e = {0};
+        config_defaults(&c[i]);
+        if (config_load_file(&c[i], files[i], &e))
+            fail_msg("%s", e.msg);
+        char text[DISTORT_TEXT_MAX];
+        assert_int_equal(distort_format(&c[i].augment, text, sizeof text), 0);
+        assert_string_equal(text, "affine+elastic:rot=5,translate=1.5,alpha=34,sigma=6");
+        assert_int_equal(c[i].precision, PRECISION_BF16);
+        assert_int_equal(c[i].hidden.n, 2);
+        assert_int_equal(c[i].hidden.v[0], 800);
+        assert_int_equal(c[i].hidden.v[1], 800);
+    }
+    assert_int_equal(c[0].head, HEAD_SOFTMAX);
+    assert_int_equal(c[1].head, HEAD_SIGMOID);
+    c[1].head = c[0].head;
+    c[1].loss = c[0].loss;
+    assert_memory_equal(&c[0], &c[1], sizeof c[0]);
+}
+
 static void bad_augment_is_a_usage_error(void **state)
 {
     (void)state;
@@ -701,13 +838,16 @@ int main(int argc, char **argv)
         cmocka_unit_test(kernel_and_smoothing),
         cmocka_unit_test(elastic_field_is_bounded_and_smooth),
         cmocka_unit_test(same_seed_same_pixels),
+        cmocka_unit_test(batch_equals_one_by_one),
         cmocka_unit_test(draws_do_not_depend_on_other_parameters),
         cmocka_unit_test(shift_is_the_original_shift),
         cmocka_unit_test(parse_and_format),
         cmocka_unit_test(parse_errors),
         cmocka_unit_test(create_rejects_bad_shapes),
         cmocka_unit_test(trains_deterministically),
+        cmocka_unit_test(elastic_resume_is_exact),
         cmocka_unit_test(bad_augment_is_a_usage_error),
+        cmocka_unit_test(shipped_distort_configs),
     };
     return cmocka_run_group_tests_name("distort", tests, setup_synthetic_dir, teardown_dir);
 }

@@ -79,16 +79,20 @@ static void prefetch_image(const struct dataset *d, const uint32_t *idx, int b, 
             __builtin_prefetch(image(d, idx, b + PREFETCH_AHEAD) + o);
 }
 
-/* Without augmentation, threaded over the images of the batch (OpenMP, as the
- * rest of a step). A distortion draws from one stream image after image, so
- * that path stays in order and does not depend on the thread count. */
+/* Threaded over the images of the batch (OpenMP, as the rest of a step). A
+ * distortion draws from one stream image after image: distort_images makes
+ * the draws in order and only the warps in parallel, so the pixels do not
+ * depend on the thread count. */
 void batch_gather(float *X, const struct dataset *d, const uint32_t *idx, int nb,
                   struct distort *aug, struct rng *r)
 {
     if (aug) {
-        for (int b = 0; b < nb; b++) {
-            prefetch_image(d, idx, b, nb);
-            distort_image(aug, X + (size_t)b * d->dim, image(d, idx, b), r);
+        const uint8_t *in[64];
+        for (int b0 = 0; b0 < nb; b0 += 64) {
+            const int m = nb - b0 < 64 ? nb - b0 : 64;
+            for (int b = 0; b < m; b++)
+                in[b] = image(d, idx, b0 + b);
+            distort_images(aug, X + (size_t)b0 * d->dim, in, m, r);
         }
         return;
     }

@@ -1,6 +1,7 @@
 #include "distort.h"
 
 #include <math.h>
+#include <omp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -254,6 +255,13 @@ struct distort {
     float *tmp;      /* rows*stride, between the two passes */
     float *pad;      /* one row with its mirrored margins, stride + 2 radius */
     float *src;      /* the source scaled to [0,1], zero border: 1 before, 2 after */
+    /* distort_images: the draws of a chunk of images, made in order on the
+     * calling thread, then warped in parallel, one lane per thread (lane 0 is
+     * this struct, the others are made for the same spec) */
+    int chunk, n_lanes;
+    struct distort **lane;
+    double *u;       /* chunk x 7 uniforms */
+    float *draws;    /* chunk x 2 rows*cols noise values (elastic only) */
 };
 
 /* Mirror boundary ("d c b a | a b c d | d c b a", scipy's 'reflect'), repeated
@@ -303,7 +311,7 @@ static int make_kernel(struct distort *w)
     return 0;
 }
 
-struct distort *distort_create(const struct distort_spec *s, int rows, int cols)
+static struct distort *create_lane(const struct distort_spec *s, int rows, int cols)
 {
     if (rows < 1 || cols < 1 || rows > 4096 || cols > 4096 || !(s->sigma >= 0 && s->sigma <= 16))
         return NULL;
@@ -326,10 +334,54 @@ struct distort *distort_create(const struct distort_spec *s, int rows, int cols)
     return w;
 }
 
+/* Images drawn ahead per parallel warp, and lanes: a chunk's noise is at most
+ * LANE_FLOATS floats, and large images get one lane (their scratch is large,
+ * and they are not what the parallel warp is for). */
+#define CHUNK_MAX 64
+#define LANES_MAX 64
+#define LANE_FLOATS (1u << 20)
+
+static int make_lanes(struct distort *w)
+{
+    const size_t dim = (size_t)w->rows * (size_t)w->cols;
+    const int warps = w->spec.affine || w->spec.elastic;
+    int threads = omp_get_max_threads();
+    w->n_lanes = !warps || dim > 65536 ? 1 : threads < 1 ? 1 : threads > LANES_MAX ? LANES_MAX
+                                                                                  : threads;
+    w->chunk = !warps ? 1 : w->spec.elastic ? (int)(LANE_FLOATS / (2 * dim)) : CHUNK_MAX;
+    w->chunk = w->chunk < 1 ? 1 : w->chunk > CHUNK_MAX ? CHUNK_MAX : w->chunk;
+    w->lane = calloc((size_t)w->n_lanes, sizeof *w->lane);
+    w->u = malloc(sizeof(double) * 7 * (size_t)w->chunk);
+    if (w->spec.elastic)
+        w->draws = malloc(sizeof(float) * 2 * dim * (size_t)w->chunk);
+    if (!w->lane || !w->u || (w->spec.elastic && !w->draws))
+        return -1;
+    w->lane[0] = w;
+    for (int i = 1; i < w->n_lanes; i++)
+        if (!(w->lane[i] = create_lane(&w->spec, w->rows, w->cols)))
+            return -1;
+    return 0;
+}
+
+struct distort *distort_create(const struct distort_spec *s, int rows, int cols)
+{
+    struct distort *w = create_lane(s, rows, cols);
+    if (w && make_lanes(w)) {
+        distort_free(w);
+        return NULL;
+    }
+    return w;
+}
+
 void distort_free(struct distort *w)
 {
     if (!w)
         return;
+    for (int i = 1; w->lane && i < w->n_lanes; i++)
+        distort_free(w->lane[i]);
+    free(w->lane);
+    free(w->u);
+    free(w->draws);
     free(w->kernel);
     free(w->rmap);
     free(w->cmap);
@@ -468,14 +520,13 @@ static void draw_noise(float *restrict f, size_t n, struct rng *r)
     }
 }
 
-void distort_field(struct distort *w, struct rng *r)
+/* w's field from 2 rows*cols noise values, packed (which may be w's field:
+ * it is read before the smoothing writes it) */
+static void field_from_noise(struct distort *w, const float *packed)
 {
     const size_t dim = (size_t)w->rows * w->cols, padded = (size_t)w->rows * w->stride;
-    /* drawn packed (a tight loop, two values a draw), then spread over the
-     * padded rows; field[] is free until the smoothing writes it */
-    draw_noise(w->field, 2 * dim, r);
     for (int y = 0; y < 2 * w->rows; y++)
-        memcpy(w->noise + (size_t)y * w->stride, w->field + (size_t)y * w->cols,
+        memcpy(w->noise + (size_t)y * w->stride, packed + (size_t)y * w->cols,
                sizeof(float) * (size_t)w->cols);
     for (int f = 0; f < 2; f++) {
         smooth_vertical(w->tmp, w->noise + f * padded, w->rmap, w->half, w->radius, w->rows,
@@ -483,6 +534,14 @@ void distort_field(struct distort *w, struct rng *r)
         smooth_horizontal(w->field + f * dim, w->tmp, w->pad, w->cmap, w->half,
                           (float)w->spec.alpha, w->radius, w->rows, w->cols, w->stride);
     }
+}
+
+void distort_field(struct distort *w, struct rng *r)
+{
+    /* drawn packed (a tight loop, two values a draw), then spread over the
+     * padded rows */
+    draw_noise(w->field, 2 * (size_t)w->rows * w->cols, r);
+    field_from_noise(w, w->field);
 }
 
 /* ---- resampling ---- */
@@ -557,6 +616,30 @@ static double symmetric(struct rng *r)
     return (double)(rng_next(r) >> 11) * (2.0 / 9007199254740992.0) - 1.0;
 }
 
+/* the seven uniforms of a warp, drawn whatever the spec uses */
+static void draw_warp(double u[7], struct rng *r)
+{
+    for (int i = 0; i < 7; i++)
+        u[i] = symmetric(r);
+}
+
+/* out = in warped by the draws u and (elastic) noise, with w's scratch */
+static void apply_warp(struct distort *w, float *out, const uint8_t *in, const double u[7],
+                       const float *noise)
+{
+    const struct distort_spec *s = &w->spec;
+    struct distort_affine A = {1, 0, 0, 1, 0, 0};
+    if (s->affine) {
+        double iso = 1 + s->scale * u[1];
+        A = distort_affine_map(s->rot * u[0], iso * (1 + s->stretch * u[2]),
+                               iso * (1 + s->stretch * u[3]), s->shear * u[4],
+                               s->translate * u[5], s->translate * u[6]);
+    }
+    if (s->elastic)
+        field_from_noise(w, noise);
+    distort_warp(w, out, in, &A);
+}
+
 void distort_image(struct distort *w, float *out, const uint8_t *in, struct rng *r)
 {
     const struct distort_spec *s = &w->spec;
@@ -572,16 +655,35 @@ void distort_image(struct distort *w, float *out, const uint8_t *in, struct rng 
         return;
     }
     double u[7];
-    for (int i = 0; i < 7; i++)
-        u[i] = symmetric(r);
-    struct distort_affine A = {1, 0, 0, 1, 0, 0};
-    if (s->affine) {
-        double iso = 1 + s->scale * u[1];
-        A = distort_affine_map(s->rot * u[0], iso * (1 + s->stretch * u[2]),
-                               iso * (1 + s->stretch * u[3]), s->shear * u[4],
-                               s->translate * u[5], s->translate * u[6]);
-    }
+    draw_warp(u, r);
     if (s->elastic)
-        distort_field(w, r);
-    distort_warp(w, out, in, &A);
+        draw_noise(w->field, 2 * (size_t)w->rows * w->cols, r);
+    apply_warp(w, out, in, u, w->field);
+}
+
+/* A chunk's draws in image order on this thread (they are a tenth of the
+ * work), then its warps on the OpenMP team: each image is the same function
+ * of its own draws whichever lane warps it, so the pixels, like the stream,
+ * do not depend on the thread count. */
+void distort_images(struct distort *w, float *out, const uint8_t *const *in, int n,
+                    struct rng *r)
+{
+    const size_t dim = (size_t)w->rows * w->cols;
+    if (w->n_lanes < 2 || n < 4 || w->spec.shift || !(w->spec.affine || w->spec.elastic)) {
+        for (int b = 0; b < n; b++)
+            distort_image(w, out + (size_t)b * dim, in[b], r);
+        return;
+    }
+    for (int c0 = 0; c0 < n; c0 += w->chunk) {
+        const int m = n - c0 < w->chunk ? n - c0 : w->chunk;
+        for (int b = 0; b < m; b++) {
+            draw_warp(w->u + 7 * b, r);
+            if (w->spec.elastic)
+                draw_noise(w->draws + 2 * dim * (size_t)b, 2 * dim, r);
+        }
+#pragma omp parallel for num_threads(w->n_lanes) schedule(static)
+        for (int b = 0; b < m; b++)
+            apply_warp(w->lane[omp_get_thread_num()], out + dim * (size_t)(c0 + b), in[c0 + b],
+                       w->u + 7 * b, w->draws ? w->draws + 2 * dim * (size_t)b : NULL);
+    }
 }

@@ -58,18 +58,24 @@ int distort_format(const struct distort_spec *s, char *buf, size_t n);
 
 bool distort_is_none(const struct distort_spec *s);
 
-/* Scratch and precomputed kernel for one image size; one per thread. */
+/* Scratch and precomputed kernel for one image size, with one lane of scratch
+ * per OpenMP thread (omp_get_max_threads() when made) for distort_images;
+ * one struct per calling thread. */
 struct distort;
 
 /* NULL when out of memory or when rows, cols are not 1..4096. */
 struct distort *distort_create(const struct distort_spec *s, int rows, int cols);
 void distort_free(struct distort *w);
 
-/* out[rows*cols] = one random distortion of in[rows*cols], drawn from r.
- * A caller that wants augmentation off the critical path gives another thread
- * its own struct distort and its rng, and lets it fill the next batch in order:
- * the images and draws are the same whichever thread makes them. */
+/* out[rows*cols] = one random distortion of in[rows*cols], drawn from r. */
 void distort_image(struct distort *w, float *out, const uint8_t *in, struct rng *r);
+
+/* out[b*rows*cols ...] = a distortion of in[b], b < n: the same pixels and the
+ * same draws from r as n calls of distort_image in order, whatever the thread
+ * count. The draws are made on the calling thread, the warps on the OpenMP
+ * team (at most the lanes w was made with). */
+void distort_images(struct distort *w, float *out, const uint8_t *const *in, int n,
+                    struct rng *r);
 
 /* ---- the steps of distort_image, exposed for tests and benchmarks ---- */
 
