@@ -100,6 +100,7 @@ done
 echo "[127.0.0.1]:$port $(cut -d' ' -f1,2 "$dir/host_key.pub")" >> "$dir/known_hosts"
 if ! out=$(timeout 30 ssh -F "$dir/ssh_config" -p "$port" 127.0.0.1 echo ok 2>&1) || [ "$out" != ok ]; then
     "$0" stop "$dir" "$name"
+    [ -n "$out" ] || out="no answer within 30 s (sshd accepted the key if $name.log says so; then $user's login shell hangs in its startup files, e.g. ~/.bashrc)"
     skip "cannot log in to the test sshd: $out"
 fi
 echo "$port"
