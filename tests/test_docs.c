@@ -16,47 +16,11 @@
 
 #include "support/support.h"
 
-static int sh(const char *fmt, ...)
-{
-    char cmd[8192];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(cmd, sizeof cmd, fmt, ap);
-    va_end(ap);
-    int rc = system(cmd);
-    return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
-}
-
-static char *slurp_text(const char *path)
-{
-    FILE *f = fopen(path, "r");
-    if (!f)
-        return NULL;
-    static char buf[1 << 16];
-    size_t n = fread(buf, 1, sizeof buf - 1, f);
-    fclose(f);
-    buf[n] = 0;
-    return buf;
-}
-
-/* "TRAIN=... COMPARE=... ": the checker links the binaries under test (a
- * sanitizer build under make asan) into its copy */
-static const char *bins(void)
-{
-    static char buf[2 * 4096 + 32];
-    const char *c = getenv("COMPARE_BIN");
-    char t[4096], k[4096];
-    if (!realpath(train_bin(), t) || !realpath(c && *c ? c : "build/bin/compare", k))
-        fail_msg("no %s or compare binary", train_bin());
-    snprintf(buf, sizeof buf, "TRAIN=%s COMPARE=%s", t, k);
-    return buf;
-}
-
 /* check-docs --short over the planted document NAME in test_dir, on the
  * synthetic digits; stderr to NAME.err. Returns the exit status. */
 static int check(const char *name, const char *env)
 {
-    return sh("%s MNIST_DIR=%s %s scripts/check-docs.sh --short %s/%s 2> %s/%s.err > /dev/null", bins(),
+    return sh("%s MNIST_DIR=%s %s scripts/check-docs.sh --short %s/%s 2> %s/%s.err > /dev/null", test_bins(),
               test_dir, env ? env : "", test_dir, name, test_dir, name);
 }
 
@@ -79,7 +43,7 @@ static void documented_commands_run(void **state)
     char abs[4096];
     if (!realpath(dir, abs))
         fail_msg("%s: cannot resolve", dir);
-    int rc = sh("%s MNIST_DIR=%s scripts/check-docs.sh --short 2> %s/docs.err > /dev/null", bins(), abs,
+    int rc = sh("%s MNIST_DIR=%s scripts/check-docs.sh --short 2> %s/docs.err > /dev/null", test_bins(), abs,
                 test_dir);
     if (rc != 0)
         fail_msg("check-docs exit %d:\n%s", rc, err_of("docs"));

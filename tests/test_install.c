@@ -23,29 +23,12 @@
 /* the stage's root and the installed prefix in it (absolute) */
 static char stage[4096], prefix[4200], home[4200], work[4200];
 
-/* Run a shell command with a clean environment of our own: HOME in the test
- * folder, no XDG variable, no MNIST_DIR, unless the command sets them. */
-static int sh(const char *fmt, ...)
-{
-    char cmd[16384];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(cmd, sizeof cmd, fmt, ap);
-    va_end(ap);
-    int rc = system(cmd);
-    return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
-}
-
 static char *slurp(const char *path)
 {
-    FILE *f = fopen(path, "r");
-    if (!f)
+    char *text = slurp_text(path);
+    if (!text)
         fail_msg("%s: cannot read", path);
-    static char buf[1 << 17];
-    size_t n = fread(buf, 1, sizeof buf - 1, f);
-    fclose(f);
-    buf[n] = 0;
-    return buf;
+    return text;
 }
 
 /* The installed program NAME run in the work folder with ARGS (shell words;

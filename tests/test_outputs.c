@@ -26,18 +26,14 @@
 
 #define NO_DATA "/nonexistent-train-data"
 
-static char *slurp_text(const char *path)
+/* the whole file (malloc'd: the caller frees; several may be held at once) */
+static char *slurp_owned(const char *path)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f)
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
         return NULL;
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    rewind(f);
-    char *b = malloc((size_t)n + 1);
-    size_t got = fread(b, 1, (size_t)n, f);
-    b[got] = 0;
-    fclose(f);
+    char *b = slurp_fd(fd);
+    close(fd);
     return b;
 }
 
@@ -257,7 +253,7 @@ static void fifo_written_through(void **state)
     kill(reader, SIGKILL);
     waitpid(reader, &status, 0);
     assert_true(is_fifo);
-    char *csv = slurp_text(got);
+    char *csv = slurp_owned(got);
     assert_non_null(csv);
     assert_int_equal(count_prefix(csv, "index,label,prediction,"), 1);
     assert_int_equal(count_prefix(csv, "199,9,"), 1);
@@ -290,7 +286,7 @@ static void descriptors_written_through(void **state)
         if (rc != 0)
             fail_msg("%s: exit %d: %s", targets[i], rc, err);
         free(out), free(err);
-        char *text = slurp_text(log);
+        char *text = slurp_owned(log);
         char *header = strstr(text, "network:"), *csv = strstr(text, "index,label,prediction,");
         char *last = strstr(text, "199,9,"), *summary = strstr(text, "test accuracy:");
         if (!header || !csv || !last || !summary || !(header < csv && last < summary))
@@ -331,7 +327,7 @@ static void links_followed_modes_kept(void **state)
     assert_int_equal(lstat(real, &st), 0);
     assert_true(S_ISREG(st.st_mode));
     assert_int_equal(st.st_mode & 07777, 0640);
-    char *csv = slurp_text(real);
+    char *csv = slurp_owned(real);
     assert_int_equal(count_prefix(csv, "index,label,prediction,"), 1);
     free(csv);
     no_temporaries(dir);
@@ -394,7 +390,7 @@ static void outputs_distinct_by_any_spelling(void **state)
     assert_int_equal(lstat(b, &st), -1);
     /* an output over a data file or the model being read */
     const char *model = small_model();
-    char *before = slurp_text(model);
+    char *before = slurp_owned(model);
     snprintf(rel, sizeof rel, "%s/./t10k-labels-idx1-ubyte.gz", test_dir);
     RUN(64, out, err, "--data-dir", test_dir, "--epochs", "1", "--save", rel);
     assert_non_null(strstr(err, "is the --test-labels file, which this run reads"));
@@ -407,7 +403,7 @@ static void outputs_distinct_by_any_spelling(void **state)
         path_in(dir, "next.bin"), "--predictions", model);
     assert_non_null(strstr(err, "is the --resume file"));
     free(out), free(err);
-    char *after = slurp_text(model);
+    char *after = slurp_owned(model);
     assert_memory_equal(before, after, strlen(before));
     free(before), free(after);
     /* saving back over the loaded model is allowed */

@@ -18,42 +18,6 @@
 #include "support/support.h"
 
 
-static char *slurp_text(const char *path)
-{
-    FILE *f = fopen(path, "r");
-    if (!f)
-        return NULL;
-    static char buf[1 << 16];
-    size_t n = fread(buf, 1, sizeof buf - 1, f);
-    fclose(f);
-    buf[n] = 0;
-    return buf;
-}
-
-static int sh(const char *fmt, ...)
-{
-    char cmd[4096];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(cmd, sizeof cmd, fmt, ap);
-    va_end(ap);
-    int rc = system(cmd);
-    return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
-}
-
-/* "TRAIN=... COMPARE=... ": the scripts run the binaries under test (a
- * sanitizer build under make asan), never build their own */
-static const char *bins(void)
-{
-    static char buf[2 * 4096 + 32];
-    const char *c = getenv("COMPARE_BIN");
-    char t[4096], k[4096];
-    if (!realpath(train_bin(), t) || !realpath(c && *c ? c : "build/bin/compare", k))
-        fail_msg("no %s or compare binary", train_bin());
-    snprintf(buf, sizeof buf, "TRAIN=%s COMPARE=%s", t, k);
-    return buf;
-}
-
 static int count_lines(const char *text, const char *prefix)
 {
     int n = 0;
@@ -88,7 +52,7 @@ static void sweep_done(void)
 {
     assert_int_equal(sh("[ -f %s/sw/summary.csv ] || %s scripts/sweep.sh -c configs/default.json "
                         "%s -j 2 -o %s/sw -- --data-dir %s --epochs 2 --val 50 > /dev/null 2>&1",
-                        test_dir, bins(), GRID, test_dir, test_dir), 0);
+                        test_dir, test_bins(), GRID, test_dir, test_dir), 0);
 }
 
 static void sweep_resume_and_summary(void **state)
@@ -120,7 +84,7 @@ static void sweep_resume_and_summary(void **state)
     write_text(path_in(test_dir, "logins"), ":\n");
     assert_int_equal(sh("%s scripts/sweep.sh -c configs/default.json %s -j 2 -o %s/sw "
                         "--sshloginfile %s/logins -- --data-dir %s --epochs 2 --val 50 > %s/sw.out "
-                        "2>&1", bins(), grid, test_dir, test_dir, test_dir, test_dir), 0);
+                        "2>&1", test_bins(), grid, test_dir, test_dir, test_dir, test_dir), 0);
     /* only those three ran again; the others kept their old files */
     char *log = slurp_text(path_in(test_dir, "sw/joblog"));
     assert_int_equal(count_lines(log, "") - 1, 3);
@@ -233,7 +197,7 @@ static void compare_heads_table(void **state)
     (void)state;
     assert_int_equal(sh("%s scripts/compare-heads.sh -n 2 -j 2 -o %s/cmp configs/default.json "
                         "configs/default-sigmoid.json -- --data-dir %s --epochs 2 > /dev/null 2>&1",
-                        bins(), test_dir, test_dir), 0);
+                        test_bins(), test_dir, test_dir), 0);
     char *t = slurp_text(path_in(test_dir, "cmp/comparison.md"));
     assert_non_null(t);
     assert_non_null(strstr(t, "| default | 2 | "));
@@ -247,7 +211,7 @@ static void compare_heads_table(void **state)
     assert_int_equal(sh("touch -d '2000-01-01' %s/cmp/*.jsonl && %s scripts/compare-heads.sh -n 2 -o %s/cmp "
                         "configs/default.json configs/default-sigmoid.json -- --data-dir %s --epochs 2 "
                         "> /dev/null 2>&1 && [ $(find %s/cmp -name '*.jsonl' -newermt '2001-01-01' | wc -l) -eq 0 ]",
-                        test_dir, bins(), test_dir, test_dir, test_dir), 0);
+                        test_dir, test_bins(), test_dir, test_dir, test_dir), 0);
 }
 
 /* stderr of the last command that sent it to test_dir/err */
@@ -481,7 +445,7 @@ static void where_and_nielsen_tables(void **state)
     (void)state;
     char repo[4096];
     assert_non_null(getcwd(repo, sizeof repo));
-    const char *b = bins();
+    const char *b = test_bins();
     /* where: five setups x two optimizers, two seeds; options in any order */
     assert_int_equal(sh("cd %s && %s %s/scripts/where.sh -o where -j 2 -s 1..2 --adam-lr 0.002 -- "
                         "--data-dir %s --hidden 8 --epochs 1 > where.out 2> err",

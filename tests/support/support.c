@@ -185,6 +185,42 @@ char *slurp_fd(int fd)
     return buf;
 }
 
+char *slurp_text(const char *path)
+{
+    static char *buf;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return NULL;
+    free(buf);
+    buf = slurp_fd(fd);
+    close(fd);
+    return buf;
+}
+
+int sh(const char *fmt, ...)
+{
+    char cmd[16384];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(cmd, sizeof cmd, fmt, ap);
+    va_end(ap);
+    if (n < 0 || (size_t)n >= sizeof cmd)
+        fail_msg("sh: a command of %d bytes", n);
+    int rc = system(cmd);
+    return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
+}
+
+const char *test_bins(void)
+{
+    static char buf[2 * 4096 + 32];
+    const char *c = getenv("COMPARE_BIN");
+    char t[4096], k[4096];
+    if (!realpath(train_bin(), t) || !realpath(c && *c ? c : "build/bin/compare", k))
+        fail_msg("no %s or compare binary", train_bin());
+    snprintf(buf, sizeof buf, "TRAIN=%s COMPARE=%s", t, k);
+    return buf;
+}
+
 static int run_prog_full(const char *prog, const char *const *args, const char *stdout_path,
                          int delay_ms, int sig, char **out, char **err)
 {

@@ -13,6 +13,15 @@ const char *train_bin(void);
 const char *mnist_dir(void);
 /* the whole content of an open file, from its start (malloc'd, NUL-ended) */
 char *slurp_fd(int fd);
+/* the whole content of the file at path, NUL-ended, in a buffer the next
+ * call reuses (copy what must outlive it); NULL when it cannot be opened */
+char *slurp_text(const char *path);
+/* system() of a printf-formatted command: its exit status, -1 when it did
+ * not exit (a command longer than the buffer fails the test) */
+int sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* "TRAIN=... COMPARE=... ": the absolute binaries under test (a sanitizer
+ * build under make asan), for the scripts, which never build their own */
+const char *test_bins(void);
 
 /* cmocka group fixtures: test_dir is a fresh temporary directory, holding a
  * synthetic digit set (600 training, 200 test images of 10x10) for
