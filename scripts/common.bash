@@ -95,6 +95,26 @@ reserved_flags()
     done
 }
 
+# seed_runs ARG...: scripts/seed-runs.sh ARG... with its table hidden, in the
+# background so that a SIGINT or SIGTERM to the calling script reaches the
+# runs too; returns once it has really ended, and exits with its status when
+# it failed
+seed_runs()
+{
+    local child status=0
+    "$here/scripts/seed-runs.sh" "$@" > /dev/null &
+    child=$!
+    trap 'kill -INT "$child" 2> /dev/null' INT
+    trap 'kill -TERM "$child" 2> /dev/null' TERM
+    wait "$child" || status=$?
+    while kill -0 "$child" 2> /dev/null; do
+        status=0
+        wait "$child" || status=$?
+    done
+    trap - INT TERM
+    [ "$status" -eq 0 ] || exit "$status"
+}
+
 # the binary as a record line: sha256 of the file it runs, and what it reports;
 # train becomes an absolute path (never looked up in PATH, the same on hosts)
 train_fingerprint()

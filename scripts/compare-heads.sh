@@ -91,20 +91,7 @@ compare=${COMPARE:-$here/build/bin/compare}
 if [ ! -x "$compare" ] || { [ -z "${TRAIN:-}" ] && [ ! -x "$here/train" ]; }; then
     make -C "$here" --no-print-directory all >&2
 fi
-# in the background, so that a signal to this script reaches the runs too
-"$here/scripts/seed-runs.sh" -s "$seed_spec" -j "$jobs" -o "$out" "${configs[@]}" -- "${flags[@]}" \
-    > /dev/null &
-child=$!
-trap 'kill -INT "$child" 2> /dev/null' INT
-trap 'kill -TERM "$child" 2> /dev/null' TERM
-status=0
-wait "$child" || status=$?
-while kill -0 "$child" 2> /dev/null; do
-    status=0
-    wait "$child" || status=$?
-done
-trap - INT TERM
-[ "$status" -eq 0 ] || exit "$status"
+seed_runs -s "$seed_spec" -j "$jobs" -o "$out" "${configs[@]}" -- "${flags[@]}"
 
 # compare reads NAME-seed*.jsonl in a folder: give it exactly these seeds'
 # runs, under names no glob can misread

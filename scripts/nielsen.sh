@@ -86,19 +86,7 @@ done
 
 # every run one thread: at batch 10 a step is too small to split, and the
 # thread count is part of what makes a run reproducible
-status=0
-"$here/scripts/seed-runs.sh" -s "$seed_spec" -j "$jobs" -o "$out" "${configs[@]}" -- --threads 1 "${flags[@]}" \
-    > /dev/null &
-child=$!
-trap 'kill -INT "$child" 2> /dev/null' INT
-trap 'kill -TERM "$child" 2> /dev/null' TERM
-wait "$child" || status=$?
-while kill -0 "$child" 2> /dev/null; do
-    status=0
-    wait "$child" || status=$?
-done
-trap - INT TERM
-[ "$status" -eq 0 ] || exit "$status"
+seed_runs -s "$seed_spec" -j "$jobs" -o "$out" "${configs[@]}" -- --threads 1 "${flags[@]}"
 
 # per run: every metric, from its own epoch lines (in percent), and its time
 {

@@ -119,19 +119,7 @@ for o in "${opts[@]}"; do
 done
 
 # every run in one pool, so no core idles between setups
-status=0
-"$here/scripts/seed-runs.sh" -s "$seed_spec" -j "$jobs" -o "$out" "${configs[@]}" -- "${flags[@]}" \
-    > /dev/null &
-child=$!
-trap 'kill -INT "$child" 2> /dev/null' INT
-trap 'kill -TERM "$child" 2> /dev/null' TERM
-wait "$child" || status=$?
-while kill -0 "$child" 2> /dev/null; do
-    status=0
-    wait "$child" || status=$?
-done
-trap - INT TERM
-[ "$status" -eq 0 ] || exit "$status"
+seed_runs -s "$seed_spec" -j "$jobs" -o "$out" "${configs[@]}" -- "${flags[@]}"
 
 # compare reads NAME-seed*.jsonl in a folder: give it exactly these seeds' runs
 stage=$(mktemp -d)
