@@ -99,8 +99,17 @@ static int step_init(struct step *s, const struct mlp *m, int B, float beta, str
     rng_seed(&r, 1, 0);
     for (int l = 0; l < m->L; l++) {
         size_t in = (size_t)m->size[l], out = (size_t)m->size[l + 1], nb = (size_t)B;
-        dense_init(&s->layer[l], &s->dnn, (int)in, (int)out, l + 1 < m->L ? (int)m->spec.act : -1,
-                   m->spec.precision);
+        /* packed as the model's layer is, from fp32 weights */
+        if (dense_init(&s->layer[l], &s->dnn, (int)in, (int)out,
+                       l + 1 < m->L ? (int)m->spec.act : -1, m->spec.precision,
+                       m->layer[l].packed != NULL, e))
+            return e->code;
+        double unused = 0;
+        float *w32 = filled(in * out, 0, &r, &unused);
+        if (!w32)
+            return err_set(e, ERR_SOFTWARE, "out of memory for the products bound");
+        dense_pack(&s->layer[l], w32, 0, (int)in);
+        free(w32);
         s->x[l] = filled(nb * in, bf, &r, &s->bytes);
         s->w[l] = filled(in * out, bf, &r, &s->bytes);
         s->dy[l] = filled(nb * out, bf, &r, &s->bytes);

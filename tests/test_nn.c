@@ -36,6 +36,7 @@ static double net_loss(void *ctx)
     struct rng r;
     rng_seed(&r, n->mask_seed, RNG_DROPOUT);
     memcpy(n->m->a[0], n->x, sizeof n->x);
+    mlp_params_changed(n->m);   /* grad_check nudged a parameter */
     const float *z = mlp_forward(n->m, B, n->m->spec.dropout > 0 ? &r : NULL);
     return head_loss(&n->head, n->m->probs, NULL, z, n->t, B, K) / B;
 }
@@ -45,15 +46,20 @@ static void net_grad(struct net *n)
     struct rng r;
     rng_seed(&r, n->mask_seed, RNG_DROPOUT);
     memcpy(n->m->a[0], n->x, sizeof n->x);
+    mlp_params_changed(n->m);
     const float *z = mlp_forward(n->m, B, n->m->spec.dropout > 0 ? &r : NULL);
     head_loss(&n->head, n->m->probs, n->m->dlogits, z, n->t, B, K);
     mlp_backward(n->m, n->m->dlogits, B, n->g, 0);
 }
 
-static void check_net(enum act act, enum head_kind head, float dropout, int n_hidden)
+/* with the forward products reading plain weights (pack -1) and packed
+ * copies (1, dense.h) */
+static void check_net_packed(enum act act, enum head_kind head, float dropout, int n_hidden,
+                             int pack)
 {
     struct mlp_spec spec = {.n_inputs = IN, .n_outputs = K, .n_hidden = n_hidden,
-                            .hidden = {5, 4}, .act = act, .dropout = dropout, .max_batch = B};
+                            .hidden = {5, 4}, .act = act, .dropout = dropout, .max_batch = B,
+                            .pack = pack};
     struct net n = {.m = mlp_create(&spec), .head = {head, head == HEAD_SOFTMAX ? HEAD_CCE : HEAD_BCE_SUM}, .mask_seed = 42};
     assert_non_null(n.m);
     mlp_init(n.m, 7);
@@ -70,12 +76,18 @@ static void check_net(enum act act, enum head_kind head, float dropout, int n_hi
     net_grad(&n);
     double max_grad;
     double err = grad_check(net_loss, &n, n.m->params, g, n.m->n_params, 1e-3, &max_grad);
-    print_message("act %d head %d dropout %.1f hidden %d: worst relative error %.2e\n", act,
-                  head, dropout, n_hidden, err);
+    print_message("act %d head %d dropout %.1f hidden %d pack %d: worst relative error %.2e\n",
+                  act, head, dropout, n_hidden, pack, err);
     assert_true(max_grad > 1e-3);
     assert_true(err < 1e-2);
     free(g);
     mlp_free(n.m);
+}
+
+static void check_net(enum act act, enum head_kind head, float dropout, int n_hidden)
+{
+    check_net_packed(act, head, dropout, n_hidden, -1);
+    check_net_packed(act, head, dropout, n_hidden, 1);
 }
 
 static void gradients_relu(void **s) { (void)s; check_net(ACT_RELU, HEAD_SOFTMAX, 0, 2); }

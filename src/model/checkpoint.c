@@ -550,6 +550,7 @@ int checkpoint_restore(struct trainer *t, const struct checkpoint *ck, int resum
     if (!same)
         return err_set(e, ERR_DATA, "%s: the model's layers do not match the config's", name);
     memcpy(m->params, ck->params, sizeof(float) * m->n_params);
+    mlp_params_changed(m);
     if (!resume)
         return 0;
     if (checkpoint_resumable(ck, t->cfg, name, e))

@@ -115,6 +115,7 @@ static struct mlp *model_from(const struct config *c, const struct checkpoint *c
         return NULL;
     }
     memcpy(m->params, ck->params, sizeof(float) * ck->n_params);
+    mlp_params_changed(m);
     return m;
 }
 

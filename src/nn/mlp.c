@@ -84,9 +84,17 @@ struct mlp *mlp_create(const struct mlp_spec *spec)
         return NULL;
     }
     layout(m);
-    for (int l = 0; l < m->L; l++)
-        dense_init(&m->layer[l], &m->dnn, m->size[l], m->size[l + 1],
-                   l + 1 < m->L ? (int)spec->act : -1, spec->precision);
+    for (int l = 0; l < m->L; l++) {
+        int in = m->size[l], out = m->size[l + 1];
+        int pack = spec->pack ? spec->pack > 0 : dense_should_pack(in, out, spec->precision);
+        if (dense_init(&m->layer[l], &m->dnn, in, out, l + 1 < m->L ? (int)spec->act : -1,
+                       spec->precision, pack, &m->err)) {
+            mlp_free(m);
+            return NULL;
+        }
+        m->copies |= pack;
+    }
+    m->copies |= m->w16 != NULL;
     return m;
 }
 
@@ -150,7 +158,7 @@ void mlp_init(struct mlp *m, uint64_t seed)
                 m->b[l][j] = normal01(&r);
         }
     }
-    m->w16_fresh = 0;
+    m->weights_fresh = 0;
 }
 
 int mlp_prepare(struct mlp *m, int B, int backward, float beta, struct err *e)
@@ -161,7 +169,50 @@ int mlp_prepare(struct mlp *m, int B, int backward, float beta, struct err *e)
     return 0;
 }
 
-void mlp_params_changed(struct mlp *m) { m->w16_fresh = 0; }
+void mlp_params_changed(struct mlp *m) { m->weights_fresh = 0; }
+
+/* Where layer l's plain bf16 copy is read, and so must be written: by the
+ * backward-data product (every layer after the first) and by the forward one
+ * of a layer that does not pack. NULL: nowhere (fp32, or the first layer when
+ * it packs). The copy is indexed as params. */
+static bf16 *plain16(const struct mlp *m, int l)
+{
+    return m->w16 && (l > 0 || !m->layer[l].packed) ? m->w16 : NULL;
+}
+
+/* rows of W per piece of the refresh: even (bf16 row pairs), and 64 KB of a
+ * 1024-wide layer, so a piece is packed while its update is still in L2 */
+enum { PIECE_ROWS = 16 };
+
+/* The weights' copies the products read (plain bf16, packed) from the master
+ * weights, after the optimizer's update of the same piece when o is given:
+ * one pass over the parameters. Each element's update touches that element
+ * only, so how the pieces fall to threads changes no bit. */
+static void refresh(struct mlp *m, const struct optim *o, float *G, float lr)
+{
+#pragma omp parallel if (m->n_params >= PAR_MIN_ELEMS)
+    {
+        for (int l = 0; l < m->L; l++) {
+            const int in = m->size[l], out = m->size[l + 1];
+            const size_t base = (size_t)(m->W[l] - m->params);
+            bf16 *w16 = plain16(m, l);
+#pragma omp for schedule(static) nowait
+            for (int k0 = 0; k0 < in; k0 += PIECE_ROWS) {
+                const int k1 = k0 + PIECE_ROWS < in ? k0 + PIECE_ROWS : in;
+                const size_t i0 = base + (size_t)k0 * out, i1 = base + (size_t)k1 * out;
+                if (o)
+                    optim_apply(o, m->params, G, lr, i0, i1, 1, w16);
+                else if (w16)
+                    for (size_t i = i0; i < i1; i++)
+                        w16[i] = bf16_from(m->params[i]);
+                dense_pack(&m->layer[l], m->W[l], k0, k1);
+            }
+        }
+#pragma omp single nowait
+        if (o)   /* the biases: a few thousand, fp32 only, no decay */
+            optim_apply(o, m->params, G, lr, m->n_weights, m->n_params, 0, NULL);
+    }
+}
 
 /* what layer l reads: bf16 copies, or the fp32 activations (with dropout
  * only in training) */
@@ -172,6 +223,8 @@ static const void *layer_input(const struct mlp *m, int l, int training)
     return training ? m->a[l] : m->h[l];
 }
 
+/* the plain weights a product reads: the bf16 copy or the fp32 master (a
+ * packing layer's forward product reads its own copy instead) */
 static const void *layer_weights(const struct mlp *m, int l)
 {
     return m->w16 ? (const void *)(m->w16 + (m->W[l] - m->params)) : m->W[l];
@@ -195,9 +248,10 @@ static void after_forward(struct mlp *m, int l, int B, struct rng *r)
 
 float *mlp_forward(struct mlp *m, int B, struct rng *r)
 {
-    if (m->w16 && !m->w16_fresh) {
-        bf16_convert(m->w16, m->params, m->n_weights);
-        m->w16_fresh = 1;
+    if (!m->weights_fresh) {
+        if (m->copies)
+            refresh(m, NULL, NULL, 0);
+        m->weights_fresh = 1;
     }
     if (m->a16[0])
         bf16_convert(m->a16[0], m->a[0], (size_t)B * (size_t)m->size[0]);
@@ -306,8 +360,9 @@ int mlp_backward(struct mlp *m, const float *dZ, int B, float *G, float beta)
 
 void mlp_update(struct mlp *m, struct optim *o, float *G, float lr)
 {
-    optim_step(o, m->params, G, lr, m->w16, m->w16 ? m->n_weights : 0);
-    m->w16_fresh = m->w16 != NULL;
+    optim_begin(o);
+    refresh(m, o, G, lr);
+    m->weights_fresh = 1;
 }
 
 void mlp_describe(const struct mlp *m, char *s, size_t size)

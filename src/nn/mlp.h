@@ -5,9 +5,11 @@
  * weight decay touches exactly the first n_weights of them. Every buffer a training step needs is
  * allocated by mlp_create; nothing is allocated per batch.
  *
- * The products run on oneDNN (dense.h). With bf16 precision the model also
- * keeps bf16 copies of the weights (refreshed by mlp_update in the same pass
- * as the update) and of every layer's input; activations, gradients, master
+ * The products run on oneDNN (dense.h). Copies of the weights for the
+ * products (each layer's packed copy for its forward product, dense.h; with
+ * bf16 a plain bf16 copy for the backward-data products) are refreshed by
+ * mlp_update in the same pass as the update. With bf16 the model also keeps
+ * bf16 copies of every layer's input; activations, gradients, master
  * weights and optimizer state stay fp32. */
 #ifndef MLP_H
 #define MLP_H
@@ -46,6 +48,9 @@ struct mlp_spec {
     int max_batch;
     enum precision precision;           /* of the products */
     enum mlp_init init;                 /* INIT_HE_GLOROT when 0 */
+    int pack;                           /* packed forward weights (dense.h): 0 as
+                                           dense_should_pack says, 1 all layers,
+                                           -1 none (tests) */
 };
 
 struct mlp {
@@ -69,7 +74,8 @@ struct mlp {
      * params; each layer's input (a16[0] from a[0]); the gradient being
      * propagated */
     bf16 *w16, *a16[MLP_MAX_LAYERS], *dy16;
-    int w16_fresh;                      /* w16 holds the current weights */
+    int copies;                         /* some layer packs, or w16 exists */
+    int weights_fresh;                  /* the copies hold the current weights */
     struct err err;                     /* why mlp_forward/mlp_backward failed */
 };
 
@@ -98,11 +104,12 @@ float *mlp_forward(struct mlp *m, int B, struct rng *r);
 int mlp_backward(struct mlp *m, const float *dZ, int B, float *G, float beta);
 
 /* One optimizer step on the parameters from G (as optim_grad_target gave it),
- * refreshing the bf16 weights in the same pass. */
+ * refreshing the weights' copies in the same pass. */
 void mlp_update(struct mlp *m, struct optim *o, float *G, float lr);
 
 /* Call after writing m->params other than through mlp_update or mlp_init
- * (loading a model): the bf16 weights are redone before the next product. */
+ * (loading a model, a test's nudge): the weights' copies are redone before
+ * the next product. Without it the products would read the old weights. */
 void mlp_params_changed(struct mlp *m);
 
 /* "fp32 products on oneDNN 2.6.3 (OpenMP), ISA avx512_core_bf16, matmul

@@ -39,75 +39,83 @@ float *optim_grad_target(struct optim *o, float *beta)
     return fused(o) ? o->m : o->g;
 }
 
-/* Every rule is one pass over the parameters, element by element, split
- * between the OpenMP threads (so the result does not depend on their number):
- * the weights below n_decay with decay and, when w16 is given, their bf16
- * copy; the rest (biases) without. Three plain loops in one parallel region,
- * so that each vectorizes. */
-#define PASS(body)                                                                   \
-    _Pragma("omp parallel if (n >= PAR_MIN_ELEMS)")                                  \
-    {                                                                                \
-        float wd = o->weight_decay;                                                  \
-        if (w16) {                                                                   \
-            _Pragma("omp for schedule(static) nowait")                               \
-            for (size_t i = 0; i < nd; i++) {                                        \
+void optim_begin(struct optim *o)
+{
+    o->t++;
+    if (o->kind == OPT_ADAM) {
+        /* bias corrections folded into the step size */
+        o->adam_c1 = 1.0f - (float)pow(o->beta1, (double)o->t);
+        o->adam_sqrt_c2 = sqrtf(1.0f - (float)pow(o->beta2, (double)o->t));
+    }
+}
+
+/* Each rule is one plain loop over the range, element by element, so that it
+ * vectorizes; with w16, the bf16 rounding of the new weight is stored in the
+ * same loop. */
+#define LOOP(body)                                                                   \
+    do {                                                                             \
+        if (w16)                                                                     \
+            for (size_t i = i0; i < i1; i++) {                                       \
                 body;                                                                \
                 w16[i] = bf16_from(w[i]);                                            \
             }                                                                        \
-        } else {                                                                     \
-            _Pragma("omp for schedule(static) nowait")                               \
-            for (size_t i = 0; i < nd; i++) {                                        \
+        else                                                                         \
+            for (size_t i = i0; i < i1; i++) {                                       \
                 body;                                                                \
             }                                                                        \
-        }                                                                            \
-        wd = 0;                                                                      \
-        _Pragma("omp for schedule(static)")                                          \
-        for (size_t i = nd; i < n; i++) {                                            \
-            body;                                                                    \
-        }                                                                            \
-    }
+    } while (0)
 
-void optim_step(struct optim *o, float *w, float *g, float lr, bf16 *w16, size_t n16)
+void optim_apply(const struct optim *o, float *w, float *g, float lr, size_t i0, size_t i1,
+                 int decay, bf16 *w16)
 {
-    const size_t n = o->n, nd = o->n_decay;
-    const float mu = o->momentum;
+    const float mu = o->momentum, wd = decay ? o->weight_decay : 0.0f;
     float *v = o->m, *s = o->v;
-    o->t++;
-    /* the bf16 copy covers exactly the weights: the biases stay fp32 */
-    if (n16 != nd)
-        w16 = NULL;
     if (fused(o)) {
         /* v = mu v + g, unless the backward pass already accumulated g there
          * (g == v); decay joins it, then w -= lr v */
         if (g != v)
-            PASS(v[i] = mu * v[i] + g[i]; v[i] += wd * w[i]; w[i] -= lr * v[i])
-        else
-            /* without decay (always for the biases) v is only read: no
-             * store of it (v + 0 w is v for every finite w) */
-            PASS(if (wd != 0) v[i] += wd * w[i]; w[i] -= lr * v[i])
+            LOOP(v[i] = mu * v[i] + g[i]; v[i] += wd * w[i]; w[i] -= lr * v[i]);
+        else if (wd != 0)
+            LOOP(v[i] += wd * w[i]; w[i] -= lr * v[i]);
+        else    /* without decay (always for the biases) v is only read */
+            LOOP(w[i] -= lr * v[i]);
         return;
     }
     switch (o->kind) {
     case OPT_SGD:
-        PASS(w[i] -= lr * (g[i] + wd * w[i]))
+        LOOP(w[i] -= lr * (g[i] + wd * w[i]));
         break;
     case OPT_MOMENTUM:   /* nesterov; plain momentum is fused above */
-        PASS(const float gi = g[i] + wd * w[i]; v[i] = mu * v[i] + gi;
-             w[i] -= lr * (gi + mu * v[i]))
+        LOOP(const float gi = g[i] + wd * w[i]; v[i] = mu * v[i] + gi;
+             w[i] -= lr * (gi + mu * v[i]));
         break;
     case OPT_ADAM: {
         const float b1 = o->beta1, b2 = o->beta2;
-        /* bias corrections folded into the step size */
-        const float c1 = 1.0f - (float)pow(b1, (double)o->t);
-        const float c2 = 1.0f - (float)pow(b2, (double)o->t);
-        const float step = lr * sqrtf(c2) / c1, eps = o->eps * sqrtf(c2);
-        PASS(const float gi = g[i] + wd * w[i]; v[i] = b1 * v[i] + (1 - b1) * gi;
-             s[i] = b2 * s[i] + (1 - b2) * gi * gi; w[i] -= step * v[i] / (sqrtf(s[i]) + eps))
+        const float step = lr * o->adam_sqrt_c2 / o->adam_c1, eps = o->eps * o->adam_sqrt_c2;
+        LOOP(const float gi = g[i] + wd * w[i]; v[i] = b1 * v[i] + (1 - b1) * gi;
+             s[i] = b2 * s[i] + (1 - b2) * gi * gi; w[i] -= step * v[i] / (sqrtf(s[i]) + eps));
         break;
     }
     }
 }
 
+void optim_step(struct optim *o, float *w, float *g, float lr, bf16 *w16, size_t n16)
+{
+    const size_t n = o->n, nd = o->n_decay, chunk = 16384;
+    /* the bf16 copy covers exactly the weights: the biases stay fp32 */
+    if (n16 != nd)
+        w16 = NULL;
+    optim_begin(o);
+    const long chunks = (long)((n + chunk - 1) / chunk);
+#pragma omp parallel for schedule(static) if (n >= PAR_MIN_ELEMS)
+    for (long c = 0; c < chunks; c++) {
+        size_t i0 = (size_t)c * chunk, i1 = i0 + chunk < n ? i0 + chunk : n;
+        if (i0 < nd)
+            optim_apply(o, w, g, lr, i0, i1 < nd ? i1 : nd, 1, w16);
+        if (i1 > nd)
+            optim_apply(o, w, g, lr, i0 > nd ? i0 : nd, i1, 0, NULL);
+    }
+}
 
 double schedule_lr(const struct schedule *s, int e)
 {

@@ -28,6 +28,7 @@ struct optim {
     float *g;                /* the gradient alone, n floats, for the rules that want
                                 it apart; NULL for plain momentum (see below) */
     long long t;             /* steps taken */
+    float adam_c1, adam_sqrt_c2;  /* this step's bias corrections (optim_begin) */
 };
 
 /* 0 on success, -1 when out of memory */
@@ -39,6 +40,16 @@ void optim_free(struct optim *o);
  * gradient never makes a trip of its own through memory and no gradient block
  * exists; the others want it alone in o->g (beta 0). */
 float *optim_grad_target(struct optim *o, float *beta);
+
+/* A step in pieces: optim_begin once, then optim_apply on ranges [i0, i1)
+ * of the parameters that together cover them once, from any threads (each
+ * element's update reads and writes that element only, so how the ranges are
+ * cut and shared never changes a bit). decay: the range is of weights (weight
+ * decay applies). With w16, the bf16 rounding of each updated w[i] goes to
+ * w16[i] in the same loop. */
+void optim_begin(struct optim *o);
+void optim_apply(const struct optim *o, float *w, float *g, float lr, size_t i0, size_t i1,
+                 int decay, bf16 *w16);
 
 /* One update of w from g (which may be the velocity optim_grad_target gave:
  * then the momentum is already folded in). When w16 is not NULL and n16 is

@@ -52,6 +52,25 @@ static double batch_bytes(const struct mlp_spec *s, double B)
     return bytes;
 }
 
+/* mlp_create's copies of the weights for the products: each packing layer's
+ * (dense.h; oneDNN pads rows to 16, or 32 bf16 row pairs, and columns to 64),
+ * and with bf16 the plain copy of all weights */
+static double copies_bytes(const struct mlp_spec *s)
+{
+    const int bf = s->precision == PRECISION_BF16, L = s->n_hidden + 1;
+    double bytes = 0;
+    for (int l = 0, in = s->n_inputs; l < L; l++) {
+        int out = l < s->n_hidden ? s->hidden[l] : s->n_outputs;
+        int pack = s->pack ? s->pack > 0 : dense_should_pack(in, out, s->precision);
+        if (pack)
+            bytes += (bf ? 2.0 : 4.0) * ((in + 31) / 32 * 32) * ((out + 63) / 64 * 64);
+        if (bf)
+            bytes += 2.0 * in * out;
+        in = out;
+    }
+    return bytes;
+}
+
 void budget_estimate(struct budget *b, const struct config *c, const struct budget_shape *s)
 {
     memset(b, 0, sizeof *b);
@@ -68,7 +87,7 @@ void budget_estimate(struct budget *b, const struct config *c, const struct budg
     const double rows = biggest < B ? (biggest > 0 ? biggest : 1) : B;
     /* dataset_load keeps every image and label of the four files */
     b->data = (double)(s->n_train + s->n_test) * (dim + 1);
-    b->model = 4 * P;
+    b->model = 4 * P + copies_bytes(&spec);
     /* optim_init: m for momentum and adam, v for adam, and the gradient block
      * except for plain momentum, which accumulates the gradient straight into
      * its velocity (optim_grad_target) */
