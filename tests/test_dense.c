@@ -327,10 +327,12 @@ static void bf16_model_tracks_fp32(void **state)
 
 /* a forward, backward and update step, twice from the same start: the same
  * bits, in each precision, with dropout */
-static void one_step(enum precision p, int pack, float *out, size_t n)
+static void steps(enum precision p, int pack, enum optim_kind kind, int fused, float *out,
+                  size_t n)
 {
     struct mlp *m = model(p, ACT_RELU, 0.2f, pack);
-    struct optim o = {.kind = OPT_MOMENTUM, .momentum = 0.9f};
+    struct optim o = {.kind = kind, .momentum = 0.9f, .beta1 = 0.9f, .beta2 = 0.999f,
+                      .eps = 1e-8f, .weight_decay = 1e-3f};
     assert_int_equal(optim_init(&o, m->n_params, m->n_weights), 0);
     float T[32 * 10] = {0};
     for (int i = 0; i < 32; i++)
@@ -342,13 +344,39 @@ static void one_step(enum precision p, int pack, float *out, size_t n)
         assert_non_null(z);
         head_loss(&SOFTMAX, m->probs, m->dlogits, z, T, 32 - step, 10);
         float beta, *G = optim_grad_target(&o, &beta);
-        assert_int_equal(mlp_backward(m, m->dlogits, 32 - step, G, beta), 0);
-        mlp_update(m, &o, G, 0.1f);
+        if (fused) {
+            assert_int_equal(mlp_backward_update(m, m->dlogits, 32 - step, &o, G, beta, 0.1f), 0);
+        } else {
+            assert_int_equal(mlp_backward(m, m->dlogits, 32 - step, G, beta), 0);
+            mlp_update(m, &o, G, 0.1f);
+        }
     }
     assert_true(n == m->n_params);
     memcpy(out, m->params, sizeof(float) * n);
     optim_free(&o);
     mlp_free(m);
+}
+
+static void one_step(enum precision p, int pack, float *out, size_t n)
+{
+    steps(p, pack, OPT_MOMENTUM, 0, out, n);
+}
+
+/* the training loop's fused backward and update gives what the two calls
+ * give, bit for bit, for the momentum rule that accumulates into its velocity
+ * and for one that keeps the gradient apart */
+static void fused_update_matches(void **state)
+{
+    (void)state;
+    size_t n = 50 * 40 + 40 * 30 + 30 * 10 + 40 + 30 + 10;
+    float *a = malloc(sizeof(float) * n), *b = malloc(sizeof(float) * n);
+    for (int p = 0; p <= (have_bf16() ? 1 : 0); p++)
+        for (int k = OPT_MOMENTUM; k <= OPT_ADAM; k++) {
+            steps((enum precision)p, 0, (enum optim_kind)k, 0, a, n);
+            steps((enum precision)p, 0, (enum optim_kind)k, 1, b, n);
+            assert_memory_equal(a, b, sizeof(float) * n);
+        }
+    free(a), free(b);
 }
 
 static void steps_repeat_exactly(void **state)
@@ -442,6 +470,7 @@ int main(void)
         cmocka_unit_test(packed_odd_shapes),
         cmocka_unit_test(bf16_model_tracks_fp32),
         cmocka_unit_test(steps_repeat_exactly),
+        cmocka_unit_test(fused_update_matches),
         cmocka_unit_test(precision_check),
         cmocka_unit_test(one_thread_or_the_team),
     };

@@ -184,34 +184,39 @@ static bf16 *plain16(const struct mlp *m, int l)
  * 1024-wide layer, so a piece is packed while its update is still in L2 */
 enum { PIECE_ROWS = 16 };
 
-/* The weights' copies the products read (plain bf16, packed) from the master
- * weights, after the optimizer's update of the same piece when o is given:
- * one pass over the parameters. Each element's update touches that element
- * only, so how the pieces fall to threads changes no bit. */
-static void refresh(struct mlp *m, const struct optim *o, float *G, float lr)
+/* The weights' copies the products read (plain bf16, packed) for layers
+ * [l0, l1), from the master weights, after the optimizer's update of the
+ * same piece when o is given: one pass over those weights. Each element's
+ * update touches that element only, so how the pieces fall to threads changes
+ * no bit. */
+static void refresh(struct mlp *m, int l0, int l1, const struct optim *o, float *G, float lr)
 {
-#pragma omp parallel if (m->n_params >= PAR_MIN_ELEMS)
-    {
-        for (int l = 0; l < m->L; l++) {
-            const int in = m->size[l], out = m->size[l + 1];
-            const size_t base = (size_t)(m->W[l] - m->params);
-            bf16 *w16 = plain16(m, l);
+    size_t n = 0;
+    for (int l = l0; l < l1; l++)
+        n += (size_t)m->size[l] * (size_t)m->size[l + 1];
+#pragma omp parallel if (n >= PAR_MIN_ELEMS)
+    for (int l = l0; l < l1; l++) {
+        const int in = m->size[l], out = m->size[l + 1];
+        const size_t base = (size_t)(m->W[l] - m->params);
+        bf16 *w16 = plain16(m, l);
 #pragma omp for schedule(static) nowait
-            for (int k0 = 0; k0 < in; k0 += PIECE_ROWS) {
-                const int k1 = k0 + PIECE_ROWS < in ? k0 + PIECE_ROWS : in;
-                const size_t i0 = base + (size_t)k0 * out, i1 = base + (size_t)k1 * out;
-                if (o)
-                    optim_apply(o, m->params, G, lr, i0, i1, 1, w16);
-                else if (w16)
-                    for (size_t i = i0; i < i1; i++)
-                        w16[i] = bf16_from(m->params[i]);
-                dense_pack(&m->layer[l], m->W[l], k0, k1);
-            }
+        for (int k0 = 0; k0 < in; k0 += PIECE_ROWS) {
+            const int k1 = k0 + PIECE_ROWS < in ? k0 + PIECE_ROWS : in;
+            const size_t i0 = base + (size_t)k0 * out, i1 = base + (size_t)k1 * out;
+            if (o)
+                optim_apply(o, m->params, G, lr, i0, i1, 1, w16);
+            else if (w16)
+                for (size_t i = i0; i < i1; i++)
+                    w16[i] = bf16_from(m->params[i]);
+            dense_pack(&m->layer[l], m->W[l], k0, k1);
         }
-#pragma omp single nowait
-        if (o)   /* the biases: a few thousand, fp32 only, no decay */
-            optim_apply(o, m->params, G, lr, m->n_weights, m->n_params, 0, NULL);
     }
+}
+
+/* the biases' update: a few thousand, fp32 only, no decay */
+static void update_biases(struct mlp *m, const struct optim *o, float *G, float lr)
+{
+    optim_apply(o, m->params, G, lr, m->n_weights, m->n_params, 0, NULL);
 }
 
 /* what layer l reads: bf16 copies, or the fp32 activations (with dropout
@@ -250,7 +255,7 @@ float *mlp_forward(struct mlp *m, int B, struct rng *r)
 {
     if (!m->weights_fresh) {
         if (m->copies)
-            refresh(m, NULL, NULL, 0);
+            refresh(m, 0, m->L, NULL, NULL, 0);
         m->weights_fresh = 1;
     }
     if (m->a16[0])
@@ -331,7 +336,11 @@ static void grad_pass(const struct grad_pass *p)
     }
 }
 
-int mlp_backward(struct mlp *m, const float *dZ, int B, float *G, float beta)
+/* Layer by layer from the output: the gradient pass, backward-data (while
+ * the weights are still those of the forward pass), backward-weights, then,
+ * with o, that layer's update while its gradient is still in cache. */
+static int backward(struct mlp *m, const float *dZ, int B, float *G, float beta,
+                    const struct optim *o, float lr)
 {
     const float *dy = dZ;
     for (int l = m->L - 1; l >= 0; l--) {
@@ -345,23 +354,44 @@ int mlp_backward(struct mlp *m, const float *dZ, int B, float *G, float beta)
         };
         grad_pass(&p);
         const void *g = m->dy16 ? (const void *)m->dy16 : (const void *)dy;
+        float *dx = m->delta[l & 1];
+        if (l > 0 && dense_backward_data(&m->layer[l], dx, g, layer_weights(m, l), B, &m->err))
+            return m->err.code;
         if (dense_backward_weights(&m->layer[l], G + (m->W[l] - m->params),
                                    layer_input(m, l, 1), g, beta, B, &m->err))
             return m->err.code;
-        if (l == 0)
-            break;
-        float *dx = m->delta[l & 1];
-        if (dense_backward_data(&m->layer[l], dx, g, layer_weights(m, l), B, &m->err))
-            return m->err.code;
+        if (o)
+            refresh(m, l, l + 1, o, G, lr);
         dy = dx;
     }
+    return 0;
+}
+
+int mlp_backward(struct mlp *m, const float *dZ, int B, float *G, float beta)
+{
+    return backward(m, dZ, B, G, beta, NULL, 0);
+}
+
+int mlp_backward_update(struct mlp *m, const float *dZ, int B, struct optim *o, float *G,
+                        float beta, float lr)
+{
+    optim_begin(o);
+    /* a failed product leaves the weights half updated: the copies follow
+     * the master weights whatever happens */
+    m->weights_fresh = 0;
+    int rc = backward(m, dZ, B, G, beta, o, lr);
+    if (rc)
+        return rc;
+    update_biases(m, o, G, lr);
+    m->weights_fresh = 1;
     return 0;
 }
 
 void mlp_update(struct mlp *m, struct optim *o, float *G, float lr)
 {
     optim_begin(o);
-    refresh(m, o, G, lr);
+    refresh(m, 0, m->L, o, G, lr);
+    update_biases(m, o, G, lr);
     m->weights_fresh = 1;
 }
 

@@ -107,6 +107,12 @@ int mlp_backward(struct mlp *m, const float *dZ, int B, float *G, float beta);
  * refreshing the weights' copies in the same pass. */
 void mlp_update(struct mlp *m, struct optim *o, float *G, float lr);
 
+/* mlp_backward then mlp_update, with the same result bit for bit, but each
+ * layer updated as soon as its gradient is complete (and still in cache):
+ * what a training step runs. */
+int mlp_backward_update(struct mlp *m, const float *dZ, int B, struct optim *o, float *G,
+                        float beta, float lr);
+
 /* Call after writing m->params other than through mlp_update or mlp_init
  * (loading a model, a test's nudge): the weights' copies are redone before
  * the next product. Without it the products would read the old weights. */

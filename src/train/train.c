@@ -329,9 +329,8 @@ static int train_epoch(struct trainer *t, struct epoch_stats *s, struct err *e)
             t->on_batch(t, nb, t->on_batch_ctx);
         float beta;
         float *G = optim_grad_target(&t->optim, &beta);
-        if (mlp_backward(m, m->dlogits, nb, G, beta))
+        if (mlp_backward_update(m, m->dlogits, nb, &t->optim, G, beta, (float)s->lr))
             return err_set(e, m->err.code, "%s", m->err.msg);
-        mlp_update(m, &t->optim, G, (float)s->lr);
         p->loss += l;
         p->correct += score.correct;
         p->next += (uint32_t)nb;
