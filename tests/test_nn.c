@@ -409,6 +409,42 @@ static void dropout_masks(void **state)
     assert_memory_equal(out, in, 3 * sizeof(float));
 }
 
+/* The mask drawn in chunks on the team is the mask drawn in order on one
+ * thread, and leaves the stream where drawing in order would: lengths below
+ * the threaded size, at it, odd, and of many chunks; then a draw after it. A
+ * jump of n is n draws. */
+static void dropout_masks_threaded(void **state)
+{
+    (void)state;
+    struct rng a, b;
+    rng_seed(&a, 5, 0);
+    struct rng_jump j;
+    rng_jump_make(&j, 1000);
+    for (int k = 0; k < 3; k++) {
+        b = a;
+        for (int i = 0; i < 1000; i++)
+            rng_next(&a);
+        rng_jump(&j, &b);
+        assert_memory_equal(a.s, b.s, sizeof a.s);
+    }
+    enum { MAX = 300001 };
+    static uint8_t m1[MAX], m2[MAX];
+    const size_t lengths[] = {1, 65535, 65536, 65537, 8192 * 12 + 3, 300001, 8192 * 30};
+    for (size_t k = 0; k < sizeof lengths / sizeof lengths[0]; k++) {
+        size_t n = lengths[k];
+        struct rng r1, r2;
+        rng_seed(&r1, 11 + k, RNG_DROPOUT);
+        r2 = r1;
+        memset(m2, 0xAA, n);
+        omp_set_num_threads(1);
+        dropout_mask(m1, n, 0.4f, &r1);
+        omp_set_num_threads(2);
+        dropout_mask(m2, n, 0.4f, &r2);
+        assert_memory_equal(m1, m2, n);
+        assert_int_equal(rng_next(&r1), rng_next(&r2));
+    }
+}
+
 static void schedules(void **state)
 {
     (void)state;
@@ -478,6 +514,7 @@ int main(void)
         cmocka_unit_test(denormals_in_every_thread),
         cmocka_unit_test(schedules),
         cmocka_unit_test(rng_streams),
+        cmocka_unit_test(dropout_masks_threaded),
     };
     return cmocka_run_group_tests_name("nn", tests, NULL, NULL);
 }

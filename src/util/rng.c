@@ -48,3 +48,27 @@ void rng_shuffle(struct rng *r, uint32_t *a, uint32_t n)
         a[j] = t;
     }
 }
+
+void rng_jump_make(struct rng_jump *j, uint64_t n)
+{
+    for (int b = 0; b < 256; b++) {
+        struct rng r = {{0}};
+        r.s[b / 64] = 1ULL << (b % 64);
+        for (uint64_t k = 0; k < n; k++)
+            rng_next(&r);
+        for (int w = 0; w < 4; w++)
+            j->col[b][w] = r.s[w];
+    }
+}
+
+void rng_jump(const struct rng_jump *j, struct rng *r)
+{
+    uint64_t out[4] = {0};
+    for (int w = 0; w < 4; w++)
+        for (uint64_t bits = r->s[w]; bits; bits &= bits - 1) {
+            const uint64_t *c = j->col[w * 64 + __builtin_ctzll(bits)];
+            out[0] ^= c[0], out[1] ^= c[1], out[2] ^= c[2], out[3] ^= c[3];
+        }
+    for (int w = 0; w < 4; w++)
+        r->s[w] = out[w];
+}
