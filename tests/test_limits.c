@@ -486,7 +486,8 @@ static void config_larger_than_memory_is_refused(void **state)
         assert_true(r.max_rss_kb < 64 * 1024);
     free(out), free(err);
     /* --hidden 16384,16384,16384 --batch-size 65536 on MNIST-sized data
-     * (60000 images): about 22.7 GiB, more than most machines have */
+     * (60000 images): about 24.7 GiB (2 GiB of it the two 16384 x 16384
+     * layers' packed copies), more than most machines have */
     struct config c;
     config_defaults(&c);
     c.hidden.n = 3;
@@ -495,11 +496,11 @@ static void config_larger_than_memory_is_refused(void **state)
     c.threads = 2;
     struct budget b;
     budget_estimate(&b, &c, &(struct budget_shape){60000, 10000, 28, 28});
-    assert_true(b.total > 22.0 * (1 << 30) && b.total < 24.0 * (1 << 30));
+    assert_true(b.total > 24.0 * (1 << 30) && b.total < 25.5 * (1 << 30));
     assert_true(b.batch > b.model + b.optimizer);
     struct err e = {0};
     assert_int_equal(budget_check(&b, (uint64_t)16 << 30, &e), 64);
-    assert_non_null(strstr(e.msg, "batch_size: this run needs about 22."));
+    assert_non_null(strstr(e.msg, "batch_size: this run needs about 24."));
     assert_non_null(strstr(e.msg, "16.0 GiB available"));
     memset(&e, 0, sizeof e);
     assert_int_equal(budget_check(&b, (uint64_t)64 << 30, &e), 0);
