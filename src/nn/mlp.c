@@ -290,7 +290,8 @@ enum { STRIP = 32 };
  * strip (two vectors), the choices made once per row. Inlined where w is the
  * constant STRIP, so that those loops have no remainder to handle (a strip
  * of a runtime width ran at 2.4 ns an element). */
-static inline __attribute__((always_inline)) void strip_row(const struct grad_pass *p, size_t at, int w, float *sum)
+static inline __attribute__((always_inline)) void strip_row(const struct grad_pass *p, size_t at,
+                                                            int w, float *sum)
 {
     float v[STRIP];
     for (int j = 0; j < w; j++)
