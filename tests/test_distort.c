@@ -80,8 +80,10 @@ static void identity_is_identity(void **state)
             assert_memory_equal(got, want, sizeof got);
         }
         /* the field was drawn (not skipped) and scaled to exactly 0 */
+        float fx[DIM], fy[DIM];
+        distort_field_get(w, fx, fy);
         for (int p = 0; s.elastic && p < DIM; p++)
-            assert_true(distort_field_x(w)[p] == 0 && distort_field_y(w)[p] == 0);
+            assert_true(fx[p] == 0 && fy[p] == 0);
         struct distort_affine id = {1, 0, 0, 1, 0, 0};
         distort_warp(w, got, img, &id);
         assert_memory_equal(got, want, sizeof got);
@@ -191,15 +193,14 @@ static void kernel_and_smoothing(void **state)
             assert_true(k == 0 || k > r || g[k] >= g[k - 1]);
         }
         assert_float_equal(sum, 1.0, 1e-6);
-        /* a constant field stays constant, at the border too */
+        /* a constant field stays constant, at the border too (up to the
+         * rounding of the folded weights) */
         float f[DIM];
         for (int p = 0; p < DIM; p++)
             f[p] = 0.7f;
         distort_smooth(w, f, 1);
-        for (int p = 0; p < DIM; p++) {
-            assert_true(f[p] == f[0]);
+        for (int p = 0; p < DIM; p++)
             assert_float_equal(f[p], 0.7, 1e-6);
-        }
         /* a random field against the direct 2-D sum with mirrored indices */
         struct rng rr;
         rng_seed(&rr, 9, 1);
@@ -235,8 +236,10 @@ static void elastic_field_is_bounded_and_smooth(void **state)
     double ss[2] = {0}, step = 0, mean = 0;
     long n = 0;
     for (int t = 0; t < 100; t++) {
+        float fx[DIM], fy[DIM];
         distort_field(w, &r);
-        const float *f[2] = {distort_field_x(w), distort_field_y(w)};
+        distort_field_get(w, fx, fy);
+        const float *f[2] = {fx, fy};
         for (int a = 0; a < 2; a++)
             for (int p = 0; p < DIM; p++) {
                 /* |noise| <= 1 and the kernel sums to 1: |field| <= alpha */
