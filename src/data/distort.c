@@ -237,6 +237,7 @@ bool distort_is_none(const struct distort_spec *s)
  * width the compiler splits them into. */
 typedef float vec16 __attribute__((vector_size(64)));
 typedef float vec16_at __attribute__((vector_size(64), aligned(4), may_alias));
+typedef int32_t ivec16 __attribute__((vector_size(64)));
 typedef float vec8 __attribute__((vector_size(32)));
 typedef float vec8_at __attribute__((vector_size(32), aligned(4), may_alias));
 #define LOAD16(p) (*(const vec16_at *)(p))
@@ -254,9 +255,13 @@ struct distort {
     bool dense;      /* rows, cols <= DENSE_MAX */
     float *kernel;   /* 2 radius + 1 taps, sums to 1 */
     float *half;     /* kernel + radius: half[k] is the weight at offsets +-k */
-    /* dense: the 1-D smoothing of a column (rows x rows) and, transposed, of
-     * a row (cols x stride, zero beyond cols), the mirror folded in */
-    float *kr, *kct;
+    /* dense (see smooth_dense): the halves of the 1-D smoothing of a column
+     * (hr x hr each) and of a row (hc rows of 16 each), the lane shuffles
+     * that reverse a row, and their scratch */
+    int hr, hc;
+    float *kas, *kad, *kcs, *kca;
+    int32_t rev[16], keep[16], out_lo[16], out_hi[16];   /* (calloc does not align an ivec16) */
+    float *sd, *pq, *s2;
     /* tap by tap: mirror index of rows, columns -radius .. n-1+radius; the
      * noise in padded rows; one row with its mirrored margins */
     int *rmap, *cmap;
@@ -295,30 +300,62 @@ static float *alloc_vec(size_t n)
     return p;
 }
 
-/* K[i][k] (n x n, row i at K + i*ld, column k at k*step) = the weight of
- * value k in output i of the 1-D smoothing of n values: the sum of the taps
- * whose mirrored position is k, added in double and rounded once */
-static void fold_kernel(float *K, size_t ld, size_t step, int n, const double *g, int r)
+/* K[i][k] (n x n) = the weight of value k in output i of the 1-D smoothing
+ * of n values: the sum of the taps whose mirrored position is k */
+static void fold_kernel(double K[DENSE_MAX][DENSE_MAX], int n, const double *g, int r)
 {
-    double row[DENSE_MAX];
-    for (int i = 0; i < n; i++) {
-        memset(row, 0, sizeof row);
+    memset(K, 0, sizeof(double) * DENSE_MAX * DENSE_MAX);
+    for (int i = 0; i < n; i++)
         for (int m = -r; m <= r; m++)
-            row[mirror(i + m, n)] += g[m + r];
-        for (int k = 0; k < n; k++)
-            K[(size_t)i * ld + (size_t)k * step] = (float)row[k];
-    }
+            K[i][mirror(i + m, n)] += g[m + r];
+}
+
+/* The mirror makes K centrosymmetric, K[n-1-i][n-1-k] = K[i][k], so with
+ * s = v[k] + v[n-1-k] and d = v[k] - v[n-1-k], k < h = ceil(n/2) (the middle
+ * one of an odd n paired with 0), output i of K v is P + Q and output n-1-i
+ * is P - Q, P = sum of sym[i][k] s, Q = sum of anti[i][k] d, i < h: half the
+ * multiplications. sym = (K[i][k] + K[i][n-1-k]) / 2, anti the difference
+ * (0 at an odd n's middle k). Row i of sym at i*ld, column k at k*step. */
+static void split_kernel(float *sym, float *anti, size_t ld, size_t step, int n,
+                         const double *g, int r)
+{
+    double Kl[DENSE_MAX][DENSE_MAX];
+    fold_kernel(Kl, n, g, r);
+    const int h = (n + 1) / 2;
+    for (int i = 0; i < h; i++)
+        for (int c = 0; c < h; c++) {
+            sym[(size_t)i * ld + (size_t)c * step] = (float)((Kl[i][c] + Kl[i][n - 1 - c]) / 2);
+            anti[(size_t)i * ld + (size_t)c * step] = (float)((Kl[i][c] - Kl[i][n - 1 - c]) / 2);
+        }
 }
 
 static int make_dense(struct distort *w, const double *g)
 {
-    w->kr = alloc_vec((size_t)w->rows * (size_t)w->rows);
-    w->kct = alloc_vec((size_t)w->cols * (size_t)w->stride);
-    if (!w->kr || !w->kct)
+    const int hr = (w->rows + 1) / 2, hc = (w->cols + 1) / 2, n = w->cols;
+    w->hr = hr;
+    w->hc = hc;
+    w->kas = alloc_vec((size_t)hr * (size_t)hr);
+    w->kad = alloc_vec((size_t)hr * (size_t)hr);
+    w->kcs = alloc_vec((size_t)hc * 16);
+    w->kca = alloc_vec((size_t)hc * 16);
+    w->sd = alloc_vec(2 * (size_t)hr * BLOCK);
+    w->pq = alloc_vec(2 * (size_t)hr * BLOCK);
+    w->s2 = alloc_vec(2 * (size_t)w->rows * 16);
+    if (!w->kas || !w->kad || !w->kcs || !w->kca || !w->sd || !w->pq || !w->s2)
         return -1;
-    fold_kernel(w->kr, (size_t)w->rows, 1, w->rows, g, w->radius);
-    /* kct[k][j] = Kc[j][k]: output j of a row takes value k with this weight */
-    fold_kernel(w->kct, 1, (size_t)w->stride, w->cols, g, w->radius);
+    split_kernel(w->kas, w->kad, (size_t)hr, 1, w->rows, g, w->radius);
+    /* a row's outputs j < hc: kcs[k][j] = sym[j][k] */
+    split_kernel(w->kcs, w->kca, 1, 16, n, g, w->radius);
+    for (int l = 0; l < 16; l++) {
+        /* value n-1-l of a row (2 vectors) into lane l; 0 at an odd n's middle */
+        w->rev[l] = n - 1 - l >= 0 ? n - 1 - l : 0;
+        w->keep[l] = l < hc && n - 1 - l != l ? -1 : 0;
+        /* output lane j: P + Q (first vector) for j < hc, P - Q (second) at
+         * n-1-j for the rest */
+        const int j = l + 16;
+        w->out_lo[l] = l < hc ? l : l < n ? 16 + (n - 1 - l) : 0;
+        w->out_hi[l] = j < hc ? j : j < n ? 16 + (n - 1 - j) : 0;
+    }
     return 0;
 }
 
@@ -427,8 +464,13 @@ void distort_free(struct distort *w)
         distort_free(w->lane[i]);
     free(w->lane);
     free(w->kernel);
-    free(w->kr);
-    free(w->kct);
+    free(w->kas);
+    free(w->kad);
+    free(w->kcs);
+    free(w->kca);
+    free(w->sd);
+    free(w->pq);
+    free(w->s2);
     free(w->rmap);
     free(w->cmap);
     free(w->padded);
@@ -520,6 +562,85 @@ static void mul_rows(float *restrict c, int ldc, const float *restrict a, int ld
         }
 }
 
+/* Down the columns (T = Kr N): the sums and differences of mirrored rows of
+ * in (rows*cols packed, read a BLOCK at a time), two products of half size,
+ * and T's rows i and rows-1-i from their sum and difference. */
+static void smooth_columns(struct distort *w, float *restrict t, const float *restrict in)
+{
+    const int n = w->rows, h = w->hr, cols = w->cols;
+    float *s = w->sd, *d = w->sd + (size_t)h * BLOCK;
+    float *p = w->pq, *q = w->pq + (size_t)h * BLOCK;
+    for (int k = 0; k < h; k++)
+        for (int x = 0; x < BLOCK; x += 16) {
+            const vec16 a = LOAD16(in + (size_t)k * cols + x);
+            vec16 b = {0};
+            if (n - 1 - k != k)
+                b = LOAD16(in + (size_t)(n - 1 - k) * cols + x);
+            STORE16(s + (size_t)k * BLOCK + x, a + b);
+            STORE16(d + (size_t)k * BLOCK + x, a - b);
+        }
+    mul_rows(p, BLOCK, w->kas, h, s, BLOCK, h, h, BLOCK, 1.0f);
+    mul_rows(q, BLOCK, w->kad, h, d, BLOCK, h, h, BLOCK, 1.0f);
+    for (int i = 0; i < h; i++)
+        for (int x = 0; x < BLOCK; x += 16) {
+            const vec16 a = LOAD16(p + (size_t)i * BLOCK + x), b = LOAD16(q + (size_t)i * BLOCK + x);
+            STORE16(t + (size_t)(n - 1 - i) * BLOCK + x, a - b);
+            STORE16(t + (size_t)i * BLOCK + x, a + b);   /* the same row when n-1-i == i */
+        }
+}
+
+/* Along the rows (out = scale * T Kc^T): per row, the sums and differences
+ * of mirrored values (one 16-lane vector each: cols <= 32), products with the
+ * halves of Kc, and the row put back together by two shuffles. Rows of out
+ * are written whole and in order (see smooth_dense). */
+static void smooth_rows(struct distort *w, float *restrict out, const float *restrict t,
+                        float scale)
+{
+    const int rows = w->rows, h = w->hc, cols = w->cols;
+    float *restrict s = w->s2, *restrict d = w->s2 + (size_t)rows * 16;
+    ivec16 rev, keep, out_lo, out_hi;
+    memcpy(&rev, w->rev, sizeof rev);
+    memcpy(&keep, w->keep, sizeof keep);
+    memcpy(&out_lo, w->out_lo, sizeof out_lo);
+    memcpy(&out_hi, w->out_hi, sizeof out_hi);
+    for (int i = 0; i < rows; i++) {
+        const vec16 lo = LOAD16(t + (size_t)i * BLOCK), hi = LOAD16(t + (size_t)i * BLOCK + 16);
+        const vec16 r = (vec16)((ivec16)__builtin_shuffle(lo, hi, rev) & keep);
+        STORE16(s + (size_t)i * 16, lo + r);
+        STORE16(d + (size_t)i * 16, lo - r);
+    }
+    int i = 0;
+    for (; i < rows; i += 2) {
+        /* two rows at a time (the last one twice when rows is odd) */
+        const int i1 = i + 1 < rows ? i + 1 : i;
+        const float *s0 = s + (size_t)i * 16, *d0 = d + (size_t)i * 16;
+        const float *s1 = s + (size_t)i1 * 16, *d1 = d + (size_t)i1 * 16;
+        vec16 p0 = {0}, q0 = {0}, p1 = {0}, q1 = {0};
+        for (int k = 0; k < h; k++) {
+            const vec16 ks = LOAD16(w->kcs + (size_t)k * 16), ka = LOAD16(w->kca + (size_t)k * 16);
+            p0 += s0[k] * ks, q0 += d0[k] * ka;
+            p1 += s1[k] * ks, q1 += d1[k] * ka;
+        }
+        const vec16 a0 = p0 + q0, b0 = p0 - q0, a1 = p1 + q1, b1 = p1 - q1;
+        float *o = out + (size_t)i * cols;
+        STORE16(o, scale * __builtin_shuffle(a0, b0, out_lo));
+        STORE16(o + 16, scale * __builtin_shuffle(a0, b0, out_hi));
+        o = out + (size_t)i1 * cols;
+        STORE16(o, scale * __builtin_shuffle(a1, b1, out_lo));
+        STORE16(o + 16, scale * __builtin_shuffle(a1, b1, out_hi));
+    }
+}
+
+/* out = scale * Kr in Kc^T, in and out rows*cols packed; a row of out is
+ * one BLOCK (stride == BLOCK), written whole and row after row, so each
+ * row's padding is overwritten by the next row: out needs BLOCK floats of
+ * room after it, and in BLOCK readable floats. */
+static void smooth_dense(struct distort *w, float *out, const float *in, float scale)
+{
+    smooth_columns(w, w->tmp, in);
+    smooth_rows(w, out, w->tmp, scale);
+}
+
 /* ---- Gaussian smoothing, large images: two 1-D passes tap by tap; the
  * kernel's symmetry halves the products ---- */
 
@@ -600,10 +721,7 @@ static void smooth_into(struct distort *w, float *out, const float *in, float sc
 {
     const int rows = w->rows, cols = w->cols, stride = w->stride;
     if (w->dense) {
-        /* a row of out is one BLOCK (stride == BLOCK): written whole, row
-         * after row, each row's padding is overwritten by the next row */
-        mul_rows(w->tmp, stride, w->kr, rows, in, cols, rows, rows, stride, 1.0f);
-        mul_rows(out, cols, w->tmp, stride, w->kct, stride, rows, cols, stride, scale);
+        smooth_dense(w, out, in, scale);
         return;
     }
     for (int y = 0; y < rows; y++)
