@@ -524,41 +524,35 @@ static void gather_shifted(float *out, const uint8_t *in, int rows, int cols, in
  * Rows of a are lda floats apart, of b ldb, of c ldc; width is a multiple of
  * BLOCK, and b's rows are read whole blocks long (the caller leaves room).
  * Four rows of c share each load of b; their eight sums keep the adder busy
- * (one sum would wait on its own additions). The sums run over k in order. */
+ * (one sum would wait on its own additions). When m is not a multiple of 4
+ * the last block repeats row m-1, which stores the same values twice. The
+ * sums run over k in order. */
 static void mul_rows(float *restrict c, int ldc, const float *restrict a, int lda,
                      const float *restrict b, int ldb, int m, int kd, int width, float scale)
 {
-    int i = 0;
-    for (; i + 4 <= m; i += 4)
+    for (int i = 0; i < m; i += 4)
         for (int x = 0; x < width; x += BLOCK) {
-            const float *a0 = a + (size_t)i * lda, *a1 = a0 + lda, *a2 = a1 + lda,
-                        *a3 = a2 + lda;
+            const float *ar[4];
+            float *o[4];
+            for (int j = 0; j < 4; j++) {
+                const int row = i + j < m ? i + j : m - 1;
+                ar[j] = a + (size_t)row * lda;
+                o[j] = c + (size_t)row * ldc + x;
+            }
             vec16 s00 = {0}, s01 = {0}, s10 = {0}, s11 = {0};
             vec16 s20 = {0}, s21 = {0}, s30 = {0}, s31 = {0};
             for (int k = 0; k < kd; k++) {
                 const float *bk = b + (size_t)k * ldb + x;
                 const vec16 b0 = LOAD16(bk), b1 = LOAD16(bk + 16);
-                s00 += a0[k] * b0, s01 += a0[k] * b1;
-                s10 += a1[k] * b0, s11 += a1[k] * b1;
-                s20 += a2[k] * b0, s21 += a2[k] * b1;
-                s30 += a3[k] * b0, s31 += a3[k] * b1;
+                s00 += ar[0][k] * b0, s01 += ar[0][k] * b1;
+                s10 += ar[1][k] * b0, s11 += ar[1][k] * b1;
+                s20 += ar[2][k] * b0, s21 += ar[2][k] * b1;
+                s30 += ar[3][k] * b0, s31 += ar[3][k] * b1;
             }
-            float *o = c + (size_t)i * ldc + x;
-            STORE16(o, scale * s00), STORE16(o + 16, scale * s01);
-            STORE16(o + ldc, scale * s10), STORE16(o + ldc + 16, scale * s11);
-            STORE16(o + 2 * ldc, scale * s20), STORE16(o + 2 * ldc + 16, scale * s21);
-            STORE16(o + 3 * ldc, scale * s30), STORE16(o + 3 * ldc + 16, scale * s31);
-        }
-    for (; i < m; i++)
-        for (int x = 0; x < width; x += BLOCK) {
-            const float *ai = a + (size_t)i * lda;
-            vec16 s0 = {0}, s1 = {0};
-            for (int k = 0; k < kd; k++) {
-                const float *bk = b + (size_t)k * ldb + x;
-                s0 += ai[k] * LOAD16(bk), s1 += ai[k] * LOAD16(bk + 16);
-            }
-            float *o = c + (size_t)i * ldc + x;
-            STORE16(o, scale * s0), STORE16(o + 16, scale * s1);
+            STORE16(o[0], scale * s00), STORE16(o[0] + 16, scale * s01);
+            STORE16(o[1], scale * s10), STORE16(o[1] + 16, scale * s11);
+            STORE16(o[2], scale * s20), STORE16(o[2] + 16, scale * s21);
+            STORE16(o[3], scale * s30), STORE16(o[3] + 16, scale * s31);
         }
 }
 
@@ -609,25 +603,31 @@ static void smooth_rows(struct distort *w, float *restrict out, const float *res
         STORE16(s + (size_t)i * 16, lo + r);
         STORE16(d + (size_t)i * 16, lo - r);
     }
-    int i = 0;
-    for (; i < rows; i += 2) {
-        /* two rows at a time (the last one twice when rows is odd) */
-        const int i1 = i + 1 < rows ? i + 1 : i;
-        const float *s0 = s + (size_t)i * 16, *d0 = d + (size_t)i * 16;
-        const float *s1 = s + (size_t)i1 * 16, *d1 = d + (size_t)i1 * 16;
-        vec16 p0 = {0}, q0 = {0}, p1 = {0}, q1 = {0};
+    for (int i = 0; i < rows; i += 4) {
+        /* four rows at a time, the last one repeated when rows is not a
+         * multiple of 4: it is stored again, with the same values, after it */
+        const float *sr[4], *dr[4];
+        float *o[4];
+        for (int j = 0; j < 4; j++) {
+            const int row = i + j < rows ? i + j : rows - 1;
+            sr[j] = s + (size_t)row * 16;
+            dr[j] = d + (size_t)row * 16;
+            o[j] = out + (size_t)row * cols;
+        }
+        vec16 p0 = {0}, q0 = {0}, p1 = {0}, q1 = {0}, p2 = {0}, q2 = {0}, p3 = {0}, q3 = {0};
         for (int k = 0; k < h; k++) {
             const vec16 ks = LOAD16(w->kcs + (size_t)k * 16), ka = LOAD16(w->kca + (size_t)k * 16);
-            p0 += s0[k] * ks, q0 += d0[k] * ka;
-            p1 += s1[k] * ks, q1 += d1[k] * ka;
+            p0 += sr[0][k] * ks, q0 += dr[0][k] * ka;
+            p1 += sr[1][k] * ks, q1 += dr[1][k] * ka;
+            p2 += sr[2][k] * ks, q2 += dr[2][k] * ka;
+            p3 += sr[3][k] * ks, q3 += dr[3][k] * ka;
         }
-        const vec16 a0 = p0 + q0, b0 = p0 - q0, a1 = p1 + q1, b1 = p1 - q1;
-        float *o = out + (size_t)i * cols;
-        STORE16(o, scale * __builtin_shuffle(a0, b0, out_lo));
-        STORE16(o + 16, scale * __builtin_shuffle(a0, b0, out_hi));
-        o = out + (size_t)i1 * cols;
-        STORE16(o, scale * __builtin_shuffle(a1, b1, out_lo));
-        STORE16(o + 16, scale * __builtin_shuffle(a1, b1, out_hi));
+        const vec16 pr[4] = {p0, p1, p2, p3}, qr[4] = {q0, q1, q2, q3};
+        for (int j = 0; j < 4; j++) {
+            const vec16 sum = pr[j] + qr[j], dif = pr[j] - qr[j];
+            STORE16(o[j], scale * __builtin_shuffle(sum, dif, out_lo));
+            STORE16(o[j] + 16, scale * __builtin_shuffle(sum, dif, out_hi));
+        }
     }
 }
 
