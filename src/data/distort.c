@@ -271,6 +271,7 @@ struct distort {
     float *field;    /* dx then dy, rows*cols each, packed, then BLOCK floats */
     float *xc, *yc;  /* pixel p's position from the image centre, rows*cols each */
     uint8_t *src;    /* the source, zero border: 1 before, 2 after, 4 bytes slack */
+    int32_t *taps;   /* 3 rows*cols: each pixel's tap, its top and bottom bytes */
     /* distort_images: one lane of scratch per thread (lane 0 is this
      * struct, the others are made for the same spec) */
     int n_lanes;
@@ -413,7 +414,9 @@ static struct distort *create_lane(const struct distort_spec *s, int rows, int c
     w->xc = alloc_vec(dim);
     w->yc = alloc_vec(dim);
     w->src = calloc((size_t)(rows + 3) * (size_t)(cols + 3) + 4, 1);
-    if (!w->field || !w->noise || !w->tmp || !w->xc || !w->yc || !w->src || make_kernel(w)) {
+    w->taps = malloc(sizeof(int32_t) * 3 * dim);
+    if (!w->field || !w->noise || !w->tmp || !w->xc || !w->yc || !w->src || !w->taps ||
+        make_kernel(w)) {
         distort_free(w);
         return NULL;
     }
@@ -481,6 +484,7 @@ void distort_free(struct distort *w)
     free(w->xc);
     free(w->yc);
     free(w->src);
+    free(w->taps);
     free(w);
 }
 
@@ -817,22 +821,16 @@ static void load_source(uint8_t *restrict src, const uint8_t *restrict in, int r
         memcpy(src + (size_t)(y + 1) * ps + 1, in + (size_t)y * cols, (size_t)cols);
 }
 
-/* four bytes at any address: one load, or one lane of a gather */
-typedef uint32_t u32_at __attribute__((aligned(1), may_alias));
-
 /* Coordinates are clamped to [-1, n]: every tap there lands on the zero
  * border, so the clamp only replaces a zero by the same zero, and no pixel
  * needs a branch. Shifted by the border's 1 they are >= 0, where (int)
- * truncation is floor. One 4-byte load at the top-left tap holds the
- * top-right one too, and one at the bottom-left the bottom-right: two
- * gathers per vector of pixels, not four. The bytes are interpolated as
- * they are and scaled to [0,1] once (an integer shift gives exactly the
- * value batch_gather gives). Written so that GCC vectorises it over the
- * pixels of the whole image: one loop, separate clamps, no floorf, no calls. */
-static void resample(float *restrict out, const uint8_t *restrict src,
-                     const float *restrict xc, const float *restrict yc,
-                     const float *restrict fx, const float *restrict fy,
-                     const struct distort_affine *A, int rows, int cols)
+ * truncation is floor. Written so that GCC vectorises it over the pixels of
+ * the whole image: one loop, separate clamps, no floorf, no calls. Writes
+ * pixel p's top-left tap in the bordered source and its two weights. */
+static void sample_at(int32_t *restrict at, float *restrict wx, float *restrict wy,
+                      const float *restrict xc, const float *restrict yc,
+                      const float *restrict fx, const float *restrict fy,
+                      const struct distort_affine *A, int rows, int cols)
 {
     const int ps = cols + 3, dim = rows * cols;
     const float ox = (float)(cols - 1) * 0.5f + A->tx, oy = (float)(rows - 1) * 0.5f + A->ty;
@@ -847,21 +845,58 @@ static void resample(float *restrict out, const uint8_t *restrict src,
         sy = sy > hy ? hy : sy;
         const float px = sx + 1.0f, py = sy + 1.0f;   /* in the bordered source */
         const int ix = (int)px, iy = (int)py;
-        const float ax = px - (float)ix, ay = py - (float)iy;
-        const int j = iy * ps + ix;
-        const uint32_t t = *(const u32_at *)(src + j), b = *(const u32_at *)(src + j + ps);
-        const float top = (1 - ax) * (float)(t & 0xff) + ax * (float)(t >> 8 & 0xff);
-        const float bot = (1 - ax) * (float)(b & 0xff) + ax * (float)(b >> 8 & 0xff);
-        const float v = ((1 - ay) * top + ay * bot) * (1.0f / 255.0f);
+        wx[p] = px - (float)ix;
+        wy[p] = py - (float)iy;
+        at[p] = iy * ps + ix;
+    }
+}
+
+/* four bytes at any address */
+typedef uint32_t u32_at __attribute__((aligned(1), may_alias));
+
+/* The taps of each pixel: one 4-byte load at the top-left tap holds the
+ * top-right one too, one at the bottom-left the bottom-right. Scalar loads
+ * on purpose: AVX-512 gathers of the same loads took three times as long
+ * (perf, AMD EPYC), so GCC is told not to vectorise this loop. */
+#if defined(__GNUC__) && !defined(__clang__)
+__attribute__((optimize("no-tree-vectorize")))
+#endif
+static void load_taps(uint32_t *restrict top, uint32_t *restrict bot, const uint8_t *restrict src,
+                      const int32_t *restrict at, int ps, int dim)
+{
+    for (int p = 0; p < dim; p++) {
+        top[p] = *(const u32_at *)(src + at[p]);
+        bot[p] = *(const u32_at *)(src + at[p] + ps);
+    }
+}
+
+/* The bytes are interpolated as they are and scaled to [0,1] once (an
+ * integer shift gives exactly the value batch_gather gives). */
+static void interpolate(float *restrict out, const uint32_t *restrict top,
+                        const uint32_t *restrict bot, const float *restrict wx,
+                        const float *restrict wy, int dim)
+{
+    for (int p = 0; p < dim; p++) {
+        const uint32_t t = top[p], b = bot[p];
+        const float ax = wx[p], ay = wy[p];
+        const float up = (1 - ax) * (float)(t & 0xff) + ax * (float)(t >> 8 & 0xff);
+        const float down = (1 - ax) * (float)(b & 0xff) + ax * (float)(b >> 8 & 0xff);
+        const float v = ((1 - ay) * up + ay * down) * (1.0f / 255.0f);
         out[p] = v > 1.0f ? 1.0f : v;
     }
 }
 
 void distort_warp(struct distort *w, float *out, const uint8_t *in, const struct distort_affine *A)
 {
-    const size_t dim = (size_t)w->rows * w->cols;
+    const int dim = w->rows * w->cols;
+    /* w->noise (2 dim floats) is free once the field is made */
+    float *wx = w->noise, *wy = w->noise + dim;
+    int32_t *at = w->taps;
+    uint32_t *top = (uint32_t *)(w->taps + dim), *bot = (uint32_t *)(w->taps + 2 * dim);
     load_source(w->src, in, w->rows, w->cols);
-    resample(out, w->src, w->xc, w->yc, w->field, w->field + dim, A, w->rows, w->cols);
+    sample_at(at, wx, wy, w->xc, w->yc, w->field, w->field + dim, A, w->rows, w->cols);
+    load_taps(top, bot, w->src, at, w->cols + 3, dim);
+    interpolate(out, top, bot, wx, wy, dim);
 }
 
 /* out = in warped by the draws of this key, with w's scratch */
