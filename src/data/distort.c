@@ -952,7 +952,7 @@ void distort_images(struct distort *w, float *out, const uint8_t *const *in, int
         const int m = n - c0 < CHUNK_MAX ? n - c0 : CHUNK_MAX;
         for (int b = 0; b < m; b++)
             key[b] = rng_next(r);
-#pragma omp parallel for num_threads(w->n_lanes) schedule(static)
+#pragma omp parallel for num_threads(w->n_lanes) schedule(dynamic, 4)
         for (int b = 0; b < m; b++)
             warp_image(w->lane[omp_get_thread_num()], out + dim * (size_t)(c0 + b), in[c0 + b],
                        key[b]);
