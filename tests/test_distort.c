@@ -505,6 +505,50 @@ static void batch_equals_one_by_one(void **state)
     free(imgs), free(want), free(got);
 }
 
+/* Sizes other than MNIST's, both ways of smoothing (dense up to 32 a side,
+ * odd and 1x1; tap by tap above): the team equals image by image, pixels
+ * stay in [0, 1], and a zero map with alpha 0 is the identity. */
+static void other_sizes(void **state)
+{
+    (void)state;
+    const int shapes[][2] = {{1, 1}, {5, 3}, {31, 32}, {33, 40}, {28, 56}, {70, 9}};
+    enum { N = 9 };
+    for (size_t t = 0; t < sizeof shapes / sizeof shapes[0]; t++) {
+        const int rows = shapes[t][0], cols = shapes[t][1], dim = rows * cols;
+        uint8_t *imgs = malloc((size_t)N * dim);
+        const uint8_t *in[N];
+        for (int b = 0; b < N; b++) {
+            make_image(imgs + (size_t)b * dim, rows, cols, 300 + (uint32_t)b);
+            in[b] = imgs + (size_t)b * dim;
+        }
+        float *want = malloc(sizeof(float) * N * dim), *got = malloc(sizeof(float) * N * dim);
+        struct distort_spec s = parse_ok("affine+elastic:rot=20,scale=0.2,translate=2,alpha=8,sigma=3");
+        omp_set_num_threads(2);
+        struct distort *w = distort_create(&s, rows, cols), *one = distort_create(&s, rows, cols);
+        assert_non_null(w);
+        struct rng a, r;
+        rng_seed(&a, 5, RNG_AUGMENT);
+        r = a;
+        for (int b = 0; b < N; b++)
+            distort_image(one, want + (size_t)b * dim, in[b], &a);
+        distort_images(w, got, in, N, &r);
+        assert_memory_equal(want, got, sizeof(float) * N * dim);
+        for (int p = 0; p < N * dim; p++)
+            assert_true(got[p] >= 0 && got[p] <= 1);
+        distort_free(w), distort_free(one);
+        struct distort_spec z = parse_ok("affine+elastic:rot=0,alpha=0,sigma=5");
+        w = distort_create(&z, rows, cols);
+        distort_images(w, got, in, N, &r);
+        for (int b = 0; b < N; b++) {
+            plain(want, in[b], dim);
+            assert_memory_equal(want, got + (size_t)b * dim, sizeof(float) * dim);
+        }
+        distort_free(w);
+        free(imgs), free(want), free(got);
+    }
+    omp_set_num_threads(1);
+}
+
 /* The draws come in a fixed order whatever is switched on: the elastic field
  * of elastic:... and of affine+elastic:... with an all-zero map are the same. */
 static void draws_do_not_depend_on_other_parameters(void **state)
@@ -1031,6 +1075,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(elastic_field_is_bounded_and_smooth),
         cmocka_unit_test(same_seed_same_pixels),
         cmocka_unit_test(batch_equals_one_by_one),
+        cmocka_unit_test(other_sizes),
         cmocka_unit_test(draws_do_not_depend_on_other_parameters),
         cmocka_unit_test(shift_is_the_original_shift),
         cmocka_unit_test(parse_and_format),
