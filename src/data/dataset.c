@@ -80,9 +80,9 @@ static void prefetch_image(const struct dataset *d, const uint32_t *idx, int b, 
 }
 
 /* Threaded over the images of the batch (OpenMP, as the rest of a step). A
- * distortion draws from one stream image after image: distort_images makes
- * the draws in order and only the warps in parallel, so the pixels do not
- * depend on the thread count. */
+ * distortion takes one number per image from the stream, in image order:
+ * distort_images takes those keys on this thread and does the rest in
+ * parallel, so the pixels do not depend on the thread count. */
 void batch_gather(float *X, const struct dataset *d, const uint32_t *idx, int nb,
                   struct distort *aug, struct rng *r)
 {

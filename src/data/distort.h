@@ -17,12 +17,17 @@
  * parameter never changes the draws of another. The map moves the digit about
  * the image centre; the output samples the source through its inverse.
  *
- * The elastic field then draws two noise fields dx, dy uniform in [-1, 1)
- * (rows*cols each, 24-bit values, two per rng_next), smooths each by a
- * Gaussian of width sigma (separable, truncated at 3 sigma, normalised to sum
- * 1, mirror boundary: see distort.c) and scales it by alpha pixels. Output
- * pixel p is the source, scaled to [0,1] as batch_gather scales it, sampled
- * bilinearly at affine(p) + field(p), zero outside: one resampling. */
+ * A warp takes one number from the caller's stream per image, the image's
+ * key; the seven uniforms and the noise are then counter-based draws of that
+ * key (draw i is a function of (key, i) alone), so images can be drawn on any
+ * thread, in any order, with the same result.
+ *
+ * The elastic field then has two noise fields dx, dy uniform in [-1, 1)
+ * (rows*cols each, 24-bit values), smooths each by a Gaussian of width sigma
+ * (truncated at 3 sigma, normalised to sum 1, mirror boundary: see distort.c)
+ * and scales it by alpha pixels. Output pixel p is the source, scaled to [0,1]
+ * as batch_gather scales it, sampled bilinearly at affine(p) + field(p), zero
+ * outside: one resampling. */
 #ifndef DISTORT_H
 #define DISTORT_H
 
@@ -72,8 +77,8 @@ void distort_image(struct distort *w, float *out, const uint8_t *in, struct rng 
 
 /* out[b*rows*cols ...] = a distortion of in[b], b < n: the same pixels and the
  * same draws from r as n calls of distort_image in order, whatever the thread
- * count. The draws are made on the calling thread, the warps on the OpenMP
- * team (at most the lanes w was made with). */
+ * count. One draw per image (its key) is taken from r on the calling thread;
+ * everything else runs on the OpenMP team (at most the lanes w was made with). */
 void distort_images(struct distort *w, float *out, const uint8_t *const *in, int n,
                     struct rng *r);
 
@@ -89,11 +94,11 @@ struct distort_affine {
 struct distort_affine distort_affine_map(double deg, double sx, double sy, double k, double tx,
                                          double ty);
 
-/* Draw a new elastic field into w (alpha and sigma of w's spec). */
+/* Draw a new elastic field into w (alpha and sigma of w's spec): one key
+ * from r, the field distort_image would use with r in the same state. */
 void distort_field(struct distort *w, struct rng *r);
-/* w's current field, rows*cols each (all 0 until one is drawn) */
-const float *distort_field_x(const struct distort *w);
-const float *distort_field_y(const struct distort *w);
+/* copy w's current field out, rows*cols each (all 0 until one is drawn) */
+void distort_field_get(const struct distort *w, float *fx, float *fy);
 /* Smooth f[rows*cols] in place with w's kernel, then multiply by scale. */
 void distort_smooth(struct distort *w, float *f, float scale);
 /* w's Gaussian: taps [-radius, radius] */
