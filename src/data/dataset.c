@@ -96,11 +96,11 @@ void batch_gather(float *X, const struct dataset *d, const uint32_t *idx, int nb
         }
         return;
     }
-    /* a training batch of 64 or 128 MNIST images is gathered faster on one
-     * thread (8 and 15 us) than on two (10-22 and 16 us: the fork and join
-     * cost what the split saves); from about 256 images two win (26 against
-     * 38 us). Measured with shuffled indices over 60,000 images, Zen 5. */
-    const int threaded = (size_t)nb * d->dim > 131072;
+    /* Two threads fetch the scattered images twice as many at a time. (Alone
+     * in a loop, where the images stay in cache, a batch of 64 took 8 us on
+     * one thread and 10-22 on two; in training, on one thread, small's epochs
+     * were 7-10% slower: bench, 4 alternating rounds.) */
+    const int threaded = (size_t)nb * d->dim > 32768;
 #pragma omp parallel for schedule(static) if (threaded)
     for (int b = 0; b < nb; b++) {
         prefetch_image(d, idx, b, nb);
