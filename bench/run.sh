@@ -123,10 +123,11 @@ header() {
     echo "Measured $(date -u -r "$jsonl" +%Y-%m-%d) with \`$1\`"
     echo
     echo "- CPU: $(grep -m1 'model name' /proc/cpuinfo | sed 's/.*: //'), $cores cores;" \
-         "oneDNN dispatches to $(jq -s -r '[.[] | .isa // empty][0] // "?"' "$jsonl");" \
+         "oneDNN dispatches to $(jq -s -r '[.[] | .isa // empty][0] // empty' "$jsonl" | grep . ||
+                                  ./train --version | sed -n 's/.*oneDNN ISA here: //p');" \
          "load while measuring: $(cat "$jsonl.load" 2>/dev/null || echo unknown)"
     echo "- machine: $(lscpu | sed -n 's/^Model name: *//p'), $cores cores" \
-         "($(grep -q avx512f /proc/cpuinfo && echo 'AVX-512, ')L2 $(lscpu | sed -n 's/^L2 cache: *//p'))," \
+         "($(grep -q avx512f /proc/cpuinfo && echo 'AVX-512, ')L2 $(lscpu | sed -n 's/^L2 cache: *//p' | grep . || echo 'not reported'))," \
          "$(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo)," \
          "$(. /etc/os-release && echo "$PRETTY_NAME")"
     echo "- $(gcc --version | head -n1), $(./train --version | sed -n 2p)"
@@ -134,8 +135,9 @@ header() {
         echo "- PyTorch $(/usr/bin/python3 -c 'import torch; print(torch.__version__)')" \
              "(Debian python3-torch) on OpenMP OpenBLAS $(dpkg-query -W -f '${Version}' libopenblas0-openmp)"
     fi
-    echo "- training loop only (evaluation and loading excluded), median of $(jq -s '.[0].epochs' "$jsonl")" \
-         "epochs per run; configs in bench/configs/ (SGD momentum 0.9, lr 0.05)"
+    [ "$mode" = wall ] ||
+        echo "- training loop only (evaluation and loading excluded), median of $(jq -s '.[0].epochs' "$jsonl")" \
+             "epochs per run; configs in bench/configs/ (SGD momentum 0.9, lr 0.05)"
     echo
 }
 
@@ -155,7 +157,9 @@ render() {
         jq -r "$R"'"| \(.config) \(.hidden) b\(.batch) | \(.precision) | \(.head) | \(.threads) | \(.epoch_seconds_median | r(3)) | \(.bound_seconds | r(3)) | \(1 / .bound_fraction | r(2)) | \(.gflops | r(1)) | \(.peak_fraction * 100 | r(1))% | \(.peak_fp32_gflops | round) / \(.peak_bf16_gflops | round) | \(.peak_rss_mb) | \(.test_accuracy * 100 | r(2))% | \(.compute | sub(".*matmul "; "")) |"' "$jsonl" ;;
     compare)
         header "make bench-compare"
-        echo "$rounds rounds; in each, for each config, train fp32, train bf16 and PyTorch fp32 ran one after the other, $cores threads each, softmax head. Ratio = PyTorch s/epoch / train s/epoch in the same round (> 1: train is faster); s/epoch columns are medians over the rounds; % of peak against the peak of the precision, measured in the same process."
+        # the rounds the lines hold (-R renders without -r): PyTorch runs of one config
+        n_rounds=$(jq -s '[.[] | select(.impl == "pytorch")] | group_by(.config) | map(length) | max // 0' "$jsonl")
+        echo "$n_rounds rounds; in each, for each config, train fp32, train bf16 and PyTorch fp32 ran one after the other, $cores threads each, softmax head. Ratio = PyTorch s/epoch / train s/epoch in the same round (> 1: train is faster); s/epoch columns are medians over the rounds; % of peak against the peak of the precision, measured in the same process."
         echo
         echo "| config | precision | train s/epoch | PyTorch fp32 s/epoch | ratio per round | median ratio | % of peak (peak GFLOP/s) | epoch / products-only | minor faults / epoch | train acc | PyTorch acc | peak RSS MB train / PyTorch |"
         echo "|---|---|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|"
