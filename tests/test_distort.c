@@ -602,7 +602,7 @@ static void shift_is_the_original_shift(void **state)
     float *want = malloc(sizeof(float) * N * DIM), *got = malloc(sizeof(float) * N * DIM);
     float *ref = malloc(sizeof(float) * N * DIM);
     for (int shift = 1; shift <= 8; shift++) {
-        char text[16];
+        char text[24];
         snprintf(text, sizeof text, "shift:%d", shift);
         struct distort_spec s = parse_ok(text);
         struct distort *w = distort_create(&s, R, C);
@@ -981,8 +981,8 @@ static int bench(int n)
     if (n <= 0 || (uint32_t)n > d.n)
         n = (int)d.n;
     const char *specs[] = {"none", "shift:2", "affine:rot=15,scale=0.15,shear=0.3",
-                           "elastic:alpha=34,sigma=4", "affine+elastic:rot=15,scale=0.15,"
-                           "shear=0.3,alpha=34,sigma=4",
+                           "elastic:alpha=34,sigma=4",
+                           ("affine+elastic:rot=15,scale=0.15,shear=0.3,alpha=34,sigma=4"),
                            "elastic:alpha=34,sigma=6",
                            "affine+elastic:rot=5,translate=1.5,alpha=34,sigma=6"};
     float *out = malloc(sizeof(float) * d.dim * 64);

@@ -243,20 +243,19 @@ typedef float vec8_at __attribute__((vector_size(32), aligned(4), may_alias));
 #define LOAD16(p) (*(const vec16_at *)(p))
 #define STORE16(p, v) (*(vec16_at *)(p) = (v))
 
-/* lane l of the result: lane m[l] (mod 32) of a then b, as gcc's
- * __builtin_shuffle gives it; clang, which builds the fuzzers, has only
- * shuffles by constants, and gets the same lanes one by one */
-static inline vec16 shuffle2(vec16 a, vec16 b, ivec16 m)
+/* *r: lane l is lane m[l] (mod 32) of a then b, as gcc's __builtin_shuffle
+ * gives it; clang, which builds the fuzzers, has only shuffles by constants,
+ * and gets the same lanes one by one. (Pointers: a 64-byte vector passed by
+ * value has another ABI without AVX-512, which the sanitizer builds lack.) */
+static inline void shuffle2(vec16 *r, const vec16 *a, const vec16 *b, const ivec16 *m)
 {
 #if defined(__GNUC__) && !defined(__clang__)
-    return __builtin_shuffle(a, b, m);
+    *r = __builtin_shuffle(*a, *b, *m);
 #else
-    vec16 r;
     for (int l = 0; l < 16; l++) {
-        const int k = m[l] & 31;
-        r[l] = k < 16 ? a[k] : b[k - 16];
+        const int k = (*m)[l] & 31;
+        (*r)[l] = k < 16 ? (*a)[k] : (*b)[k - 16];
     }
-    return r;
 #endif
 }
 #define LOAD8(p) (*(const vec8_at *)(p))
@@ -620,7 +619,9 @@ static void smooth_rows(struct distort *w, float *restrict out, const float *res
     memcpy(&out_hi, w->out_hi, sizeof out_hi);
     for (int i = 0; i < rows; i++) {
         const vec16 lo = LOAD16(t + (size_t)i * BLOCK), hi = LOAD16(t + (size_t)i * BLOCK + 16);
-        const vec16 r = (vec16)((ivec16)shuffle2(lo, hi, rev) & keep);
+        vec16 mirrored;
+        shuffle2(&mirrored, &lo, &hi, &rev);
+        const vec16 r = (vec16)((ivec16)mirrored & keep);
         STORE16(s + (size_t)i * 16, lo + r);
         STORE16(d + (size_t)i * 16, lo - r);
     }
@@ -646,8 +647,11 @@ static void smooth_rows(struct distort *w, float *restrict out, const float *res
         const vec16 pr[4] = {p0, p1, p2, p3}, qr[4] = {q0, q1, q2, q3};
         for (int j = 0; j < 4; j++) {
             const vec16 sum = pr[j] + qr[j], dif = pr[j] - qr[j];
-            STORE16(o[j], scale * shuffle2(sum, dif, out_lo));
-            STORE16(o[j] + 16, scale * shuffle2(sum, dif, out_hi));
+            vec16 first, second;
+            shuffle2(&first, &sum, &dif, &out_lo);
+            shuffle2(&second, &sum, &dif, &out_hi);
+            STORE16(o[j], scale * first);
+            STORE16(o[j] + 16, scale * second);
         }
     }
 }
