@@ -8,16 +8,29 @@
 #include "dropout.h"
 #include "par.h"
 
+int mlp_sizes(const struct mlp_spec *spec, int *size)
+{
+    const int L = spec->n_hidden + 1;
+    size[0] = spec->n_inputs;
+    for (int l = 0; l < spec->n_hidden; l++)
+        size[l + 1] = spec->hidden[l];
+    size[L] = spec->n_outputs;
+    return L;
+}
+
 size_t mlp_count_params(const struct mlp_spec *s)
 {
+    int size[MLP_MAX_LAYERS + 1];
+    const int L = mlp_sizes(s, size);
     size_t n = 0;
-    int prev = s->n_inputs;
-    for (int l = 0; l <= s->n_hidden; l++) {
-        int out = l < s->n_hidden ? s->hidden[l] : s->n_outputs;
-        n += (size_t)prev * (size_t)out + (size_t)out;
-        prev = out;
-    }
+    for (int l = 0; l < L; l++)
+        n += (size_t)size[l] * (size_t)size[l + 1] + (size_t)size[l + 1];
     return n;
+}
+
+int mlp_layer_packs(const struct mlp_spec *spec, const int *size, int l)
+{
+    return spec->pack ? spec->pack > 0 : dense_should_pack(size[l], size[l + 1], spec->precision);
 }
 
 static void layout(struct mlp *m)
@@ -69,11 +82,7 @@ struct mlp *mlp_create(const struct mlp_spec *spec)
     if (!m)
         return NULL;
     m->spec = *spec;
-    m->L = spec->n_hidden + 1;
-    m->size[0] = spec->n_inputs;
-    for (int l = 0; l < spec->n_hidden; l++)
-        m->size[l + 1] = spec->hidden[l];
-    m->size[m->L] = spec->n_outputs;
+    m->L = mlp_sizes(spec, m->size);
     m->n_params = mlp_count_params(spec);
     m->n_weights = 0;
     for (int l = 0; l < m->L; l++)
@@ -85,10 +94,9 @@ struct mlp *mlp_create(const struct mlp_spec *spec)
     }
     layout(m);
     for (int l = 0; l < m->L; l++) {
-        int in = m->size[l], out = m->size[l + 1];
-        int pack = spec->pack ? spec->pack > 0 : dense_should_pack(in, out, spec->precision);
-        if (dense_init(&m->layer[l], &m->dnn, in, out, l + 1 < m->L ? (int)spec->act : -1,
-                       spec->precision, pack, &m->err)) {
+        const int pack = mlp_layer_packs(spec, m->size, l);
+        if (dense_init(&m->layer[l], &m->dnn, m->size[l], m->size[l + 1],
+                       l + 1 < m->L ? (int)spec->act : -1, spec->precision, pack, &m->err)) {
             mlp_free(m);
             return NULL;
         }

@@ -83,6 +83,12 @@ struct mlp {
 struct mlp *mlp_create(const struct mlp_spec *spec);
 void mlp_free(struct mlp *m);
 size_t mlp_count_params(const struct mlp_spec *spec);
+/* size[0] the inputs, size[1..] the hidden widths, size[L] the outputs
+ * (MLP_MAX_LAYERS + 1 entries); returns L, the number of dense layers */
+int mlp_sizes(const struct mlp_spec *spec, int *size);
+/* whether dense layer l keeps packed forward weights: spec->pack, or as
+ * dense_should_pack says for its size (size as mlp_sizes gives it) */
+int mlp_layer_packs(const struct mlp_spec *spec, const int *size, int l);
 
 /* He-uniform for relu hidden layers, Glorot-uniform for tanh/sigmoid hidden
  * layers and the output layer, biases 0. Layer l draws from its own stream. */

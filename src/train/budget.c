@@ -1,5 +1,6 @@
 #include "budget.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,11 +33,8 @@ static int task_outputs(const struct config *c)
  * gradients, and backward scratch, for B rows */
 static double batch_bytes(const struct mlp_spec *s, double B)
 {
-    int sizes[MLP_MAX_LAYERS + 1], L = s->n_hidden + 1, widest = 0;
-    sizes[0] = s->n_inputs;
-    for (int l = 0; l < s->n_hidden; l++)
-        sizes[l + 1] = s->hidden[l];
-    sizes[L] = s->n_outputs;
+    int sizes[MLP_MAX_LAYERS + 1], widest = 0;
+    const int L = mlp_sizes(s, sizes);
     double bytes = 0;
     for (int l = 0; l <= L; l++) {
         widest = sizes[l] > widest ? sizes[l] : widest;
@@ -57,16 +55,15 @@ static double batch_bytes(const struct mlp_spec *s, double B)
  * and with bf16 the plain copy of all weights */
 static double copies_bytes(const struct mlp_spec *s)
 {
-    const int bf = s->precision == PRECISION_BF16, L = s->n_hidden + 1;
+    int size[MLP_MAX_LAYERS + 1];
+    const int bf = s->precision == PRECISION_BF16, L = mlp_sizes(s, size);
     double bytes = 0;
-    for (int l = 0, in = s->n_inputs; l < L; l++) {
-        int out = l < s->n_hidden ? s->hidden[l] : s->n_outputs;
-        int pack = s->pack ? s->pack > 0 : dense_should_pack(in, out, s->precision);
-        if (pack)
-            bytes += (bf ? 2.0 : 4.0) * ((in + 31) / 32 * 32) * ((out + 63) / 64 * 64);
+    for (int l = 0; l < L; l++) {
+        const double in = size[l], out = size[l + 1];
+        if (mlp_layer_packs(s, size, l))
+            bytes += (bf ? 2.0 : 4.0) * ceil(in / 32) * 32 * ceil(out / 64) * 64;
         if (bf)
             bytes += 2.0 * in * out;
-        in = out;
     }
     return bytes;
 }
