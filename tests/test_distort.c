@@ -823,16 +823,6 @@ static void trains_deterministically(void **state)
         free(out[i]), free(err[i]), free(clean[i]);
 }
 
-static uint8_t *slurp_path(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    assert_non_null(f);
-    uint8_t *buf = malloc(1 << 22);
-    *len = fread(buf, 1, 1 << 22, f);
-    fclose(f);
-    return buf;
-}
-
 static double now(void)
 {
     struct timespec ts;
@@ -877,7 +867,7 @@ static void elastic_resume_is_exact(void **state)
     assert_int_equal(run_train(c, &out, &err), 0);
     free(out), free(err);
     size_t la, lb;
-    uint8_t *x = slurp_path(whole, &la), *y = slurp_path(part, &lb);
+    uint8_t *x = slurp_bytes(whole, &la), *y = slurp_bytes(part, &lb);
     assert_true(la > 1000);
     assert_int_equal(la, lb);
     assert_memory_equal(x, y, la);

@@ -262,16 +262,6 @@ static void option_values(void **state)
 
 /* ---- non-finite numbers ---- */
 
-static uint8_t *slurp(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    assert_non_null(f);
-    uint8_t *b = malloc(1 << 24);
-    *len = fread(b, 1, 1 << 24, f);
-    fclose(f);
-    return b;
-}
-
 /* A run whose very last update makes the outputs non-finite (adam, lr 100,
  * one batch per epoch: the loss of that batch was still finite) is
  * divergence: exit 65, no summary, and the good model under --save stays. */
@@ -284,7 +274,7 @@ static void divergence_in_the_last_step(void **state)
         "--quiet");
     free(out), free(err);
     size_t la, lb;
-    uint8_t *before = slurp(m, &la);
+    uint8_t *before = slurp_bytes(m, &la);
     const char *deep = "64,64,64,64,64,64,64,64,64,64,64,64";
     RUN(65, out, err, "--data-dir", test_dir, "--limit-train", "64", "--batch-size", "64",
         "--epochs", "1", "--optimizer", "adam", "--lr", "100", "--hidden", deep, "--json",
@@ -294,7 +284,7 @@ static void divergence_in_the_last_step(void **state)
     assert_null(strstr(out, "\"summary\""));
     assert_null(strstr(out, "null"));
     free(out), free(err);
-    uint8_t *after = slurp(m, &lb);
+    uint8_t *after = slurp_bytes(m, &lb);
     assert_int_equal(la, lb);
     assert_memory_equal(before, after, la);
     free(before), free(after);

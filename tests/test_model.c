@@ -31,19 +31,6 @@ static double now(void)
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
-static uint8_t *slurp(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    assert_non_null(f);
-    fseek(f, 0, SEEK_END);
-    *len = (size_t)ftell(f);
-    rewind(f);
-    uint8_t *b = malloc(*len);
-    assert_int_equal(fread(b, 1, *len, f), *len);
-    fclose(f);
-    return b;
-}
-
 
 /* ---- hand-made model files: edit a real one, then fix its length and CRC ---- */
 
@@ -181,7 +168,7 @@ static void save_load_evaluate(void **state)
     /* --predict agrees with the predictions written during evaluation */
     RUN(0, out, err, "--load", m, "--predict", path_in(test_dir, "t10k-images-idx3-ubyte.gz"));
     size_t len;
-    char *csv = (char *)slurp(path_in(test_dir, "p.csv"), &len);
+    char *csv = (char *)slurp_bytes(path_in(test_dir, "p.csv"), &len);
     int rows = 0;
     for (char *save, *l = strtok_r(out, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
         if (rows++ == 0) {
@@ -211,7 +198,7 @@ static void predict_from_stdin(void **state)
              m, path_in(test_dir, "raw.out"));
     assert_int_equal(system(cmd), 0);
     size_t len;
-    char *o = (char *)slurp(path_in(test_dir, "raw.out"), &len);
+    char *o = (char *)slurp_bytes(path_in(test_dir, "raw.out"), &len);
     int lines = 0;
     for (size_t i = 0; i < len; i++)
         lines += o[i] == '\n';
@@ -221,7 +208,7 @@ static void predict_from_stdin(void **state)
     snprintf(cmd, sizeof cmd, "head -c 250 /dev/zero | %s --load %s --predict - 2> %s", bin, m,
              path_in(test_dir, "raw.err"));
     assert_int_equal(WEXITSTATUS(system(cmd)), 65);
-    o = (char *)slurp(path_in(test_dir, "raw.err"), &len);
+    o = (char *)slurp_bytes(path_in(test_dir, "raw.err"), &len);
     assert_non_null(strstr(o, "stdin: 50 bytes left over; images are 100 bytes"));
     free(o);
 }
@@ -258,7 +245,7 @@ static void resume_is_exact(void **state)
     RUN(0, out, err, "--data-dir", test_dir, "--resume", part, "--quiet");
     free(out), free(err);
     size_t la, lb;
-    uint8_t *x = slurp(whole, &la), *y = slurp(part, &lb);
+    uint8_t *x = slurp_bytes(whole, &la), *y = slurp_bytes(part, &lb);
     assert_int_equal(la, lb);
     assert_memory_equal(x, y, la);
     free(x), free(y);
@@ -314,7 +301,7 @@ static void rejects_damaged_files(void **state)
 {
     (void)state;
     size_t len;
-    uint8_t *good = slurp(saved_model(), &len);
+    uint8_t *good = slurp_bytes(saved_model(), &len);
     struct checkpoint ck;
     struct err e = {0};
     assert_int_equal(checkpoint_parse(&ck, good, len, "m.bin", &e), 0);
@@ -388,7 +375,7 @@ static void old_loss_settings_load(void **state)
     double trained = summary_accuracy(out);
     free(out), free(err);
     size_t len, blen;
-    uint8_t *good = slurp(m, &len);
+    uint8_t *good = slurp_bytes(m, &len);
     char *cfg = settings_of(good);
     cut(cfg, "\"loss\":\"bce-mean\",");
     cut(cfg, "\"init\":\"he-glorot\",");
@@ -416,7 +403,7 @@ static void stored_settings_refused(void **state)
 {
     (void)state;
     size_t len, blen;
-    uint8_t *good = slurp(path_in(test_dir, "m.bin"), &len);
+    uint8_t *good = slurp_bytes(path_in(test_dir, "m.bin"), &len);
     char *cfg = settings_of(good);
     char evil[600], quoted[700];
     snprintf(evil, sizeof evil, "%s", path_in(test_dir, "evil.csv"));
@@ -467,7 +454,7 @@ static void stored_state_validated(void **state)
 {
     (void)state;
     size_t len, blen;
-    uint8_t *good = slurp(path_in(test_dir, "m.bin"), &len);
+    uint8_t *good = slurp_bytes(path_in(test_dir, "m.bin"), &len);
     struct layout o = layout_of(good);
     uint8_t *b = malloc(len);
     for (int stream = 0; stream < 3; stream++) {
@@ -548,7 +535,7 @@ static void stored_steps_bounded(void **state)
 {
     (void)state;
     size_t len;
-    uint8_t *good = slurp(path_in(test_dir, "m.bin"), &len);
+    uint8_t *good = slurp_bytes(path_in(test_dir, "m.bin"), &len);
     struct layout o = layout_of(good);
     uint64_t samples = (uint64_t)rd32(good + o.epoch) * rd32(good + o.n_order);
     uint8_t *b = malloc(len);
@@ -639,7 +626,7 @@ static void resume_finished_evaluates(void **state)
     char m[1024];
     snprintf(m, sizeof m, "%s", path_in(test_dir, "m.bin"));
     size_t la, lb, lp, lr;
-    uint8_t *before = slurp(m, &la);
+    uint8_t *before = slurp_bytes(m, &la);
     RUN(0, out, err, "--data-dir", test_dir, "--load", m, "--epochs", "0", "--json",
         "--predictions", path_in(test_dir, "p-load.csv"));
     double loaded = summary_accuracy(out);
@@ -655,8 +642,8 @@ static void resume_finished_evaluates(void **state)
     assert_non_null(cJSON_GetObjectItem(l[0], "report"));
     cJSON_Delete(l[0]);
     free(out), free(err);
-    uint8_t *p = slurp(path_in(test_dir, "p-load.csv"), &lp);
-    uint8_t *r = slurp(path_in(test_dir, "p-resume.csv"), &lr);
+    uint8_t *p = slurp_bytes(path_in(test_dir, "p-load.csv"), &lp);
+    uint8_t *r = slurp_bytes(path_in(test_dir, "p-resume.csv"), &lr);
     assert_int_equal(lp, lr);
     assert_memory_equal(p, r, lp);
     free(p), free(r);
@@ -675,7 +662,7 @@ static void resume_finished_evaluates(void **state)
     free(out), free(err);
     assert_int_equal(stat(m, &s1), 0);
     assert_true(s0.st_ino == s1.st_ino);
-    uint8_t *after = slurp(m, &lb);
+    uint8_t *after = slurp_bytes(m, &lb);
     assert_int_equal(la, lb);
     assert_memory_equal(before, after, la);
     free(before), free(after);
@@ -684,7 +671,7 @@ static void resume_finished_evaluates(void **state)
 static int count_lines(const char *path, const char *prefix)
 {
     size_t len;
-    char *t = (char *)slurp(path, &len);
+    char *t = (char *)slurp_bytes(path, &len);
     int n = 0;
     for (size_t i = 0; i < len; i++)
         if ((i == 0 || t[i - 1] == '\n') && !strncmp(t + i, prefix, strlen(prefix)))
@@ -705,11 +692,11 @@ static void resume_appends_metrics(void **state)
         "--metrics", csv, "--quiet");
     free(out), free(err);
     size_t len0, len1;
-    char *first = (char *)slurp(csv, &len0);
+    char *first = (char *)slurp_bytes(csv, &len0);
     RUN(0, out, err, "--data-dir", test_dir, "--resume", ck, "--epochs", "4", "--save",
         path_in(test_dir, "mck4.bin"), "--metrics", csv, "--quiet");
     free(out), free(err);
-    char *all = (char *)slurp(csv, &len1);
+    char *all = (char *)slurp_bytes(csv, &len1);
     assert_true(len1 > len0);
     assert_memory_equal(all, first, len0);   /* epochs 1-2 kept as they were */
     assert_int_equal(count_lines(csv, "epoch,"), 1);
@@ -791,7 +778,7 @@ static void resume_more_epochs_is_exact(void **state)
             "--lr-schedule", "constant", "--optimizer", opt[k], "--save", two, "--quiet");
         free(out), free(err);
         size_t l2;
-        uint8_t *b2 = slurp(two, &l2);
+        uint8_t *b2 = slurp_bytes(two, &l2);
         struct layout o = layout_of(b2);
         uint64_t n = rd64(b2 + o.n_params);
         assert_int_equal(rd64(b2 + o.n_m), k == 0 ? 0 : n);
@@ -799,7 +786,7 @@ static void resume_more_epochs_is_exact(void **state)
         RUN(0, out, err, "--data-dir", test_dir, "--resume", two, "--epochs", "4", "--quiet");
         free(out), free(err);
         size_t la, lb;
-        uint8_t *a = slurp(once, &la), *b = slurp(two, &lb);
+        uint8_t *a = slurp_bytes(once, &la), *b = slurp_bytes(two, &lb);
         assert_int_equal(la, lb);
         assert_memory_equal(a, b, la);
         free(b);
@@ -815,7 +802,7 @@ static void resume_more_epochs_is_exact(void **state)
             free(old);
             RUN(0, out, err, "--data-dir", test_dir, "--resume", two, "--epochs", "4", "--quiet");
             free(out), free(err);
-            b = slurp(two, &lb);
+            b = slurp_bytes(two, &lb);
             assert_int_equal(la, lb);
             assert_memory_equal(a, b, la);
             free(b);
@@ -830,7 +817,7 @@ static void writer_shares_reader_limit(void **state)
 {
     (void)state;
     size_t len;
-    uint8_t *good = slurp(path_in(test_dir, "m.bin"), &len);
+    uint8_t *good = slurp_bytes(path_in(test_dir, "m.bin"), &len);
     struct checkpoint ck;
     struct err e = {0};
     assert_int_equal(checkpoint_parse(&ck, good, len, "m.bin", &e), 0);

@@ -167,7 +167,8 @@ double grad_check(double (*f)(void *ctx), void *ctx, float *params, const float 
 
 /* A file's whole content, read by pread from offset 0: the file offset,
  * shared with a child that may still be writing, never moves. */
-char *slurp_fd(int fd)
+/* the whole content of fd from its start, NUL-ended; *len its length */
+static char *read_all(int fd, size_t *len)
 {
     size_t cap = 4096, n = 0;
     char *buf = malloc(cap);
@@ -182,6 +183,23 @@ char *slurp_fd(int fd)
         n += (size_t)got;
     }
     buf[n] = 0;
+    *len = n;
+    return buf;
+}
+
+char *slurp_fd(int fd)
+{
+    size_t n;
+    return read_all(fd, &n);
+}
+
+uint8_t *slurp_bytes(const char *path, size_t *len)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        fail_msg("%s: cannot open: %s", path, strerror(errno));
+    uint8_t *buf = (uint8_t *)read_all(fd, len);
+    close(fd);
     return buf;
 }
 

@@ -13,6 +13,9 @@ const char *train_bin(void);
 const char *mnist_dir(void);
 /* the whole content of an open file, from its start (malloc'd, NUL-ended) */
 char *slurp_fd(int fd);
+/* the whole content of the file at path and its length, in a malloc'd
+ * buffer (NUL-ended, for text); a file that cannot be opened fails the test */
+uint8_t *slurp_bytes(const char *path, size_t *len);
 /* the whole content of the file at path, NUL-ended, in a buffer the next
  * call reuses (copy what must outlive it); NULL when it cannot be opened */
 char *slurp_text(const char *path);
