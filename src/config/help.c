@@ -159,6 +159,31 @@ static void default_text(char *buf, size_t n, const struct option *o)
              o->def);
 }
 
+/* one option as a rendering writes it: its flag and its range-and-default
+ * line ("" when it has none) */
+typedef void option_writer(FILE *f, const struct option *o, const char *flag, const char *def);
+
+/* the options of group g, in table order, each through write */
+static void each_option(FILE *f, int g, option_writer *write)
+{
+    for (size_t i = 0; i < option_count; i++) {
+        const struct option *o = &option_table[i];
+        if ((int)o->group != g)
+            continue;
+        char flag[64], def[256];
+        flag_text(flag, sizeof flag, o);
+        default_text(def, sizeof def, o);
+        write(f, o, flag, def);
+    }
+}
+
+static void help_option(FILE *f, const struct option *o, const char *flag, const char *def)
+{
+    fprintf(f, "  %-20s %s\n", flag, o->help);
+    if (*def)
+        fprintf(f, "  %-20s %s\n", "", def);
+}
+
 void config_print_help(FILE *f, const char *prog)
 {
     fprintf(f, "Usage: %s [OPTION]...\n", prog);
@@ -173,17 +198,7 @@ void config_print_help(FILE *f, const char *prog)
           f);
     for (int g = 0; g < N_GROUPS; g++) {
         fprintf(f, "\n%s:\n", GROUP_TITLE[g]);
-        for (size_t i = 0; i < option_count; i++) {
-            const struct option *o = &option_table[i];
-            if ((int)o->group != g)
-                continue;
-            char flag[64], def[256];
-            flag_text(flag, sizeof flag, o);
-            default_text(def, sizeof def, o);
-            fprintf(f, "  %-20s %s\n", flag, o->help);
-            if (*def)
-                fprintf(f, "  %-20s %s\n", "", def);
-        }
+        each_option(f, g, help_option);
     }
     fputs("\nBooleans take --flag, --no-flag or --flag=true|false.\n", f);
     print_sections(f);
@@ -224,6 +239,17 @@ static void roff_flag(FILE *f, const char *flag)
     fputc('\n', f);
 }
 
+static void man_option(FILE *f, const struct option *o, const char *flag, const char *def)
+{
+    fputs(".TP\n", f);
+    roff_flag(f, flag);
+    roff(f, o->help);
+    if (*def) {
+        fputs(".br\n", f);
+        roff(f, def);
+    }
+}
+
 void config_print_man(FILE *f, const char *prog, const char *version)
 {
     fprintf(f, ".\\\" generated from the option table of %s (src/config/); do not edit\n", prog);
@@ -255,21 +281,7 @@ void config_print_man(FILE *f, const char *prog, const char *version)
     for (int g = 0; g < N_GROUPS; g++) {
         fputs(".SS ", f);
         roff(f, GROUP_TITLE[g]);
-        for (size_t i = 0; i < option_count; i++) {
-            const struct option *o = &option_table[i];
-            if ((int)o->group != g)
-                continue;
-            char flag[64], def[256];
-            flag_text(flag, sizeof flag, o);
-            default_text(def, sizeof def, o);
-            fputs(".TP\n", f);
-            roff_flag(f, flag);
-            roff(f, o->help);
-            if (*def) {
-                fputs(".br\n", f);
-                roff(f, def);
-            }
-        }
+        each_option(f, g, man_option);
     }
     fputs(".PP\n", f);
     roff(f, "Booleans take --flag, --no-flag or --flag=true|false.");
