@@ -324,22 +324,9 @@ static void help(const char *prog)
            "configs share no seed, 66 no runs of a NAME in DIR, 74 I/O error.\n", prog);
 }
 
-/* the name it was run by: "compare" in the build tree, mnist-train-compare installed */
-static const char *program_name(const char *argv0)
-{
-    const char *slash = argv0 ? strrchr(argv0, '/') : NULL;
-    const char *name = slash ? slash + 1 : argv0;
-    if (!name || !*name || strlen(name) > 64)
-        return "compare";
-    for (const char *p = name; *p; p++)
-        if ((unsigned char)*p < 0x20 || *p == 0x7f)
-            return "compare";
-    return name;
-}
-
 int main(int argc, char **argv)
 {
-    const char *prog = program_name(argc > 0 ? argv[0] : NULL);
+    const char *prog = err_program_name(argc > 0 ? argv[0] : NULL, "compare");
     if (argc == 2 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))) {
         help(prog);
         return fflush(stdout) || ferror(stdout) ? ERR_IO : 0;

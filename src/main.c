@@ -291,21 +291,6 @@ static int run(const struct config *c, struct model_file *f, struct err *e)
     return rc;
 }
 
-/* The name the program was run by, as coreutils' program_name: "train" in
- * the source tree, "mnist-train" installed; a name no message should carry
- * (empty, long, control bytes) is "train". */
-static const char *program_name(const char *argv0)
-{
-    const char *slash = argv0 ? strrchr(argv0, '/') : NULL;
-    const char *name = slash ? slash + 1 : argv0;
-    if (!name || !*name || strlen(name) > 64)
-        return "train";
-    for (const char *p = name; *p; p++)
-        if ((unsigned char)*p < 0x20 || *p == 0x7f)
-            return "train";
-    return name;
-}
-
 /* the libraries, and what oneDNN dispatches to on this CPU: whether bf16 runs */
 static void print_version(const char *prog)
 {
@@ -338,7 +323,7 @@ int main(int argc, char **argv)
     struct err e = {0};
     struct config c;
     enum config_action action;
-    const char *prog = program_name(argc > 0 ? argv[0] : NULL);
+    const char *prog = err_program_name(argc > 0 ? argv[0] : NULL, "train");
     denormals_flush();
     interrupt_install();   /* SIGINT/SIGTERM end every phase, loading included */
     struct model_file model = {0};

@@ -35,3 +35,15 @@ int err_set(struct err *e, int code, const char *fmt, ...)
     e->code = code;
     return code;
 }
+
+const char *err_program_name(const char *argv0, const char *fallback)
+{
+    const char *slash = argv0 ? strrchr(argv0, '/') : NULL;
+    const char *name = slash ? slash + 1 : argv0;
+    if (!name || !*name || strlen(name) > 64)
+        return fallback;
+    for (const char *p = name; *p; p++)
+        if ((unsigned char)*p < 0x20 || *p == 0x7f)
+            return fallback;
+    return name;
+}

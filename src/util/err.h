@@ -30,4 +30,10 @@ int err_set(struct err *e, int code, const char *fmt, ...)
 /* Add text at the end of the message (cut at the buffer's end). */
 void err_append(struct err *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* The name the program was run by, as coreutils' program_name: the last
+ * part of argv0 ("train" in the source tree, "mnist-train" installed); a name
+ * no message should carry (missing, empty, over 64 bytes, control bytes) is
+ * fallback. Messages start with it. */
+const char *err_program_name(const char *argv0, const char *fallback);
+
 #endif
