@@ -53,6 +53,20 @@ static void make_image(uint8_t *img, int rows, int cols, uint32_t seed)
         }
 }
 
+/* n test images one after the other (image b from seed0 + b), malloc'd;
+ * with in, in[b] points at image b */
+static uint8_t *make_images(int n, int rows, int cols, uint32_t seed0, const uint8_t **in)
+{
+    const size_t dim = (size_t)rows * (size_t)cols;
+    uint8_t *imgs = malloc((size_t)n * dim);
+    for (int b = 0; b < n; b++) {
+        make_image(imgs + (size_t)b * dim, rows, cols, seed0 + (uint32_t)b);
+        if (in)
+            in[b] = imgs + (size_t)b * dim;
+    }
+    return imgs;
+}
+
 static void plain(float *out, const uint8_t *img, int n)
 {
     struct dataset d = {.n = 1, .rows = 1, .cols = (uint32_t)n, .dim = (uint32_t)n,
@@ -447,12 +461,8 @@ static void batch_equals_one_by_one(void **state)
     enum { N = 150 };
     const char *specs[] = {"elastic:alpha=34,sigma=4", "affine+elastic:rot=10,alpha=30,sigma=5",
                            "affine:rot=15,scale=0.15,shear=0.3,translate=1", "shift:2", "none"};
-    uint8_t *imgs = malloc((size_t)N * DIM);
     const uint8_t *in[N];
-    for (int b = 0; b < N; b++) {
-        make_image(imgs + (size_t)b * DIM, R, C, 100 + (uint32_t)b);
-        in[b] = imgs + (size_t)b * DIM;
-    }
+    uint8_t *imgs = make_images(N, R, C, 100, in);
     float *want = malloc(sizeof(float) * N * DIM), *got = malloc(sizeof(float) * N * DIM);
     const int sizes[] = {N, 64, 65, 3, 1};
     for (size_t i = 0; i < sizeof specs / sizeof specs[0]; i++) {
@@ -515,12 +525,8 @@ static void other_sizes(void **state)
     enum { N = 9 };
     for (size_t t = 0; t < sizeof shapes / sizeof shapes[0]; t++) {
         const int rows = shapes[t][0], cols = shapes[t][1], dim = rows * cols;
-        uint8_t *imgs = malloc((size_t)N * dim);
         const uint8_t *in[N];
-        for (int b = 0; b < N; b++) {
-            make_image(imgs + (size_t)b * dim, rows, cols, 300 + (uint32_t)b);
-            in[b] = imgs + (size_t)b * dim;
-        }
+        uint8_t *imgs = make_images(N, rows, cols, 300, in);
         float *want = malloc(sizeof(float) * N * dim), *got = malloc(sizeof(float) * N * dim);
         struct distort_spec s = parse_ok("affine+elastic:rot=20,scale=0.2,translate=2,alpha=8,sigma=3");
         omp_set_num_threads(2);
@@ -592,9 +598,7 @@ static void shift_is_the_original_shift(void **state)
 {
     (void)state;
     enum { N = 40 };
-    uint8_t *pix = malloc(N * DIM);
-    for (int i = 0; i < N; i++)
-        make_image(pix + i * DIM, R, C, 100 + (uint32_t)i);
+    uint8_t *pix = make_images(N, R, C, 100, NULL);
     struct dataset d = {.n = N, .rows = R, .cols = C, .dim = DIM, .x = pix};
     uint32_t idx[N];
     for (int i = 0; i < N; i++)
