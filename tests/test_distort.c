@@ -24,7 +24,7 @@
 #include "data/dataset.h"
 #include "nn/head.h"
 #include "nn/onednn.h"
-#include "data/distort.h"
+#include "data/distort_testing.h"
 #include "support/support.h"
 
 
@@ -271,7 +271,8 @@ static void reference_fold(double *K, int n, const double *g, int r)
             K[i * n + reference_mirror(i + m, n)] += g[m + r];
 }
 
-/* distort_smooth against the direct 2-D sum, every pixel, within 1e-5 of the
+/* distort_smooth and distort_smooth_plain against the direct 2-D sum and
+ * each other, every pixel, within 1e-5 of the
  * input's scale (the weights sum to 1; the dense way adds and subtracts
  * mirrored values, so its rounding is relative to them, not to the terms of
  * one pixel's sum; a wrong weight is off by at least 1e-4), on the sizes
@@ -291,11 +292,14 @@ static void smoothing_matches_the_definition(void **state)
             assert_non_null(w);
             const int r = reference_taps(g, sigmas[u]);
             float *f = malloc(sizeof(float) * (size_t)n), *in = malloc(sizeof(float) * (size_t)n);
+            float *plain = malloc(sizeof(float) * (size_t)n);
             struct rng rr;
             rng_seed(&rr, 9 + t, u);
             for (int p = 0; p < n; p++)   /* |in| <= 1 */
                 f[p] = in[p] = 2 * rng_uniform(&rr) - 1;
+            memcpy(plain, f, sizeof(float) * (size_t)n);
             distort_smooth(w, f, 2.5f);
+            distort_smooth_plain(w, plain, 2.5f);
             for (int y = 0; y < rows; y++)
                 for (int x = 0; x < cols; x++) {
                     double want = 0;
@@ -307,8 +311,17 @@ static void smoothing_matches_the_definition(void **state)
                     if (fabs(f[y * cols + x] - 2.5 * want) > 1e-5 * 2.5)
                         fail_msg("%dx%d sigma %g (%d,%d): %.9g, want %.9g", rows, cols,
                                  sigmas[u], x, y, f[y * cols + x], 2.5 * want);
+                    if (fabs(plain[y * cols + x] - 2.5 * want) > 1e-5 * 2.5)
+                        fail_msg("plain %dx%d sigma %g (%d,%d): %.9g, want %.9g", rows, cols,
+                                 sigmas[u], x, y, plain[y * cols + x], 2.5 * want);
+                    /* the fast smoother against the plain one, its oracle */
+                    if (fabs(f[y * cols + x] - plain[y * cols + x]) > 1e-5 * 2.5)
+                        fail_msg("fast %dx%d sigma %g (%d,%d): %.9g, plain %.9g", rows, cols,
+                                 sigmas[u], x, y, f[y * cols + x], plain[y * cols + x]);
                 }
-            free(f), free(in);
+            if (rows > 32 || cols > 32)   /* the plain smoother is the large images' path */
+                assert_memory_equal(f, plain, sizeof(float) * (size_t)n);
+            free(f), free(in), free(plain);
             distort_free(w);
         }
 }

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "idx.h"
+#include "pixel.h"
 
 int dataset_load(struct dataset *d, const char *images, const char *labels, struct err *e)
 {
@@ -55,12 +56,6 @@ struct dataset dataset_slice(const struct dataset *d, uint32_t from, uint32_t n)
     return s;
 }
 
-static void scale_row(float *out, const uint8_t *in, uint32_t n)
-{
-    for (uint32_t p = 0; p < n; p++)
-        out[p] = (float)in[p] * (1.0f / 255.0f);
-}
-
 /* Shuffled images are scattered over the training set, and the hardware
  * prefetcher cannot guess the next one: ask for the image six ahead while
  * this one is scaled (perf, mid at 1 thread: the gather's share of a step
@@ -104,6 +99,6 @@ void batch_gather(float *X, const struct dataset *d, const uint32_t *idx, int nb
 #pragma omp parallel for schedule(static) if (threaded)
     for (int b = 0; b < nb; b++) {
         prefetch_image(d, idx, b, nb);
-        scale_row(X + (size_t)b * d->dim, image(d, idx, b), d->dim);
+        pixel_scale_row(X + (size_t)b * d->dim, image(d, idx, b), d->dim);
     }
 }
