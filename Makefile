@@ -29,7 +29,7 @@ TEST_RUN := $(filter $(SLOW),$(TESTS)) $(filter-out $(SLOW),$(TESTS))
 # make test and make asan build with a job per core
 BUILD_JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 
-.PHONY: FORCE all run test check check-libs check-heads deps data clean asan valgrind fuzz sanitized-check \
+.PHONY: FORCE all run test check check-libs check-heads check-layers deps data clean asan valgrind fuzz sanitized-check \
         install uninstall bench bench-compare bench-scaling bench-wall
 .SECONDARY:
 all: check-libs train $(B)/bin/compare $(B)/bin/bench $(B)/share/$(NAME)/configs \
@@ -108,13 +108,18 @@ run: deps
 test: deps
 	@$(MAKE) --no-print-directory -j$(BUILD_JOBS) check
 
-check: all $(TESTS) check-heads
+check: all $(TESTS) check-heads check-layers
 	@tests/run-tests.sh $(TEST_RUN)
 
 # the heads differ in src/nn/head.c alone: no other source names one
 check-heads:
 	@if grep -rnE 'HEAD_(SOFTMAX|SIGMOID)' src bench | grep -v '^src/nn/head\.[ch]:'; then \
 	  echo "train: the lines above branch on the head outside src/nn/head.c" >&2; exit 1; fi
+
+# the include graph follows the layers of docs/ARCHITECTURE.md, and oneDNN's
+# header stays inside src/nn/ (tests/check-layers.py says which rule)
+check-layers:
+	@python3 tests/check-layers.py
 
 # The whole suite under AddressSanitizer + UndefinedBehaviorSanitizer (leaks
 # included), on binaries built apart in build/asan.
@@ -123,7 +128,7 @@ asan: deps
 	@$(MAKE) --no-print-directory -j$(BUILD_JOBS) B=build/asan CFLAGS="$(ASAN_FLAGS)" sanitized-check
 
 sanitized-check: check-libs $(B)/bin/train $(B)/bin/compare $(B)/bin/bench $(B)/share/$(NAME)/configs \
-                 $(TESTS) check-heads
+                 $(TESTS) check-heads check-layers
 	@TRAIN_BIN=$(B)/bin/train COMPARE_BIN=$(B)/bin/compare BENCH_BIN=$(B)/bin/bench \
 	  ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1 \
 	  tests/run-tests.sh $(TEST_RUN)

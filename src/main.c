@@ -20,7 +20,7 @@
 
 #include "config/config.h"
 #include "data/dataset.h"
-#include "nn/onednn.h"
+#include "nn/precision.h"
 #include "report/report.h"
 #include "model/checkpoint.h"
 #include "model/predict.h"

@@ -8,11 +8,11 @@
 
 #include "../nn/act.h"
 #include "../nn/head.h"
-#include "../nn/mlp.h"
-#include "../nn/onednn.h"
+#include "../nn/init.h"
 #include "../nn/optim.h"
-#include "../train/task.h"
+#include "../nn/precision.h"
 #include "../util/num.h"
+#include "task_kinds.h"
 
 #define AT(field) offsetof(struct config, field)
 #define MAX_SEED 9007199254740991.0   /* 2^53 - 1: exact in a JSON number */

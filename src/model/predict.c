@@ -12,7 +12,7 @@
 #include "../data/dataset.h"
 #include "../data/idx.h"
 #include "../nn/mlp.h"
-#include "../nn/onednn.h"
+#include "../nn/precision.h"
 #include "../report/report.h"
 #include "../train/budget.h"
 #include "../train/train.h"

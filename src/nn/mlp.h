@@ -5,7 +5,7 @@
  * weight decay touches exactly the first n_weights of them. Every buffer a training step needs is
  * allocated by mlp_create; nothing is allocated per batch.
  *
- * The products run on oneDNN (dense.h). Copies of the weights for the
+ * The products run on oneDNN (dense.h), whose types stay inside src/nn/. Copies of the weights for the
  * products (each layer's packed copy for its forward product, dense.h; with
  * bf16 a plain bf16 copy for the backward-data products) are refreshed by
  * mlp_update in the same pass as the update. With bf16 the model also keeps
@@ -21,23 +21,11 @@
 #include "../util/rng.h"
 #include "act.h"
 #include "bf16.h"
-#include "dense.h"
-#include "onednn.h"
+#include "init.h"
 #include "optim.h"
+#include "precision.h"
 
 #define MLP_MAX_LAYERS 17   /* up to 16 hidden layers plus the output layer */
-
-/* initial weights and biases (mlp_init), per layer from its own rng stream:
- *   he-glorot      He-uniform U(+-sqrt(6/n_in)) for a relu hidden layer, else
- *                  Glorot-uniform U(+-sqrt(6/(n_in+n_out))); biases 0
- *   normal         weights and biases N(0,1): Nielsen ch. 1 network.py
- *   normal-scaled  weights N(0,1/n_in), biases N(0,1): Nielsen ch. 3 network2.py
- *   normal-out     weights N(0,1/n_out), biases N(0,1), the output layer all 0:
- *                  Nielsen ch. 6 network3.py (FullyConnectedLayer, SoftmaxLayer) */
-#define MLP_INITS(X)                                                                     \
-    X(INIT_HE_GLOROT, "he-glorot") X(INIT_NORMAL, "normal")                              \
-    X(INIT_NORMAL_SCALED, "normal-scaled") X(INIT_NORMAL_OUT, "normal-out")
-enum mlp_init { MLP_INITS(ENUM_ID) };
 
 struct mlp_spec {
     int n_inputs, n_outputs;
@@ -68,8 +56,8 @@ struct mlp {
     float *probs;                       /* head outputs, max_batch x n_outputs */
     float *dlogits;                     /* head gradient, max_batch x n_outputs */
     float *delta[2];                    /* backward scratch, max_batch x widest */
-    struct onednn dnn;
-    struct dense layer[MLP_MAX_LAYERS];
+    struct mlp_dnn *dnn;                /* the engine and the dense layers
+                                           (mlp_dnn.h, private to src/nn/) */
     /* bf16 only (else NULL): the weights, laid out as the first n_weights
      * params; each layer's input (a16[0] from a[0]); the gradient being
      * propagated */
