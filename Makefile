@@ -117,9 +117,9 @@ check-heads:
 	  echo "train: the lines above branch on the head outside src/nn/head.c" >&2; exit 1; fi
 
 # the include graph follows the layers of docs/ARCHITECTURE.md, and oneDNN's
-# header stays inside src/nn/ (tests/check-layers.py says which rule)
+# header stays inside src/nn/ (tests/check-layers.sh says which rule)
 check-layers:
-	@python3 tests/check-layers.py
+	@tests/check-layers.sh $(CC) $(PKG_CFLAGS)
 
 # The whole suite under AddressSanitizer + UndefinedBehaviorSanitizer (leaks
 # included), on binaries built apart in build/asan.

@@ -9,7 +9,7 @@
 #include "../nn/act.h"
 #include "../nn/head.h"
 #include "../nn/init.h"
-#include "../nn/optim.h"
+#include "../nn/optim_kinds.h"
 #include "../nn/precision.h"
 #include "../util/num.h"
 #include "task_kinds.h"
