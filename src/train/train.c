@@ -336,7 +336,7 @@ static int train_epoch(struct trainer *t, struct epoch_stats *s, struct err *e)
         p->next += (uint32_t)nb;
         if (t->progress && p->next < n) {
             double now = timer_now();
-            if (now - shown >= 0.25) {
+            if (now - shown >= t->progress_seconds) {
                 shown = now;
                 t->progress(s->epoch, (int)t->cfg->epochs, p->next - first, n - first,
                             p->loss / p->next, now - t0, t->progress_ctx);

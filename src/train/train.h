@@ -61,9 +61,10 @@ struct trainer {
     struct train_pos pos;
     /* set asynchronously (a signal handler) to stop after the current batch */
     volatile sig_atomic_t *stop;
-    /* called at most every 0.25 s during an epoch when set */
+    /* called during an epoch when set, at most every progress_seconds */
     progress_fn progress;
     void *progress_ctx;
+    double progress_seconds;
     /* tests watch each training step here: called after the forward pass, before
      * the update, with the batch's nb inputs in model->a[0] and targets */
     void (*on_batch)(const struct trainer *t, int nb, void *ctx);
