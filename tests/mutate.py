@@ -10,7 +10,8 @@ mutation tool: no mull, no dextool). Not run by `make test`.
 their kin; each must be killed.
 
 Copies the checkout to a temporary directory, generates every single-point
-mutant of FILE... (default: src/train/train.c, task.c and src/nn/*.c) -- a comparison flipped
+mutant of FILE... (default: src/train/train.c, task.c, src/nn/*.c and
+src/data/*.c) -- a comparison flipped
 (< <= > >= == !=), an arithmetic operator swapped (+ - * /, += -=), && <-> ||,
 a ternary's branches swapped, an integer constant changed (0 -> 1, n -> n+1),
 a statement dropped -- samples N of them with a fixed seed (all with -n 0),
@@ -31,7 +32,8 @@ import subprocess
 import sys
 import tempfile
 
-UNIT = "test_config test_data test_head test_nn test_stats test_task test_train"
+UNIT = ("test_config test_data test_dense test_distort test_head test_nn test_stats test_task "
+        "test_train")
 FLIPS = {"<": "<=", "<=": "<", ">": ">=", ">=": ">", "==": "!=", "!=": "=="}
 ARITH = {" + ": " - ", " - ": " + ", " * ": " / ", " / ": " * ", "+=": "-=", "-=": "+=",
          "&&": "||", "||": "&&"}
@@ -49,15 +51,15 @@ NAMED = [
     ("dropout on at evaluation", "src/train/train.c",
      "mlp_forward(m, nb, NULL)", "mlp_forward(m, nb, &t->dropout)"),
     ("--augment ignored", "src/train/train.c",
-     "t->cfg->augment_shift, &t->augment", "0, &t->augment"),
+     "t->distort, &t->augment);", "NULL, &t->augment);"),
     ("augmentation at evaluation", "src/train/train.c",
-     "t->targets, 0, NULL);", "t->targets, t->cfg->augment_shift, &t->augment);"),
+     "t->targets, NULL, NULL);", "t->targets, t->distort, &t->augment);"),
     ("momentum velocity not kept", "src/nn/optim.c",
      "*beta = fused(o) ? o->momentum : 0.0f;", "*beta = 0.0f;"),
     ("momentum coefficient ignored", "src/nn/optim.c",
      "*beta = fused(o) ? o->momentum : 0.0f;", "*beta = fused(o) ? 1.0f : 0.0f;"),
     ("schedule not applied", "src/train/train.c",
-     "(float)s->lr);", "(float)t->cfg->lr);"),
+     "(float)s->lr))", "(float)t->cfg->lr))"),
     ("partial last batch dropped", "src/train/train.c",
      "while (p->next < n) {", "while (p->next + (uint32_t)B <= n) {"),
     ("validation taken from training rows", "src/train/train.c",
@@ -83,10 +85,19 @@ NAMED = [
      "rng_seed(&t->augment, seed,", "rng_seed(&t->augment, 1,"),
     ("seed not reaching pairs", "src/train/train.c",
      "task_set_init(&t->train, &t->task, train, seed,", "task_set_init(&t->train, &t->task, train, 1,"),
-    ("weight decay on the biases too", "src/nn/optim.c",
-     "axpy(o->n_decay, o->weight_decay, w, v);", "axpy(o->n, o->weight_decay, w, v);"),
-    ("hidden layers without dropout fed through the dropout buffer", "src/nn/mlp.c",
-     "if (r && m->a[l + 1] != m->h[l + 1])", "if (r && m->a[l] != m->h[l + 1])"),
+    ("weight decay on the biases too", "src/nn/mlp.c",
+     "m->n_weights, m->n_params, 0, NULL);", "m->n_weights, m->n_params, 1, NULL);"),
+    ("evaluation fed through the dropout buffer", "src/nn/mlp.c",
+     "return training ? m->a[l] : m->h[l];", "return m->a[l];"),
+    ("dropout not reaching the next layer", "src/nn/mlp.c",
+     "return training ? m->a[l] : m->h[l];", "return m->h[l];"),
+    ("every warp the same", "src/data/distort_lanes.c",
+     "key[b] = rng_next(r);", "key[b] = 1;"),
+    ("elastic field not smoothed", "src/data/smooth.c",
+     "        smooth_dense(w, out, in, scale);", "        memcpy(out, in, sizeof(float) * (size_t)w->rows * (size_t)w->cols);"),
+    ("augmentation draws depend on the thread", "src/data/distort_lanes.c",
+     "out + dim * (size_t)(c0 + b),\n                             in[c0 + b], key[b]);",
+     "out + dim * (size_t)(c0 + b),\n                             in[c0 + b], key[b] + (uint64_t)omp_get_thread_num());"),
     ("sigmoid head told the count", "src/nn/head.c",
      "if (h->kind == HEAD_SOFTMAX)\n        return top_k(z, n, k);", "return top_k(z, n, k);"),
 ]
@@ -168,18 +179,21 @@ def main():
     ap.add_argument("-n", type=int, default=150, help="mutants to sample (0: all)")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--tests", default=UNIT, help="test binaries to run, by name")
-    ap.add_argument("--timeout", type=int, default=60, help="seconds per test binary")
+    ap.add_argument("--timeout", type=int, default=300,
+                    help="seconds per test binary (only a hang's limit: a busy machine is slow)")
     ap.add_argument("--named", action="store_true", help="run the NAMED bugs")
     ap.add_argument("--new", default="test_train",
                     help="suites also left out for a 'without' kill rate (run last)")
     ap.add_argument("files", nargs="*")
     a = ap.parse_args()
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    # the training loop and the network; checkpoint.c and outstats.c are the
-    # CLI suites' business (test_model, test_cli), too slow to run per mutant
+    # the training loop, the network and the data; checkpoint.c and
+    # outstats.c are the CLI suites' business (test_model, test_cli), too slow
+    # to run per mutant
     files = a.files or sorted([os.path.join(root, "src/train/train.c"),
                                os.path.join(root, "src/train/task.c")] +
-                              glob.glob(os.path.join(root, "src/nn/*.c")))
+                              glob.glob(os.path.join(root, "src/nn/*.c")) +
+                              glob.glob(os.path.join(root, "src/data/*.c")))
     files = [os.path.relpath(os.path.abspath(f), root) for f in files]
     if a.named:
         all_mutants = chosen = list(named_mutants(root))
@@ -198,7 +212,8 @@ def main():
         for f in ("Makefile", "README.md"):
             shutil.copy(os.path.join(root, f), work)
         targets = " ".join(f"build/tests/{t}" for t in tests)
-        make = f"make -s CFLAGS='-O1 -g0' {targets}"
+        # ./train too: test_distort's last tests run it
+        make = f"make -s CFLAGS='-O1 -g0' train {targets}"
         run = " && ".join(f"build/tests/{t}" for t in tests)
         if sh(make, work) != 0 or sh(run, work, a.timeout * len(tests)) != 0:
             sys.exit("mutate: the unmutated tree does not build or pass its tests")
