@@ -20,10 +20,10 @@
 #include <omp.h>
 
 
-#include "config/config.h"
+#include "config/config_testing.h"
 #include "data/dataset.h"
 #include "nn/head.h"
-#include "nn/onednn.h"
+#include "nn/precision.h"
 #include "data/distort_testing.h"
 #include "support/support.h"
 

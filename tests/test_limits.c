@@ -26,7 +26,7 @@
 
 #include "support/support.h"
 #include "train/budget.h"
-#include "train/outstats.h"
+#include "train/outstats_testing.h"
 #include "util/interrupt.h"
 #include "util/rng.h"
 #include "train/train.h"

@@ -81,9 +81,4 @@ void dropout_apply_bf16(bf16 *out, const uint8_t *mask, const float *in, size_t 
         out[i] = bf16_from(mask[i] ? in[i] * scale : 0.0f);
 }
 
-void dropout_forward(float *out, uint8_t *mask, const float *in, size_t n, float p,
-                     struct rng *r)
-{
-    dropout_mask(mask, n, p, r);
-    dropout_apply(out, mask, in, n, p);
-}
+

@@ -7,6 +7,7 @@
 
 #include "dropout.h"
 #include "mlp_dnn.h"
+#include "mlp_testing.h"
 #include "par.h"
 
 int mlp_sizes(const struct mlp_spec *spec, int *size)

@@ -92,18 +92,12 @@ int mlp_prepare(struct mlp *m, int B, int backward, float beta, struct err *e);
  * r != NULL dropout is applied (training). */
 float *mlp_forward(struct mlp *m, int B, struct rng *r);
 
-/* From dZ (gradient at the logits) of the last forward pass: G = beta G + the
- * gradient, G laid out as params (any n_params floats with beta 0 for the
- * gradient alone). 0, or an error code with m->err saying why. */
-int mlp_backward(struct mlp *m, const float *dZ, int B, float *G, float beta);
-
-/* One optimizer step on the parameters from G (as optim_grad_target gave it),
- * refreshing the weights' copies in the same pass. */
-void mlp_update(struct mlp *m, struct optim *o, float *G, float lr);
-
-/* mlp_backward then mlp_update, with the same result bit for bit, but each
- * layer updated as soon as its gradient is complete (and still in cache):
- * what a training step runs. */
+/* The gradient from dZ (at the logits) of the last forward pass, G = beta G
+ * + the gradient (G as optim_grad_target gave it), and one optimizer step,
+ * each layer updated as soon as its gradient is complete (and still in
+ * cache), its weights' copies refreshed in the same pass: what a training
+ * step runs; bit for bit mlp_backward then mlp_update (mlp_testing.h). 0, or
+ * an error code with m->err saying why. */
 int mlp_backward_update(struct mlp *m, const float *dZ, int B, struct optim *o, float *G,
                         float beta, float lr);
 

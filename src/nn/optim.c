@@ -99,24 +99,6 @@ void optim_apply(const struct optim *o, float *w, float *g, float lr, size_t i0,
     }
 }
 
-void optim_step(struct optim *o, float *w, float *g, float lr, bf16 *w16, size_t n16)
-{
-    const size_t n = o->n, nd = o->n_decay, chunk = 16384;
-    /* the bf16 copy covers exactly the weights: the biases stay fp32 */
-    if (n16 != nd)
-        w16 = NULL;
-    optim_begin(o);
-    const long chunks = (long)((n + chunk - 1) / chunk);
-#pragma omp parallel for schedule(static) if (n >= PAR_MIN_ELEMS)
-    for (long c = 0; c < chunks; c++) {
-        size_t i0 = (size_t)c * chunk, i1 = i0 + chunk < n ? i0 + chunk : n;
-        if (i0 < nd)
-            optim_apply(o, w, g, lr, i0, i1 < nd ? i1 : nd, 1, w16);
-        if (i1 > nd)
-            optim_apply(o, w, g, lr, i0 > nd ? i0 : nd, i1, 0, NULL);
-    }
-}
-
 double schedule_lr(const struct schedule *s, int e)
 {
     switch (s->kind) {

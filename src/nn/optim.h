@@ -44,12 +44,6 @@ void optim_begin(struct optim *o);
 void optim_apply(const struct optim *o, float *w, float *g, float lr, size_t i0, size_t i1,
                  int decay, bf16 *w16);
 
-/* One update of w from g (which may be the velocity optim_grad_target gave:
- * then the momentum is already folded in). When w16 is not NULL and n16 is
- * n_decay (the weights), w16 receives the bf16 rounding of the updated
- * weights, in the same pass; any other n16 writes nothing there. */
-void optim_step(struct optim *o, float *w, float *g, float lr, bf16 *w16, size_t n16);
-
 struct schedule {
     enum lr_schedule kind;
     double lr;
