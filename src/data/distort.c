@@ -177,8 +177,8 @@ typedef uint32_t u32_at __attribute__((aligned(1), may_alias));
 
 /* The taps of each pixel: one 4-byte load at the top-left tap holds the
  * top-right one too, one at the bottom-left the bottom-right. Scalar loads
- * on purpose: AVX-512 gathers of the same loads took three times as long
- * (perf, AMD EPYC), so GCC is told not to vectorise this loop. */
+ * on purpose: vector gathers of the same loads are slower
+ * (docs/performance.md), so GCC is told not to vectorise this loop. */
 #if defined(__GNUC__) && !defined(__clang__)
 __attribute__((optimize("no-tree-vectorize")))
 #endif

@@ -15,7 +15,7 @@ static void draw_units(uint8_t *mask, size_t n, uint64_t threshold, struct rng *
 {
     /* the state in a local: the byte stores to mask may alias anything, and
      * with the state behind r the compiler would reload and store it around
-     * every draw (5 ns a draw instead of about 1.5, the same numbers) */
+     * every draw (the same numbers, several times the time) */
     struct rng local = *r;
     size_t i = 0;
     for (; i + 1 < n; i += 2) {

@@ -302,8 +302,8 @@ enum { STRIP = 32 };
 
 /* one row of a strip, w <= STRIP columns: each step a short loop over the
  * strip (two vectors), the choices made once per row. Inlined where w is the
- * constant STRIP, so that those loops have no remainder to handle (a strip
- * of a runtime width ran at 2.4 ns an element). */
+ * constant STRIP, so that those loops have no remainder to handle: a strip
+ * of a runtime width is scalar code (docs/performance.md). */
 static inline __attribute__((always_inline)) void strip_row(const struct grad_pass *p, size_t at,
                                                             int w, float *sum)
 {

@@ -42,7 +42,7 @@ static inline uint64_t rng_at(uint64_t key, uint64_t i)
 }
 
 /* inline: dropout draws one number per hidden unit per sample, some 10^8 an
- * epoch, and a call each cost a quarter of the 800-800 recipe's time */
+ * epoch, and a call each would be a large share of a step */
 static inline uint64_t rng_rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
 
 static inline uint64_t rng_next(struct rng *r)
