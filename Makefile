@@ -29,7 +29,7 @@ TEST_RUN := $(filter $(SLOW),$(TESTS)) $(filter-out $(SLOW),$(TESTS))
 # make test and make asan build with a job per core
 BUILD_JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 
-.PHONY: FORCE all run test check check-libs check-heads check-layers deps data clean asan valgrind fuzz sanitized-check \
+.PHONY: FORCE all run test check check-libs check-heads check-layers check-mutants deps data clean asan valgrind fuzz sanitized-check \
         install uninstall bench bench-compare bench-scaling bench-wall
 .SECONDARY:
 all: check-libs train $(B)/bin/compare $(B)/bin/bench $(B)/share/$(NAME)/configs \
@@ -115,6 +115,12 @@ check: all $(TESTS) check-heads check-layers
 check-heads:
 	@if grep -rnE 'HEAD_(SOFTMAX|SIGMOID)' src bench | grep -v '^src/nn/head\.[ch]:'; then \
 	  echo "train: the lines above branch on the head outside src/nn/head.c" >&2; exit 1; fi
+
+# Mutation testing (tests/mutate.py; long, not part of make test): every named
+# mutant must be killed, then the kill rate of a 150-mutant sample over
+# src/nn, src/train and src/data (docs/testing.md records the last one)
+check-mutants: deps
+	@tests/mutate.py --named && tests/mutate.py -n 150
 
 # the include graph follows the layers of docs/ARCHITECTURE.md, and oneDNN's
 # header stays inside src/nn/ (tests/check-layers.sh says which rule)

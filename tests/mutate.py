@@ -7,7 +7,8 @@ mutation tool: no mull, no dextool). Not run by `make test`.
 
 --named runs the hand-written bugs in NAMED instead: the ones issue 11 quotes
 (no reshuffle, dropout at evaluation, --augment ignored, a momentum bug) and
-their kin; each must be killed.
+their kin; each must be killed (exit 1 when one survives). `make
+check-mutants` runs both; docs/testing.md records the last rates.
 
 Copies the checkout to a temporary directory, generates every single-point
 mutant of FILE... (default: src/train/train.c, task.c, src/nn/*.c and
@@ -206,6 +207,7 @@ def main():
     tests = a.tests.split()
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))   # still clean up
     work = tempfile.mkdtemp(prefix="train-mutate.")
+    counts = {}
     try:
         for d in ("src", "tests", "bench", "configs"):
             shutil.copytree(os.path.join(root, d), os.path.join(work, d))
@@ -221,7 +223,7 @@ def main():
               f"tests: {' '.join(tests)}", flush=True)
         new_tests = [t for t in tests if t in a.new.split()]
         old_tests = [t for t in tests if t not in new_tests]
-        counts = {"KILLED": 0, "SURVIVED": 0, "UNVIABLE": 0}
+        counts.update({"KILLED": 0, "SURVIVED": 0, "UNVIABLE": 0})
         killed_without = 0
         for f, no, old, new, what in chosen:
             path = os.path.join(work, f)
@@ -262,6 +264,9 @@ def main():
                   f"kill rate {100.0 * killed_without / max(1, k + s):.1f}%")
     finally:
         shutil.rmtree(work, ignore_errors=True)
+    # a named bug is one the suites must catch
+    if a.named and counts["SURVIVED"]:
+        sys.exit(1)
 
 
 if __name__ == "__main__":
