@@ -225,7 +225,7 @@ function load(f, where,    path, line, n, k, arr, i, dir) {
     n = 0
     do { k = tokens(line, arr, 1); for (i = 1; i <= k; i++) nums[f, ++n] = arr[i] } while ((getline line < path) > 0)
     close(path); nnum[f] = n; loaded[f] = 1
-    if (f ~ /(^|\/)results\//) {
+    if (f ~ /^results\// || f ~ /^\/.*\/results\//) {
         dir = path; sub(/\/[^\/]*$/, "", dir)
         if ((getline line < (dir "/PROVENANCE")) < 0)
             err(where, "cites " f ", but its folder has no PROVENANCE (which engine and machine made it)")
@@ -234,11 +234,13 @@ function load(f, where,    path, line, n, k, arr, i, dir) {
     return 1
 }
 # found T FILES: T matches a number of one of the files, to T's own rounding
-function found(t, files,    fl, nf, i, k, v, w) {
-    v = t + 0; w = tol(t); nf = split(files, fl, " ")
+# (a signed figure its sign too; an unsigned one, "costs 0.78 point", may
+# be a magnitude)
+function found(t, files,    fl, nf, i, k, v, w, signed) {
+    v = t + 0; w = tol(t); nf = split(files, fl, " "); signed = (t ~ /^[-+]/)
     for (i = 1; i <= nf; i++)
         for (k = 1; k <= nnum[fl[i]]; k++)
-            if (absv(nums[fl[i], k] - v) <= w) return 1
+            if (absv((signed ? nums[fl[i], k] : absv(nums[fl[i], k])) - v) <= w) return 1
     return 0
 }
 # text S: prose outside code fences, in the current span
@@ -256,6 +258,9 @@ function text(s, where,    n, arr, i, u, m, c) {
             m = c; sub(/[^0-9.].*/, "", m)
             if (m !~ /\./ && !found(m, files)) err(where, "the time " m " (" c ") is in none of " files)
         }
+    } else if (span == "none") {
+        if (s ~ /(^|[^A-Za-z0-9.\/])[0-9]+(\.[0-9]+)? ?(s|ms|seconds?|min|minutes?|hours?)([^A-Za-z\/]|$)/ && reason !~ /[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]/)
+            err(where, "a time in <!-- figures none: --> needs the machine and date (YYYY-MM-DD) it was measured on in the reason")
     } else if (span == "" && !(fn in loose)) {
         u = s
         if (match(u, /[0-9]+\.[0-9]+ ?%|[0-9] ?± ?[0-9]|\[[-+]?[0-9]+\.[0-9]+, [-+]?[0-9]+\.[0-9]+\]|[ (]p [=<≤]* ?[0-9]*\.?[0-9]+(e-[0-9]+)?/))
@@ -270,7 +275,7 @@ function marker(m, where,    w, nw, i) {
     if (w[1] != "figures") return
     if (span != "") err(where, "<!-- figures --> inside another span (close it with <!-- /figures -->)")
     if (w[2] == "none:" || w[2] == "none") {
-        span = "none"; spanwhere = where
+        span = "none"; spanwhere = where; reason = m
         if (m !~ /none: ..../) err(where, "<!-- figures none: --> needs a reason")
         return
     }
@@ -334,12 +339,18 @@ FNR == 1 { if (NR > 1) endfile(); span = ""; fence = 0; inc = "" }
         if (s ~ / /) { incspec = s; sub(/^[^ ]+ /, "", incspec) }
         if (incspec != "" && incspec !~ /^(table [1-9][0-9]*|lines [1-9][0-9]*-[1-9][0-9]*)$/)
             err(where, "<!-- include " s " -->: say 'table N' or 'lines A-B' after the file, or nothing")
-        if (incfile ~ /(^|\/)results\//) load(incfile, where)
+        if (incfile ~ /^results\// || incfile ~ /^\/.*\/results\//) load(incfile, where)
         inc = "open"; incbody = ""; incwhere = where
         next
     }
-    if (!bare && line ~ /^[ \t]*```/) { fence = !fence; next }
-    if (fence) next
+    # commands (```sh) hold flags, not figures; output blocks (```text, ```)
+    # are quoted like prose
+    if (!bare && line ~ /^[ \t]*```/) {
+        fence = !fence
+        if (fence) { code = line; sub(/^[ \t]*```[ \t]*/, "", code); code = (code ~ /^(sh|bash|shell|console|c|json)([ \t]|$)/) }
+        next
+    }
+    if (fence && code) next
     gsub(/\342\210\222/, "-", line)          # U+2212 minus
     while (!bare && (k = index(line, "<!--")) > 0) {
         text(substr(line, 1, k - 1), where)
