@@ -216,7 +216,7 @@ function tol(t,    m, e, d) {
     d = 0; if (m ~ /\./) { d = m; sub(/^[^.]*\./, "", d); d = length(d) }
     return 0.5 * 10 ^ (e - d) * (1 + 1e-9)
 }
-function absv(x) { return x < 0 ? -x : x }
+function absv(x) { x += 0; return x < 0 ? -x : x }
 # load F: the numbers of file F (root-relative) into nums[F, k], count nnum[F]
 function load(f, where,    path, line, n, k, arr, i, dir) {
     if (f in loaded) return loaded[f]
