@@ -352,6 +352,7 @@ FNR == 1 { if (NR > 1) endfile(); span = ""; fence = 0; inc = "" }
     }
     if (fence && code) next
     gsub(/\342\210\222/, "-", line)          # U+2212 minus
+    gsub(/`[^`]*`/, " ", line)                # inline code: commands, flags, markers shown
     while (!bare && (k = index(line, "<!--")) > 0) {
         text(substr(line, 1, k - 1), where)
         rest = substr(line, k + 4); e = index(rest, "-->")
