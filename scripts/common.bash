@@ -386,9 +386,12 @@ report_failures()
 # busy it was, which the tables' seconds measure as much as the runs.
 write_provenance()
 {
-    local dir=$1 note=${2-} commit cpu words
+    local dir=$1 note=${2-} commit cpu words engine sum
     train=${train:-${TRAIN:-$here/train}}
     [ -n "${train_line-}" ] || train_fingerprint
+    sum=${train_line#train sha256:} engine=${train_line#train sha256:* }
+    engine=${engine//;/; } sum=${sum%% *}
+    engine=${engine//;  /; }
     commit=$(git -C "$here" rev-parse --short=12 HEAD 2> /dev/null) || commit="unknown (not a git checkout)"
     git -C "$here" diff --quiet HEAD -- src Makefile 2> /dev/null || commit+=" (src/ or Makefile changed since)"
     cpu=$(LC_ALL=C sed -n 's/^model name[[:space:]]*:[[:space:]]*//p' /proc/cpuinfo 2> /dev/null | head -n1)
@@ -396,8 +399,8 @@ write_provenance()
     {
         printf 'command: scripts/%s%s\n' "${0##*/}" "$words"
         printf 'date: %s\n' "$(date -u '+%Y-%m-%d %H:%M UTC')"
-        printf 'engine: %s\n' "$(sed 's/; */; /g' <<< "${train_line#train sha256:* }")"
-        printf 'binary: sha256:%s\n' "$(set -- ${train_line#train sha256:}; printf '%s' "$1")"
+        printf 'engine: %s\n' "$engine"
+        printf 'binary: sha256:%s\n' "$sum"
         printf 'commit: %s\n' "$commit"
         printf 'machine: %s, %s CPUs online, %s usable\n' "${cpu:-unknown CPU}" "$(getconf _NPROCESSORS_ONLN)" "$(nproc)"
         printf 'load: %s\n' "$(cut -d' ' -f1-3 /proc/loadavg 2> /dev/null)"
