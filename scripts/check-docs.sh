@@ -395,10 +395,20 @@ check_figures()
         "$bin" --help 2>&1 | LC_ALL=C awk -v root="$here" -v bare=1 -v label="./train --help" "$prog_awk" >&2 || rc=1
     fi
     local d m
-    # every results/ folder, when the whole documentation is checked
+    # every results/ folder, when the whole documentation is checked: made
+    # by this engine (its PROVENANCE says so) and cited by some document
+    local engine='' name
+    [ ! -x "$bin" ] || engine=$("$bin" --version 2>/dev/null | head -n1)
     for d in "$here"/results/*/; do
         [ -n "$all_docs" ] || break
-        [ -f "$d/PROVENANCE" ] || { printf '%s: no PROVENANCE: which engine and machine made it is unknown\n' "${d#"$here"/}" >&2; rc=1; }
+        name=${d#"$here"/} name=${name%/}
+        if [ ! -f "$d/PROVENANCE" ]; then
+            printf '%s: no PROVENANCE: which engine and machine made it is unknown\n' "$name" >&2; rc=1
+        elif [ -n "$engine" ] && ! grep -q "^engine: $engine;" "$d/PROVENANCE"; then
+            printf '%s/PROVENANCE: made by another engine than today'"'"'s (%s): regenerate it\n' "$name" "$engine" >&2; rc=1
+        fi
+        cat "$@" 2> /dev/null | grep -q "$name\([/)\` ]\|$\)" ||
+            { printf '%s: no document cites it: regenerate and cite it, or remove it\n' "$name" >&2; rc=1; }
     done
     for m in "$here"/man/*.1; do
         [ -f "$m" ] || continue

@@ -309,6 +309,37 @@ static void help_quotes_no_figure(void **state)
     assert_int_equal(figures("plain.md", NULL), 0);
 }
 
+/* In a copy of this checkout, every results/ folder is checked as the whole
+ * documentation is: a folder no document cites, one made by another engine
+ * and one with no PROVENANCE each fail, naming the folder. */
+static void result_folders_are_today_s_and_cited(void **state)
+{
+    (void)state;
+    char t[4096];
+    if (!realpath(train_bin(), t))
+        fail_msg("no %s", train_bin());
+    assert_int_equal(sh("mkdir -p %s/repo && git ls-files -z --cached --others --exclude-standard | "
+                        "xargs -0 sh -c 'for p; do [ -e \"$p\" ] && printf \"%%s\\0\" \"$p\"; done' _ | "
+                        "tar --null --no-recursion -T - -cf - | tar -C %s/repo -xf -", test_dir, test_dir), 0);
+#define REPO_CHECK "cd %s/repo && TRAIN=%s scripts/check-docs.sh --figures 2> %s/repo.err > /dev/null"
+    assert_int_equal(sh(REPO_CHECK, test_dir, t, test_dir), 0);
+
+    assert_int_equal(sh("cd %s/repo && mkdir results/orphan && cp results/quick/* results/orphan/", test_dir), 0);
+    assert_int_equal(sh(REPO_CHECK, test_dir, t, test_dir), 1);
+    assert_non_null(strstr(err_of("repo"), "results/orphan: no document cites it"));
+    assert_int_equal(sh("rm -r %s/repo/results/orphan", test_dir), 0);
+
+    assert_int_equal(sh("cd %s/repo && sed -i 's/^engine: train [^;]*;/engine: train 0.0.1;/' "
+                        "results/quick/PROVENANCE", test_dir), 0);
+    assert_int_equal(sh(REPO_CHECK, test_dir, t, test_dir), 1);
+    assert_non_null(strstr(err_of("repo"), "results/quick/PROVENANCE: made by another engine"));
+
+    assert_int_equal(sh("rm %s/repo/results/quick/PROVENANCE", test_dir), 0);
+    assert_int_equal(sh(REPO_CHECK, test_dir, t, test_dir), 1);
+    assert_non_null(strstr(err_of("repo"), "results/quick: no PROVENANCE"));
+#undef REPO_CHECK
+}
+
 /* this checkout: README.md and the docs/ pages quote their result files, every
  * results/ folder says which engine and machine made it */
 static void repository_figures(void **state)
@@ -360,6 +391,7 @@ int main(void)
         cmocka_unit_test(help_quotes_no_figure),
         cmocka_unit_test(scripts_write_provenance),
         cmocka_unit_test(repository_figures),
+        cmocka_unit_test(result_folders_are_today_s_and_cited),
         cmocka_unit_test(documented_commands_run),
     };
     if (getenv("TEST_FILTER"))
