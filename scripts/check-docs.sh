@@ -244,11 +244,18 @@ function found(t, files,    fl, nf, i, k, v, w, signed) {
             if (absv((signed ? nums[fl[i], k] : absv(nums[fl[i], k])) - v) <= w) return 1
     return 0
 }
+# wordtime S: S spells a time in words ("six minutes"), which no file can
+# confirm; RSTART and RLENGTH say where
+function wordtime(s,    l) {
+    l = tolower(s)
+    return match(l, /(^|[^a-z])(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|thirty|forty|fifty|sixty) (seconds?|minutes?|hours?)([^a-z]|$)/)
+}
 # text S: prose outside code fences, in the current span
 function text(s, where,    n, arr, i, u, m, c) {
     gsub(/`[^`]*`/, " ", s)                   # inline code: commands, flags
     gsub(/\]\([^)]*\)/, "]", s)               # link targets
     if (span == "cite") {
+        if (wordtime(s)) err(where, "\"" substr(s, RSTART, RLENGTH) "\": a time in words; give it in digits, as the result file has it")
         n = tokens(s, arr, 0)
         for (i = 1; i <= n; i++)
             if (!found(arr[i], files)) err(where, arr[i] " is in none of " files)
@@ -260,13 +267,13 @@ function text(s, where,    n, arr, i, u, m, c) {
             if (m !~ /\./ && !found(m, files)) err(where, "the time " m " (" c ") is in none of " files)
         }
     } else if (span == "none") {
-        if (s ~ /(^|[^A-Za-z0-9.\/])[0-9]+(\.[0-9]+)? ?(s|ms|seconds?|min|minutes?|hours?)([^A-Za-z\/]|$)/ && reason !~ /[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]/)
+        if ((s ~ /(^|[^A-Za-z0-9.\/])[0-9]+(\.[0-9]+)? ?(s|ms|seconds?|min|minutes?|hours?)([^A-Za-z\/]|$)/ || wordtime(s)) && reason !~ /[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]/)
             err(where, "a time in <!-- figures none: --> needs the machine and date (YYYY-MM-DD) it was measured on in the reason")
     } else if (span == "" && !(fn in loose)) {
         u = s
         if (match(u, /[0-9]+\.[0-9]+ ?%|[0-9] ?± ?[0-9]|\[[-+]?[0-9]+\.[0-9]+, [-+]?[0-9]+\.[0-9]+\]|[ (]p [=<≤]* ?[0-9]*\.?[0-9]+(e-[0-9]+)?/))
             err(where, "\"" substr(u, RSTART, RLENGTH) "\": a result figure that cites no result file (<!-- figures FILE... --> before it)")
-        else if (match(u, /(^|[^A-Za-z0-9.\/])[0-9]+(\.[0-9]+)? ?(s|ms|seconds?|min|minutes?|hours?)([^A-Za-z\/]|$)/))
+        else if (match(u, /(^|[^A-Za-z0-9.\/])[0-9]+(\.[0-9]+)? ?(s|ms|seconds?|min|minutes?|hours?)([^A-Za-z\/]|$)/) || wordtime(u))
             err(where, "\"" substr(u, RSTART, RLENGTH) "\": a time that cites no result file (<!-- figures FILE... --> before it, or <!-- figures none: machine, YYYY-MM-DD -->)")
     }
 }

@@ -262,6 +262,19 @@ static void figures_follow_the_results(void **state)
     assert_non_null(strstr(err_of("bare.md"), "cites no result file"));
     write_text(path_in(test_dir, "book.md"), "<!-- figures none: LeCun's table -->1.6% error plain.<!-- /figures -->\n");
     assert_int_equal(figures("book.md", NULL), 0);
+
+    /* a time, in digits or in words, says where it comes from: a result
+     * file, or the machine and date it was measured on */
+    write_text(path_in(test_dir, "time.md"), "The sweep takes six minutes on 2 cores.\n");
+    assert_int_equal(figures("time.md", NULL), 1);
+    assert_non_null(strstr(err_of("time.md"), "six minutes"));
+    write_text(path_in(test_dir, "time.md"), "<!-- figures none: timed by hand -->The sweep took 59 s.<!-- /figures -->\n");
+    assert_int_equal(figures("time.md", NULL), 1);
+    assert_non_null(strstr(err_of("time.md"), "needs the machine and date"));
+    write_text(path_in(test_dir, "time.md"),
+               "<!-- figures none: timed by hand on 2026-12-07, a 2-core AMD EPYC -->The sweep took 59 s."
+               "<!-- /figures -->\n");
+    assert_int_equal(figures("time.md", NULL), 0);
 }
 
 /* A table included from a result file is the file's, line for line; when it
