@@ -392,10 +392,14 @@ write_provenance()
     sum=${train_line#train sha256:} engine=${train_line#train sha256:* }
     engine=${engine//;/; } sum=${sum%% *}
     engine=${engine//;  /; }
-    commit=$(git -C "$here" rev-parse --short=12 HEAD 2> /dev/null) || commit="unknown (not a git checkout)"
-    git -C "$here" diff --quiet HEAD -- src Makefile 2> /dev/null || commit+=" (src/ or Makefile changed since)"
+    if commit=$(git -C "$here" rev-parse --short=12 HEAD 2> /dev/null); then
+        git -C "$here" diff --quiet HEAD -- src Makefile 2> /dev/null || commit+=" (src/ or Makefile changed since)"
+    else
+        commit="unknown (not a git checkout)"
+    fi
     cpu=$(LC_ALL=C sed -n 's/^model name[[:space:]]*:[[:space:]]*//p' /proc/cpuinfo 2> /dev/null | head -n1)
-    printf -v words ' %q' "${script_args[@]}"
+    words=''
+    [ "${#script_args[@]}" -eq 0 ] || printf -v words ' %q' "${script_args[@]}"
     {
         printf 'command: scripts/%s%s\n' "${0##*/}" "$words"
         printf 'date: %s\n' "$(date -u '+%Y-%m-%d %H:%M UTC')"
