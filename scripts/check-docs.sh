@@ -244,6 +244,16 @@ function found(t, files,    fl, nf, i, k, v, w, signed) {
             if (absv((signed ? nums[fl[i], k] : absv(nums[fl[i], k])) - v) <= w) return 1
     return 0
 }
+# accuracy S: S holds a decimal figure between 50 and 100, the range of the
+# accuracies quoted here (99.21, 98.4); RSTART and RLENGTH say where
+function accuracy(s,    n, arr, i, v) {
+    n = tokens(s, arr, 0)
+    for (i = 1; i <= n; i++) {
+        v = arr[i] + 0
+        if (arr[i] ~ /^[0-9]+\.[0-9]+$/ && v >= 50 && v <= 100) return match(s, arr[i])
+    }
+    return 0
+}
 # wordtime S: S spells a time in words ("six minutes"), which no file can
 # confirm; RSTART and RLENGTH say where
 function wordtime(s,    l) {
@@ -273,6 +283,8 @@ function text(s, where,    n, arr, i, u, m, c) {
         u = s
         if (match(u, /[0-9]+\.[0-9]+ ?%|[0-9] ?± ?[0-9]|\[[-+]?[0-9]+\.[0-9]+, [-+]?[0-9]+\.[0-9]+\]|[ (]p [=<≤]* ?[0-9]*\.?[0-9]+(e-[0-9]+)?/))
             err(where, "\"" substr(u, RSTART, RLENGTH) "\": a result figure that cites no result file (<!-- figures FILE... --> before it)")
+        else if (accuracy(u))
+            err(where, "\"" substr(u, RSTART, RLENGTH) "\": an accuracy-like figure that cites no result file (<!-- figures FILE... --> before it)")
         else if (match(u, /(^|[^A-Za-z0-9.\/])[0-9]+(\.[0-9]+)? ?(s|ms|seconds?|min|minutes?|hours?)([^A-Za-z\/]|$)/) || wordtime(u))
             err(where, "\"" substr(u, RSTART, RLENGTH) "\": a time that cites no result file (<!-- figures FILE... --> before it, or <!-- figures none: machine, YYYY-MM-DD -->)")
     }

@@ -263,6 +263,11 @@ static void figures_follow_the_results(void **state)
     write_text(path_in(test_dir, "book.md"), "<!-- figures none: LeCun's table -->1.6% error plain.<!-- /figures -->\n");
     assert_int_equal(figures("book.md", NULL), 0);
 
+    /* an accuracy quoted bare, without % or ±, is a result figure too */
+    write_text(path_in(test_dir, "acc.md"), "Mean BCE scores 98.39 against softmax's 99.16.\n");
+    assert_int_equal(figures("acc.md", NULL), 1);
+    assert_non_null(strstr(err_of("acc.md"), "98.39"));
+
     /* a time, in digits or in words, says where it comes from: a result
      * file, or the machine and date it was measured on */
     write_text(path_in(test_dir, "time.md"), "The sweep takes six minutes on 2 cores.\n");
