@@ -171,8 +171,9 @@ commands()
 
 # the documents whose uncited figures are not flagged yet (their spans and
 # includes are checked like any other's): docs/performance.md holds the
-# engine work's development measurements, dated in its text
-figures_loose="docs/performance.md"
+# engine work's development measurements, dated in its text; docs/testing.md
+# the kill rates of tests/mutate.py, dated with their commit
+figures_loose="docs/performance.md docs/testing.md"
 
 figures_program()
 {
