@@ -49,7 +49,10 @@ const struct option option_table[] = {
      .help = "initial weights: he-glorot: He-uniform (relu hidden) or Glorot-uniform, biases "
              "0; normal: weights and biases N(0,1) (Nielsen ch. 1); normal-scaled: weights "
              "N(0,1/n_in), biases N(0,1) (Nielsen ch. 3); normal-out: weights N(0,1/n_out), "
-             "biases N(0,1), output layer 0 (Nielsen ch. 6 network3)"},
+             "biases N(0,1), output layer 0 (Nielsen ch. 6 network3); uniform: weights and "
+             "biases U(+-init_range) (Ciresan et al. 2010)"},
+    {"init_range", T_REAL, AT(init_range), "0.05", 0, 10, .lo_open = true, .group = G_MODEL,
+     .arg = "R", .help = "uniform init: the weights' and biases' range, U(-R, R)"},
 
     {"epochs", T_INT, AT(epochs), "10", 0, 100000, .group = G_TRAIN, .arg = "N",
      .help = "passes over the training set, in all (also when resuming); 0 only with --load"},
@@ -59,11 +62,13 @@ const struct option option_table[] = {
      .help = "learning rate"},
     {"lr_schedule", T_ENUM, AT(lr_schedule), "cosine", .choices = ENUM_NAMES(LR_SCHEDULES),
      .group = G_TRAIN, .arg = "S",
-     .help = "per-epoch schedule; cosine: lr*(1+cos(pi*e/epochs))/2"},
+     .help = "per-epoch schedule; cosine: lr*(1+cos(pi*e/epochs))/2; step: lr*lr_gamma^"
+             "floor(e/lr_step); exp: lr*lr_gamma^e (e from 0; lr to lr_final over N "
+             "epochs: lr_gamma = (lr_final/lr)^(1/(N-1)))"},
     {"lr_step", T_INT, AT(lr_step), "10", 1, 100000, .group = G_TRAIN, .arg = "N",
      .help = "step schedule: epochs between decays"},
     {"lr_gamma", T_REAL, AT(lr_gamma), "0.1", 0, 1, .lo_open = true, .group = G_TRAIN,
-     .arg = "X", .help = "step schedule: factor applied at each decay"},
+     .arg = "X", .help = "step and exp schedules: factor applied at each decay"},
     {"optimizer", T_ENUM, AT(optimizer), "momentum", .choices = ENUM_NAMES(OPTIM_KINDS),
      .group = G_TRAIN, .arg = "O", .help = "update rule; momentum: v=mu*v+g, w-=lr*v"},
     {"momentum", T_REAL, AT(momentum), "0.9", 0, 0.999, .group = G_TRAIN, .arg = "MU",
