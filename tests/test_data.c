@@ -10,6 +10,7 @@
 
 #include "data/dataset.h"
 #include "data/idx.h"
+#include "data/pixel.h"
 #include "support/support.h"
 
 static uint8_t PIX[3 * 2 * 2] = {0, 255, 51, 102, 1, 2, 3, 4, 5, 6, 7, 8};
@@ -290,6 +291,35 @@ static void batches_scale_and_shift(void **state)
     distort_free(shift1);
 }
 
+/* input range pm1: 2 v - 1 of the unit value, plain and distorted alike (the
+ * distortion's zero fill is background, -1); the same draws as unit */
+static void batches_in_pm1(void **state)
+{
+    (void)state;
+    uint8_t pix[9] = {0, 20, 30, 40, 50, 60, 70, 80, 255};
+    uint8_t y[1] = {3};
+    struct dataset u = {.n = 1, .rows = 3, .cols = 3, .dim = 9, .x = pix, .y = y};
+    struct dataset d = u;
+    d.range = INPUT_PM1;
+    float X[9], U[9];
+    uint32_t idx[1] = {0};
+    batch_gather(X, &d, idx, 1, NULL, NULL);
+    assert_float_equal(X[0], -1.0, 0);
+    assert_float_equal(X[8], 1.0, 0);
+    assert_float_equal(X[4], 2 * px(50) - 1, 1e-7);
+    struct rng r, q;
+    rng_seed(&r, 5, RNG_AUGMENT);
+    rng_seed(&q, 5, RNG_AUGMENT);
+    struct distort *shift1 = distort_create(&(struct distort_spec){.shift = 1}, 3, 3);
+    for (int k = 0; k < 20; k++) {
+        batch_gather(X, &d, idx, 1, shift1, &r);
+        batch_gather(U, &u, idx, 1, shift1, &q);
+        for (int p = 0; p < 9; p++)
+            assert_float_equal(X[p], 2 * U[p] - 1, 1e-7);
+    }
+    distort_free(shift1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -301,6 +331,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(rejects_missing_files, setup, teardown),
         cmocka_unit_test_setup_teardown(dataset_cross_checks, setup, teardown),
         cmocka_unit_test(batches_scale_and_shift),
+        cmocka_unit_test(batches_in_pm1),
     };
     return cmocka_run_group_tests_name("data", tests, NULL, NULL);
 }

@@ -42,6 +42,7 @@ struct config {
     int bce_reduction;              /* enum bce_reduction: deprecated, folded into loss */
     int init;                       /* enum mlp_init */
     double init_range;
+    int input_range;                /* enum input_range */
     /* training */
     long long epochs, batch_size;
     double lr;

@@ -6,6 +6,7 @@
 
 #include <string.h>
 
+#include "../data/pixel.h"
 #include "../nn/act.h"
 #include "../nn/head.h"
 #include "../nn/init.h"
@@ -31,6 +32,10 @@ const struct option option_table[] = {
      .help = "hidden layer widths, e.g. 800,800; 'none' for no hidden layer"},
     {"activation", T_ENUM, AT(activation), "relu", .choices = ENUM_NAMES(ACTS),
      .group = G_MODEL, .kind = true, .arg = "A", .help = "hidden-layer activation"},
+    {"input_range", T_ENUM, AT(input_range), "unit", .choices = ENUM_NAMES(INPUT_RANGES),
+     .group = G_MODEL, .kind = true, .arg = "R",
+     .help = "the inputs as the network sees them: unit: pixel/255 in [0,1]; pm1: "
+             "2*pixel/255-1 in [-1,1] (Ciresan et al. 2010)"},
     {"dropout", T_REAL, AT(dropout), "0", 0, 0.99, .group = G_MODEL, .arg = "P",
      .help = "inverted dropout rate on hidden layers (training only)"},
     {"loss", T_ENUM, AT(loss), "auto", .choices = ENUM_NAMES(HEAD_LOSSES),

@@ -89,6 +89,7 @@ void batch_gather(float *X, const struct dataset *d, const uint32_t *idx, int nb
                 in[b] = image(d, idx, b0 + b);
             distort_images(aug, X + (size_t)b0 * d->dim, in, m, r);
         }
+        pixel_to_range(X, (size_t)nb * d->dim, (enum input_range)d->range);
         return;
     }
     /* Two threads fetch the scattered images twice as many at a time; a
@@ -100,4 +101,5 @@ void batch_gather(float *X, const struct dataset *d, const uint32_t *idx, int nb
         prefetch_image(d, idx, b, nb);
         pixel_scale_row(X + (size_t)b * d->dim, image(d, idx, b), d->dim);
     }
+    pixel_to_range(X, (size_t)nb * d->dim, (enum input_range)d->range);
 }
