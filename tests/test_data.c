@@ -320,6 +320,29 @@ static void batches_in_pm1(void **state)
     distort_free(shift1);
 }
 
+/* batch_gather hands the distortion the images' labels: with narrow=1 a 7
+ * is not rotated at all, a 3 is */
+static void batches_pass_labels(void **state)
+{
+    (void)state;
+    uint8_t pix[2 * 25];
+    for (int p = 0; p < 50; p++)
+        pix[p] = (uint8_t)(p * 5 % 256);
+    uint8_t y[2] = {7, 3};
+    struct dataset d = {.n = 2, .rows = 5, .cols = 5, .dim = 25, .x = pix, .y = y};
+    float X[50], U[50];
+    batch_gather(U, &d, NULL, 2, NULL, NULL);
+    struct distort_spec sp = {.affine = true, .rot = 90, .narrow = 1};
+    struct distort *w = distort_create(&sp, 5, 5);
+    struct rng r;
+    rng_seed(&r, 3, RNG_AUGMENT);
+    batch_gather(X, &d, NULL, 2, w, &r);
+    for (int p = 0; p < 25; p++)
+        assert_float_equal(X[p], U[p], 1e-6);
+    assert_memory_not_equal(X + 25, U + 25, sizeof(float) * 25);
+    distort_free(w);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -332,6 +355,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(dataset_cross_checks, setup, teardown),
         cmocka_unit_test(batches_scale_and_shift),
         cmocka_unit_test(batches_in_pm1),
+        cmocka_unit_test(batches_pass_labels),
     };
     return cmocka_run_group_tests_name("data", tests, NULL, NULL);
 }
