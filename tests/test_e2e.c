@@ -136,6 +136,41 @@ static void same_seed_same_output(void **state)
     }
 }
 
+/* --quiet evaluates the test set only after the last epoch: its result line is
+ * the one a run that prints every epoch ends with, and --quiet --json still
+ * reports each epoch's test figures */
+static void quiet_result_is_the_full_runs(void **state)
+{
+    (void)state;
+    const char *dir = mnist_dir();
+    if (!dir)
+        skip();
+    const char *args[] = {"--data-dir", dir, "--limit-train", "3000", "--limit-test", "1000",
+                          "--epochs", "3", "--dropout", "0.2", "--augment", "shift:1", NULL, NULL};
+    char *full, *quiet, *err;
+    assert_int_equal(run_train(args, &full, &err), 0);
+    free(err);
+    args[12] = "--quiet";
+    assert_int_equal(run_train(args, &quiet, &err), 0);
+    assert_string_equal(err, "");
+    free(err);
+    const char *last = strstr(full, "test accuracy: ");
+    assert_non_null(last);
+    assert_string_equal(quiet, last);
+    assert_non_null(strstr(quiet, "%"));
+    free(full), free(quiet);
+    const char *json[] = {"--data-dir", dir, "--limit-train", "3000", "--limit-test", "1000",
+                          "--epochs", "2", "--quiet", "--json", NULL};
+    char *out;
+    assert_int_equal(run_train(json, &out, &err), 0);
+    cJSON *l[3];
+    assert_int_equal(json_lines(out, l, 3), 3);
+    assert_true(json_num(l[0], "test_accuracy") > 0.5);
+    for (int i = 0; i < 3; i++)
+        cJSON_Delete(l[i]);
+    free(out), free(err);
+}
+
 /* where oneDNN does not dispatch to native bf16 (here forced down to AVX2),
  * bf16 is refused before any work, with exit 69, never run as something else */
 static void bf16_refused_without_native_isa(void **state)
@@ -180,6 +215,7 @@ int main(void)
         cmocka_unit_test(both_heads_learn),
         cmocka_unit_test(same_seed_same_output),
         cmocka_unit_test(bf16_learns),
+        cmocka_unit_test(quiet_result_is_the_full_runs),
         cmocka_unit_test(bf16_refused_without_native_isa),
         cmocka_unit_test(binary_heads_agree),
         cmocka_unit_test(pairs_run_with_f1),

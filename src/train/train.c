@@ -180,6 +180,7 @@ int trainer_init(struct trainer *t, const struct config *c, const struct dataset
 {
     memset(t, 0, sizeof *t);
     t->cfg = c;
+    t->test_each_epoch = true;
     if (onednn_check_precision((enum precision)c->precision, e))
         return e->code;
     if (alloc_all(t, c, train, val, test)) {
@@ -369,9 +370,11 @@ int trainer_run(struct trainer *t, epoch_fn on_epoch, void *ctx, struct err *e)
             if (eval_error(t, &s.val, "validation", e))
                 return e->code;
         }
-        if (trainer_evaluate_test(t, e))
-            return e->code;
-        s.test = t->test_eval;
+        if (t->test_each_epoch) {
+            if (trainer_evaluate_test(t, e))
+                return e->code;
+            s.test = t->test_eval;
+        }
         if (on_epoch && on_epoch(&s, ctx))
             return e->code ? e->code : err_set(e, ERR_IO, "stopped by the reporter");
         if (t->stop && *t->stop && t->pos.epoch < t->cfg->epochs)
