@@ -1,18 +1,38 @@
 #!/bin/sh
-# Selection runs for the fast recipe: train on the first 50,000 training images,
-# validate on the last 10,000 (--val), never look at the test set (--limit-test 1).
-# One line per run in results/fast/tuning.jsonl: the recipe, val accuracy per
-# epoch, median epoch seconds (busy machine: compare only within a batch of runs).
-#   bench/fast-tune.sh NAME [train flags...]
+# Selection runs for the fast recipe (configs/fast-*.json): train on the first
+# 50,000 training images, validate on the last 10,000 (--val), never look at
+# the test set (--limit-test 1: one image, nothing reads it). One line per run
+# in results/fast/tuning.jsonl: the recipe, the validation accuracy after each
+# epoch, the median epoch seconds (one thread, niced, on a busy machine:
+# compare seconds only between runs that ran side by side).
+#   bench/fast-tune.sh NAME [train flags...]   run one recipe
+#   bench/fast-tune.sh -R                      results/fast/tuning.md from the lines
 set -eu
 cd "$(dirname "$0")/.."
-name=$1; shift
 out=results/fast/tuning.jsonl
+if [ "${1:-}" = -R ]; then
+    {
+        echo "Selection runs of the fast recipe: trained on the first 50,000 training"
+        echo "images, validated on the last 10,000, test set unused (\`bench/fast-tune.sh\`)."
+        echo "bf16, 1 thread, niced, on the busy shared machine: epoch seconds are"
+        echo "comparable only between runs that ran side by side (same load)."
+        echo "Runs with \`--data-dir /tmp/speed-deskew\` read MNIST deskewed beforehand by a"
+        echo "numpy prototype of the map (the test of the idea before \`--deskew\` existed)."
+        echo
+        echo "| run | flags | val accuracy by epoch (%) | final val | epoch s | load |"
+        echo "|---|---|---|---:|---:|---|"
+        jq -r '"| \(.name) | `\(.args)` | \([.val[] | . * 10000 | round / 100 | tostring] | join(" ")) | **\(.final_val * 10000 | round / 100)%** | \(.epoch_s * 100 | round / 100) | \(.load) |"' "$out"
+    } > results/fast/tuning.md
+    exit 0
+fi
+name=$1; shift
 tmp=$(mktemp)
+trap 'rm -f "$tmp"' EXIT
 nice -n 10 ./train --val 10000 --limit-test 1 --json --precision bf16 --threads 1 "$@" > "$tmp"
-jq -s -c --arg n "$name" --arg a "$*" --arg load "$(cut -d' ' -f1-3 /proc/loadavg)" '
+jq -s -c --arg n "$name" --arg a "$*" --arg load "$(cut -d' ' -f1-3 /proc/loadavg)" \
+    --arg commit "$(git rev-parse --short HEAD)" '
   [.[] | select(.type == "epoch")] as $e
-  | { name: $n, args: $a, val: [$e[].val_accuracy], final_val: $e[-1].val_accuracy, final_train: ($e[-1].train_accuracy * 10000 | round / 10000),
-      epoch_s: ([$e[].seconds] | sort | .[length / 2 | floor]), load: $load,
-      commit: "'"$(git rev-parse --short HEAD)"'" }' "$tmp" | tee -a "$out"
-rm -f "$tmp"
+  | { name: $n, args: $a, val: [$e[].val_accuracy], final_val: $e[-1].val_accuracy,
+      final_train: ($e[-1].train_accuracy * 10000 | round / 10000),
+      epoch_s: ([$e[].seconds] | sort | .[length / 2 | floor]), load: $load, commit: $commit }' \
+    "$tmp" | tee -a "$out"
