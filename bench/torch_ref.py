@@ -13,8 +13,8 @@ over the batch, as train's bce_reduction "sum"), optimizer (SGD with momentum
 index from uint8 tensors held in memory and scaled to [0,1]).
 
 The fast recipe's keys (configs/fast-*.json) are followed too: "deskew" (the
-same moments and bilinear map as src/data/deskew.c, in numpy, on every image
-before training, timed as part of the load), "dropout" (inverted, after each
+same moments and bilinear map as src/data/deskew.c, as PyTorch's own affine_grid
+and grid_sample, on every image before training, timed as part of the load), "dropout" (inverted, after each
 hidden ReLU), "augment": "shift:N" (per image, integer (dx, dy) uniform in
 -N..N, zero fill), "lr_schedule" cosine or constant (per epoch, train's
 formula). --precision bf16 runs the forward pass under CPU autocast to bf16
@@ -61,39 +61,38 @@ def find(data_dir, name):
     sys.exit(f"torch_ref: {os.path.join(data_dir, name)}: not found")
 
 
-def deskew(x, chunk=4096):
-    """src/data/deskew.c in numpy: centre of mass to the middle, slant sheared away."""
+def deskew(x, chunk=10000):
+    """src/data/deskew.c in PyTorch: centre of mass to the middle, slant sheared
+    away, one affine grid per image (bilinear, zero outside), rounded to uint8."""
     n, H, W = x.shape
-    out = np.empty_like(x)
-    ys, xs = np.mgrid[0:H, 0:W].astype(np.float64)
+    out = torch.empty(x.shape, dtype=torch.uint8)
+    ys = torch.arange(H, dtype=torch.float64)[None, :, None]
+    xs = torch.arange(W, dtype=torch.float64)[None, None, :]
     oy, ox = (H - 1) / 2.0, (W - 1) / 2.0
     for a in range(0, n, chunk):
-        img = x[a:a + chunk].astype(np.float64)
+        img = torch.from_numpy(x[a:a + chunk].astype(np.float64))
         m = img.sum((1, 2))
         ink = m > 0
-        m = np.where(ink, m, 1)
-        cx = (img * xs).sum((1, 2)) / m
-        cy = (img * ys).sum((1, 2)) / m
-        dy = ys[None] - cy[:, None, None]
+        m = torch.where(ink, m, torch.ones_like(m))
+        cx = torch.where(ink, (img * xs).sum((1, 2)) / m, torch.full_like(m, ox))
+        cy = torch.where(ink, (img * ys).sum((1, 2)) / m, torch.full_like(m, oy))
+        dy = ys - cy[:, None, None]
         vyy = (img * dy * dy).sum((1, 2))
-        vxy = (img * dy * (xs[None] - cx[:, None, None])).sum((1, 2))
-        slant = np.where(vyy > 1e-3 * m, vxy / np.where(vyy > 0, vyy, 1), 0)
-        sy = ys[None] - oy + cy[:, None, None]
-        sx = xs[None] + (cx - ox)[:, None, None] + slant[:, None, None] * (ys[None] - oy)
-        y0, x0 = np.floor(sy), np.floor(sx)
-        fy, fx = (sy - y0).astype(np.float32), (sx - x0).astype(np.float32)
-        y0, x0 = y0.astype(np.int64), x0.astype(np.int64)
-        b = np.arange(len(img))[:, None, None]
-        src = x[a:a + chunk].astype(np.float32)
-        v = np.zeros(img.shape, np.float32)
-        for ddy, wy in ((0, 1 - fy), (1, fy)):
-            for ddx, wx in ((0, 1 - fx), (1, fx)):
-                yy, xx = y0 + ddy, x0 + ddx
-                ok = (yy >= 0) & (yy < H) & (xx >= 0) & (xx < W)
-                v += wy * wx * np.where(ok, src[b, yy.clip(0, H - 1), xx.clip(0, W - 1)], 0)
-        d = np.clip(np.rint(v), 0, 255).astype(np.uint8)
-        out[a:a + chunk] = np.where(ink[:, None, None], d, x[a:a + chunk])
-    return out
+        vxy = (img * dy * (xs - cx[:, None, None])).sum((1, 2))
+        slant = torch.where(vyy > 1e-3 * m, vxy / vyy.clamp(min=1e-30), torch.zeros_like(m))
+        # output (u, v) in [-1, 1] samples the source at
+        # (u + slant (H-1)/(W-1) v + 2 (cx - ox)/(W-1), v + 2 (cy - oy)/(H-1))
+        theta = torch.zeros(len(img), 2, 3, dtype=torch.float64)
+        theta[:, 0, 0] = 1
+        theta[:, 0, 1] = slant * (H - 1) / (W - 1)
+        theta[:, 0, 2] = 2 * (cx - ox) / (W - 1)
+        theta[:, 1, 1] = 1
+        theta[:, 1, 2] = 2 * (cy - oy) / (H - 1)
+        grid = torch.nn.functional.affine_grid(theta.float(), (len(img), 1, H, W), align_corners=True)
+        v = torch.nn.functional.grid_sample(img.float()[:, None], grid, mode="bilinear",
+                                            padding_mode="zeros", align_corners=True)
+        out[a:a + chunk] = v[:, 0].round().clamp(0, 255).to(torch.uint8)
+    return out.numpy()
 
 
 def shift_batch(x, n, gen):
