@@ -86,7 +86,7 @@ speed() {   # ROUND SEED HEAD IMPL PRECISION
         acc=$(sed -n 's/^test accuracy: \([0-9.]*\)%.*/\1/p' "$out/.speed.out")
     else
         LD_LIBRARY_PATH=$omp${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH} OMP_NUM_THREADS=$cores \
-            /usr/bin/python3 bench/torch_ref.py --config "configs/fast-$3.json" --data-dir "$data" \
+            /usr/bin/python3 bench/torch_ref.py --config "configs/fast-$3.json" --head "$3" --data-dir "$data" \
             --seed "$2" --threads "$cores" --precision "$5" ${epochs_set:+--epochs "$epochs"} > "$out/.speed.out" 2> "$out/.speed.err" || {
             cat "$out/.speed.err" >&2; exit 70; }
         acc=$(jq '.test_accuracy * 100' "$out/.speed.out")
