@@ -108,7 +108,7 @@ def shift_batch(x, n, gen):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--config", required=True)
-    ap.add_argument("--head", choices=["softmax", "sigmoid"], default="softmax")
+    ap.add_argument("--head", choices=["softmax", "sigmoid"])   # default: the config's, else softmax
     ap.add_argument("--threads", type=int, default=os.cpu_count())
     ap.add_argument("--epochs", type=int)
     ap.add_argument("--seed", type=int)
@@ -121,6 +121,7 @@ def main():
     seed = a.seed if a.seed is not None else cfg.get("seed", 1)
     B, lr, mu = cfg["batch_size"], cfg["lr"], cfg.get("momentum", 0.9)
     hidden = cfg["hidden"]
+    a.head = a.head or cfg.get("head", "softmax")
     p_drop = cfg.get("dropout", 0)
     augment = cfg.get("augment", "none")
     if augment != "none" and not augment.startswith("shift:"):
