@@ -30,9 +30,9 @@ if [ "${1:-}" = -R ]; then
         echo "sigmoid 99.01); the tie-break keeps dropout 0.1. 784-800-800-10 x 10: 99.13,"
         echo "99.14, 99.14, sigmoid 99.09, at 1.64 times the products."
         echo
-        echo "| run | flags | val accuracy by epoch (%) | final val | epoch s | load |"
-        echo "|---|---|---|---:|---:|---|"
-        jq -r '"| \(.name) | `\(.args)` | \([.val[] | . * 10000 | round / 100 | tostring] | join(" ")) | **\(.final_val * 10000 | round / 100)%** | \(.epoch_s * 100 | round / 100) | \(.load) |"' "$out"
+        echo "| run | flags | val accuracy by epoch (%) | final val | epoch s | load | commit |"
+        echo "|---|---|---|---:|---:|---|---|"
+        jq -r '"| \(.name) | `\(.args)` | \([.val[] | . * 10000 | round / 100 | tostring] | join(" ")) | **\(.final_val * 10000 | round / 100)%** | \(.epoch_s * 100 | round / 100) | \(.load) | \(.commit) |"' "$out"
     } > results/fast/tuning.md
     exit 0
 fi
