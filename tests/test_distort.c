@@ -134,6 +134,48 @@ static void translation_moves_pixels(void **state)
     distort_free(w);
 }
 
+/* The translation draws x and y apart: over 400 images of a centred blob
+ * under affine:translate=2 the blob's centroid moves by (dx, dy), each
+ * uniform in [-2, 2] (sd 2/sqrt(3)), and the two uncorrelated: a y draw
+ * reused for x would make dx == dy. */
+static void translation_draws_x_and_y_apart(void **state)
+{
+    (void)state;
+    enum { N = 400 };
+    uint8_t img[DIM];
+    for (int y = 0; y < R; y++)
+        for (int x = 0; x < C; x++) {
+            const double d2 = (x - 13.5) * (x - 13.5) + (y - 13.5) * (y - 13.5);
+            img[y * C + x] = (uint8_t)(255 * exp(-d2 / 8));
+        }
+    struct distort_spec s = parse_ok("affine:translate=2");
+    struct distort *w = distort_create(&s, R, C);
+    assert_non_null(w);
+    struct rng r;
+    rng_seed(&r, 5, RNG_AUGMENT);
+    double sx = 0, sy = 0, sxx = 0, syy = 0, sxy = 0, apart = 0;
+    for (int i = 0; i < N; i++) {
+        float out[DIM];
+        distort_image(w, out, img, &r);
+        double m = 0, mx = 0, my = 0;
+        for (int p = 0; p < DIM; p++) {
+            m += out[p];
+            mx += out[p] * (p % C);
+            my += out[p] * (p / C);
+        }
+        const double dx = mx / m - 13.5, dy = my / m - 13.5;
+        sx += dx, sy += dy, sxx += dx * dx, syy += dy * dy, sxy += dx * dy;
+        apart += fabs(dx - dy);
+    }
+    const double vx = sxx / N - (sx / N) * (sx / N), vy = syy / N - (sy / N) * (sy / N);
+    const double cov = sxy / N - (sx / N) * (sy / N);
+    assert_float_equal(sqrt(vx), 2 / sqrt(3), 0.15);
+    assert_float_equal(sqrt(vy), 2 / sqrt(3), 0.15);
+    assert_true(fabs(cov / sqrt(vx * vy)) < 0.15);
+    assert_true(apart / N > 1.0);   /* E|U1 - U2| = 4/3 for independent U in [-2, 2] */
+    distort_free(w);
+}
+
 static void rotation_by_90(void **state)
 {
     (void)state;
@@ -1137,6 +1179,7 @@ int main(int argc, char **argv)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(identity_is_identity),
         cmocka_unit_test(translation_moves_pixels),
+        cmocka_unit_test(translation_draws_x_and_y_apart),
         cmocka_unit_test(rotation_by_90),
         cmocka_unit_test(bilinear_keeps_a_constant),
         cmocka_unit_test(kernel_and_smoothing),

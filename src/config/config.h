@@ -43,6 +43,7 @@ struct config {
     int init;                       /* enum mlp_init */
     double init_range;
     int input_range;                /* enum input_range */
+    bool deskew;                    /* every image straightened first (data/deskew.h) */
     /* training */
     long long epochs, batch_size;
     double lr;

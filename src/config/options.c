@@ -58,6 +58,9 @@ const struct option option_table[] = {
              "biases U(+-init_range) (Ciresan et al. 2010)"},
     {"init_range", T_REAL, AT(init_range), "0.05", 0, 10, .lo_open = true, .group = G_MODEL,
      .arg = "R", .help = "uniform init: the weights' and biases' range, U(-R, R)"},
+    {"deskew", T_BOOL, AT(deskew), "false", .group = G_MODEL,
+     .help = "straighten and centre every image (training, test, --predict) by its moments "
+             "before it is used: slant sheared away, centre of mass to the middle"},
 
     {"epochs", T_INT, AT(epochs), "10", 0, 100000, .group = G_TRAIN, .arg = "N",
      .help = "passes over the training set, in all (also when resuming); 0 only with --load"},
