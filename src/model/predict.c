@@ -4,7 +4,6 @@
 #include "predict.h"
 
 #include <errno.h>
-#include <omp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -153,8 +152,6 @@ int predict_run(const struct config *c, const struct checkpoint *ck, struct err 
     struct images im = {0};
     uint32_t step = m ? (uint32_t)m->spec.max_batch : 0, from = 0;
     int rc = m ? open_images(&im, c->predict, ck->size[0], step, e) : e->code;
-    if (!rc)
-        omp_set_num_threads((int)c->threads);
     while (!rc) {
         struct dataset d;
         rc = next_images(&im, step, &d, e);

@@ -1,0 +1,97 @@
+#include "par.h"
+
+#include <omp.h>
+#include <string.h>
+
+extern char **environ;
+
+/* the variables that would size the team or its stacks (par.h) */
+static const char *const team_vars[] = {"OMP_NUM_THREADS", "OMP_DYNAMIC", "OMP_NESTED",
+                                        "OMP_MAX_ACTIVE_LEVELS", "OMP_STACKSIZE",
+                                        "GOMP_STACKSIZE"};
+
+static int named(const char *entry, const char *name)
+{
+    size_t n = strlen(name);
+    return !strncmp(entry, name, n) && entry[n] == '=';
+}
+
+static int is_team_var(const char *entry)
+{
+    for (size_t i = 0; i < sizeof team_vars / sizeof team_vars[0]; i++)
+        if (named(entry, team_vars[i]))
+            return 1;
+    return 0;
+}
+
+static char spin_entry[] = "GOMP_SPINCOUNT=" PAR_SPIN_COUNT;
+/* the entry whose slot carries spin_entry while libgomp starts, when no
+ * removed variable left a free one */
+static char *borrowed;
+
+/* Runs from .preinit_array: before any library's constructor, libgomp's
+ * included, and before libc has set environ, so the array the kernel passed
+ * is edited in place (it cannot grow). */
+static void filter_env(int argc, char **argv, char **envp)
+{
+    (void)argc, (void)argv;
+    if (!envp)
+        return;
+    size_t n = 0, kept = 0;
+    int waits = 0;
+    for (; envp[n]; n++) {
+        waits |= named(envp[n], "OMP_WAIT_POLICY") || named(envp[n], "GOMP_SPINCOUNT");
+        if (!is_team_var(envp[n]))
+            envp[kept++] = envp[n];
+    }
+    envp[kept] = NULL;
+    if (waits)
+        return;
+    if (kept < n) {   /* a removed variable's slot */
+        envp[kept] = spin_entry;
+        envp[kept + 1] = NULL;
+        return;
+    }
+    /* lend the last slot that no OpenMP runtime reads; restore_env gives it back */
+    for (size_t i = kept; i-- > 0;)
+        if (strncmp(envp[i], "OMP_", 4) && strncmp(envp[i], "GOMP_", 5) &&
+            strncmp(envp[i], "KMP_", 4)) {
+            borrowed = envp[i];
+            envp[i] = spin_entry;
+            return;
+        }
+}
+
+/* After every library's constructor (libgomp has read its variables): the
+ * lent slot holds its own variable again. */
+__attribute__((constructor)) static void restore_env(void)
+{
+    for (char **p = environ; borrowed && p && *p; p++)
+        if (*p == spin_entry) {
+            *p = borrowed;
+            borrowed = NULL;
+        }
+}
+
+__attribute__((section(".preinit_array"), used)) static void (*const filter_env_at_start)(
+    int, char **, char **) = filter_env;
+
+int par_team(int threads, struct err *e)
+{
+    const int limit = omp_get_thread_limit();
+    if (threads > limit)
+        return err_set(e, ERR_USAGE, "threads: this run uses %d threads, but OMP_THREAD_LIMIT "
+                       "lets OpenMP start at most %d (pass --threads %d, or unset "
+                       "OMP_THREAD_LIMIT)", threads, limit, limit);
+    omp_set_dynamic(0);
+    omp_set_max_active_levels(1);
+    omp_set_num_threads(threads);
+    int got = 0;
+#pragma omp parallel
+#pragma omp master
+    got = omp_get_num_threads();
+    if (got != threads)
+        return err_set(e, ERR_UNAVAILABLE, "threads: OpenMP started %d of the %d threads this "
+                       "run uses", got, threads);
+    return 0;
+}
