@@ -4,12 +4,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
+#include <omp.h>
+#include <sys/resource.h>
 
 #include "../nn/head.h"
 #include "../nn/optim.h"
 #include "task.h"
 #include "train.h"
+#include "../util/sysres.h"
 
 #define MIB (1024.0 * 1024.0)
 #define GIB (1024.0 * MIB)
@@ -19,6 +21,16 @@
  * scratch. */
 #define FIXED_BYTES (8 * MIB)
 #define PER_THREAD_BYTES (4 * MIB)
+/* Under RLIMIT_AS: the address space a run maps beyond what it maps when the
+ * budget is checked (libraries, the team's stacks) plus the memory the
+ * estimate counts: oneDNN's JIT code and scratch, a malloc arena (64 MiB
+ * reserved) for the thread that loads the test set; measured 74-81 MiB
+ * (VmPeak) over five configs, and oneDNN's JIT faults when it cannot map. */
+#define AS_FIXED_BYTES ((uint64_t)(80 * MIB))
+#define AS_PER_THREAD_BYTES ((uint64_t)(8 * MIB))
+/* under RLIMIT_DATA (private writable memory only): oneDNN's JIT code and
+ * scratch beyond the estimate */
+#define DATA_FIXED_BYTES ((uint64_t)(16 * MIB))
 /* the share of the available memory a run may plan to take */
 #define BUDGET_SHARE 0.9
 
@@ -105,56 +117,32 @@ void budget_estimate(struct budget *b, const struct config *c, const struct budg
     if (*c->resume || *c->load)
         b->save = 2 * file > b->save ? 2 * file : b->save;
     /* one OpenMP team of --threads threads, at most one per core counted */
-    long cores = sysconf(_SC_NPROCESSORS_ONLN);
-    long long threads = c->threads > 0 ? c->threads : 1;
-    if (cores > 0 && threads > cores)
+    long long cores = sysres_cpus(""), threads = c->threads > 0 ? c->threads : 1;
+    if (threads > cores)
         threads = cores;
     b->fixed = FIXED_BYTES + PER_THREAD_BYTES * (double)threads;
     b->total = b->data + b->model + b->optimizer + b->batch + b->eval + b->save + b->fixed;
 }
 
-uint64_t budget_parse_meminfo(const char *text)
+/* the headroom a resource limit leaves, less what the run maps beyond the estimate */
+static uint64_t rlimit_left(int resource, uint64_t fixed, uint64_t per_thread)
 {
-    const char *p = strstr(text, "MemAvailable:");
-    unsigned long long kb;
-    if (!p || sscanf(p + 13, "%llu kB", &kb) != 1)
+    const uint64_t left = sysres_rlimit_left("", resource);
+    if (left == UINT64_MAX)
         return 0;
-    return (uint64_t)kb * 1024;
-}
-
-/* the first number in a small file, or 0 ("max" and missing files too) */
-static uint64_t read_number(const char *path)
-{
-    FILE *f = fopen(path, "r");
-    unsigned long long v = 0;
-    if (f) {
-        if (fscanf(f, "%llu", &v) != 1)
-            v = 0;
-        fclose(f);
-    }
-    return (uint64_t)v;
+    const uint64_t extra = fixed + per_thread * (uint64_t)omp_get_max_threads();
+    return left > extra ? left - extra : 1;
 }
 
 uint64_t budget_available(void)
 {
+    const uint64_t left[] = {sysres_memory(""),
+                             rlimit_left(RLIMIT_AS, AS_FIXED_BYTES, AS_PER_THREAD_BYTES),
+                             rlimit_left(RLIMIT_DATA, DATA_FIXED_BYTES, 0)};
     uint64_t avail = 0;
-    FILE *f = fopen("/proc/meminfo", "r");
-    if (f) {
-        char text[8192];
-        size_t n = fread(text, 1, sizeof text - 1, f);
-        text[n] = 0;
-        fclose(f);
-        avail = budget_parse_meminfo(text);
-    }
-    if (!avail) {
-        long pages = sysconf(_SC_AVPHYS_PAGES), size = sysconf(_SC_PAGESIZE);
-        avail = pages > 0 && size > 0 ? (uint64_t)pages * (uint64_t)size : 0;
-    }
-    /* a container's limit is what the kernel enforces, whatever the host has */
-    uint64_t max = read_number("/sys/fs/cgroup/memory.max");
-    uint64_t used = read_number("/sys/fs/cgroup/memory.current");
-    if (max && used < max && (!avail || max - used < avail))
-        avail = max - used;
+    for (size_t i = 0; i < sizeof left / sizeof left[0]; i++)
+        if (left[i] && (!avail || left[i] < avail))
+            avail = left[i];
     return avail;
 }
 

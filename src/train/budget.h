@@ -32,13 +32,11 @@ struct budget {
 
 void budget_estimate(struct budget *b, const struct config *c, const struct budget_shape *s);
 
-/* Memory available to this process in bytes: MemAvailable from
- * /proc/meminfo, lowered by a cgroup v2 limit when there is one, else
- * sysconf's free pages; 0 when nothing can tell. */
+/* Memory available to this run in bytes (util/sysres.h: MemAvailable, the
+ * cgroup limits above this process), lowered under RLIMIT_AS or RLIMIT_DATA
+ * to the address space left less what the threads and libraries map beyond
+ * the estimate; 0 when nothing can tell. Call after par_team. */
 uint64_t budget_available(void);
-
-/* The MemAvailable line of a /proc/meminfo text, in bytes; 0 when absent. */
-uint64_t budget_parse_meminfo(const char *text);
 
 /* ERR_USAGE naming the setting that weighs most when b needs more than
  * available ("hidden: this run needs about 27.1 GiB (...), 21.9 GiB
