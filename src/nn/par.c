@@ -1,7 +1,17 @@
+#define _GNU_SOURCE
 #include "par.h"
 
 #include <omp.h>
+#include <pthread.h>
+#include <stdint.h>
 #include <string.h>
+#include <sys/resource.h>
+
+#include "../util/sysres.h"
+
+/* what starting a thread maps besides its stack (guard page, TLS, libgomp's
+ * own state) */
+#define PAR_THREAD_SLACK (1u << 20)
 
 extern char **environ;
 
@@ -83,6 +93,20 @@ int par_team(int threads, struct err *e)
         return err_set(e, ERR_USAGE, "threads: this run uses %d threads, but OMP_THREAD_LIMIT "
                        "lets OpenMP start at most %d (pass --threads %d, or unset "
                        "OMP_THREAD_LIMIT)", threads, limit, limit);
+    /* libgomp exits the process when it cannot start a thread: each needs
+     * its stack mapped, which an address-space limit may not leave room for */
+    pthread_attr_t attr;
+    size_t stack = 8 << 20;
+    if (pthread_getattr_default_np(&attr) == 0) {
+        pthread_attr_getstacksize(&attr, &stack);
+        pthread_attr_destroy(&attr);
+    }
+    const uint64_t need = (uint64_t)(threads - 1) * (stack + PAR_THREAD_SLACK);
+    const uint64_t left = sysres_rlimit_left("", RLIMIT_AS);
+    if (left < need)
+        return err_set(e, ERR_USAGE, "threads: %d threads need about %.0f MiB more address space, "
+                       "more than the %.0f MiB the address-space limit (ulimit -v) leaves",
+                       threads, need / 1048576.0, left / 1048576.0);
     omp_set_dynamic(0);
     omp_set_max_active_levels(1);
     omp_set_num_threads(threads);
