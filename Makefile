@@ -30,7 +30,7 @@ TEST_RUN := $(filter $(SLOW),$(TESTS)) $(filter-out $(SLOW),$(TESTS))
 BUILD_JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 
 .PHONY: FORCE all run test check check-libs check-heads deps data clean asan valgrind fuzz sanitized-check \
-        install uninstall bench bench-compare bench-scaling bench-wall
+        install uninstall bench bench-compare bench-scaling bench-wall bench-contention
 .SECONDARY:
 all: check-libs train $(B)/bin/compare $(B)/bin/bench $(B)/share/$(NAME)/configs \
      $(B)/train.bash-completion
@@ -187,6 +187,11 @@ bench-scaling: deps
 bench-wall: deps
 	@$(MAKE) --no-print-directory all data
 	@bench/run.sh wall
+
+# the default run idle, beside one busy process, idle again (issue 22)
+bench-contention: deps
+	@$(MAKE) --no-print-directory all data
+	@bench/contention.sh
 
 # Install like a normal tool: make install PREFIX=/usr/local [DESTDIR=/tmp/stage].
 # The installed names carry the product's name, mnist-train: "train" alone is

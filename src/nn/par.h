@@ -18,8 +18,9 @@
  * default) before they sleep. With every core taken by the team, one other
  * busy process deschedules a thread and every spinning one then burns its
  * core waiting for it. Unless OMP_WAIT_POLICY or GOMP_SPINCOUNT says
- * otherwise, threads spin PAR_SPIN_COUNT rounds (a few microseconds, longer
- * than the gap between two passes of a step) and then sleep.
+ * otherwise, threads spin PAR_SPIN_COUNT rounds (tens of microseconds: the
+ * count libgomp itself uses when it sees more threads than CPUs, which a busy
+ * machine is without its knowing) and then sleep.
  *
  * A parallel region's fork and join cost a few microseconds with spinning
  * threads and tens with sleeping ones; a pass over fewer elements than
@@ -31,7 +32,7 @@
 #include "../util/err.h"
 
 #define PAR_MIN_ELEMS 65536
-#define PAR_SPIN_COUNT "10000"
+#define PAR_SPIN_COUNT "1000"
 
 /* Make the team `threads` threads and check that a parallel region gets
  * exactly that many; call once, before any parallel region of the run.
