@@ -1,17 +1,15 @@
 #include "budget.h"
 
-#include <math.h>
+#include <omp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <omp.h>
 #include <sys/resource.h>
 
-#include "../nn/head.h"
 #include "../nn/optim.h"
-#include "task.h"
-#include "train.h"
 #include "../util/sysres.h"
+#include "spec.h"
+#include "task.h"
 
 #define MIB (1024.0 * 1024.0)
 #define GIB (1024.0 * MIB)
@@ -41,45 +39,6 @@ static int task_outputs(const struct config *c)
     return task_n_outputs((enum task_kind)c->task, &h);
 }
 
-/* mlp_create's activations, dropout copies and masks, head outputs and
- * gradients, and backward scratch, for B rows */
-static double batch_bytes(const struct mlp_spec *s, double B)
-{
-    int sizes[MLP_MAX_LAYERS + 1], widest = 0;
-    const int L = mlp_sizes(s, sizes);
-    double bytes = 0;
-    for (int l = 0; l <= L; l++) {
-        widest = sizes[l] > widest ? sizes[l] : widest;
-        bytes += 4 * B * sizes[l];
-        if (l > 0 && l < L && s->dropout > 0)
-            bytes += 5 * B * sizes[l];   /* the dropped copy (float) and its mask (byte) */
-    }
-    bytes += 2 * 4 * B * s->n_outputs;   /* probs, dlogits */
-    /* mlp_backward writes delta[l & 1] for hidden layers l = L-1 .. 1: with one
-     * hidden layer only delta[1] is ever touched, and untouched pages cost
-     * address space, not memory */
-    bytes += (L >= 3 ? 2 : L == 2 ? 1 : 0) * 4 * B * widest;
-    return bytes;
-}
-
-/* mlp_create's copies of the weights for the products: each packing layer's
- * (dense.h; oneDNN pads rows to 16, or 32 bf16 row pairs, and columns to 64),
- * and with bf16 the plain copy of all weights */
-static double copies_bytes(const struct mlp_spec *s)
-{
-    int size[MLP_MAX_LAYERS + 1];
-    const int bf = s->precision == PRECISION_BF16, L = mlp_sizes(s, size);
-    double bytes = 0;
-    for (int l = 0; l < L; l++) {
-        const double in = size[l], out = size[l + 1];
-        if (mlp_layer_packs(s, size, l))
-            bytes += (bf ? 2.0 : 4.0) * ceil(in / 32) * 32 * ceil(out / 64) * 64;
-        if (bf)
-            bytes += 2.0 * in * out;
-    }
-    return bytes;
-}
-
 void budget_estimate(struct budget *b, const struct config *c, const struct budget_shape *s)
 {
     memset(b, 0, sizeof *b);
@@ -96,14 +55,9 @@ void budget_estimate(struct budget *b, const struct config *c, const struct budg
     const double rows = biggest < B ? (biggest > 0 ? biggest : 1) : B;
     /* dataset_load keeps every image and label of the four files */
     b->data = (double)(s->n_train + s->n_test) * (dim + 1);
-    b->model = 4 * P + copies_bytes(&spec);
-    /* optim_init: m for momentum and adam, v for adam, and the gradient block
-     * except for plain momentum, which accumulates the gradient straight into
-     * its velocity (optim_grad_target) */
-    bool fused = c->optimizer == OPT_MOMENTUM && !c->nesterov;
-    const double moments = (c->optimizer != OPT_SGD) + (c->optimizer == OPT_ADAM);
-    b->optimizer = 4 * P * (moments + (fused ? 0 : 1));
-    b->batch = batch_bytes(&spec, rows);
+    b->model = mlp_weight_bytes(&spec);
+    b->optimizer = 4 * P * optim_state_arrays((enum optim_kind)c->optimizer, (int)c->nesterov);
+    b->batch = mlp_batch_bytes(&spec, rows);
     /* trainer: order, targets, test outputs and predictions; pairs: two
      * indices per sample of each split, and the task's two-image scratch */
     b->eval = 4 * n_train + 4 * B * K + 4 * n_test * K + 4 * n_test;
@@ -111,7 +65,7 @@ void budget_estimate(struct budget *b, const struct config *c, const struct budg
         b->eval += 8 * (n_train + n_test) + 8 * dim;
     /* checkpoint_save serialises parameters, optimizer state and data order
      * into one buffer; --resume/--load hold the file and its parsed copy */
-    double file = 4 * P + 4 * P * moments + 4 * n_train;
+    double file = 4 * P + 4 * P * optim_saved_arrays((enum optim_kind)c->optimizer) + 4 * n_train;
     if (*c->save)
         b->save = file;
     if (*c->resume || *c->load)

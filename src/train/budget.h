@@ -1,9 +1,11 @@
 /* budget: the memory a run will need, worked out from its config and the
  * sizes its data files declare, before anything is allocated, so a config
  * larger than the machine is refused with a message instead of being killed
- * by the kernel halfway through. budget_estimate mirrors, term by term, what
- * trainer_init (train.c), mlp_create, optim_init, task_set_init, the data
- * loader and checkpoint_save allocate; tests hold it to the measured figures. */
+ * by the kernel halfway through. budget_estimate adds up what each
+ * allocating module answers for its own bytes (mlp_weight_bytes,
+ * mlp_batch_bytes, optim_state_arrays) and what trainer_init (train.c),
+ * task_set_init, the data loader and checkpoint_save allocate; tests hold it
+ * to the measured figures. */
 #ifndef BUDGET_H
 #define BUDGET_H
 

@@ -8,8 +8,6 @@
 #include "../util/timer.h"
 #include "budget.h"
 
-#define EVAL_BATCH 512
-
 /* The headers of the four files, then whether the run fits in memory: all
  * before the first payload byte is read. */
 static int check_budget(const struct config *c, struct err *e)
@@ -81,32 +79,6 @@ int trainer_split_data(const struct config *c, struct dataset *train, struct dat
     if (c->limit_test)
         *test = dataset_slice(test, 0, (uint32_t)c->limit_test);
     return 0;
-}
-
-struct mlp_spec trainer_spec(const struct config *c, int n_inputs, int n_outputs)
-{
-    struct mlp_spec s = {
-        .n_inputs = n_inputs,
-        .n_outputs = n_outputs,
-        .n_hidden = c->hidden.n,
-        .act = (enum act)c->activation,
-        .dropout = (float)c->dropout,
-        .max_batch = c->batch_size > EVAL_BATCH ? (int)c->batch_size : EVAL_BATCH,
-        .precision = (enum precision)c->precision,
-        .init = (enum mlp_init)c->init,
-    };
-    memcpy(s.hidden, c->hidden.v, sizeof(int) * (size_t)c->hidden.n);
-    return s;
-}
-
-struct head trainer_head(const struct config *c)
-{
-    /* config_resolve has resolved and checked the loss; a config made in code
-     * (tests) may still say auto */
-    const char *why;
-    int loss = head_resolve_loss((enum head_kind)c->head, (enum head_loss)c->loss,
-                                 (enum bce_reduction)c->bce_reduction, &why);
-    return (struct head){(enum head_kind)c->head, loss < 0 ? HEAD_LOSS_AUTO : (enum head_loss)loss};
 }
 
 static int alloc_all(struct trainer *t, const struct config *c, const struct dataset *train,
