@@ -274,7 +274,10 @@ static void address_space_limits_refuse_or_run(void **state)
 }
 
 /* --threads 0 is the CPUs this process may use: pinned to one CPU, one
- * thread (on today's main: every online core) */
+ * thread (on today's main: every online core); and the mask as the process
+ * started, not as libgomp leaves it after binding the initial thread to one
+ * place (OMP_PROC_BIND, OMP_PLACES, GOMP_CPU_AFFINITY), nor what
+ * OMP_NUM_THREADS says */
 static void threads_0_follows_the_affinity_mask(void **state)
 {
     (void)state;
@@ -285,6 +288,17 @@ static void threads_0_follows_the_affinity_mask(void **state)
         fail_msg("exit %d: %s", rc, err);
     assert_non_null(strstr(out, "\"threads\":\t1,"));
     free(out), free(err);
+    struct result plain = run_env("", NULL, args);
+    assert_int_equal(plain.rc, 0);
+    static const char *const envs[] = {"OMP_PROC_BIND=close", "GOMP_CPU_AFFINITY=0",
+                                       "OMP_PLACES={0} OMP_PROC_BIND=true", "OMP_NUM_THREADS=1"};
+    for (size_t i = 0; i < sizeof envs / sizeof envs[0]; i++) {
+        struct result r = run_env(envs[i], NULL, args);
+        if (r.rc || strcmp((char *)r.bytes, (char *)plain.bytes))
+            fail_msg("%s: exit %d, %s", envs[i], r.rc, (char *)r.bytes);
+        result_free(&r);
+    }
+    result_free(&plain);
 }
 
 /* a file under the fake root, its directories made on the way */

@@ -165,25 +165,35 @@ static int quota_cpus(const char *root)
     return cpus;
 }
 
+/* CPUs in this thread's affinity mask, 0 when it cannot be read; no
+ * allocation (it also runs before libc has finished starting) */
 static int affinity_cpus(void)
 {
-    for (int n = 1024; n <= 1 << 20; n *= 2) {
-        cpu_set_t *set = CPU_ALLOC(n);
-        if (!set)
-            break;
-        size_t size = CPU_ALLOC_SIZE(n);
-        int got = sched_getaffinity(0, size, set) == 0 ? CPU_COUNT_S(size, set) : -1;
-        CPU_FREE(set);
-        if (got > 0)
-            return got;
-    }
-    long n = sysconf(_SC_NPROCESSORS_ONLN);
-    return n < 1 ? 1 : n > INT_MAX ? INT_MAX : (int)n;
+    static cpu_set_t set[8192 / CPU_SETSIZE];
+    return sched_getaffinity(0, sizeof set, set) == 0 ? CPU_COUNT_S(sizeof set, set) : 0;
 }
+
+/* The mask the process started with: libgomp binds the initial thread to
+ * one place before main when OMP_PROC_BIND, OMP_PLACES or GOMP_CPU_AFFINITY
+ * is set, and no variable of the OpenMP runtime may size the team. Read from
+ * .preinit_array, before any library's constructor. */
+static int start_cpus;
+static void note_start_cpus(int argc, char **argv, char **envp)
+{
+    (void)argc, (void)argv, (void)envp;
+    start_cpus = affinity_cpus();
+}
+__attribute__((section(".preinit_array"), used)) static void (*const note_start_cpus_at_start)(
+    int, char **, char **) = note_start_cpus;
 
 int sysres_cpus(const char *root)
 {
-    int cpus = affinity_cpus(), quota = quota_cpus(root);
+    int cpus = start_cpus ? start_cpus : affinity_cpus();
+    if (cpus < 1) {
+        long n = sysconf(_SC_NPROCESSORS_ONLN);
+        cpus = n < 1 ? 1 : n > INT_MAX ? INT_MAX : (int)n;
+    }
+    int quota = quota_cpus(root);
     return quota && quota < cpus ? quota : cpus;
 }
 
