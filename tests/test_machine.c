@@ -183,6 +183,34 @@ static void no_team_before_the_arguments(void **state)
     }
 }
 
+/* Waiting threads spin a bounded count, then sleep, unless the user chose a
+ * wait (libgomp's default, 300000 rounds, made each barrier on a busy
+ * machine wait for a descheduled thread); the variable whose slot carried
+ * the count while libgomp started is the user's again afterwards. */
+static void bounded_spin_by_default(void **state)
+{
+    (void)state;
+    const char *version[] = {"--version", NULL};
+    const struct { const char *env, *want; } cases[] = {
+        {"OMP_DISPLAY_ENV=verbose", "GOMP_SPINCOUNT = '1000'"},
+        {"OMP_DISPLAY_ENV=verbose OMP_NUM_THREADS=3", "GOMP_SPINCOUNT = '1000'"},
+        {"OMP_DISPLAY_ENV=verbose GOMP_SPINCOUNT=7", "GOMP_SPINCOUNT = '7'"},
+        {"OMP_DISPLAY_ENV=verbose OMP_WAIT_POLICY=active", "OMP_WAIT_POLICY = 'ACTIVE'"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        struct result r = run_env(cases[i].env, NULL, version);
+        if (r.rc || !strstr(r.err, cases[i].want))
+            fail_msg("%s: exit %d, no \"%s\" in %s", cases[i].env, r.rc, cases[i].want, r.err);
+        result_free(&r);
+    }
+    /* the last variable lends its slot: it reads back whole */
+    char cmd[4096];
+    snprintf(cmd, sizeof cmd,
+             "env -i PATH=/usr/bin:/bin MNIST_DIR=/nonexistent/lent '%s' --print-config "
+             "| grep -q '\"data_dir\":.*\"/nonexistent/lent\"'", train_bin());
+    assert_int_equal(sh("%s", cmd), 0);
+}
+
 /* ./train with args in a child that first sets one resource limit (or,
  * for resource -1, pins itself to CPU 0); exit code (-signal when killed),
  * stdout and stderr */
@@ -417,6 +445,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(openmp_environment_never_changes_a_number),
         cmocka_unit_test(no_team_before_the_arguments),
+        cmocka_unit_test(bounded_spin_by_default),
         cmocka_unit_test(address_space_limits_refuse_or_run),
         cmocka_unit_test(threads_0_follows_the_affinity_mask),
         cmocka_unit_test(cgroup_v2_nested_limits),

@@ -62,14 +62,20 @@ static void filter_env(int argc, char **argv, char **envp)
         envp[kept + 1] = NULL;
         return;
     }
-    /* lend the last slot that no OpenMP runtime reads; restore_env gives it back */
-    for (size_t i = kept; i-- > 0;)
-        if (strncmp(envp[i], "OMP_", 4) && strncmp(envp[i], "GOMP_", 5) &&
-            strncmp(envp[i], "KMP_", 4)) {
+    /* lend the last slot whose variable no library reads while starting (not
+     * OpenMP's, not oneDNN's); restore_env gives it back */
+    static const char *const read_at_start[] = {"OMP_", "GOMP_", "KMP_", "ONEDNN_", "DNNL_"};
+    for (size_t i = kept; i-- > 0;) {
+        size_t k = 0;
+        while (k < sizeof read_at_start / sizeof read_at_start[0] &&
+               strncmp(envp[i], read_at_start[k], strlen(read_at_start[k])))
+            k++;
+        if (k == sizeof read_at_start / sizeof read_at_start[0]) {
             borrowed = envp[i];
             envp[i] = spin_entry;
             return;
         }
+    }
 }
 
 /* After every library's constructor (libgomp has read its variables): the
