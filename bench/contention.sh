@@ -5,8 +5,9 @@
 #
 # For each wait policy, times one run idle, one beside a CPU-bound shell
 # loop and one idle again, in that order, and prints the wall times and
-# busy / mean(idle). The policies: train's own (a bounded spin, src/nn/par.h,
-# or whatever OMP_WAIT_POLICY / GOMP_SPINCOUNT say when set here), then
+# busy / mean(idle). The policies: train's own (src/nn/par.h: libgomp's spin
+# on an idle machine, a bounded one when another thread is runnable as it
+# starts; or whatever OMP_WAIT_POLICY / GOMP_SPINCOUNT say when set here), then
 # libgomp's default spin (GOMP_SPINCOUNT=300000), so the last line can say
 # what the bounded spin costs idle. Targets (issue 22): busy / idle at most
 # 2.5 on a 2-core machine, idle time within 5% of libgomp's default.

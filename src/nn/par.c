@@ -1,11 +1,14 @@
 #define _GNU_SOURCE
 #include "par.h"
 
+#include <fcntl.h>
 #include <omp.h>
 #include <pthread.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <unistd.h>
 
 #include "../util/sysres.h"
 
@@ -34,6 +37,27 @@ static int is_team_var(const char *entry)
     return 0;
 }
 
+/* Whether another thread is runnable as the process starts: the runnable
+ * count of /proc/loadavg ("0.52 0.58 0.59 3/456 12345"), which is now, not
+ * an average, and counts this thread. Plain reads: libc has not finished
+ * starting. */
+static int machine_busy(void)
+{
+    char text[256];
+    int fd = open("/proc/loadavg", O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return 0;
+    ssize_t n = read(fd, text, sizeof text - 1);
+    close(fd);
+    if (n <= 0)
+        return 0;
+    text[n] = 0;
+    const char *p = text;
+    for (int field = 0; field < 3 && p; field++)
+        p = strchr(p, ' '), p = p ? p + 1 : NULL;
+    return p && strtoul(p, NULL, 10) > 1;
+}
+
 static char spin_entry[] = "GOMP_SPINCOUNT=" PAR_SPIN_COUNT;
 /* the entry whose slot carries spin_entry while libgomp starts, when no
  * removed variable left a free one */
@@ -55,7 +79,7 @@ static void filter_env(int argc, char **argv, char **envp)
             envp[kept++] = envp[n];
     }
     envp[kept] = NULL;
-    if (waits)
+    if (waits || !machine_busy())
         return;
     if (kept < n) {   /* a removed variable's slot */
         envp[kept] = spin_entry;

@@ -15,12 +15,13 @@
  * GOMP_SPINCOUNT, ...) keep their meaning.
  *
  * Waiting: libgomp's threads spin at every fork and join (300000 rounds by
- * default) before they sleep. With every core taken by the team, one other
- * busy process deschedules a thread and every spinning one then burns its
- * core waiting for it. Unless OMP_WAIT_POLICY or GOMP_SPINCOUNT says
- * otherwise, threads spin PAR_SPIN_COUNT rounds (tens of microseconds: the
- * count libgomp itself uses when it sees more threads than CPUs, which a busy
- * machine is without its knowing) and then sleep.
+ * default) before they sleep, which keeps both cheapest on an idle machine.
+ * With every core taken by the team, another busy process deschedules a
+ * thread now and then, and every spinning one burns its core waiting for
+ * it. So when another thread is runnable as train starts, and unless
+ * OMP_WAIT_POLICY or GOMP_SPINCOUNT says otherwise, threads spin
+ * PAR_SPIN_COUNT rounds (the count libgomp itself uses when it sees more
+ * threads than CPUs) and then sleep. The wait never changes a result.
  *
  * A parallel region's fork and join cost a few microseconds with spinning
  * threads and tens with sleeping ones; a pass over fewer elements than
