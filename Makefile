@@ -30,7 +30,7 @@ TEST_RUN := $(filter $(SLOW),$(TESTS)) $(filter-out $(SLOW),$(TESTS))
 BUILD_JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 
 .PHONY: FORCE all run test check check-libs check-heads check-layers check-mutants deps data clean asan valgrind fuzz sanitized-check \
-        install uninstall bench bench-compare bench-scaling bench-wall speedrun bench-speedrun
+        install uninstall bench bench-compare bench-scaling bench-wall speedrun bench-speedrun bench-contention
 .SECONDARY:
 all: check-libs train $(B)/bin/compare $(B)/bin/bench $(B)/share/$(NAME)/configs \
      $(B)/train.bash-completion
@@ -212,6 +212,11 @@ SPEEDRUN_SEEDS ?= 1 2 3 4 5
 bench-speedrun: deps
 	@$(MAKE) --no-print-directory all data
 	@bench/run.sh speedrun -r $(SPEEDRUN_ROUNDS) -s "$(SPEEDRUN_SEEDS)"
+
+# the default run idle, beside one busy process, idle again (issue 22)
+bench-contention: deps
+	@$(MAKE) --no-print-directory all data
+	@bench/contention.sh
 
 # Install like a normal tool: make install PREFIX=/usr/local [DESTDIR=/tmp/stage].
 # The installed names carry the product's name, mnist-train: "train" alone is

@@ -9,7 +9,6 @@
  *
  * This is the only place that turns an error into a message and an exit code. */
 #include <cjson/cJSON.h>
-#include <omp.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,6 +19,7 @@
 
 #include "config/config.h"
 #include "data/dataset.h"
+#include "nn/par.h"
 #include "nn/precision.h"
 #include "report/report.h"
 #include "model/checkpoint.h"
@@ -260,10 +260,8 @@ static int run_with_data(const struct config *c, const struct checkpoint *ck, in
     if (!rc && save)
         rc = check_model_fits(c, train, e);
     struct trainer t = {0};
-    if (!rc) {
-        omp_set_num_threads((int)c->threads);
+    if (!rc)
         rc = trainer_init(&t, c, train, &val, test, e);
-    }
     const char *from = *c->resume ? c->resume : c->load;
     if (!rc && *from)
         rc = checkpoint_restore(&t, ck, *c->resume != 0, from, e);
@@ -347,7 +345,6 @@ int main(int argc, char **argv)
     struct config c;
     enum config_action action;
     const char *prog = err_program_name(argc > 0 ? argv[0] : NULL, "train");
-    denormals_flush();
     interrupt_install();   /* SIGINT/SIGTERM end every phase, loading included */
     struct model_file model = {0};
     const struct config_base base = {model_settings, &model};
@@ -364,6 +361,10 @@ int main(int argc, char **argv)
             rc = print_config(&c, &e);
             break;
         case CONFIG_RUN:
+            /* the team before any parallel region: the products are planned for it */
+            if ((rc = par_team((int)c.threads, &e)))
+                break;
+            denormals_flush();
             if (!*c.predict)
                 rc = run(&c, &model, &e);
             else if (!(rc = read_model(&model, c.load, &e)))

@@ -12,6 +12,7 @@
 
 #include "../nn/head.h"
 #include "task_kinds.h"
+#include "../util/sysres.h"
 
 /* ---- defaults ---- */
 
@@ -101,9 +102,9 @@ int config_resolve(struct config *c, struct err *e)
         return err_set(e, ERR_USAGE, "loss: %s with task %s: %s", config_enum_name("loss", loss),
                        config_enum_name("task", c->task), cannot);
     c->loss = loss;
-    if (c->threads == 0) {
-        long n = sysconf(_SC_NPROCESSORS_ONLN);
-        c->threads = n < 1 ? 1 : n > 256 ? 256 : n;
+    if (c->threads == 0) {   /* the CPUs this process may use: affinity, cgroup quota */
+        int n = sysres_cpus("");
+        c->threads = n > 256 ? 256 : n;
     }
     c->data_dir_from = DATA_DIR_GIVEN;
     if (!*c->data_dir)

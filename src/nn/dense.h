@@ -70,6 +70,9 @@ struct dense {
 /* whether a layer of in x out weights in precision p should pack (see above) */
 int dense_should_pack(int in, int out, enum precision p);
 
+/* the bytes of a packing layer's copy of its in x out weights */
+double dense_packed_bytes(int in, int out, enum precision p);
+
 /* 0, or an error (out of memory, or oneDNN cannot make the product) */
 int dense_init(struct dense *d, const struct onednn *dnn, int in, int out, int act,
                enum precision p, int pack, struct err *e);

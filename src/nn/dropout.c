@@ -2,7 +2,7 @@
 
 #include <math.h>
 #include <omp.h>
-#include <pthread.h>
+#include <stdbool.h>
 
 #include "par.h"
 
@@ -33,8 +33,7 @@ static void draw_units(uint8_t *mask, size_t n, uint64_t threshold, struct rng *
  * mask and the stream's final state are those of drawing in order. */
 enum { CHUNK_DRAWS = 4096 };
 static struct rng_jump chunk_jump;
-static pthread_once_t chunk_jump_once = PTHREAD_ONCE_INIT;
-static void make_chunk_jump(void) { rng_jump_make(&chunk_jump, CHUNK_DRAWS); }
+static bool chunk_jump_made;
 
 void dropout_mask(uint8_t *mask, size_t n, float p, struct rng *r)
 {
@@ -46,7 +45,12 @@ void dropout_mask(uint8_t *mask, size_t n, float p, struct rng *r)
         draw_units(mask, n, threshold, r);
         return;
     }
-    pthread_once(&chunk_jump_once, make_chunk_jump);
+    /* made once, by the one thread that calls dropout_mask (outside any
+     * parallel region: it starts its own) */
+    if (!chunk_jump_made) {
+        rng_jump_make(&chunk_jump, CHUNK_DRAWS);
+        chunk_jump_made = true;
+    }
     const struct rng start = *r;
     struct rng end = start;
 #pragma omp parallel

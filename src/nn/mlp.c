@@ -35,6 +35,39 @@ int mlp_layer_packs(const struct mlp_spec *spec, const int *size, int l)
     return spec->pack ? spec->pack > 0 : dense_should_pack(size[l], size[l + 1], spec->precision);
 }
 
+double mlp_weight_bytes(const struct mlp_spec *s)
+{
+    int size[MLP_MAX_LAYERS + 1];
+    const int bf = s->precision == PRECISION_BF16, L = mlp_sizes(s, size);
+    double bytes = 4.0 * (double)mlp_count_params(s);
+    for (int l = 0; l < L; l++) {
+        if (mlp_layer_packs(s, size, l))
+            bytes += dense_packed_bytes(size[l], size[l + 1], s->precision);
+        if (bf)
+            bytes += 2.0 * size[l] * size[l + 1];
+    }
+    return bytes;
+}
+
+double mlp_batch_bytes(const struct mlp_spec *s, double rows)
+{
+    int size[MLP_MAX_LAYERS + 1], widest = 0;
+    const int L = mlp_sizes(s, size);
+    double bytes = 0;
+    for (int l = 0; l <= L; l++) {
+        widest = size[l] > widest ? size[l] : widest;
+        bytes += 4 * rows * size[l];
+        if (l > 0 && l < L && s->dropout > 0)
+            bytes += 5 * rows * size[l];   /* the dropped copy (float) and its mask (byte) */
+    }
+    bytes += 2 * 4 * rows * s->n_outputs;   /* probs, dlogits */
+    /* mlp_backward writes delta[l & 1] for hidden layers l = L-1 .. 1: with one
+     * hidden layer only delta[1] is ever touched, and untouched pages cost
+     * address space, not memory */
+    bytes += (L >= 3 ? 2 : L == 2 ? 1 : 0) * 4 * rows * widest;
+    return bytes;
+}
+
 static void layout(struct mlp *m)
 {
     float *w = m->params;

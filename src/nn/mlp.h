@@ -79,6 +79,14 @@ int mlp_sizes(const struct mlp_spec *spec, int *size);
  * dense_should_pack says for its size (size as mlp_sizes gives it) */
 int mlp_layer_packs(const struct mlp_spec *spec, const int *size, int l);
 
+/* What mlp_create allocates, in bytes, for the memory budget: the parameters
+ * and the weights' copies the products read (each packing layer's, and with
+ * bf16 the plain copy of all weights); and the per-row buffers (activations,
+ * dropout copies and masks, head outputs and gradients, backward scratch)
+ * for the rows of the largest batch that runs. */
+double mlp_weight_bytes(const struct mlp_spec *spec);
+double mlp_batch_bytes(const struct mlp_spec *spec, double rows);
+
 /* He-uniform for relu hidden layers, Glorot-uniform for tanh/sigmoid hidden
  * layers and the output layer, biases 0. Layer l draws from its own stream. */
 void mlp_init(struct mlp *m, uint64_t seed);

@@ -26,6 +26,12 @@ struct optim {
 
 /* 0 on success, -1 when out of memory */
 int optim_init(struct optim *o, size_t n, size_t n_decay);
+
+/* The optimizer's state, in arrays of n floats: the ones optim_init
+ * allocates (m, v, and the gradient block unless plain momentum takes the
+ * gradient into m), and the ones a model file carries (m, v). */
+int optim_state_arrays(enum optim_kind kind, int nesterov);
+int optim_saved_arrays(enum optim_kind kind);
 void optim_free(struct optim *o);
 
 /* Where the backward pass should leave the gradient: G = beta G + g. Plain

@@ -12,6 +12,7 @@
 #include "../nn/mlp.h"
 #include "../nn/optim.h"
 #include "../util/err.h"
+#include "spec.h"
 #include "task.h"
 
 struct eval {
@@ -90,12 +91,6 @@ int trainer_load_data(const struct config *cfg, struct dataset *train, struct da
  * becomes the last val images of the (limited) training set. */
 int trainer_split_data(const struct config *cfg, struct dataset *train, struct dataset *val,
                        struct dataset *test, struct err *e);
-
-/* The output head cfg describes. */
-struct head trainer_head(const struct config *cfg);
-
-/* The network cfg describes, for n_inputs and n_outputs. */
-struct mlp_spec trainer_spec(const struct config *cfg, int n_inputs, int n_outputs);
 
 /* Build the task, model and optimizer for cfg and the given data; nothing is
  * allocated after this. */
