@@ -788,6 +788,32 @@ static void checkpoint_every_carried(void **state)
     free(out), free(err);
 }
 
+/* the Ciresan recipe resumes exactly too: the exp schedule is a function of
+ * the epoch alone, and batch 1, scaled-tanh, uniform init, inputs in [-1, 1]
+ * and narrowed distortions keep no state a checkpoint misses */
+static void resume_ciresan_recipe_is_exact(void **state)
+{
+    (void)state;
+    char *out, *err;
+    const char *once = path_in(test_dir, "c-once.bin"), *two = path_in(test_dir, "c-two.bin");
+#define CIRESAN "--data-dir", test_dir, "--hidden", "16,8", "--activation", "scaled-tanh", \
+        "--init", "uniform", "--init-range", "0.1", "--input-range", "pm1", "--optimizer", "sgd", \
+        "--batch-size", "1", "--lr", "0.01", "--lr-schedule", "exp", "--lr-gamma", "0.5", \
+        "--augment", "affine:rot=15,shear=0.268,narrow=0.5", "--quiet"
+    RUN(0, out, err, CIRESAN, "--epochs", "3", "--save", once);
+    free(out), free(err);
+    RUN(0, out, err, CIRESAN, "--epochs", "1", "--save", two);
+    free(out), free(err);
+#undef CIRESAN
+    RUN(0, out, err, "--data-dir", test_dir, "--resume", two, "--epochs", "3", "--quiet");
+    free(out), free(err);
+    size_t la, lb;
+    uint8_t *a = slurp_bytes(once, &la), *b = slurp_bytes(two, &lb);
+    assert_int_equal(la, lb);
+    assert_memory_equal(a, b, la);
+    free(a), free(b);
+}
+
 /* A final --save holds the full training state, so that --resume with more
  * --epochs continues exactly: 2 epochs saved, then resumed to 4, give the
  * bytes of 4 epochs in one run (constant lr: cosine depends on the total),
@@ -890,6 +916,7 @@ int main(void)
         cmocka_unit_test(save_load_evaluate),
         cmocka_unit_test(predict_from_stdin),
         cmocka_unit_test(input_range_pm1),
+        cmocka_unit_test(resume_ciresan_recipe_is_exact),
         cmocka_unit_test(resume_is_exact),
         cmocka_unit_test(interrupt_without_save),
         cmocka_unit_test(kill_during_saves),
