@@ -217,11 +217,13 @@ static int train_and_report(struct run *r, const struct dataset *test, int save,
     struct outstats m;
     if (c->report)
         outstats_compute(&m, t->test_probs, t->test_pred, test->y, test->n, K);
-    if (*c->predictions &&
-        report_predictions(c->predictions, t->test_probs, t->test_pred, test->y, test->n, K, e))
+    unsigned long crc = 0;
+    if (*c->predictions && report_predictions(c->predictions, t->test_probs, t->test_pred,
+                                              test->y, test->n, K, &crc, e))
         return e->code;
     struct run_summary s = {t->test_eval, c->report ? &m : NULL, t->task.kind == TASK_PAIRS,
-                            (int)c->epochs, t2 - t1, load_seconds, timer_now() - t0};
+                            *c->predictions != 0, crc, (int)c->epochs, t2 - t1, load_seconds,
+                            timer_now() - t0};
     return report_summary(&r->rep, &s);
 }
 

@@ -369,15 +369,18 @@ static const char *compare_bin(void)
 static void write_compare_run(const char *dir, const char *name, const char *acc,
                               const char *strict, const char *seconds)
 {
-    char file[256], text[512];
+    static const char pred[] = "index,label,prediction,p0\n0,1,1,0.5\n1,2,3,nan\n";
+    char file[256], text[768];
     snprintf(file, sizeof file, "%s-seed1.jsonl", name);
     snprintf(text, sizeof text,
              "{\"type\":\"epoch\",\"epoch\":1,\"seconds\":%s}\n"
-             "{\"type\":\"summary\",\"test_accuracy\":%s,\"report\":"
-             "{\"strict_accuracy\":%s,\"ece\":0.01}}\n", seconds, acc, strict);
+             "{\"type\":\"summary\",\"config\":{\"seed\":1},\"test_accuracy\":%s,"
+             "\"test_correct\":1,\"test_total\":2,\"predictions_crc32\":\"%08lx\","
+             "\"report\":{\"strict_accuracy\":%s,\"ece\":0.01}}\n", seconds, acc,
+             (unsigned long)crc32(0L, (const unsigned char *)pred, sizeof pred - 1), strict);
     write_text(path_in(dir, file), text);
     snprintf(file, sizeof file, "%s-seed1.pred.csv", name);
-    write_text(path_in(dir, file), "index,label,prediction,p0\n0,1,1,0.5\n1,2,3,nan\n");
+    write_text(path_in(dir, file), pred);
 }
 
 /* hand-edited result files: a number that is not finite or not a fraction is
@@ -408,9 +411,15 @@ static void compare_rejects_non_finite(void **state)
     }
     /* without a report the cells say n/a instead of -100 */
     char *dir = tmpdir_make();
+    static const char pred[] = "index,label,prediction\n0,1,1\n1,2,3\n";
+    char text[256];
     write_compare_run(dir, "a", "0.5", "0.5", "1");
-    write_text(path_in(dir, "b-seed1.jsonl"), "{\"type\":\"summary\",\"test_accuracy\":0.5}\n");
-    write_text(path_in(dir, "b-seed1.pred.csv"), "index,label,prediction\n0,1,1\n1,2,3\n");
+    snprintf(text, sizeof text, "{\"type\":\"summary\",\"config\":{\"seed\":1},"
+             "\"test_accuracy\":0.5,\"test_correct\":1,\"test_total\":2,"
+             "\"predictions_crc32\":\"%08lx\"}\n",
+             (unsigned long)crc32(0L, (const unsigned char *)pred, sizeof pred - 1));
+    write_text(path_in(dir, "b-seed1.jsonl"), text);
+    write_text(path_in(dir, "b-seed1.pred.csv"), pred);
     const char *args[] = {dir, "a", "b", NULL};
     char *out, *err;
     assert_int_equal(run_prog(compare_bin(), args, &out, &err), 0);

@@ -3,9 +3,11 @@
 #include <cjson/cJSON.h>
 #include <errno.h>
 #include <math.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <zlib.h>
 
 #include "../util/afile.h"
 
@@ -345,6 +347,12 @@ int report_summary(const struct reporter *r, const struct run_summary *s)
     cJSON_AddNumberToObject(o, "test_correct", (double)s->test.correct);
     cJSON_AddNumberToObject(o, "test_total", (double)s->test.total);
     cJSON_AddNumberToObject(o, "test_loss", s->test.loss);
+    if (s->predictions) {
+        /* ties the predictions file to this summary (compare checks it) */
+        char crc[16];
+        snprintf(crc, sizeof crc, "%08lx", s->predictions_crc32 & 0xffffffffUL);
+        cJSON_AddStringToObject(o, "predictions_crc32", crc);
+    }
     if (s->outstats)
         cJSON_AddItemToObject(o, "report", outstats_json(s->outstats));
     if (s->per_label) {
@@ -359,22 +367,39 @@ int report_summary(const struct reporter *r, const struct run_summary *s)
     return emit_json(r, o);
 }
 
+/* printf into f, adding the bytes to a running CRC-32 */
+static void crc_printf(FILE *f, unsigned long *crc, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void crc_printf(FILE *f, unsigned long *crc, const char *fmt, ...)
+{
+    char line[128];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(line, sizeof line, fmt, ap);
+    va_end(ap);
+    n = n < 0 ? 0 : n >= (int)sizeof line ? (int)sizeof line - 1 : n;
+    *crc = crc32_z(*crc, (const unsigned char *)line, (size_t)n);
+    fwrite(line, 1, (size_t)n, f);
+}
+
 int report_predictions(const char *path, const float *probs, const int *pred,
-                       const uint8_t *labels, long long n, int K, struct err *e)
+                       const uint8_t *labels, long long n, int K, unsigned long *crc,
+                       struct err *e)
 {
     struct afile a;
+    *crc = crc32_z(0L, NULL, 0);
     if (afile_open(&a, path, AFILE_DASH, e))
         return e->code;
-    fputs("index,label,prediction", a.f);
+    crc_printf(a.f, crc, "index,label,prediction");
     for (int k = 0; k < K; k++)
-        fprintf(a.f, ",p%d", k);
-    fputc('\n', a.f);
+        crc_printf(a.f, crc, ",p%d", k);
+    crc_printf(a.f, crc, "\n");
     for (long long i = 0; i < n; i++) {
-        fprintf(a.f, "%lld,%d,%d", i, labels[i], pred[i]);
+        crc_printf(a.f, crc, "%lld,%d,%d", i, labels[i], pred[i]);
         /* %.9g: a float written this way reads back exactly */
         for (int k = 0; k < K; k++)
-            fprintf(a.f, ",%.9g", probs[i * K + k]);
-        fputc('\n', a.f);
+            crc_printf(a.f, crc, ",%.9g", probs[i * K + k]);
+        crc_printf(a.f, crc, "\n");
     }
     return afile_commit(&a, e);
 }
