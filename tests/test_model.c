@@ -759,6 +759,78 @@ static void checkpoint_every_carried(void **state)
     free(out), free(err);
 }
 
+/* the summary's config object of a --json run's output (the caller deletes it) */
+static cJSON *summary_config(char *out)
+{
+    cJSON *l[64];
+    int n = json_lines(out, l, 64);
+    cJSON *cfg = cJSON_DetachItemFromObject(l[n - 1], "config");
+    for (int i = 0; i < n; i++)
+        cJSON_Delete(l[i]);
+    assert_non_null(cfg);
+    return cfg;
+}
+
+/* What the summary and a saved model say is what ran. A resumed run goes on
+ * with its checkpoint's random streams, so another --seed is refused, not
+ * reported; a weight initialisation that did not run is refused; the
+ * trainer's thread count and test limit go on with --resume but never ride
+ * along into a later --load or --predict. */
+static void summary_says_what_ran(void **state)
+{
+    (void)state;
+    char *out, *err;
+    const char *m = path_in(test_dir, "ran.bin");
+    RUN(0, out, err, "--data-dir", test_dir, "--hidden", "16", "--epochs", "2", "--threads", "3",
+        "--limit-test", "50", "--save", m, "--quiet");
+    free(out), free(err);
+    size_t len, len2;
+    uint8_t *before = slurp_bytes(m, &len);
+    RUN(64, out, err, "--data-dir", test_dir, "--resume", m, "--epochs", "3", "--seed", "99");
+    assert_non_null(strstr(err, "seed: "));
+    assert_non_null(strstr(err, "goes on with seed 1's random streams, not 99's"));
+    free(out), free(err);
+    RUN(64, out, err, "--data-dir", test_dir, "--load", m, "--epochs", "0", "--init", "normal");
+    assert_non_null(strstr(err, "init: the model in"));
+    free(out), free(err);
+    uint8_t *after = slurp_bytes(m, &len2);
+    assert_int_equal(len, len2);
+    assert_memory_equal(before, after, len);
+    free(before), free(after);
+    /* the same seed resumes; the thread count and the test limit go on */
+    const char *next = path_in(test_dir, "ran-next.bin");
+    RUN(0, out, err, "--data-dir", test_dir, "--resume", m, "--epochs", "3", "--seed", "1",
+        "--save", next, "--json");
+    assert_non_null(strstr(out, "\"test_total\":50,"));
+    cJSON *cfg = summary_config(out);
+    assert_int_equal((int)cJSON_GetObjectItem(cfg, "threads")->valuedouble, 3);
+    assert_int_equal((int)cJSON_GetObjectItem(cfg, "limit_test")->valuedouble, 50);
+    cJSON_Delete(cfg);
+    free(out), free(err);
+    /* a later evaluation runs with this machine's threads and every test image */
+    RUN(0, out, err, "--data-dir", test_dir, "--print-config");
+    cJSON *here = cJSON_Parse(out);
+    int threads_here = (int)cJSON_GetObjectItem(here, "threads")->valuedouble;
+    cJSON_Delete(here);
+    free(out), free(err);
+    const char *models[] = {m, next};
+    for (int k = 0; k < 2; k++) {
+        RUN(0, out, err, "--data-dir", test_dir, "--load", models[k], "--epochs", "0", "--json");
+        assert_non_null(strstr(out, "\"test_total\":200,"));
+        cfg = summary_config(out);
+        assert_int_equal((int)cJSON_GetObjectItem(cfg, "threads")->valuedouble, threads_here);
+        assert_int_equal((int)cJSON_GetObjectItem(cfg, "limit_test")->valuedouble, 0);
+        cJSON_Delete(cfg);
+        free(out), free(err);
+    }
+    /* --predict reads every image of its file: a limit it would ignore is refused */
+    RUN(64, out, err, "--load", m, "--predict", path_in(test_dir, "t10k-images-idx3-ubyte.gz"),
+        "--limit-test", "5");
+    assert_non_null(strstr(err, "limit_test: not with --predict"));
+    assert_string_equal(out, "");
+    free(out), free(err);
+}
+
 /* A final --save holds the full training state, so that --resume with more
  * --epochs continues exactly: 2 epochs saved, then resumed to 4, give the
  * bytes of 4 epochs in one run (constant lr: cosine depends on the total),
@@ -873,6 +945,7 @@ int main(void)
         cmocka_unit_test(resume_appends_metrics),
         cmocka_unit_test(resume_more_epochs_is_exact),
         cmocka_unit_test(checkpoint_every_carried),
+        cmocka_unit_test(summary_says_what_ran),
         cmocka_unit_test(writer_shares_reader_limit),
     };
     return cmocka_run_group_tests_name("model", tests, setup_synthetic_dir, teardown_dir);

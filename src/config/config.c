@@ -67,6 +67,12 @@ int config_resolve(struct config *c, struct err *e)
     if (unused)
         return err_set(e, ERR_USAGE, "%s: not with --predict, which only prints predictions "
                        "on stdout", unused);
+    /* nor a limit it would not apply: --predict reads every image of its file */
+    unused = !*c->predict ? NULL : c->limit_test ? "limit_test" : c->limit_train ? "limit_train"
+             : c->val ? "val" : NULL;
+    if (unused)
+        return err_set(e, ERR_USAGE, "%s: not with --predict, which predicts every image of "
+                       "its file (cut the file instead)", unused);
     size_t ml = strlen(c->metrics);
     if (ml && !(ml > 4 && !strcmp(c->metrics + ml - 4, ".csv")) &&
         !(ml > 6 && !strcmp(c->metrics + ml - 6, ".jsonl")))

@@ -283,17 +283,9 @@ const char *config_model_differs(const struct config *a0, const struct config *b
     option_fold_loss(a);
     option_fold_loss(b);
     const char *key = NULL;
-    for (size_t i = 0; i < option_count && !key; i++) {
-        const struct option *o = &option_table[i];
-        if (!o->kind)
-            continue;
-        cJSON *va = option_value_json(a, o), *vb = option_value_json(b, o);
-        bool same = va && vb && cJSON_Compare(va, vb, true);
-        cJSON_Delete(va);
-        cJSON_Delete(vb);
-        if (!same)
-            key = o->key;
-    }
+    for (size_t i = 0; i < option_count && !key; i++)
+        if (option_table[i].kind && !option_equal(a, b, &option_table[i]))
+            key = option_table[i].key;
     free(a);
     free(b);
     return key;
