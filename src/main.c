@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 #include <zlib.h>
 
@@ -132,7 +133,8 @@ static int check_output(const char *key, const char *path, unsigned flags, struc
     return err_set(e, why.code, "%s: %s", key, why.msg);
 }
 
-/* "-", or a name of whatever stdout is (/dev/stdout, /dev/fd/1, a link to it) */
+/* "-", or a name of whatever stdout is (/dev/stdout, /dev/fd/1, a link to it,
+ * the file stdout was redirected to), by identity */
 static int is_stdout(const char *path)
 {
     struct stat sp, so;
@@ -142,17 +144,41 @@ static int is_stdout(const char *path)
            sp.st_dev == so.st_dev && sp.st_ino == so.st_ino;
 }
 
+/* A model file is a file: a regular one (replaced atomically, read back by
+ * --resume and --load) or a sink such as /dev/null. Stdout under any name
+ * would mix the model with the report; a FIFO, pipe or socket would take
+ * each checkpoint after the last and could never be read back as one model. */
+static int check_save_target(const char *path, struct err *e)
+{
+    struct stat st;
+    if (!strcmp(path, "-"))
+        return err_set(e, ERR_USAGE, "save: a model file cannot go to stdout ('-'); for a file "
+                       "named -, write ./-");
+    if (stat(path, &st) != 0)
+        return 0;   /* a new file; afile_check says whether it can be made */
+    bool null = S_ISCHR(st.st_mode) && st.st_rdev == makedev(1, 3);
+    if (!null && is_stdout(path))
+        return err_set(e, ERR_USAGE, "save: %s is stdout; a model file cannot go to stdout", path);
+    if (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode))
+        return err_set(e, ERR_USAGE, "save: %s is a %s; a model file must be a regular file "
+                       "(checkpoints replace it, --resume reads it back)", path,
+                       S_ISFIFO(st.st_mode) ? "FIFO or pipe" : "socket");
+    return 0;
+}
+
 /* An output may not land on a file the run reads (the data, the model it
- * loads), nor on another output: each would destroy the other. Saving over
- * the loaded or resumed model is the one exception: it is read first. */
+ * loads, the config file), nor on another output: each would destroy the
+ * other. Files are compared by identity (device and inode: a hard link, a
+ * symbolic link, another spelling), never by name. Saving over the loaded or
+ * resumed model is the one exception: it is read first. */
 static int outputs_distinct(const struct config *c, const char *const *key,
                             const char *const *path, struct err *e)
 {
     const char *model = *c->resume ? c->resume : c->load;
     const char *in_key[] = {"train-images", "train-labels", "test-images", "test-labels",
-                            *c->resume ? "resume" : "load", "predict"};
+                            *c->resume ? "resume" : "load", "predict", "config"};
     const char *in[] = {c->train_images, c->train_labels, c->test_images, c->test_labels,
-                        model, c->predict};
+                        model, c->predict, c->config_file};
     for (int i = 0; i < 3; i++) {
         for (int k = 0; k < i; k++)
             if (afile_same(path[i], path[k]))
@@ -177,9 +203,8 @@ static int check_outputs(const struct config *c, int save, struct err *e)
         if (c->json && *path[i] && is_stdout(path[i]))
             return err_set(e, ERR_USAGE, "%s: %s is stdout, which --json keeps for JSON "
                            "lines only", key[i], path[i]);
-    if (save && !strcmp(c->save, "-"))
-        return err_set(e, ERR_USAGE, "save: a model file cannot go to stdout ('-'); for a file "
-                       "named -, write ./-");
+    if (save && check_save_target(c->save, e))
+        return e->code;
     if (outputs_distinct(c, key, path, e) ||
         check_output("save", path[0], 0, e) ||
         check_output("predictions", c->predictions, AFILE_DASH, e) ||

@@ -342,5 +342,7 @@ int config_from_args(struct config *c, int argc, char **argv, enum config_action
         rc = same_model(stored, c, model, resuming, e);
     free(stored);
     free(flags);
+    if (!rc && config_path)
+        snprintf(c->config_file, sizeof c->config_file, "%s", config_path);
     return rc ? rc : config_resolve(c, e);
 }

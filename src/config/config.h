@@ -70,6 +70,8 @@ struct config {
     char save[CONFIG_PATH_MAX], resume[CONFIG_PATH_MAX], load[CONFIG_PATH_MAX];
     char predict[CONFIG_PATH_MAX];
     long long checkpoint_every;
+    /* the --config file this run read, as found (no option: not a setting) */
+    char config_file[CONFIG_PATH_MAX];
 };
 
 /* What the command line asked for besides settings. */
