@@ -219,11 +219,16 @@ static int train_and_report(struct run *r, const struct dataset *test, int save,
 {
     const struct config *c = r->cfg;
     struct trainer *t = r->t;
-    report_header(&r->rep, t->model, t->train.d, t->val.d, test, load_seconds);
+    if (report_header(&r->rep, t->model, t->train.d, t->val.d, test, load_seconds))
+        return e->code;
     double t1 = timer_now();
     int rc = trainer_run(t, on_epoch, r, e);
     double t2 = timer_now();
-    if (rc == 128 + SIGINT || rc == 128 + SIGTERM) {
+    /* A signal (SIGINT, SIGTERM, SIGHUP, SIGPIPE) or a stdout that can no
+     * longer be written (a closed pipe, a dropped session) ends the run
+     * alike: the work so far is kept in a checkpoint. A diverged model is
+     * never saved. */
+    if (rc && rc != ERR_DATA && (interrupt_signal || ferror(r->rep.out))) {
         struct err saved = {0};
         if (!*c->save)
             err_append(e, " (nothing saved: no --save FILE)");
@@ -347,12 +352,13 @@ static int print_config(const struct config *c, struct err *e)
 
 int main(int argc, char **argv)
 {
+    interrupt_guard_std_fds();   /* before anything opens a file */
     struct err e = {0};
     struct config c;
     enum config_action action;
     const char *prog = err_program_name(argc > 0 ? argv[0] : NULL, "train");
     denormals_flush();
-    interrupt_install();   /* SIGINT/SIGTERM end every phase, loading included */
+    interrupt_install();   /* SIGINT/TERM/HUP/PIPE end every phase, loading included */
     struct model_file model = {0};
     const struct config_base base = {model_settings, &model};
     int rc = config_from_args(&c, argc, argv, &action, &base, &e);

@@ -277,6 +277,74 @@ static void interrupt_without_save(void **state)
     free(out), free(err);
 }
 
+/* A closed pipe on stdout (train --save m.bin | head), a dropped session
+ * (SIGHUP) and a stdout that cannot be written end the run as SIGINT does:
+ * a checkpoint in --save and a clear exit, never the run lost */
+static void hangup_and_broken_pipe_keep_the_work(void **state)
+{
+    (void)state;
+    char *out, *err;
+    const char *m = path_in(test_dir, "hup.bin");
+    const char *args[] = {"--data-dir", test_dir, "--epochs", "100000", "--hidden", "8",
+                          "--save", m, "--quiet", NULL};
+    int rc = -1;
+    for (int delay = 300; delay <= 9600; delay *= 2) {
+        unlink(m);
+        rc = run_train_signal(args, delay, SIGHUP, &out, &err);
+        if (rc != -1 && !strstr(err, "interrupted while loading"))
+            break;
+        free(out), free(err);
+        out = err = NULL;
+    }
+    assert_non_null(err);
+    if (rc != 129 || !strstr(err, "checkpoint saved to"))
+        fail_msg("exit %d: %s", rc, err);
+    free(out), free(err);
+    RUN(0, out, err, "--data-dir", test_dir, "--load", m, "--epochs", "0", "--quiet");
+    free(out), free(err);
+    /* the reader of stdout goes away: every epoch line is a write into the pipe */
+    const char *p = path_in(test_dir, "pipe.bin");
+    char rcf[1024], errf[1024];
+    snprintf(rcf, sizeof rcf, "%s", path_in(test_dir, "pipe.rc"));
+    snprintf(errf, sizeof errf, "%s", path_in(test_dir, "pipe.err"));
+    unlink(p);
+    assert_int_equal(sh("{ %s --data-dir %s --epochs 100000 --hidden 8 --json --save %s "
+                        "2>%s; echo $? > %s; } | head -c 1 > /dev/null", train_bin(), test_dir,
+                        p, errf, rcf), 0);
+    char *e = strdup(slurp_text(errf));
+    int code = atoi(slurp_text(rcf));
+    if (code != 141 || !strstr(e, "Broken pipe") || !strstr(e, "checkpoint saved to"))
+        fail_msg("exit %d: %s", code, e);
+    free(e);
+    RUN(0, out, err, "--data-dir", test_dir, "--load", p, "--epochs", "0", "--quiet");
+    free(out), free(err);
+}
+
+/* Started with stdout (and stdin) closed, train does not let the next file it
+ * opens become stdout: the report is not written into the metrics file, and
+ * the closed stdout is an error where the report is written (74) */
+static void closed_stdout_is_an_error(void **state)
+{
+    (void)state;
+    char csv[1024], errf[1024];
+    snprintf(csv, sizeof csv, "%s", path_in(test_dir, "closed.csv"));
+    snprintf(errf, sizeof errf, "%s", path_in(test_dir, "closed.err"));
+    const char *how[] = {">&-", "<&- >&-", ">&- --quiet", ">&- --json"};
+    for (size_t i = 0; i < sizeof how / sizeof how[0]; i++) {
+        unlink(csv);
+        int rc = sh("exec %s --data-dir %s --epochs 2 --hidden 8 --metrics %s 2>%s %s",
+                    train_bin(), test_dir, csv, errf, how[i]);
+        char *e = strdup(slurp_text(errf));
+        if (rc != 74 || !strstr(e, "train: stdout: "))
+            fail_msg("%s: exit %d: %s", how[i], rc, e);
+        free(e);
+        const char *text = slurp_text(csv);
+        if (text && (strstr(text, "settings:") || strstr(text, "test accuracy") ||
+                     strstr(text, "\"type\"")))
+            fail_msg("%s: the report went into the metrics file:\n%s", how[i], text);
+    }
+}
+
 /* kill -9 while checkpoints are being written: the file under the real name
  * is always a whole model */
 static void kill_during_saves(void **state)
@@ -935,6 +1003,8 @@ int main(void)
         cmocka_unit_test(resume_is_exact),
         cmocka_unit_test(interrupt_without_save),
         cmocka_unit_test(kill_during_saves),
+        cmocka_unit_test(hangup_and_broken_pipe_keep_the_work),
+        cmocka_unit_test(closed_stdout_is_an_error),
         cmocka_unit_test(rejects_damaged_files),
         cmocka_unit_test(stored_settings_refused),
         cmocka_unit_test(stored_state_validated),

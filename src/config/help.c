@@ -62,8 +62,9 @@ static const struct row EXIT_ROWS[] = {
     {"69", "precision not available on this CPU"},
     {"70", "internal error"},
     {"73", "cannot create an output file"},
-    {"74", "I/O error"},
-    {"130, 143", "interrupted (SIGINT, SIGTERM); with --save, a checkpoint was saved"},
+    {"74", "I/O error (a closed stdout too; with --save, a checkpoint was saved)"},
+    {"129, 130, 141, 143", "interrupted (SIGHUP, SIGINT, SIGPIPE, SIGTERM); with --save, a "
+     "checkpoint was saved"},
     {NULL, NULL}};
 static const struct row ENV_ROWS[] = {
     {"MNIST_DIR", "the MNIST folder when --data-dir is not given"},

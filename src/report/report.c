@@ -64,12 +64,12 @@ static void print_settings(FILE *f, const struct config *c)
     cJSON_Delete(j);
 }
 
-void report_header(const struct reporter *r, const struct mlp *m, const struct dataset *train,
-                   const struct dataset *val, const struct dataset *test, double load_seconds)
+int report_header(const struct reporter *r, const struct mlp *m, const struct dataset *train,
+                  const struct dataset *val, const struct dataset *test, double load_seconds)
 {
     /* --quiet: the result line alone; the header is chatter */
     if (r->cfg->json || r->cfg->quiet)
-        return;
+        return 0;
     print_settings(r->out, r->cfg);
     print_network(r->out, m, r->cfg);
     char compute[256];
@@ -79,7 +79,7 @@ void report_header(const struct reporter *r, const struct mlp *m, const struct d
             train->n, val->n, test->n, train->rows, train->cols, load_seconds);
     fprintf(r->out, "%5s %11s %10s%s %10s %9s %11s\n", "epoch", "train_loss", "train_acc",
             r->cfg->val ? "    val_acc" : "", "test_acc", "seconds", "samples/s");
-    check_write(r);
+    return check_write(r);
 }
 
 static cJSON *epoch_json(const struct epoch_stats *s)

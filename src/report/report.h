@@ -43,8 +43,9 @@ struct run_summary {
     double train_seconds, load_seconds, seconds;
 };
 
-void report_header(const struct reporter *r, const struct mlp *m, const struct dataset *train,
-                   const struct dataset *val, const struct dataset *test, double load_seconds);
+/* ERR_IO when stdout cannot be written (closed, a broken pipe) */
+int report_header(const struct reporter *r, const struct mlp *m, const struct dataset *train,
+                  const struct dataset *val, const struct dataset *test, double load_seconds);
 /* an epoch_fn: prints one epoch; non-zero when stdout cannot be written */
 int report_epoch(const struct epoch_stats *s, void *reporter);
 /* in text mode the head report comes before the final accuracy line */
