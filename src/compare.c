@@ -21,6 +21,7 @@
 #include "config/config.h"
 #include "stats/stats.h"
 #include "util/err.h"
+#include "util/readall.h"
 
 #define COMPARE_VERSION TRAIN_VERSION
 #define MAX_RUNS 256
@@ -39,22 +40,10 @@ struct run {
 
 static char *read_all(const char *path, long *len, struct err *e)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        err_set(e, ERR_NOINPUT, "%s: %s", path, strerror(errno));
+    char *buf;
+    size_t n;
+    if (readall(path, MAX_FILE, 0, "a run file", &buf, &n, e))
         return NULL;
-    }
-    char *buf = malloc(MAX_FILE + 1);
-    size_t n = buf ? fread(buf, 1, MAX_FILE + 1, f) : 0;
-    int bad = ferror(f);
-    fclose(f);
-    if (!buf || bad || n > MAX_FILE) {
-        free(buf);
-        err_set(e, bad ? ERR_IO : ERR_DATA, "%s: %s", path,
-                bad ? "read error" : "too large");
-        return NULL;
-    }
-    buf[n] = 0;
     *len = (long)n;
     return buf;
 }

@@ -528,6 +528,38 @@ static void compare_accepts_genuine_runs(void **state)
     tmpdir_remove(dir);
 }
 
+/* The format of --metrics is its name's suffix, nothing else: a ".jsonl"
+ * elsewhere in the path (a folder, the middle of the name) writes CSV */
+static void metrics_format_by_suffix_alone(void **state)
+{
+    (void)state;
+    char *dir = tmpdir_make(), sub[1200];
+    snprintf(sub, sizeof sub, "%s/runs.jsonl.d", dir);
+    mkdir(sub, 0755);
+    const char *csv[] = {path_in(sub, "m.csv"), path_in(dir, "x.jsonl.csv")};
+    for (int k = 0; k < 2; k++) {
+        char *out, *err, path[1200];
+        snprintf(path, sizeof path, "%s", csv[k]);
+        RUN(0, out, err, "--data-dir", test_dir, "--epochs", "2", "--hidden", "8", "--metrics",
+            path, "--quiet");
+        free(out), free(err);
+        const char *text = slurp_text(path);
+        if (strncmp(text, "epoch,lr,train_loss,", 20) || strstr(text, "{"))
+            fail_msg("%s is not CSV:\n%s", path, text);
+    }
+    char *out, *err, path[1200];
+    snprintf(path, sizeof path, "%s", path_in(sub, "m.jsonl"));
+    RUN(0, out, err, "--data-dir", test_dir, "--epochs", "1", "--hidden", "8", "--metrics", path,
+        "--quiet");
+    free(out), free(err);
+    assert_true(!strncmp(slurp_text(path), "{\"type\":\"epoch\",\"epoch\":1,", 26));
+    RUN(64, out, err, "--data-dir", test_dir, "--epochs", "1", "--metrics",
+        path_in(dir, "x.csv.txt"));
+    assert_non_null(strstr(err, "must end in .csv or .jsonl"));
+    free(out), free(err);
+    tmpdir_remove(dir);
+}
+
 static void metrics_files(void **state)
 {
     (void)state;
@@ -727,6 +759,7 @@ int main(void)
         cmocka_unit_test(compare_pairs_each_run_with_its_predictions),
         cmocka_unit_test(compare_accepts_genuine_runs),
         cmocka_unit_test(metrics_files),
+        cmocka_unit_test(metrics_format_by_suffix_alone),
         cmocka_unit_test(progress_on_a_terminal),
         cmocka_unit_test(write_errors_fail),
         cmocka_unit_test(divergence_is_an_error),

@@ -30,6 +30,17 @@ void config_defaults(struct config *c)
 
 /* ---- derived values ---- */
 
+enum output_format config_output_format(const char *path)
+{
+    const char *slash = strrchr(path, '/'), *name = slash ? slash + 1 : path;
+    size_t n = strlen(name);
+    if (n > 4 && !strcmp(name + n - 4, ".csv"))
+        return FORMAT_CSV;
+    if (n > 6 && !strcmp(name + n - 6, ".jsonl"))
+        return FORMAT_JSONL;
+    return FORMAT_NONE;
+}
+
 static bool is_file(const char *path)
 {
     struct stat st;
@@ -73,9 +84,7 @@ int config_resolve(struct config *c, struct err *e)
     if (unused)
         return err_set(e, ERR_USAGE, "%s: not with --predict, which predicts every image of "
                        "its file (cut the file instead)", unused);
-    size_t ml = strlen(c->metrics);
-    if (ml && !(ml > 4 && !strcmp(c->metrics + ml - 4, ".csv")) &&
-        !(ml > 6 && !strcmp(c->metrics + ml - 6, ".jsonl")))
+    if (*c->metrics && config_output_format(c->metrics) == FORMAT_NONE)
         return err_set(e, ERR_USAGE, "metrics: '%s' must end in .csv or .jsonl", c->metrics);
     /* a resumed run keeps writing where it was resumed from */
     if (*c->resume && !*c->save)

@@ -136,6 +136,12 @@ void config_print_man(FILE *f, const char *prog, const char *version);
  * configs by name and paths, registered for the n command names */
 void config_print_completion(FILE *f, const char *const *names, int n_names);
 
+/* The format of an output named path, decided here alone, by the suffix of
+ * its last component: NAME.csv, NAME.jsonl (a ".jsonl" elsewhere, as in
+ * runs.jsonl.d/m.csv or x.jsonl.csv, does not count); FORMAT_NONE else. */
+enum output_format { FORMAT_NONE, FORMAT_CSV, FORMAT_JSONL };
+enum output_format config_output_format(const char *path);
+
 /* names of enum values, for reports */
 const char *config_enum_name(const char *key, int value);
 

@@ -4,13 +4,12 @@
 #include "options.h"
 
 #include <cjson/cJSON.h>
-#include <errno.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "../nn/head.h"
+#include "../util/readall.h"
 
 static const char *json_type(const cJSON *v)
 {
@@ -297,33 +296,15 @@ const char *config_model_differs(const struct config *a0, const struct config *b
  * a pipe (--config <(...), /dev/stdin) cannot be read twice. */
 int json_read_file(const char *path, char **text, size_t *n, struct err *e)
 {
-    *text = NULL;
     /* a pipe is welcome, a directory is no input at all */
-    struct stat st;
-    if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
-        return err_set(e, ERR_NOINPUT, "%s: is a directory, not a config file", path);
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return err_set(e, ERR_NOINPUT, "%s: %s", path, strerror(errno));
-    char *buf = malloc(CONFIG_MAX_BYTES + 1);
-    if (!buf) {
-        fclose(f);
-        return err_set(e, ERR_SOFTWARE, "%s: out of memory", path);
-    }
-    *n = fread(buf, 1, CONFIG_MAX_BYTES + 1, f);
-    int rc = 0;
-    if (ferror(f))
-        rc = err_set(e, ERR_IO, "%s: %s", path, strerror(errno));
-    else if (*n > CONFIG_MAX_BYTES)
-        rc = err_set(e, ERR_USAGE, "%s: larger than %d bytes; not a config file", path,
-                     CONFIG_MAX_BYTES);
-    else if (*n == 0)
+    int rc = readall(path, CONFIG_MAX_BYTES, 0, "a config file", text, n, e);
+    if (rc == ERR_DATA)
+        e->code = rc = ERR_USAGE;   /* too large: a file given where a config was asked for */
+    if (!rc && *n == 0) {
+        free(*text);
+        *text = NULL;
         rc = err_set(e, ERR_USAGE, "%s: file is empty", path);
-    fclose(f);
-    if (rc)
-        free(buf);
-    else
-        *text = buf;
+    }
     return rc;
 }
 

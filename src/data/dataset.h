@@ -10,6 +10,7 @@
 #include "../util/rng.h"
 #include "distort.h"
 
+/* the digits 0-9: the one name for "10 classes" (labels, outputs, per-label scores) */
 #define DATASET_CLASSES 10
 
 struct dataset {

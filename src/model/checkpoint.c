@@ -1,15 +1,14 @@
 #include "checkpoint.h"
 
 #include <cjson/cJSON.h>
-#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <zlib.h>
 
 #include "../util/afile.h"
+#include "../util/readall.h"
 
 static const char MAGIC[8] = {'T', 'R', 'A', 'I', 'N', 'M', 'D', 'L'};
 
@@ -468,27 +467,11 @@ int checkpoint_parse(struct checkpoint *ck, const uint8_t *buf, size_t len, cons
 int checkpoint_read(struct checkpoint *ck, const char *path, struct err *e)
 {
     memset(ck, 0, sizeof *ck);
-    /* asked before opening: opening a FIFO would wait for a writer */
-    struct stat st;
-    if (stat(path, &st) == 0 && !S_ISREG(st.st_mode))
-        return err_set(e, ERR_NOINPUT, "%s: not a regular file", path);
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return err_set(e, ERR_NOINPUT, "%s: %s", path, strerror(errno));
-    if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode)) {
-        fclose(f);
-        return err_set(e, ERR_NOINPUT, "%s: not a regular file", path);
-    }
-    if ((uint64_t)st.st_size > CHECKPOINT_MAX_BYTES) {
-        fclose(f);
-        return err_set(e, ERR_DATA, "%s: too large to be a model file", path);
-    }
-    size_t len = (size_t)st.st_size;
-    uint8_t *buf = malloc(len ? len : 1);
-    int rc = !buf ? err_set(e, ERR_SOFTWARE, "%s: out of memory", path)
-             : fread(buf, 1, len, f) != len ? err_set(e, ERR_IO, "%s: read error", path)
-                                            : checkpoint_parse(ck, buf, len, path, e);
-    fclose(f);
+    char *buf;
+    size_t len;
+    if (readall(path, CHECKPOINT_MAX_BYTES, READALL_REGULAR, "a model file", &buf, &len, e))
+        return e->code;
+    int rc = checkpoint_parse(ck, (const uint8_t *)buf, len, path, e);
     free(buf);
     return rc;
 }

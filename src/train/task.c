@@ -6,7 +6,7 @@
 /* the question the head answers: over n classes (binary: other, D) or labels */
 static enum head_question question(const struct task *t, int *n)
 {
-    *n = t->kind == TASK_BINARY ? 2 : TASK_LABELS;
+    *n = t->kind == TASK_BINARY ? 2 : DATASET_CLASSES;
     return t->kind == TASK_PAIRS ? HEAD_ANY_OF : HEAD_ONE_OF;
 }
 
@@ -124,7 +124,7 @@ void task_score(const struct task *t, const struct task_set *s, const uint32_t *
             pred[from + (uint32_t)b] = __builtin_ctz(got);
         if (t->kind != TASK_PAIRS)
             continue;
-        for (int c = 0; c < TASK_LABELS; c++) {
+        for (int c = 0; c < DATASET_CLASSES; c++) {
             sc->tp[c] += (got & truth) >> c & 1;
             sc->fp[c] += (got & ~truth) >> c & 1;
             sc->fn[c] += (~got & truth) >> c & 1;

@@ -24,8 +24,6 @@
 enum task_kind { TASK_KINDS(ENUM_ID) };
 enum { N_TASK_KINDS = 0 TASK_KINDS(ENUM_COUNT) };
 
-#define TASK_LABELS 10
-
 struct task {
     enum task_kind kind;
     struct head head;        /* the one copy the trainer uses */
@@ -45,7 +43,7 @@ struct task_set {
 /* the scores of a batch or a whole split */
 struct task_score {
     long long correct, total;
-    long long tp[TASK_LABELS], fp[TASK_LABELS], fn[TASK_LABELS];   /* pairs */
+    long long tp[DATASET_CLASSES], fp[DATASET_CLASSES], fn[DATASET_CLASSES];   /* pairs */
 };
 
 /* 0, or -1 when out of memory */
