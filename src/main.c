@@ -266,6 +266,18 @@ static int check_model_fits(const struct config *c, const struct dataset *train,
     return checkpoint_check_fits(c, &spec, train->n, c->save, e);
 }
 
+/* images augmentation cannot take are refused by name, not met as an
+ * allocation failure */
+static int check_augment_fits(const struct config *c, const struct dataset *train, struct err *e)
+{
+    if (distort_is_none(&c->augment) ||
+        (train->rows <= DISTORT_MAX_SIDE && train->cols <= DISTORT_MAX_SIDE))
+        return 0;
+    return err_set(e, ERR_USAGE, "augment: %s holds images of %ux%u pixels; augmentation takes "
+                   "at most %d pixels a side", c->train_images, train->rows, train->cols,
+                   DISTORT_MAX_SIDE);
+}
+
 /* everything that needs the data: split, build, restore, train, report */
 static int run_with_data(const struct config *c, const struct checkpoint *ck, int save,
                          struct dataset *train, struct dataset *test, double t0,
@@ -273,6 +285,8 @@ static int run_with_data(const struct config *c, const struct checkpoint *ck, in
 {
     struct dataset val;
     int rc = trainer_split_data(c, train, &val, test, e);
+    if (!rc)
+        rc = check_augment_fits(c, train, e);
     if (!rc && save)
         rc = check_model_fits(c, train, e);
     struct trainer t = {0};

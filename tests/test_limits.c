@@ -466,6 +466,45 @@ static void lying_idx_header_is_refused_at_once(void **state)
     tmpdir_remove(dir);
 }
 
+/* images wider than augmentation takes are refused by name and limit, not
+ * met as "out of memory"; at the limit they train */
+static void augment_of_wide_images(void **state)
+{
+    (void)state;
+    char *dir = tmpdir_make();
+    const int widths[] = {5000, 4096};
+    for (int k = 0; k < 2; k++) {
+        uint32_t n[2] = {20, 10};
+        const char *names[2][2] = {{"train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz"},
+                                   {"t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"}};
+        for (int s = 0; s < 2; s++) {
+            uint32_t dims[3] = {n[s], 1, (uint32_t)widths[k]};
+            uint8_t *px = calloc(n[s], (size_t)widths[k]), labels[20], *b;
+            for (uint32_t i = 0; i < n[s]; i++) {
+                labels[i] = (uint8_t)(i % 10);
+                px[i * (size_t)widths[k] + i] = 255;
+            }
+            size_t len = idx_bytes(&b, 3, dims, px);
+            write_gz(path_in(dir, names[s][0]), b, len);
+            free(b);
+            len = idx_bytes(&b, 1, n + s, labels);
+            write_gz(path_in(dir, names[s][1]), b, len);
+            free(b), free(px);
+        }
+        char *out, *err;
+        const char *args[] = {"--data-dir", dir, "--augment", "shift:1", "--hidden", "4",
+                              "--epochs", "1", "--quiet", NULL};
+        int rc = run_train(args, &out, &err);
+        if (k == 0 && (rc != 64 || !strstr(err, "train-images-idx3-ubyte.gz holds images of "
+                                                "1x5000 pixels; augmentation takes at most 4096")))
+            fail_msg("exit %d: %s", rc, err);
+        if (k == 1 && rc != 0)
+            fail_msg("exit %d: %s", rc, err);
+        free(out), free(err);
+    }
+    tmpdir_remove(dir);
+}
+
 /* the issue's config, and one no machine can hold: refused before any
  * allocation, quickly, naming the setting that weighs most */
 static void config_larger_than_memory_is_refused(void **state)
@@ -745,6 +784,7 @@ int main(void)
         cmocka_unit_test(signal_ends_loading),
         cmocka_unit_test(signal_before_a_blocking_read),
         cmocka_unit_test(rng_never_spins),
+        cmocka_unit_test(augment_of_wide_images),
     };
     return cmocka_run_group_tests_name("limits", tests, setup_synthetic_dir, teardown_dir);
 }
