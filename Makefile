@@ -194,8 +194,17 @@ bench-wall: deps
 # PREFIX from the environment as "$$DESTDIR$$PREFIX", so a path with spaces,
 # quotes or $(...) is a path, never shell code.
 PREFIX ?= /usr/local
+# Make itself would expand a $(shell ...) or $(VAR) in them (a command-line
+# and an environment variable are make text): each is taken as its raw text,
+# a $ other than make's escape $$ is refused, and $$ becomes the $ it spells.
+PATH_REF = $(findstring $$,$(subst $$$$,,$(value $1)))
+$(foreach v,PREFIX DESTDIR,$(if $(call PATH_REF,$v),$(error $v is a path, never make or \
+  shell code: write $$$$ for a $$ in it)))
+override PREFIX := $(subst $$$$,$$,$(value PREFIX))
+override DESTDIR := $(subst $$$$,$$,$(value DESTDIR))
 export DESTDIR PREFIX
-CONFIGS := $(wildcard configs/*.json configs/*/*.json)
+# every config under configs/, the Nielsen variants (configs/nielsen/variants/) too
+CONFIGS := $(shell find configs -name '*.json' -type f | LC_ALL=C sort)
 # what install writes, relative to $(DESTDIR)$(PREFIX); uninstall removes these
 INSTALLED := bin/$(NAME) bin/$(NAME)-compare bin/$(NAME)-fetch \
   share/man/man1/$(NAME).1 share/man/man1/$(NAME)-compare.1 share/man/man1/$(NAME)-fetch.1 \
