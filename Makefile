@@ -32,8 +32,8 @@ BUILD_JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 .PHONY: FORCE all run test check check-libs check-heads deps data clean asan valgrind fuzz sanitized-check \
         install uninstall bench bench-compare bench-scaling bench-wall
 .SECONDARY:
-all: check-libs train $(B)/bin/compare $(B)/bin/bench $(B)/share/$(NAME)/configs \
-     $(B)/train.bash-completion
+all: check-libs train $(B)/bin/compare $(B)/bin/bench $(B)/bin/gendoc \
+     $(B)/share/$(NAME)/configs $(B)/train.bash-completion
 
 # ./train at the top of the checkout is a link to the real binary
 train: $(B)/bin/train
@@ -122,9 +122,10 @@ ASAN_FLAGS := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-s
 asan: deps
 	@$(MAKE) --no-print-directory -j$(BUILD_JOBS) B=build/asan CFLAGS="$(ASAN_FLAGS)" sanitized-check
 
-sanitized-check: check-libs $(B)/bin/train $(B)/bin/compare $(B)/bin/bench $(B)/share/$(NAME)/configs \
-                 $(TESTS) check-heads
+sanitized-check: check-libs $(B)/bin/train $(B)/bin/compare $(B)/bin/bench $(B)/bin/gendoc \
+                 $(B)/share/$(NAME)/configs $(TESTS) check-heads
 	@TRAIN_BIN=$(B)/bin/train COMPARE_BIN=$(B)/bin/compare BENCH_BIN=$(B)/bin/bench \
+	  GENDOC_BIN=$(B)/bin/gendoc \
 	  ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1 \
 	  tests/run-tests.sh $(TEST_RUN)
 

@@ -132,6 +132,9 @@ struct cJSON *config_to_json(const struct config *c, bool model_only);
 void config_print_help(FILE *f, const char *prog);
 /* the man page (roff) of the installed program, named prog */
 void config_print_man(FILE *f, const char *prog, const char *version);
+/* docs/reference.md's option table, in Markdown, from the option table and
+ * the same words as --help */
+void config_print_markdown(FILE *f);
 /* a bash completion script: flags, enum values from the enum name lists,
  * configs by name and paths, registered for the n command names */
 void config_print_completion(FILE *f, const char *const *names, int n_names);
