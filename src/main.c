@@ -54,13 +54,14 @@ static int read_model(struct model_file *f, const char *path, struct err *e)
     return 0;
 }
 
-static int model_settings(void *ctx, const char *path, char **json, struct err *e)
+static int model_settings(void *ctx, const char *path, const struct config **stored,
+                          struct err *e)
 {
     struct model_file *f = ctx;
     if (read_model(f, path, e))
         return e->code;
-    *json = strdup(f->ck.config);
-    return *json ? 0 : err_set(e, ERR_SOFTWARE, "out of memory");
+    *stored = f->ck.settings;
+    return 0;
 }
 
 struct run {

@@ -235,12 +235,11 @@ static int find_model(const struct flag *flags, int n, const char *config_path,
 static int load_base(struct config *c, const char *path, bool resuming,
                      const struct config_base *base, struct err *e)
 {
-    char *text = NULL;
-    int rc = base->read(base->ctx, path, &text, e);
-    if (!rc)
-        rc = config_load_stored(c, text, strlen(text), path, resuming, e);
-    free(text);
-    return rc;
+    const struct config *stored;
+    if (base->read(base->ctx, path, &stored, e))
+        return e->code;
+    config_apply_stored(c, stored, resuming);
+    return 0;
 }
 
 /* A resumed run goes on with the random streams its checkpoint holds: a seed
@@ -276,7 +275,7 @@ static int same_model(const struct config *stored, const struct config *c, const
     if (!key)
         return resuming ? same_start(stored, c, path, e) : 0;
     const struct option *o = option_find(key);
-    /* the loss as resolved (not "auto" against "auto" when bce_reduction differs) */
+    /* the loss as resolved (auto against the loss it means) */
     struct config *fs = malloc(sizeof *fs), *fc = malloc(sizeof *fc);
     if (fs && fc) {
         *fs = *stored;

@@ -98,16 +98,13 @@ int config_resolve(struct config *c, struct err *e)
     if (c->task != TASK_CLASSIFY && *c->predictions)
         return err_set(e, ERR_USAGE, "predictions: only for task classify, not %s",
                        config_enum_name("task", c->task));
-    /* the head's loss: auto and the deprecated bce_reduction resolved once, so a
-     * saved model names the loss it was trained with */
+    /* the head's loss: auto resolved once, so a saved model names the loss it
+     * was trained with */
     const char *why;
-    int loss = head_resolve_loss((enum head_kind)c->head, (enum head_loss)c->loss,
-                                 (enum bce_reduction)c->bce_reduction, &why);
+    int loss = head_resolve_loss((enum head_kind)c->head, (enum head_loss)c->loss, &why);
     if (loss < 0)
-        return err_set(e, ERR_USAGE, "loss: %s%s with head %s: %s",
-                       config_enum_name("loss", c->loss),
-                       c->bce_reduction == BCE_MEAN ? " and bce_reduction mean" : "",
-                       config_enum_name("head", c->head), why);
+        return err_set(e, ERR_USAGE, "loss: %s with head %s: %s",
+                       config_enum_name("loss", c->loss), config_enum_name("head", c->head), why);
     if (loss == HEAD_KERAS_CCE && c->task == TASK_BINARY)
         return err_set(e, ERR_USAGE, "loss: keras-cce with task binary: the one sigmoid output "
                        "divided by itself is always 1, there is nothing to learn");

@@ -39,7 +39,6 @@ struct config {
     int activation;                 /* enum act */
     double dropout;
     int loss;                       /* enum head_loss; resolved by config_resolve */
-    int bce_reduction;              /* enum bce_reduction: deprecated, folded into loss */
     int init;                       /* enum mlp_init */
     /* training */
     long long epochs, batch_size;
@@ -77,10 +76,11 @@ struct config {
 /* What the command line asked for besides settings. */
 enum config_action { CONFIG_RUN, CONFIG_HELP, CONFIG_VERSION, CONFIG_PRINT };
 
-/* Reads the settings stored in a model file as JSON text (malloc'd). ctx is
- * the caller's: main keeps the file it read, so that a model is read once. */
+/* The settings stored in a model file, decoded (checkpoint.h: every key,
+ * --resume's carried ones too). ctx is the caller's: main keeps the file it
+ * read, so that a model is read and decoded once. */
 struct config_base {
-    int (*read)(void *ctx, const char *model_path, char **json, struct err *e);
+    int (*read)(void *ctx, const char *model_path, const struct config **stored, struct err *e);
     void *ctx;
 };
 
@@ -107,6 +107,10 @@ int config_load_text(struct config *c, const char *text, size_t len, const char 
  * Every error is ERR_DATA. */
 int config_load_stored(struct config *c, const char *text, size_t len, const char *name,
                        bool resuming, struct err *e);
+/* A model's decoded stored settings as the base config c: all of them, but
+ * the keys remembered for --resume only (checkpoint_every, threads,
+ * limit_test) when not resuming, which keep c's defaults. */
+void config_apply_stored(struct config *c, const struct config *stored, bool resuming);
 /* the key of the first setting that defines the kind of model (head, hidden,
  * activation, task, ...) on which a and b differ, or NULL */
 const char *config_model_differs(const struct config *a, const struct config *b);

@@ -209,6 +209,23 @@ int config_load_text(struct config *c, const char *text, size_t len, const char 
 
 /* ---- settings stored in a model file: untrusted ---- */
 
+/* Settings that older model files hold under names this program no longer
+ * has, mapped to today's, here alone. Before the `loss` key, bce_reduction
+ * "mean" spelt loss bce-mean for a sigmoid head; "sum" is the default loss. */
+static void map_old_settings(cJSON *root)
+{
+    cJSON *red = cJSON_DetachItemFromObjectCaseSensitive(root, "bce_reduction");
+    const cJSON *head = cJSON_GetObjectItemCaseSensitive(root, "head");
+    const cJSON *loss = cJSON_GetObjectItemCaseSensitive(root, "loss");
+    if (cJSON_IsString(red) && !strcmp(red->valuestring, "mean") && cJSON_IsString(head) &&
+        !strcmp(head->valuestring, "sigmoid") &&
+        (!loss || (cJSON_IsString(loss) && !strcmp(loss->valuestring, "auto")))) {
+        cJSON_DeleteItemFromObjectCaseSensitive(root, "loss");
+        cJSON_AddStringToObject(root, "loss", "bce-mean");
+    }
+    cJSON_Delete(red);
+}
+
 /* A model file may set what defines the model and its training, never where
  * anything is read or written nor what is printed: those keys are refused by
  * name. Keys the table marks `carried` apply only when resuming. */
@@ -244,6 +261,8 @@ int config_load_stored(struct config *c, const char *text, size_t len, const cha
             rc = err_set(e, ERR_DATA, "%s: stored settings are not one JSON object", name);
     }
     if (!rc)
+        map_old_settings(root);
+    if (!rc)
         rc = check_stored_keys(root, name, resuming, e);
     if (!rc)
         rc = apply_object(c, root, name, e);
@@ -254,19 +273,24 @@ int config_load_stored(struct config *c, const char *text, size_t len, const cha
     return rc;
 }
 
-/* the loss as the head will use it: "auto" and the deprecated bce_reduction
- * spell the same models as an explicit loss (an old model file stores
- * bce_reduction, a new one the resolved loss) */
+/* the loss as the head will use it: "auto" spells the same models as the
+ * loss it resolves to (a model file stores the resolved loss) */
 void option_fold_loss(struct config *c)
 {
     const char *why;
-    int loss = head_resolve_loss((enum head_kind)c->head, (enum head_loss)c->loss,
-                                 (enum bce_reduction)c->bce_reduction, &why);
-    if (loss >= 0) {
+    int loss = head_resolve_loss((enum head_kind)c->head, (enum head_loss)c->loss, &why);
+    if (loss >= 0)
         c->loss = loss;
-        c->bce_reduction = head_folded_reduction((enum head_kind)c->head,
-                                                 (enum bce_reduction)c->bce_reduction);
-    }
+}
+
+void config_apply_stored(struct config *c, const struct config *stored, bool resuming)
+{
+    char keep[sizeof *c];
+    memcpy(keep, c, sizeof *c);
+    *c = *stored;
+    for (size_t i = 0; !resuming && i < option_count; i++)
+        if (option_table[i].carried)
+            option_copy(c, (const struct config *)keep, &option_table[i]);
 }
 
 const char *config_model_differs(const struct config *a0, const struct config *b0)

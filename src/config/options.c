@@ -41,9 +41,6 @@ const struct option option_table[] = {
              "(Keras/PyTorch default, 1/K the gradient); squared: 1/2 sum (p-y)^2 "
              "(Nielsen ch. 1); keras-cce: Keras's categorical cross-entropy on sigmoid "
              "outputs, p/sum(p) clipped to [1e-7, 1-1e-7]"},
-    {"bce_reduction", T_ENUM, AT(bce_reduction), "sum", .choices = ENUM_NAMES(BCE_REDUCTIONS),
-     .group = G_MODEL, .kind = true, .arg = "R",
-     .help = "deprecated (old model files): sum is loss bce, mean is loss bce-mean"},
     {"init", T_ENUM, AT(init), "he-glorot", .choices = ENUM_NAMES(MLP_INITS),
      .group = G_MODEL, .kind = true, .arg = "I",
      .help = "initial weights: he-glorot: He-uniform (relu hidden) or Glorot-uniform, biases "
@@ -349,6 +346,26 @@ const char *config_enum_name(const char *key, int value)
         if (i == value)
             return o->choices[i];
     return "?";
+}
+
+/* the bytes a value of each type takes in struct config */
+static size_t field_size(const struct option *o)
+{
+    switch (o->type) {
+    case T_INT: return sizeof(long long);
+    case T_REAL: return sizeof(double);
+    case T_BOOL: return sizeof(bool);
+    case T_ENUM: return sizeof(int);
+    case T_PATH: return CONFIG_PATH_MAX;
+    case T_LIST: return sizeof(struct width_list);
+    case T_AUGMENT: return sizeof(struct distort_spec);
+    }
+    return 0;
+}
+
+void option_copy(struct config *dst, const struct config *src, const struct option *o)
+{
+    memcpy((char *)dst + o->off, (const char *)src + o->off, field_size(o));
 }
 
 bool option_equal(const struct config *a, const struct config *b, const struct option *o)
