@@ -357,7 +357,9 @@ static void bash_completion(void **state)
                                     "--no-nesterov\nnielsen/ch1-100-quadratic "
                                     "nielsen/ch1-30-quadratic nielsen/ch3-100-ce "
                                     "nielsen/ch3-100-ce-l2-scaled nielsen/ch3-30-ce "
-                                    "nielsen/ch3-30-ce-l2 nielsen/ch6-100-softmax\nsoftmax\n");
+                                    "nielsen/ch3-30-ce-l2 nielsen/ch6-100-softmax "
+                                    "nielsen/variants/ch3-100-ce-scaled "
+                                    "nielsen/variants/ch6-100-sigmoid\nsoftmax\n");
     /* the values the completion offers are the ones --help lists */
     assert_int_equal(run_installed("", "mnist-train", "--help"), 0);
     assert_non_null(strstr(out_text(), "sgd, momentum, adam; default: momentum"));
