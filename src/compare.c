@@ -21,6 +21,7 @@
 #include "config/config.h"
 #include "stats/stats.h"
 #include "util/err.h"
+#include "util/interrupt.h"
 #include "util/readall.h"
 
 #define COMPARE_VERSION TRAIN_VERSION
@@ -450,6 +451,7 @@ static void help(const char *prog)
 
 int main(int argc, char **argv)
 {
+    interrupt_guard_std_fds();   /* no run file may take a closed stdout's place */
     const char *prog = err_program_name(argc > 0 ? argv[0] : NULL, "compare");
     if (argc == 2 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))) {
         help(prog);
