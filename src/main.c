@@ -134,21 +134,24 @@ static int check_output(const char *key, const char *path, unsigned flags, struc
     return err_set(e, why.code, "%s: %s", key, why.msg);
 }
 
-/* "-", or a name of whatever stdout is (/dev/stdout, /dev/fd/1, a link to it,
- * the file stdout was redirected to), by identity */
-static int is_stdout(const char *path)
+/* "-", or a name of the file descriptor fd has open (/dev/stdout, /dev/fd/1,
+ * a link to it, the file stdout was redirected to), by identity */
+static int is_std(const char *path, int fd)
 {
     struct stat sp, so;
-    if (!strcmp(path, "-"))
+    if (fd == STDOUT_FILENO && !strcmp(path, "-"))
         return 1;
-    return *path && stat(path, &sp) == 0 && fstat(STDOUT_FILENO, &so) == 0 &&
-           sp.st_dev == so.st_dev && sp.st_ino == so.st_ino;
+    return *path && stat(path, &sp) == 0 && fstat(fd, &so) == 0 && sp.st_dev == so.st_dev &&
+           sp.st_ino == so.st_ino;
 }
 
+static int is_stdout(const char *path) { return is_std(path, STDOUT_FILENO); }
+
 /* A model file is a file: a regular one (replaced atomically, read back by
- * --resume and --load) or a sink such as /dev/null. Stdout under any name
- * would mix the model with the report; a FIFO, pipe or socket would take
- * each checkpoint after the last and could never be read back as one model. */
+ * --resume and --load) or a sink such as /dev/null. Stdout or stderr under
+ * any name, or a terminal, would mix the model with the report; a FIFO,
+ * pipe or socket would take each checkpoint after the last and could never
+ * be read back as one model. */
 static int check_save_target(const char *path, struct err *e)
 {
     struct stat st;
@@ -158,8 +161,14 @@ static int check_save_target(const char *path, struct err *e)
     if (stat(path, &st) != 0)
         return 0;   /* a new file; afile_check says whether it can be made */
     bool null = S_ISCHR(st.st_mode) && st.st_rdev == makedev(1, 3);
-    if (!null && is_stdout(path))
-        return err_set(e, ERR_USAGE, "save: %s is stdout; a model file cannot go to stdout", path);
+    unsigned major = S_ISCHR(st.st_mode) ? major(st.st_rdev) : 0;
+    if (!null && (is_std(path, STDOUT_FILENO) || is_std(path, STDERR_FILENO)))
+        return err_set(e, ERR_USAGE, "save: %s is %s; a model file cannot go there", path,
+                       is_std(path, STDOUT_FILENO) ? "stdout" : "stderr");
+    /* Linux's terminal devices: tty, console and ptmx, the pseudo-terminals */
+    if (major == 4 || major == 5 || (major >= 136 && major <= 143))
+        return err_set(e, ERR_USAGE, "save: %s is a terminal; a model file cannot go there",
+                       path);
     if (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode))
         return err_set(e, ERR_USAGE, "save: %s is a %s; a model file must be a regular file "
                        "(checkpoints replace it, --resume reads it back)", path,

@@ -464,9 +464,9 @@ static void outputs_never_replace_the_config(void **state)
     tmpdir_remove(dir);
 }
 
-/* --save never writes a model into stdout, whatever name stdout goes by (as
- * "-" never did), nor into a FIFO: a model file is a regular file (or a sink
- * like /dev/null) */
+/* --save never writes a model into stdout or stderr, whatever name they go
+ * by (as "-" never did), nor into a FIFO: a model file is a regular file (or
+ * a sink like /dev/null) */
 static void save_is_never_stdout(void **state)
 {
     (void)state;
@@ -476,7 +476,8 @@ static void save_is_never_stdout(void **state)
     snprintf(fifo, sizeof fifo, "%s/p.fifo", dir);
     symlink("/dev/stdout", link);
     assert_int_equal(mkfifo(fifo, 0644), 0);
-    const char *targets[] = {"-", "/dev/stdout", "/dev/fd/1", "/proc/self/fd/1", link, log, fifo};
+    const char *targets[] = {"-", "/dev/stdout", "/dev/fd/1", "/proc/self/fd/1", link, log, fifo,
+                             "/dev/stderr", "/dev/fd/2"};
     for (size_t i = 0; i < sizeof targets / sizeof targets[0]; i++) {
         write_text(log, "");
         const char *args[] = {"--data-dir", test_dir, "--hidden", "8", "--epochs", "1",
