@@ -81,10 +81,12 @@ const struct option option_table[] = {
      .help = "distort training images: none, shift:N, affine:rot=DEG,scale=F,shear=K,.., "
              "elastic:alpha=A,sigma=S or affine+elastic:.. (docs/augment.md)"},
     {"seed", T_INT, AT(seed), "1", 0, MAX_SEED, .group = G_TRAIN, .started = true, .arg = "N",
-     .help = "seeds init, data order, dropout and augmentation"},
+     .help = "seeds init, data order, dropout and augmentation (--resume goes on with its "
+             "checkpoint's: another seed is refused)"},
     {"threads", T_INT, AT(threads), "0", 0, 256, .group = G_TRAIN, .local = true,
      .carried = true, .arg = "N",
-     .help = "threads for the products and every per-step pass (one OpenMP team); 0: all online cores"},
+     .help = "threads for the products and every per-step pass (one OpenMP team); 0: all "
+             "online cores (--resume keeps the run's; --load does not)"},
     {"precision", T_ENUM, AT(precision), "fp32", .choices = ENUM_NAMES(PRECISIONS),
      .group = G_TRAIN, .arg = "P",
      .help = "operands of the matrix products; bf16 keeps fp32 accumulation, weights and "
@@ -105,7 +107,7 @@ const struct option option_table[] = {
      .help = "use the first N training images; 0: all"},
     {"limit_test", T_INT, AT(limit_test), "0", 0, MAX_ITEMS, .group = G_DATA, .local = true,
      .carried = true, .arg = "N",
-     .help = "use the first N test images; 0: all"},
+     .help = "use the first N test images; 0: all (--resume keeps the run's; --load does not)"},
     {"val", T_INT, AT(val), "0", 0, MAX_ITEMS, .group = G_DATA, .arg = "N",
      .help = "hold out the last N training images for validation"},
 
