@@ -40,6 +40,7 @@ struct config {
     double dropout;
     int loss;                       /* enum head_loss; resolved by config_resolve */
     int init;                       /* enum mlp_init */
+    bool deskew;                    /* every image straightened first (data/deskew.h) */
     /* training */
     long long epochs, batch_size;
     double lr;
