@@ -891,6 +891,16 @@ static void summary_says_what_ran(void **state)
     assert_non_null(strstr(err, "limit_test: not with --predict"));
     assert_string_equal(out, "");
     free(out), free(err);
+    /* while a model trained on part of the data predicts as any other */
+    const char *part = path_in(test_dir, "part-trained.bin");
+    RUN(0, out, err, "--data-dir", test_dir, "--hidden", "8", "--epochs", "1", "--limit-train",
+        "300", "--val", "50", "--save", part, "--quiet");
+    free(out), free(err);
+    char partm[1024];
+    snprintf(partm, sizeof partm, "%s", part);
+    RUN(0, out, err, "--load", partm, "--predict", path_in(test_dir, "t10k-images-idx3-ubyte.gz"));
+    assert_true(!strncmp(out, "index,prediction,", 17));
+    free(out), free(err);
 }
 
 /* A final --save holds the full training state, so that --resume with more

@@ -78,12 +78,12 @@ int config_resolve(struct config *c, struct err *e)
     if (unused)
         return err_set(e, ERR_USAGE, "%s: not with --predict, which only prints predictions "
                        "on stdout", unused);
-    /* nor a limit it would not apply: --predict reads every image of its file */
-    unused = !*c->predict ? NULL : c->limit_test ? "limit_test" : c->limit_train ? "limit_train"
-             : c->val ? "val" : NULL;
-    if (unused)
-        return err_set(e, ERR_USAGE, "%s: not with --predict, which predicts every image of "
-                       "its file (cut the file instead)", unused);
+    /* nor a test limit it would not apply: --predict reads every image of its
+     * file (a model's training limits, limit_train and val, come with it and
+     * mean nothing here) */
+    if (*c->predict && c->limit_test)
+        return err_set(e, ERR_USAGE, "limit_test: not with --predict, which predicts every "
+                       "image of its file (cut the file instead)");
     if (*c->metrics && config_output_format(c->metrics) == FORMAT_NONE)
         return err_set(e, ERR_USAGE, "metrics: '%s' must end in .csv or .jsonl", c->metrics);
     /* a resumed run keeps writing where it was resumed from */
