@@ -23,6 +23,7 @@
 #include "nn/onednn.h"
 #include "report/report.h"
 #include "model/checkpoint.h"
+#include "model/onnx.h"
 #include "model/predict.h"
 #include "train/train.h"
 #include "util/afile.h"
@@ -145,6 +146,8 @@ static int is_stdout(const char *path)
 /* An output may not land on a file the run reads (the data, the model it
  * loads), nor on another output: each would destroy the other. Saving over
  * the loaded or resumed model is the one exception: it is read first. */
+#define N_OUTPUTS 4   /* save, predictions, metrics, export */
+
 static int outputs_distinct(const struct config *c, const char *const *key,
                             const char *const *path, struct err *e)
 {
@@ -153,7 +156,7 @@ static int outputs_distinct(const struct config *c, const char *const *key,
                             *c->resume ? "resume" : "load", "predict"};
     const char *in[] = {c->train_images, c->train_labels, c->test_images, c->test_labels,
                         model, c->predict};
-    for (int i = 0; i < 3; i++) {
+    for (int i = 0; i < N_OUTPUTS; i++) {
         for (int k = 0; k < i; k++)
             if (afile_same(path[i], path[k]))
                 return err_set(e, ERR_USAGE, "%s: %s is also the --%s file", key[i], path[i],
@@ -166,24 +169,33 @@ static int outputs_distinct(const struct config *c, const char *const *key,
     return 0;
 }
 
+/* a model file is binary: "-" is refused rather than sent to a terminal */
+static int not_to_stdout(const char *key, const char *path, struct err *e)
+{
+    if (strcmp(path, "-"))
+        return 0;
+    return err_set(e, ERR_USAGE, "%s: a model file cannot go to stdout ('-'); for a file "
+                   "named -, write ./-", key);
+}
+
 /* Every file this run will write, checked before any data loads: a bad path
  * fails in a moment, not after the training it would have lost. */
 static int check_outputs(const struct config *c, int save, struct err *e)
 {
-    const char *key[3] = {"save", "predictions", "metrics"};
-    const char *path[3] = {save ? c->save : "", c->predictions, c->metrics};
+    const char *key[N_OUTPUTS] = {"save", "predictions", "metrics", "export"};
+    const char *path[N_OUTPUTS] = {save ? c->save : "", c->predictions, c->metrics,
+                                   c->export_onnx};
     /* --json's stdout holds JSON lines only, whatever name stdout is given */
-    for (int i = 0; i < 3; i++)
+    for (int i = 0; i < N_OUTPUTS; i++)
         if (c->json && *path[i] && is_stdout(path[i]))
             return err_set(e, ERR_USAGE, "%s: %s is stdout, which --json keeps for JSON "
                            "lines only", key[i], path[i]);
-    if (save && !strcmp(c->save, "-"))
-        return err_set(e, ERR_USAGE, "save: a model file cannot go to stdout ('-'); for a file "
-                       "named -, write ./-");
-    if (outputs_distinct(c, key, path, e) ||
+    if (not_to_stdout("save", path[0], e) || not_to_stdout("export", c->export_onnx, e) ||
+        outputs_distinct(c, key, path, e) ||
         check_output("save", path[0], 0, e) ||
         check_output("predictions", c->predictions, AFILE_DASH, e) ||
-        check_output("metrics", c->metrics, 0, e))
+        check_output("metrics", c->metrics, 0, e) ||
+        check_output("export", c->export_onnx, 0, e))
         return e->code;
     return 0;
 }
@@ -266,6 +278,16 @@ static int run_with_data(const struct config *c, const struct checkpoint *ck, in
     return rc;
 }
 
+/* --export: the model --load names, as ONNX; no data, no training. The
+ * weights are the fp32 parameters whatever the precision: nothing here needs
+ * the CPU to run bf16. */
+static int export_model(const struct config *c, struct model_file *f, struct err *e)
+{
+    if (read_model(f, c->load, e) || check_outputs(c, 0, e))
+        return e->code;
+    return onnx_write(c->export_onnx, c, &f->ck, e);
+}
+
 static int run(const struct config *c, struct model_file *f, struct err *e)
 {
     double t0 = timer_now();
@@ -341,7 +363,9 @@ int main(int argc, char **argv)
             rc = print_config(&c, &e);
             break;
         case CONFIG_RUN:
-            if (!*c.predict)
+            if (*c.export_onnx)
+                rc = export_model(&c, &model, &e);
+            else if (!*c.predict)
                 rc = run(&c, &model, &e);
             else if (!(rc = read_model(&model, c.load, &e)))
                 rc = predict_run(&c, &model.ck, &e);

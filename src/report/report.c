@@ -384,14 +384,13 @@ void report_prediction_rows(FILE *f, bool json, uint32_t from, const float *prob
 {
     for (int b = 0; b < nb; b++) {
         const float *p = probs + (size_t)b * K;
-        int guess = head_argmax(logits + (size_t)b * K, K);
+        fprintf(f, json ? "{\"type\":\"prediction\",\"index\":%u" : "%u", from + (uint32_t)b);
+        if (logits)
+            fprintf(f, json ? ",\"prediction\":%d" : ",%d", head_argmax(logits + (size_t)b * K, K));
         if (json)
-            fprintf(f, "{\"type\":\"prediction\",\"index\":%u,\"prediction\":%d,\"outputs\":[",
-                    from + (uint32_t)b, guess);
-        else
-            fprintf(f, "%u,%d", from + (uint32_t)b, guess);
+            fputs(",\"outputs\":[", f);
         for (int k = 0; k < K; k++)
-            fprintf(f, json ? "%s%.9g" : "%s%.9g", json && !k ? "" : ",", p[k]);
+            fprintf(f, "%s%.9g", json && !k ? "" : ",", p[k]);
         fputs(json ? "]}\n" : "\n", f);
     }
 }
