@@ -1,9 +1,9 @@
-// Run an exported model on onnxruntime-node (tests/test_onnx.c):
-//   node onnx-run.js MODEL IMAGES OUT
+// Run exported models on onnxruntime-node (tests/test_onnx.c):
+//   node onnx-run.js MODEL IMAGES OUT [MODEL IMAGES OUT]...
 // IMAGES is an IDX image file (gzipped or not); each image's pixels are scaled
 // by 1/255 as train scales them. Writes OUT.probabilities and OUT.logits (raw
-// little-endian float32, one row per image) and prints one JSON line: the
-// model's input and output names and shapes as the runtime read them.
+// little-endian float32, one row per image) and prints one JSON line per
+// model: its input and output names and shapes as the runtime read them.
 // The runtime is found in $ORT_NODE_DIR (the onnxruntime-node package folder).
 'use strict';
 const fs = require('fs');
@@ -20,8 +20,7 @@ function readIdx(path) {
     return { n, dim: rows * cols, pixels: b.subarray(16, 16 + n * rows * cols) };
 }
 
-async function main() {
-    const [model, images, out] = process.argv.slice(2);
+async function run(model, images, out) {
     const im = readIdx(images);
     const session = await ort.InferenceSession.create(model);
     const probs = [], logits = [];
@@ -44,6 +43,12 @@ async function main() {
     fs.writeFileSync(out + '.logits', Buffer.concat(logits));
     console.log(JSON.stringify({ inputs: session.inputNames, outputs: session.outputNames,
                                  n: im.n, dim: im.dim, outputs_per_image: shape[1] }));
+}
+
+async function main() {
+    const a = process.argv.slice(2);
+    for (let i = 0; i + 2 < a.length; i += 3)
+        await run(a[i], a[i + 1], a[i + 2]);
 }
 
 main().catch((err) => { console.error(`onnx-run: ${err.message}`); process.exit(1); });
