@@ -87,6 +87,7 @@ na=${na%.json} nb=${nb%.json}
 [ "$na" != "$nb" ] || usage_error "both configs are named $na"
 out=${out:-runs/compare-$na-vs-$nb}
 
+need_tools jq=jq
 compare=${COMPARE:-$here/build/bin/compare}
 if [ ! -x "$compare" ] || { [ -z "${TRAIN:-}" ] && [ ! -x "$here/train" ]; }; then
     make -C "$here" --no-print-directory all >&2

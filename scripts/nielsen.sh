@@ -64,7 +64,7 @@ parse_seeds "$seed_spec"
 positive_int "-j" "$jobs"
 reserved_flags "set by nielsen (the rows' configs, -s, one thread a run)" --config --seed --threads \
     --predictions --json --no-json --report --no-report -- "${flags[@]}"
-if ! command -v jq > /dev/null; then "$here/scripts/install-deps.sh" jq=cmd:jq; fi
+need_tools jq=jq
 
 # row: config name, book figure (%), the book's metric, chapter's protocol
 # metric keys: peak_test, last_test, last_val, test_at_best_val

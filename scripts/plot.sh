@@ -310,9 +310,7 @@ case $cmd in
     '') usage_error "no command (curves, confusion or sweep)" ;;
     *) usage_error "unknown command '$cmd' (curves, confusion or sweep)" ;;
 esac
-if ! command -v gnuplot > /dev/null || ! command -v jq > /dev/null; then
-    "$here/scripts/install-deps.sh" gnuplot-nox=cmd:gnuplot jq=cmd:jq
-fi
+need_tools gnuplot=gnuplot-nox jq=jq
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 "$cmd" "${args[@]}"

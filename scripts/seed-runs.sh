@@ -82,10 +82,12 @@ threads=$((cores / jobs)); [ "$threads" -ge 1 ] || threads=1
 train=${TRAIN:-$here/train}
 # the checkout's own binary is built when missing; TRAIN=PATH must exist
 [ -n "${TRAIN:-}" ] || [ -x "$train" ] || make -C "$here" --no-print-directory all >&2
+need_tools jq=jq
 train_fingerprint
-if ! command -v parallel > /dev/null || ! command -v jq > /dev/null; then
-    "$here/scripts/install-deps.sh" parallel=cmd:parallel jq=cmd:jq
-fi
+data_flags=("${flags[@]}")
+for c in "${configs[@]}"; do
+    check_outputs "each run's files are DIR/NAME-seedS.*" "$c" "${flags[@]}"
+done
 
 # what each run would be; check every finished one before running anything
 claim_folder "$out"

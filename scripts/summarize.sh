@@ -37,8 +37,8 @@ while [ $# -gt 0 ]; do
     esac
 done
 [ -n "$dir" ] || usage_error "no sweep folder given"
+need_tools jq=jq
 [ -f "$dir/keys" ] || fail 66 "$dir/keys: not a sweep folder (no such file)"
-command -v jq > /dev/null 2>&1 || "$here/scripts/install-deps.sh" jq=cmd:jq
 keys=$(tr '\n' ' ' < "$dir/keys")
 tmp=$(mktemp)
 trap 'rm -f "$tmp"' EXIT

@@ -94,6 +94,10 @@ for g in "${grid[@]}"; do
     case $g in *=*) ;; *) usage_error "-g $g: expected KEY=VALUES" ;; esac
     key=${g%%=*} vals=${g#*=}
     [[ $key =~ ^[a-z0-9_]+$ ]] || usage_error "-g $g: '$key' is not a config key"
+    for o in "${per_run_outputs[@]}"; do
+        [ "$key" != "$o" ] ||
+            usage_error "-g $g: $key names one file that every run would write; not a grid key (each run's figures are in DIR/runs/NAME.jsonl)"
+    done
     [ -z "${seen_key[$key]-}" ] || usage_error "-g $g: $key is already a grid key"
     seen_key[$key]=1
     [ -n "$vals" ] || usage_error "-g $g: no values"
@@ -162,13 +166,13 @@ fi
 mkdir -p -- "$out/runs" || fail 73 "$out/runs: cannot create the folder"
 
 threads=$((cores / jobs)); [ "$threads" -ge 1 ] || threads=1
-if ! command -v parallel > /dev/null || ! command -v jq > /dev/null; then
-    "$here/scripts/install-deps.sh" parallel=cmd:parallel jq=cmd:jq
-fi
+need_tools jq=jq
+[ -z "$logins" ] || need_tools parallel=parallel
 train=${TRAIN:-$here/train}
 # the checkout's own binary is built when missing; TRAIN=PATH must exist
 [ -n "${TRAIN:-}" ] || [ -x "$train" ] || make -C "$here" --no-print-directory all >&2
 train_fingerprint
+check_outputs "each run's figures are in DIR/runs/NAME.jsonl" "$abs_base" "${flags[@]}"
 
 # what each run would be; check every finished one before running anything
 todo=() todo_records=()
@@ -176,6 +180,13 @@ for i in "${!rows[@]}"; do
     f=$out/runs/${names[i]}.jsonl
     IFS=$'\t' read -r -a settings <<< "${rows[i]}"
     args=(--json --threads "$threads" "${flags[@]}" "${settings[@]}")
+    # the data a run reads depend on the flags and on a grid value of a data key
+    data_flags=("${flags[@]}")
+    for a in "${settings[@]}"; do
+        case $a in --data-dir=* | --train-images=* | --train-labels=* | --test-images=* | --test-labels=*)
+            data_flags+=("$a") ;;
+        esac
+    done
     run_record "$abs_base" "${args[@]}"
     reusable "$f" && continue
     todo+=("$f") todo_records+=("$record")

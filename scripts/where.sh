@@ -88,7 +88,7 @@ if [ ! -x "$compare" ] || { [ -z "${TRAIN:-}" ] && [ ! -x "$here/train" ]; }; th
     make -C "$here" --no-print-directory all >&2
 fi
 [ -x "$compare" ] || fail 66 "$compare: not an executable compare binary"
-if ! command -v jq > /dev/null; then "$here/scripts/install-deps.sh" jq=cmd:jq; fi
+need_tools jq=jq
 
 # the configs: the recipe with the setup's head and loss and the optimizer's
 # rule and rate; one written for other settings is not overwritten
@@ -244,6 +244,6 @@ plot '$stage/m.tsv' using 1:2:3 with yerrorbars pt 7 ps 1.2 lc 1 title 'momentum
 GP
     gnuplot "$stage/where.gp" && mv -f "$stage/where.png" "$out/where.png"
 else
-    echo "$prog: gnuplot not found: no figure (scripts/install-deps.sh gnuplot-nox=cmd:gnuplot)" >&2
+    echo "$prog: gnuplot is not installed: no figure (install with: make deps, or: sudo apt-get install gnuplot-nox)" >&2
 fi
 cat "$out/summary.md"

@@ -233,7 +233,8 @@ static int train_and_report(struct run *r, const struct dataset *test, int save,
         report_predictions(c->predictions, t->test_probs, t->test_pred, test->y, test->n, K, e))
         return e->code;
     struct run_summary s = {t->test_eval, c->report ? &m : NULL, t->task.kind == TASK_PAIRS,
-                            (int)c->epochs, t2 - t1, load_seconds, timer_now() - t0};
+                            (int)c->epochs, t2 - t1, load_seconds, timer_now() - t0,
+                            t->train.d, test};
     return report_summary(&r->rep, &s);
 }
 

@@ -39,6 +39,7 @@ struct run_summary {
     bool per_label;                  /* pairs: report per-label F1 from test.score */
     int epochs;
     double train_seconds, load_seconds, seconds;
+    const struct dataset *train_set, *test_set;   /* their files' CRC-32s: which data were read */
 };
 
 void report_header(const struct reporter *r, const struct mlp *m, const struct dataset *train,
