@@ -24,7 +24,7 @@ OBJ      := $(SRC:src/%.c=$(B)/%.o)
 TESTS    := $(patsubst tests/%.c,$(B)/tests/%,$(wildcard tests/test_*.c))
 TSUPPORT := $(patsubst tests/%.c,$(B)/tests/%.o,$(wildcard tests/support/*.c))
 # the suites run in parallel (tests/run-tests.sh): the longest start first
-SLOW     := $(patsubst %,$(B)/tests/%,test_scripts test_onnx test_e2e test_model test_cli test_install)
+SLOW     := $(patsubst %,$(B)/tests/%,test_scripts test_onnx test_slurm test_e2e test_model test_cli test_install)
 TEST_RUN := $(filter $(SLOW),$(TESTS)) $(filter-out $(SLOW),$(TESTS))
 # make test and make asan build with a job per core
 BUILD_JOBS ?= $(shell nproc 2>/dev/null || echo 2)
@@ -105,9 +105,11 @@ run: deps
 	@$(MAKE) --no-print-directory all data
 	./train
 
-# optional needs of some suites (test_onnx: the ONNX checker and runtime);
+# optional needs of some suites (test_onnx: the ONNX checker and runtime;
+# test_slurm: a throwaway Slurm cluster);
 # where they cannot be had, those tests skip and say why
-TEST_DEPS := python3-onnx=py:onnx nodejs=cmd:node npm=cmd:npm npm:onnxruntime-node@1.31.1
+TEST_DEPS := python3-onnx=py:onnx nodejs=cmd:node npm=cmd:npm npm:onnxruntime-node@1.31.1 \
+             slurm-wlm=glob:/usr/sbin/slurmd munge=glob:/usr/sbin/munged
 test-deps: deps
 	@scripts/install-deps.sh $(TEST_DEPS) || \
 	  echo "make: optional test needs not installed; the tests that need them skip" >&2

@@ -10,6 +10,9 @@ case $0 in */*) here=${0%/*}/.. ;; *) here=.. ;; esac
 here=$(cd "$here" && pwd)
 # shellcheck source=scripts/common.bash
 . "$here/scripts/common.bash"
+# shellcheck source=scripts/slurm.bash
+. "$here/scripts/slurm.bash"
+all_args=("$@")
 
 help()
 {
@@ -41,6 +44,7 @@ printed); 64 usage error; 66 a config or the binary is missing; 73 the folder
 holds finished runs of another command; 130/143 interrupted (run the same
 command to resume). TRAIN=PATH runs another binary than ./train.
 EOF
+    printf '\n%s\n' "$slurm_help"
 }
 
 cores=$(nproc)
@@ -53,6 +57,10 @@ while [ $# -gt 0 ]; do
         -o | --out) opt_value "$1" $# "${2-}"; out=$2; shift 2 ;;
         --seeds=* | --jobs=* | --out=*)
             o=${1%%=*}; v=${1#*=}; shift; set -- "$o" "$v" "$@"; continue ;;
+        --slurm* | --cpus-per-task* | --partition* | --time* | --account* | --sbatch-arg*)
+            slurm_option "$@"
+            [ "$slurm_shift" -gt 0 ] || usage_error "unknown option '$1'"
+            shift "$slurm_shift" ;;
         --) shift; flags=("$@"); break ;;
         -?*) usage_error "unknown option '$1' (flags for train go after --)" ;;
         '') usage_error "an empty config name" ;;
@@ -64,6 +72,7 @@ parse_seeds "$seed_spec"
 positive_int "-j" "$jobs"
 reserved_flags "set by seed-runs (-s, the configs, DIR/NAME-seedS.*)" --seed --config --predictions \
     --json --no-json --report --no-report -- "${flags[@]}"
+slurm_check "${flags[@]}"
 
 # each config by its name; two configs with one name would share files
 declare -A by_name=()
@@ -79,6 +88,7 @@ for c in "${configs[@]}"; do
 done
 
 threads=$((cores / jobs)); [ "$threads" -ge 1 ] || threads=1
+threads=$(slurm_threads "$threads")
 train=${TRAIN:-$here/train}
 # the checkout's own binary is built when missing; TRAIN=PATH must exist
 [ -n "${TRAIN:-}" ] || [ -x "$train" ] || make -C "$here" --no-print-directory all >&2
@@ -91,6 +101,7 @@ done
 
 # what each run would be; check every finished one before running anything
 claim_folder "$out"
+[ "$slurm_collect" = 1 ] || slurm_busy
 todo=() todo_records=()
 for i in "${!configs[@]}"; do
     c=${configs[i]} n=${names[i]}
@@ -108,7 +119,11 @@ refuse_others
 for i in "${!todo[@]}"; do record=${todo_records[i]}; write_record "${todo[i]}"; done
 [ "${#todo[@]}" -eq 0 ] || echo "$prog: ${#todo[@]} runs, $jobs at a time with --threads $threads, in $out" >&2
 status=0
-run_jobs "$jobs" "$out/joblog" || status=$?
+if slurm_mode; then
+    slurm_run || status=$?
+else
+    run_jobs "$jobs" "$out/joblog" || status=$?
+fi
 [ "$status" -eq 0 ] || [ "$status" -eq 1 ] || exit "$status"
 
 # the label says what was run: the config's name and the flags after --

@@ -9,6 +9,9 @@ case $0 in */*) here=${0%/*}/.. ;; *) here=.. ;; esac
 here=$(cd "$here" && pwd)
 # shellcheck source=scripts/common.bash
 . "$here/scripts/common.bash"
+# shellcheck source=scripts/slurm.bash
+. "$here/scripts/slurm.bash"
+all_args=("$@")
 
 help()
 {
@@ -53,6 +56,7 @@ printed); 64 usage error; 66 the config or the binary is missing; 73 the
 folder holds finished runs of another command or grid; 130/143 interrupted
 (run the same command to resume). TRAIN=PATH runs another binary than ./train.
 EOF
+    printf '\n%s\n' "$slurm_help"
 }
 
 cores=$(nproc)
@@ -68,6 +72,10 @@ while [ $# -gt 0 ]; do
         --config=* | --grid=* | --jobs=* | --out=* | --sshloginfile=*)
             o=${1%%=*}; v=${1#*=}; shift; set -- "$o" "$v" "$@"; continue ;;
         --dry-run) dry=1; shift ;;
+        --slurm* | --cpus-per-task* | --partition* | --time* | --account* | --sbatch-arg*)
+            slurm_option "$@"
+            [ "$slurm_shift" -gt 0 ] || usage_error "unknown option '$1'"
+            shift "$slurm_shift" ;;
         --) shift; flags=("$@"); break ;;
         *) usage_error "unknown option '$1' (flags for train go after --)" ;;
     esac
@@ -81,6 +89,8 @@ for a in "${flags[@]}"; do
     case $a in *$'\t'* | *$'\n'*) usage_error "flags: '$a' contains a tab or a newline" ;; esac
 done
 reserved_flags "set by sweep (-c)" --config --json --no-json -- "${flags[@]}"
+slurm_check "${flags[@]}"
+[ -z "$logins" ] || ! slurm_mode || usage_error "--slurm: not with --sshloginfile"
 # the hosts run it at the same path: make it absolute
 case $base in
     /*) abs_base=$base ;;
@@ -156,6 +166,7 @@ if [ -n "$dry" ]; then
     exit 0
 fi
 claim_folder "$out"
+[ "$slurm_collect" = 1 ] || slurm_busy
 # a folder with finished runs of another grid is refused
 if [ -f "$out/jobs.tsv" ] && [ "$(< "$out/jobs.tsv")" != "$table" ]; then
     while IFS=$'\t' read -r name _; do
@@ -166,6 +177,7 @@ fi
 mkdir -p -- "$out/runs" || fail 73 "$out/runs: cannot create the folder"
 
 threads=$((cores / jobs)); [ "$threads" -ge 1 ] || threads=1
+threads=$(slurm_threads "$threads")
 need_tools jq=jq
 [ -z "$logins" ] || need_tools parallel=parallel
 train=${TRAIN:-$here/train}
@@ -219,7 +231,11 @@ if [ -n "$logins" ]; then
     [ -z "${MNIST_DIR+set}" ] || extra+=(--env MNIST_DIR)
 fi
 status=0
-run_jobs "$jobs" "$out/joblog" "${extra[@]}" || status=$?
+if slurm_mode; then
+    slurm_run || status=$?
+else
+    run_jobs "$jobs" "$out/joblog" "${extra[@]}" || status=$?
+fi
 [ "$status" -eq 0 ] || [ "$status" -eq 1 ] || exit "$status"
 "$here/scripts/summarize.sh" "$out"
 if [ "$status" -ne 0 ]; then
