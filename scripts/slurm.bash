@@ -17,7 +17,7 @@
 #
 # The caller sets prog, here, out, jobs and train; it keeps all_args, its own
 # arguments as given.
-# shellcheck disable=SC2154
+# shellcheck disable=SC2154,SC2034
 
 slurm=0 slurm_collect=0 slurm_cpus=1 slurm_given='' slurm_sbatch=()
 

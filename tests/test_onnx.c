@@ -94,6 +94,43 @@ static void export_refuses_bad_targets(void **state)
     free(b);
 }
 
+/* --predict serves a model of every task: binary and pairs models print
+ * their outputs (what an export is compared with), classify also the digit */
+static void predict_every_task(void **state)
+{
+    (void)state;
+    const char *tasks[][3] = {{"binary", "index,p0\n", "1"}, {"pairs", "index,p0,p1,p2,p3,p4,p5,p6,p7,p8,p9\n", "0"},
+                              {"classify", "index,prediction,p0,", "0"}};
+    char model[4200], images[4200], pairs[4200];
+    snprintf(images, sizeof images, "%s/t10k-images-idx3-ubyte.gz", test_dir);
+    snprintf(pairs, sizeof pairs, "%s/pairs-idx3-ubyte", test_dir);
+    /* 3 images of 10 x 20: what a pairs model of 10 x 10 digits takes */
+    uint8_t px[600] = {0};
+    uint8_t *idx;
+    size_t n = idx_bytes(&idx, 3, (const uint32_t[]){3, 10, 20}, px);
+    write_bytes(pairs, idx, n);
+    free(idx);
+    for (int t = 0; t < 3; t++) {
+        snprintf(model, sizeof model, "%s/%s.bin", test_dir, tasks[t][0]);
+        char *out, *err;
+        RUN(0, out, err, "--data-dir", test_dir, "--epochs", "1", "--hidden", "8", "--quiet",
+            "--task", tasks[t][0], "--head", *tasks[t][2] == '1' ? "sigmoid" : "softmax",
+            "--save", model);
+        free(out);
+        free(err);
+        const int is_pairs = !strcmp(tasks[t][0], "pairs");
+        RUN(0, out, err, "--data-dir", test_dir, "--load", model, "--predict",
+            is_pairs ? pairs : images);
+        assert_true(strncmp(out, tasks[t][1], strlen(tasks[t][1])) == 0);
+        int rows = 0;
+        for (const char *p = out; (p = strchr(p, '\n')); p++)
+            rows++;
+        assert_int_equal(rows, 1 + (is_pairs ? 3 : 200));
+        free(out);
+        free(err);
+    }
+}
+
 /* A model whose ONNX file would pass protobuf's 2 GB limit is refused before
  * anything is written: counted, never built (the weights are not touched). */
 static void export_refuses_oversized(void **state)
@@ -442,6 +479,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(export_refuses_bad_targets),
         cmocka_unit_test(export_refuses_oversized),
+        cmocka_unit_test(predict_every_task),
         cmocka_unit_test(onnx_round_trip),
     };
     if (getenv("TEST_FILTER"))
