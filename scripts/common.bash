@@ -142,8 +142,10 @@ seed_runs()
     local child status=0
     with_signals "$here/scripts/seed-runs.sh" "$@" > /dev/null &
     child=$!
-    trap 'kill -INT "$child" 2> /dev/null' INT
-    trap 'kill -TERM "$child" 2> /dev/null' TERM
+    # (|| true: under set -e a kill that finds the child gone would end the
+    # script at once, before the child has stopped)
+    trap 'kill -INT "$child" 2> /dev/null || true' INT
+    trap 'kill -TERM "$child" 2> /dev/null || true' TERM
     wait "$child" || status=$?
     while kill -0 "$child" 2> /dev/null; do
         status=0
@@ -392,8 +394,8 @@ run_here()
     local jobs=$1 log=$2 next=0 done=0 total=${#job_out[@]} pid rc i t0=$SECONDS words=()
     local -A job_of=() start_of=()
     printf 'Seq\tHost\tStarttime\tJobRuntime\tSend\tReceive\tExitval\tSignal\tCommand\n' > "$log"
-    trap 'interrupted=130; kill -INT "${!job_of[@]}" 2>/dev/null' INT
-    trap 'interrupted=143; kill -TERM "${!job_of[@]}" 2>/dev/null' TERM
+    trap 'interrupted=130; kill -INT "${!job_of[@]}" 2>/dev/null || true' INT
+    trap 'interrupted=143; kill -TERM "${!job_of[@]}" 2>/dev/null || true' TERM
     while [ "${#job_of[@]}" -gt 0 ] || { [ "$next" -lt "$total" ] && [ "$interrupted" = 0 ]; }; do
         if [ "$next" -lt "$total" ] && [ "${#job_of[@]}" -lt "$jobs" ] && [ "$interrupted" = 0 ]; then
             mapfile -t -d $'\x1f' words < <(printf '%s\x1f' "${job_args[next]}")
@@ -439,8 +441,8 @@ run_parallel()
     while [[ $first == *$'\x1f'* ]]; do first=${first#*$'\x1f'}; count=$((count + 1)); done
     for ((i = 2; i <= count + 2; i++)); do cols+=("{$i}"); done
     [ ! -t 2 ] || bar=(--eta)
-    trap 'interrupted=130; [ -n "${ppid-}" ] && kill -INT "$ppid" 2>/dev/null' INT
-    trap 'interrupted=143; [ -n "${ppid-}" ] && kill -TERM "$ppid" 2>/dev/null' TERM
+    trap 'interrupted=130; [ -z "${ppid-}" ] || kill -INT "$ppid" 2>/dev/null || true' INT
+    trap 'interrupted=143; [ -z "${ppid-}" ] || kill -TERM "$ppid" 2>/dev/null || true' TERM
     with_signals parallel --will-cite -q -0 --colsep $'\x1f' -j "$jobs" --joblog "$log" "${bar[@]}" "$@" \
         --results '{1}' "${cols[@]}" :::: "$list" > /dev/null 2> "$list.err" &
     ppid=$!
