@@ -227,6 +227,7 @@ data_identity()
 }
 
 declare -A config_sums=()
+data_flags=()
 # run_record CONFIG ARG...: the command record of one run (ARGs without
 # --config and without output paths), in the variable record; the data
 # identity is that of CONFIG with the flags in the array data_flags (the
