@@ -170,7 +170,7 @@ train_fingerprint()
 # The settings that name a file each run would write (resume: read and write
 # back). Parallel runs would all write that one file: refused, wherever they
 # are set (check_outputs); each run's figures are in its own NAME.jsonl.
-per_run_outputs=(save metrics predictions resume predict export)
+per_run_outputs=(save metrics predictions resume export)
 
 # check_outputs WHY CONFIG FLAG...: refuse (64) a per-run output in the flags
 # (any spelling: --save F, --save=F) or in the config file (train itself

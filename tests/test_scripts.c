@@ -836,7 +836,7 @@ static void missing_tools_are_named_not_installed(void **state)
 }
 
 /* issue 19 (Also): a per-run output file (--save, --metrics, --predictions,
- * --resume, --predict), in the flags, the config or the grid, would be one
+ * --resume), in the flags, the config or the grid, would be one
  * file every run writes: refused before anything runs */
 static void per_run_outputs_are_refused(void **state)
 {
