@@ -29,10 +29,15 @@
 # Every number a script reads, computes or prints is the C locale's: under a
 # comma-decimal locale (de_DE.UTF-8) mawk reads "57.7" as 57 and prints
 # "57,70", bash's printf refuses "57.7", sort -g misorders. LC_ALL overrides
-# LANG and every LC_*, so this one line covers awk, printf, sort, jq,
-# gnuplot, and the train and compare the scripts start; names and messages
-# are handled as bytes, the same in every locale.
-export LC_ALL=C
+# LANG and every LC_*, so this one assignment covers awk, printf, sort, jq,
+# gnuplot, and the train and compare the scripts start. C.UTF-8 (C's numbers
+# and order, with UTF-8 text, so a name like "Übung" stays readable in
+# tables) where the system has it, as Debian's always does; else C.
+if locale -a 2> /dev/null | grep -qix 'c\.utf-\?8'; then
+    export LC_ALL=C.UTF-8
+else
+    export LC_ALL=C
+fi
 
 # a usage error: one line saying what is wrong, then where to read more; exit 64
 usage_error()
