@@ -29,10 +29,19 @@
 # Every number a script reads, computes or prints is the C locale's: under a
 # comma-decimal locale (de_DE.UTF-8) mawk reads "57.7" as 57 and prints
 # "57,70", bash's printf refuses "57.7", sort -g misorders. LC_ALL overrides
-# LANG and every LC_*, so this one line covers awk, printf, sort, jq,
-# gnuplot, and the train and compare the scripts start; names and messages
-# are handled as bytes, the same in every locale.
-export LC_ALL=C
+# LANG and every LC_*, so this one assignment covers awk, printf, sort, jq,
+# gnuplot, and the train and compare the scripts start. C.UTF-8 (C's numbers
+# and order, with UTF-8 text, so a name like "Übung" stays readable in
+# tables) where the system has it, as Debian's always does; else C.
+if locale -a 2> /dev/null | grep -qix 'c\.utf-\?8'; then
+    export LC_ALL=C.UTF-8
+else
+    export LC_ALL=C
+fi
+
+# the calling script's own arguments (sourced before it parses them), for
+# write_provenance
+script_args=("$@")
 
 # a usage error: one line saying what is wrong, then where to read more; exit 64
 usage_error()
@@ -142,8 +151,10 @@ seed_runs()
     local child status=0
     with_signals "$here/scripts/seed-runs.sh" "$@" > /dev/null &
     child=$!
-    trap 'kill -INT "$child" 2> /dev/null' INT
-    trap 'kill -TERM "$child" 2> /dev/null' TERM
+    # (|| true: under set -e a kill that finds the child gone would end the
+    # script at once, before the child has stopped)
+    trap 'kill -INT "$child" 2> /dev/null || true' INT
+    trap 'kill -TERM "$child" 2> /dev/null || true' TERM
     wait "$child" || status=$?
     while kill -0 "$child" 2> /dev/null; do
         status=0
@@ -168,7 +179,7 @@ train_fingerprint()
 # The settings that name a file each run would write (resume: read and write
 # back). Parallel runs would all write that one file: refused, wherever they
 # are set (check_outputs); each run's figures are in its own NAME.jsonl.
-per_run_outputs=(save metrics predictions resume predict export)
+per_run_outputs=(save metrics predictions resume export)
 
 # check_outputs WHY CONFIG FLAG...: refuse (64) a per-run output in the flags
 # (any spelling: --save F, --save=F) or in the config file (train itself
@@ -225,6 +236,7 @@ data_identity()
 }
 
 declare -A config_sums=()
+data_flags=()
 # run_record CONFIG ARG...: the command record of one run (ARGs without
 # --config and without output paths), in the variable record; the data
 # identity is that of CONFIG with the flags in the array data_flags (the
@@ -392,8 +404,8 @@ run_here()
     local jobs=$1 log=$2 next=0 done=0 total=${#job_out[@]} pid rc i t0=$SECONDS words=()
     local -A job_of=() start_of=()
     printf 'Seq\tHost\tStarttime\tJobRuntime\tSend\tReceive\tExitval\tSignal\tCommand\n' > "$log"
-    trap 'interrupted=130; kill -INT "${!job_of[@]}" 2>/dev/null' INT
-    trap 'interrupted=143; kill -TERM "${!job_of[@]}" 2>/dev/null' TERM
+    trap 'interrupted=130; kill -INT "${!job_of[@]}" 2>/dev/null || true' INT
+    trap 'interrupted=143; kill -TERM "${!job_of[@]}" 2>/dev/null || true' TERM
     while [ "${#job_of[@]}" -gt 0 ] || { [ "$next" -lt "$total" ] && [ "$interrupted" = 0 ]; }; do
         if [ "$next" -lt "$total" ] && [ "${#job_of[@]}" -lt "$jobs" ] && [ "$interrupted" = 0 ]; then
             mapfile -t -d $'\x1f' words < <(printf '%s\x1f' "${job_args[next]}")
@@ -439,8 +451,8 @@ run_parallel()
     while [[ $first == *$'\x1f'* ]]; do first=${first#*$'\x1f'}; count=$((count + 1)); done
     for ((i = 2; i <= count + 2; i++)); do cols+=("{$i}"); done
     [ ! -t 2 ] || bar=(--eta)
-    trap 'interrupted=130; [ -n "${ppid-}" ] && kill -INT "$ppid" 2>/dev/null' INT
-    trap 'interrupted=143; [ -n "${ppid-}" ] && kill -TERM "$ppid" 2>/dev/null' TERM
+    trap 'interrupted=130; [ -z "${ppid-}" ] || kill -INT "$ppid" 2>/dev/null || true' INT
+    trap 'interrupted=143; [ -z "${ppid-}" ] || kill -TERM "$ppid" 2>/dev/null || true' TERM
     with_signals parallel --will-cite -q -0 --colsep $'\x1f' -j "$jobs" --joblog "$log" "${bar[@]}" "$@" \
         --results '{1}' "${cols[@]}" :::: "$list" > /dev/null 2> "$list.err" &
     ppid=$!
@@ -494,4 +506,39 @@ report_failures()
         else how="exit $rc"; fi
         printf '%s: %s failed (%s): %s\n' "$prog" "${job_label[i]}" "$how" "$line" >&2
     done
+}
+
+# write_provenance DIR [NOTE]: DIR/PROVENANCE says which engine, machine and
+# command made the tables beside it, so that a document quoting them can say
+# so and scripts/check-docs.sh can check it (every results/ folder has one).
+# Key: value lines; the engine is the binary the runs were checked against
+# (reuse needs the same sha256), the machine is this one's CPU and cores (runs
+# spread over --sshloginfile hosts say so in NOTE), the load average shows how
+# busy it was, which the tables' seconds measure as much as the runs.
+write_provenance()
+{
+    local dir=$1 note=${2-} commit cpu words engine sum
+    train=${train:-${TRAIN:-$here/train}}
+    [ -n "${train_line-}" ] || train_fingerprint
+    sum=${train_line#train sha256:} engine=${train_line#train sha256:* }
+    engine=${engine//;/; } sum=${sum%% *}
+    engine=${engine//;  /; }
+    if commit=$(git -C "$here" rev-parse --short=12 HEAD 2> /dev/null); then
+        git -C "$here" diff --quiet HEAD -- src Makefile 2> /dev/null || commit+=" (src/ or Makefile changed since)"
+    else
+        commit="unknown (not a git checkout)"
+    fi
+    cpu=$(LC_ALL=C sed -n 's/^model name[[:space:]]*:[[:space:]]*//p' /proc/cpuinfo 2> /dev/null | head -n1)
+    words=''
+    [ "${#script_args[@]}" -eq 0 ] || printf -v words ' %q' "${script_args[@]}"
+    {
+        printf 'command: scripts/%s%s\n' "${0##*/}" "$words"
+        printf 'date: %s\n' "$(date -u '+%Y-%m-%d %H:%M UTC')"
+        printf 'engine: %s\n' "$engine"
+        printf 'binary: sha256:%s\n' "$sum"
+        printf 'commit: %s\n' "$commit"
+        printf 'machine: %s, %s CPUs online, %s usable\n' "${cpu:-unknown CPU}" "$(getconf _NPROCESSORS_ONLN)" "$(nproc)"
+        printf 'load: %s\n' "$(cut -d' ' -f1-3 /proc/loadavg 2> /dev/null)"
+        [ -z "$note" ] || printf 'note: %s\n' "$note"
+    } > "$dir/PROVENANCE.tmp" && mv -f "$dir/PROVENANCE.tmp" "$dir/PROVENANCE"
 }

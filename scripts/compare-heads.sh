@@ -40,8 +40,9 @@ of another command is refused (exit 73). The tables go to DIR/comparison.md
 and to stdout.
 
 Exit status: 0 done; 1 a run failed (its error line is printed); 64 usage
-error; 66 a config is missing; 73 the folder holds finished runs of another
-command; 130/143 interrupted (run the same command to resume).
+error; 66 a config or the data are missing; 69 jq is not installed; 73 the
+folder holds finished runs of another command; 130/143 interrupted (run the
+same command to resume).
 EOF
 }
 
@@ -134,4 +135,5 @@ fi
     done
 } > "$out/comparison.md.tmp"
 mv -f "$out/comparison.md.tmp" "$out/comparison.md"
+write_provenance "$out"
 cat "$out/comparison.md"

@@ -35,6 +35,8 @@ need jq               cmd:jq
 need gnuplot-nox      cmd:gnuplot
 need groff-base       cmd:groff
 need openssh-server   glob:/usr/sbin/sshd
+# the tests build a comma-decimal locale (de_DE.UTF-8) from its source with localedef
+need locales          glob:/usr/share/i18n/locales/de_DE
 need ca-certificates  hdr:../share/ca-certificates
 npm_pkgs=""
 for extra in "$@"; do

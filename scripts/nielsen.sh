@@ -41,8 +41,9 @@ every 3 of the seeds, of the figure of the run the book would have kept (the
 best peak for chapter 1; the best validation accuracy for chapter 6).
 
 Exit status: 0 done; 1 a run failed (its error line is printed); 64 usage
-error; 66 a config or the binary is missing; 73 the folder holds finished runs
-of another command; 130/143 interrupted (run the same command to resume).
+error; 66 a config, the binary or the data are missing; 69 jq is not
+installed; 73 the folder holds finished runs of another command; 130/143
+interrupted (run the same command to resume).
 EOF
 }
 
@@ -160,4 +161,5 @@ fi
     done
 } > "$out/summary.md.tmp"
 mv -f "$out/summary.md.tmp" "$out/summary.md"
+write_provenance "$out"
 cat "$out/summary.md"

@@ -37,7 +37,8 @@ Draw PNG plots from the --json lines of finished train runs.
   -h, --help   print this help and exit
 
 Exit status: 0 done; 64 usage error; 65 a run has no summary line (or no
---report for confusion); 66 a file or folder is missing.
+--report for confusion); 66 a file or folder is missing; 69 gnuplot or jq is
+not installed.
 EOF
 }
 

@@ -31,18 +31,20 @@ every run of train as it is (e.g. -- --epochs 3 --data-dir /data/mnist).
 
 Each run writes DIR/NAME-seedS.jsonl (its --json --report lines; NAME is the
 config's file name without .json), .jsonl.err (its stderr), .pred.csv (its
---predictions) and .cmd (the record of its command). A finished run is reused
-only when its command is the same: the train binary (sha256 and --version),
-the config file's contents, $MNIST_DIR and every flag. A finished run of
-another command is refused (exit 73), with what differs; nothing is
-overwritten. The table (per seed accuracy and time, mean +- sample std, min,
+--predictions) and .cmd (the record of its command). A finished run (exit 0,
+a whole summary line) is reused only when its command is the same: the train
+binary (sha256 and --version), the config file's contents, $MNIST_DIR, the
+data train reads (each file's CRC-32) and every flag. A finished run of
+another command or of other data is refused (exit 73), with what differs;
+nothing is overwritten. Flags or config keys that name a file each run would
+write (--save, --metrics, --resume, ...) are refused (64). The table (per seed accuracy and time, mean +- sample std, min,
 max), labelled with the config and the flags, goes to stdout and to
 DIR/table.md.
 
 Exit status: 0 when every run finished; 1 when a run failed (its error line is
-printed); 64 usage error; 66 a config or the binary is missing; 73 the folder
-holds finished runs of another command; 130/143 interrupted (run the same
-command to resume). TRAIN=PATH runs another binary than ./train.
+printed); 64 usage error; 66 a config, the binary or the data are missing;
+69 jq is not installed; 73 the folder holds finished runs of another command;
+130/143 interrupted (run the same command to resume). TRAIN=PATH runs another binary than ./train.
 EOF
     printf '\n%s\n' "$slurm_help"
 }
@@ -154,5 +156,6 @@ label_of()
     done
 } > "$out/table.md.tmp"
 mv -f "$out/table.md.tmp" "$out/table.md"
+write_provenance "$out"
 cat "$out/table.md"
 exit "$status"

@@ -23,7 +23,8 @@ it also goes to stdout.
 
   -h, --help   print this help and exit
 
-Exit status: 0 done; 64 usage error; 66 DIR is not a sweep folder.
+Exit status: 0 done; 64 usage error; 66 DIR is not a sweep folder; 69 jq is
+not installed.
 EOF
 }
 

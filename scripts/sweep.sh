@@ -42,17 +42,21 @@ parallel's --joblog format), and per run runs/NAME.jsonl, .jsonl.err and
 .cmd (the record of its command); then summary.md and summary.csv
 (scripts/summarize.sh). Running
 the same command again resumes: finished runs are kept, the others run. A
-finished run is reused only when its command is the same (the train binary's
-sha256 and --version, the base config's contents, $MNIST_DIR, every flag);
-a folder holding finished runs of another command or another grid is refused
-(exit 73) with what differs.
+finished run (exit 0, a whole summary line) is reused only when its command
+is the same (the train binary's sha256 and --version, the base config's
+contents, $MNIST_DIR, the data train reads: each file's CRC-32, every flag);
+a folder holding finished runs of another command, other data or another
+grid is refused (exit 73) with what differs. A flag or config key naming a
+file each run would write (--save, --metrics, --predictions, --resume) is
+refused: every run would write that one file.
 
 With --sshloginfile, each host needs the project at the same path, built, and
 the data where the config, the flags or MNIST_DIR (passed along) say; runs
 start in the same working directory; their output comes back here.
 
 Exit status: 0 when every run finished; 1 when a run failed (its error line is
-printed); 64 usage error; 66 the config or the binary is missing; 73 the
+printed); 64 usage error; 66 the config, the binary or the data are missing;
+69 jq (or, with --sshloginfile, GNU parallel) is not installed; 73 the
 folder holds finished runs of another command or grid; 130/143 interrupted
 (run the same command to resume). TRAIN=PATH runs another binary than ./train.
 EOF
@@ -238,6 +242,7 @@ else
 fi
 [ "$status" -eq 0 ] || [ "$status" -eq 1 ] || exit "$status"
 "$here/scripts/summarize.sh" "$out"
+write_provenance "$out" "${logins:+runs spread over the hosts of --sshloginfile $logins}"
 if [ "$status" -ne 0 ]; then
     echo "$prog: $failed_runs run(s) failed; run the same command to run them again" >&2
 fi

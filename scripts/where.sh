@@ -52,8 +52,9 @@ gnuplot). A config in DIR/configs written for other settings
 command.
 
 Exit status: 0 done; 1 a run failed (its error line is printed); 64 usage
-error; 66 the recipe or a binary is missing; 73 DIR holds configs or runs of
-other settings; 130/143 interrupted (run the same command to resume).
+error; 66 the recipe, a binary or the data are missing; 69 jq is not
+installed; 73 DIR holds configs or runs of other settings; 130/143
+interrupted (run the same command to resume).
 EOF
 }
 
@@ -209,6 +210,7 @@ fi
             $12, $13, $14, kb, $8 }' "$stage/where.tsv"
 } > "$out/summary.md.tmp"
 mv -f "$out/summary.md.tmp" "$out/summary.md"
+write_provenance "$out"
 
 # the figure: mean +- std per setup, momentum left and Adam right of each tic
 if command -v gnuplot > /dev/null; then
