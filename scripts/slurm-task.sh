@@ -18,10 +18,19 @@ case ${1-} in
             { echo "slurm-task: $2 has no record $SLURM_ARRAY_TASK_ID" >&2; exit 66; }
         mapfile -t -d $'\x1f' words < <(printf '%s\x1f' "${records[SLURM_ARRAY_TASK_ID]}")
         out=${words[0]}
-        # scancel signals train and this shell alike: a cancelled run leaves
-        # no summary line, so it is not finished and is submitted again
-        "${words[1]}" "${words[@]:2}" > "$out" 2> "$out.err" < /dev/null
-        rc=$?
+        # scancel's SIGTERM may reach this shell before train: the shell
+        # passes it on and stays until train has ended, so that no train
+        # outlives its task (Slurm tracks the task by its processes) to finish
+        # a cancelled run behind the table job's back. A cancelled run leaves
+        # no summary line: it is not finished, and is submitted again.
+        "${words[1]}" "${words[@]:2}" > "$out" 2> "$out.err" < /dev/null &
+        child=$!
+        trap 'kill -TERM "$child" 2> /dev/null' TERM INT
+        while :; do
+            rc=0
+            wait "$child" || rc=$?
+            kill -0 "$child" 2> /dev/null || break
+        done
         # a run that failed after its summary line is no finished run
         [ "$rc" -eq 0 ] || [ ! -e "$out" ] || mv -f "$out" "$out.failed"
         exit "$rc" ;;

@@ -95,6 +95,9 @@ static void seed_runs_as_array(void **state)
                         "squeue -h -r -j \"$a\" -t R -o %%i | grep -qx \"${a}_1\" && break; "
                         "sleep 0.1; done; sleep 0.5; scancel \"${a}_1\""), 0);
     wait_idle();
+    /* the cancelled run ended with its task: no train of it lives on to
+     * finish behind the table job's back */
+    assert_int_equal(sh("! pgrep -f -- \"$T/sr/default-seed2\" > /dev/null"), 0);
     /* the table job ran after all of them: three seeds, seed 2 named */
     assert_int_equal(sh("cat \"$T\"/sr/slurm/table-*.log > \"$T/table1.log\""), 0);
     char *log = text_of("table1.log");
