@@ -24,12 +24,12 @@ OBJ      := $(SRC:src/%.c=$(B)/%.o)
 TESTS    := $(patsubst tests/%.c,$(B)/tests/%,$(wildcard tests/test_*.c))
 TSUPPORT := $(patsubst tests/%.c,$(B)/tests/%.o,$(wildcard tests/support/*.c))
 # the suites run in parallel (tests/run-tests.sh): the longest start first
-SLOW     := $(patsubst %,$(B)/tests/%,test_scripts test_e2e test_model test_cli test_install)
+SLOW     := $(patsubst %,$(B)/tests/%,test_scripts test_onnx test_slurm test_e2e test_model test_cli test_install)
 TEST_RUN := $(filter $(SLOW),$(TESTS)) $(filter-out $(SLOW),$(TESTS))
 # make test and make asan build with a job per core
 BUILD_JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 
-.PHONY: FORCE all run test check check-libs check-heads check-layers check-mutants deps data clean asan valgrind fuzz sanitized-check \
+.PHONY: FORCE all run test test-deps check check-libs check-heads check-layers check-mutants deps data clean asan valgrind fuzz sanitized-check \
         install uninstall bench bench-compare bench-scaling bench-wall speedrun bench-speedrun bench-contention
 .SECONDARY:
 all: check-libs train $(B)/bin/compare $(B)/bin/bench $(B)/bin/gendoc \
@@ -105,7 +105,16 @@ run: deps
 	@$(MAKE) --no-print-directory all data
 	./train
 
-test: deps
+# optional needs of some suites (test_onnx: the ONNX checker and runtime;
+# test_slurm: a throwaway Slurm cluster);
+# where they cannot be had, those tests skip and say why
+TEST_DEPS := python3-onnx=py:onnx nodejs=cmd:node npm=cmd:npm npm:onnxruntime-node@1.31.1 \
+             slurm-wlm=glob:/usr/sbin/slurmd munge=glob:/usr/sbin/munged
+test-deps: deps
+	@scripts/install-deps.sh $(TEST_DEPS) || \
+	  echo "make: optional test needs not installed; the tests that need them skip" >&2
+
+test: test-deps
 	@$(MAKE) --no-print-directory -j$(BUILD_JOBS) check
 
 check: all $(TESTS) check-heads check-layers
@@ -130,7 +139,7 @@ check-layers:
 # The whole suite under AddressSanitizer + UndefinedBehaviorSanitizer (leaks
 # included), on binaries built apart in build/asan.
 ASAN_FLAGS := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
-asan: deps
+asan: test-deps
 	@$(MAKE) --no-print-directory -j$(BUILD_JOBS) B=build/asan CFLAGS="$(ASAN_FLAGS)" sanitized-check
 
 sanitized-check: check-libs $(B)/bin/train $(B)/bin/compare $(B)/bin/bench $(B)/bin/gendoc \

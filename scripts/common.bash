@@ -1,7 +1,8 @@
 # Shared by sweep.sh, seed-runs.sh and compare-heads.sh (and the option
-# handling of summarize.sh and plot.sh; sourced, bash): usage errors, option
-# values, seed lists, each run's command record, and running jobs without ever
-# parsing user text a second time.
+# handling of summarize.sh, plot.sh, where.sh and nielsen.sh; sourced, bash):
+# the locale, usage errors, option values, seed lists, the tools a script
+# needs, each run's command record, and running jobs without ever parsing
+# user text a second time.
 #
 # Arguments stay data. Here, a job's words go from a bash array straight to
 # exec. Across hosts (--sshloginfile), GNU parallel runs them from a job file
@@ -11,16 +12,32 @@
 # template (GNU parallel would expand {} and run {= perl =} in one) nor of a
 # string that a shell parses.
 #
-# Runs are reused only for the same command. Beside each run's NAME.jsonl,
-# NAME.cmd records what made it: the train binary (sha256 of the file and its
-# --version), the config file (sha256 of its contents), $MNIST_DIR, and every
-# argument except the output paths. A finished run whose record differs from
-# the command this invocation would run (or that has no record) is neither
-# reused nor overwritten: the script refuses with exit 73 and says what
-# differs, before running anything.
+# Runs are reused only for the same command and the same data. Beside each
+# run's NAME.jsonl, NAME.cmd records what made it (run_record): the train
+# binary (sha256 of the file and its --version), the config file (sha256 of
+# its contents), $MNIST_DIR, the data train reads for it (the CRC-32 of each
+# of the four files, as train itself resolves and reads them: data_identity),
+# and every argument except the output paths. A finished run whose record
+# differs from the command this invocation would run (or that has no record),
+# or whose own summary names other data, is neither reused nor overwritten:
+# the script refuses with exit 73 and says what differs, before running
+# anything. A run is finished only when its last line is a complete summary.
 #
 # The caller sets prog (its name, for messages) and train (the binary).
 # shellcheck disable=SC2154
+
+# Every number a script reads, computes or prints is the C locale's: under a
+# comma-decimal locale (de_DE.UTF-8) mawk reads "57.7" as 57 and prints
+# "57,70", bash's printf refuses "57.7", sort -g misorders. LC_ALL overrides
+# LANG and every LC_*, so this one assignment covers awk, printf, sort, jq,
+# gnuplot, and the train and compare the scripts start. C.UTF-8 (C's numbers
+# and order, with UTF-8 text, so a name like "Übung" stays readable in
+# tables) where the system has it, as Debian's always does; else C.
+if locale -a 2> /dev/null | grep -qix 'c\.utf-\?8'; then
+    export LC_ALL=C.UTF-8
+else
+    export LC_ALL=C
+fi
 
 # the calling script's own arguments (sourced before it parses them), for
 # write_provenance
@@ -50,6 +67,23 @@ opt_value()
         '') usage_error "option '$1' needs a non-empty value" ;;
         -*) usage_error "option '$1' needs a value, not the option '$3' (write ./$3 for a file of that name)" ;;
     esac
+}
+
+# need_tools COMMAND=PACKAGE...: exit 69 (EX_UNAVAILABLE) naming what is
+# missing and how to install it. Only make deps/run/test and
+# scripts/install-deps.sh install packages; a script never does it unasked.
+need_tools()
+{
+    local t cmds=() pkgs=()
+    for t; do
+        command -v "${t%%=*}" > /dev/null 2>&1 || { cmds+=("${t%%=*}"); pkgs+=("${t#*=}"); }
+    done
+    [ "${#cmds[@]}" -eq 0 ] && return 0
+    local have=
+    [ "${#cmds[@]}" -eq 1 ] && have=is || have=are
+    printf '%s: %s %s not installed; install with: make deps (or: sudo apt-get install %s)\n' \
+        "$prog" "${cmds[*]}" "$have" "${pkgs[*]}" >&2
+    exit 69
 }
 
 positive_int()
@@ -99,6 +133,15 @@ reserved_flags()
     done
 }
 
+# with_signals COMMAND...: COMMAND with SIGINT as a terminal's Ctrl-C expects
+# it. A non-interactive shell starts a background job with SIGINT ignored,
+# and a bash started so cannot trap it: the runs in flight would die and the
+# rest start anyway. In a background job (a subshell of its own), it execs.
+with_signals()
+{
+    exec env --default-signal=INT,QUIT "$@"
+}
+
 # seed_runs ARG...: scripts/seed-runs.sh ARG... with its table hidden, in the
 # background so that a SIGINT or SIGTERM to the calling script reaches the
 # runs too; returns once it has really ended, and exits with its status when
@@ -106,10 +149,12 @@ reserved_flags()
 seed_runs()
 {
     local child status=0
-    "$here/scripts/seed-runs.sh" "$@" > /dev/null &
+    with_signals "$here/scripts/seed-runs.sh" "$@" > /dev/null &
     child=$!
-    trap 'kill -INT "$child" 2> /dev/null' INT
-    trap 'kill -TERM "$child" 2> /dev/null' TERM
+    # (|| true: under set -e a kill that finds the child gone would end the
+    # script at once, before the child has stopped)
+    trap 'kill -INT "$child" 2> /dev/null || true' INT
+    trap 'kill -TERM "$child" 2> /dev/null || true' TERM
     wait "$child" || status=$?
     while kill -0 "$child" 2> /dev/null; do
         status=0
@@ -131,9 +176,71 @@ train_fingerprint()
     train_line="train sha256:${sum%% *} $version"
 }
 
+# The settings that name a file each run would write (resume: read and write
+# back). Parallel runs would all write that one file: refused, wherever they
+# are set (check_outputs); each run's figures are in its own NAME.jsonl.
+per_run_outputs=(save metrics predictions resume export)
+
+# check_outputs WHY CONFIG FLAG...: refuse (64) a per-run output in the flags
+# (any spelling: --save F, --save=F) or in the config file (train itself
+# merges the two: --print-config); WHY says where the runs' results are
+check_outputs()
+{
+    local why=$1 config=$2 out set a o
+    shift 2
+    for a; do
+        for o in "${per_run_outputs[@]}"; do
+            case $a in
+                "--${o//_/-}" | "--${o//_/-}="*)
+                    usage_error "flags: --${o//_/-} names one file that every run would write; drop it ($why)" ;;
+            esac
+        done
+    done
+    out=$("$train" --config "$config" "$@" --print-config 2>&1) ||
+        fail 64 "$config: train refuses these settings: $(printf '%s' "$out" | grep -m1 '^train: ' || printf '%s' "$out")"
+    set=$(jq -r --args '. as $c | [$ARGS.positional[] | select(($c[.] // "") != "")] | join(" ")' \
+        "${per_run_outputs[@]}" <<< "$out") || fail 70 "$config: cannot read train --print-config"
+    [ -z "$set" ] ||
+        usage_error "$config sets ${set// /, }: one file that every run would write; drop it ($why)"
+}
+
+declare -A data_ids=()
+# data_identity CONFIG FLAG...: what train reads for a run of CONFIG with
+# these flags, in data_id: the CRC-32 of each of the four files as train
+# resolves (--data-dir, the config, MNIST_DIR, ./data/mnist, XDG_DATA_HOME
+# with this working folder) and reads them, from a run of train on one image
+# (a relative --data-dir from another folder, or files replaced in place, are
+# other data). Missing or bad data are reported here, before any run.
+data_identity()
+{
+    local config=$1 key out err rc=0
+    shift
+    key=$(jq -c '[.data_dir, .train_images, .train_labels, .test_images, .test_labels]' "$config" \
+        2> /dev/null) || key="?$config"
+    printf -v key '%q ' "$key" "$@"
+    if [ -z "${data_ids[$key]-}" ]; then
+        out=$(mktemp) || fail 73 "cannot create a temporary file"
+        err=$("$train" --config "$config" "$@" --epochs 1 --limit-train 1 --limit-test 1 --val 0 \
+            --threads 1 --json --no-quiet --no-report 2>&1 > "$out" < /dev/null) || rc=$?
+        if [ "$rc" -ne 0 ]; then
+            rm -f "$out"
+            [ "$rc" -lt 128 ] || exit "$rc"
+            fail "$rc" "$config: train cannot read the data for these runs: $(printf '%s' "$err" |
+                grep -m1 '^train: ' || printf '%s' "$err" | tail -n1)"
+        fi
+        data_ids[$key]=$(tail -n1 "$out" | jq -cS '.data_crc32 // "unknown"' 2> /dev/null) ||
+            data_ids[$key]=unknown
+        rm -f "$out"
+    fi
+    data_id=${data_ids[$key]}
+}
+
 declare -A config_sums=()
+data_flags=()
 # run_record CONFIG ARG...: the command record of one run (ARGs without
-# --config and without output paths), in the variable record
+# --config and without output paths), in the variable record; the data
+# identity is that of CONFIG with the flags in the array data_flags (the
+# caller's flags, and any grid value of a data key: what chooses the files)
 run_record()
 {
     local config=$1
@@ -151,9 +258,17 @@ run_record()
     else
         record+=$'MNIST_DIR (unset)\n'
     fi
+    data_identity "$config" "${data_flags[@]}"
+    record+="data crc32:$data_id"$'\n'
     local words
     printf -v words ' %q' "$@"
     record+="args$words"
+}
+
+# data_of FILE.jsonl: the data its summary says the run read
+data_of()
+{
+    tail -n1 -- "$1" | jq -cS '.data_crc32 // "unknown"' 2> /dev/null || echo unknown
 }
 
 # claim_folder DIR: make it, check it can be written, and hold it for this
@@ -166,12 +281,14 @@ claim_folder()
     flock -n 9 || fail 73 "$1: another invocation is using this folder"
 }
 
-# finished FILE.jsonl: train got to its summary line
+# finished FILE.jsonl: train got to its summary line, and the line is whole:
+# a run killed while it wrote it leaves a cut line, which is no summary (the
+# run runs again), not a finished run whose table dies on a parse error
 finished()
 {
-    local lines=()
-    [ -f "$1" ] && mapfile -t lines < "$1" 2> /dev/null && [ "${#lines[@]}" -gt 0 ] &&
-        [[ ${lines[-1]} == *'"type":"summary"'* ]]
+    [ -f "$1" ] && [ -s "$1" ] || return 1
+    tail -n1 -- "$1" | jq -e 'type == "object" and .type == "summary" and
+        (.test_accuracy | type) == "number" and (.seconds | type) == "number"' > /dev/null 2>&1
 }
 
 # record_diff OLD NEW: what differs, in words
@@ -187,6 +304,8 @@ record_diff()
         what+=("the config file's contents differ (then ${then_[config]-unknown}, now ${now_[config]})")
     [ "${then_[MNIST_DIR]-}" = "${now_[MNIST_DIR]}" ] ||
         what+=("MNIST_DIR was ${then_[MNIST_DIR]-unknown}, now ${now_[MNIST_DIR]}")
+    [ "${then_[data]-}" = "${now_[data]}" ] ||
+        what+=("the data differ (then ${then_[data]-unknown}; now ${now_[data]})")
     [ "${then_[args]-}" = "${now_[args]}" ] ||
         what+=("its arguments were '${then_[args]# }', now '${now_[args]# }'")
     printf '%s' "${what[0]}"
@@ -195,8 +314,8 @@ record_diff()
 
 refusals=()
 # reusable FILE.jsonl: 0 when FILE is a finished run of exactly $record (reuse
-# it), 1 when it must run; a finished run of another command is added to
-# refusals (see refuse_others)
+# it), 1 when it must run; a finished run of another command or other data
+# is added to refusals (see refuse_others)
 reusable()
 {
     local f=$1 cmd=${1%.jsonl}.cmd
@@ -204,10 +323,15 @@ reusable()
     if [ ! -f "$cmd" ]; then
         refusals+=("$f: a finished run with no record of the command that made it")
     else
-        local old=''
+        local old='' data now
         IFS= read -r -d '' old < "$cmd" || true
-        [ "$old" = "$record"$'\n' ] ||
+        data=$(data_of "$f")
+        now=$(sed -n 's/^data crc32://p' <<< "$record")
+        if [ "$old" != "$record"$'\n' ]; then
             refusals+=("$f: a finished run of another command: $(record_diff "$old" "$record")")
+        elif [ "$data" != "$now" ]; then
+            refusals+=("$f: a finished run that read other data than its record says (its summary: $data; now $now)")
+        fi
     fi
     return 0
 }
@@ -280,12 +404,12 @@ run_here()
     local jobs=$1 log=$2 next=0 done=0 total=${#job_out[@]} pid rc i t0=$SECONDS words=()
     local -A job_of=() start_of=()
     printf 'Seq\tHost\tStarttime\tJobRuntime\tSend\tReceive\tExitval\tSignal\tCommand\n' > "$log"
-    trap 'interrupted=130; kill -INT "${!job_of[@]}" 2>/dev/null' INT
-    trap 'interrupted=143; kill -TERM "${!job_of[@]}" 2>/dev/null' TERM
+    trap 'interrupted=130; kill -INT "${!job_of[@]}" 2>/dev/null || true' INT
+    trap 'interrupted=143; kill -TERM "${!job_of[@]}" 2>/dev/null || true' TERM
     while [ "${#job_of[@]}" -gt 0 ] || { [ "$next" -lt "$total" ] && [ "$interrupted" = 0 ]; }; do
         if [ "$next" -lt "$total" ] && [ "${#job_of[@]}" -lt "$jobs" ] && [ "$interrupted" = 0 ]; then
             mapfile -t -d $'\x1f' words < <(printf '%s\x1f' "${job_args[next]}")
-            "$train" "${words[@]}" > "${job_out[next]}" 2> "${job_out[next]}.err" < /dev/null &
+            with_signals "$train" "${words[@]}" > "${job_out[next]}" 2> "${job_out[next]}.err" < /dev/null &
             job_of[$!]=$next start_of[$!]=${EPOCHREALTIME//[!0-9]/}
             next=$((next + 1))
             continue
@@ -327,9 +451,9 @@ run_parallel()
     while [[ $first == *$'\x1f'* ]]; do first=${first#*$'\x1f'}; count=$((count + 1)); done
     for ((i = 2; i <= count + 2; i++)); do cols+=("{$i}"); done
     [ ! -t 2 ] || bar=(--eta)
-    trap 'interrupted=130; [ -n "${ppid-}" ] && kill -INT "$ppid" 2>/dev/null' INT
-    trap 'interrupted=143; [ -n "${ppid-}" ] && kill -TERM "$ppid" 2>/dev/null' TERM
-    parallel --will-cite -q -0 --colsep $'\x1f' -j "$jobs" --joblog "$log" "${bar[@]}" "$@" \
+    trap 'interrupted=130; [ -z "${ppid-}" ] || kill -INT "$ppid" 2>/dev/null || true' INT
+    trap 'interrupted=143; [ -z "${ppid-}" ] || kill -TERM "$ppid" 2>/dev/null || true' TERM
+    with_signals parallel --will-cite -q -0 --colsep $'\x1f' -j "$jobs" --joblog "$log" "${bar[@]}" "$@" \
         --results '{1}' "${cols[@]}" :::: "$list" > /dev/null 2> "$list.err" &
     ppid=$!
     while ! wait "$ppid"; do
@@ -359,14 +483,21 @@ report_failures()
             [ "$seq" = Seq ] || outcome[$seq]="$rc $sig $host"
         done < "$log"
     fi
+    local want got
     for i in "${!job_out[@]}"; do
-        rc='' sig='' host=''
+        rc='' sig='' host='' line=''
         read -r rc sig host <<< "${outcome[$((i + 1))]-}"
-        if finished "${job_out[i]}" && [ "$rc" = 0 ] && [ "$sig" = 0 ]; then continue; fi
+        if finished "${job_out[i]}" && [ "$rc" = 0 ] && [ "$sig" = 0 ]; then
+            # the data it read are the data its record was made for
+            want=$(sed -n 's/^data crc32://p' "${job_out[i]%.jsonl}.cmd" 2> /dev/null)
+            got=$(data_of "${job_out[i]}")
+            [ "$got" != "$want" ] || continue
+            line="it read other data than its record says (changed during the runs?): $got, not $want"
+        fi
         failed_runs=$((failed_runs + 1))
         [ ! -e "${job_out[i]}" ] || mv -f "${job_out[i]}" "${job_out[i]}.failed"
         [ "${interrupted:-0}" = 0 ] || continue
-        line=$(grep '^train: ' "${job_out[i]}.err" 2>/dev/null | tail -n1)
+        [ -n "$line" ] || line=$(grep '^train: ' "${job_out[i]}.err" 2>/dev/null | tail -n1)
         [ -n "$line" ] || line=$(grep . "${job_out[i]}.err" 2>/dev/null | tail -n1)
         [ -n "$line" ] || line="no error message; see ${job_out[i]}.err"
         if [ -z "$rc" ]; then how="did not run"

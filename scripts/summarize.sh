@@ -23,7 +23,8 @@ it also goes to stdout.
 
   -h, --help   print this help and exit
 
-Exit status: 0 done; 64 usage error; 66 DIR is not a sweep folder.
+Exit status: 0 done; 64 usage error; 66 DIR is not a sweep folder; 69 jq is
+not installed.
 EOF
 }
 
@@ -37,8 +38,8 @@ while [ $# -gt 0 ]; do
     esac
 done
 [ -n "$dir" ] || usage_error "no sweep folder given"
+need_tools jq=jq
 [ -f "$dir/keys" ] || fail 66 "$dir/keys: not a sweep folder (no such file)"
-command -v jq > /dev/null 2>&1 || "$here/scripts/install-deps.sh" jq=cmd:jq
 keys=$(tr '\n' ' ' < "$dir/keys")
 tmp=$(mktemp)
 trap 'rm -f "$tmp"' EXIT

@@ -9,6 +9,9 @@ case $0 in */*) here=${0%/*}/.. ;; *) here=.. ;; esac
 here=$(cd "$here" && pwd)
 # shellcheck source=scripts/common.bash
 . "$here/scripts/common.bash"
+# shellcheck source=scripts/slurm.bash
+. "$here/scripts/slurm.bash"
+all_args=("$@")
 
 help()
 {
@@ -39,20 +42,25 @@ parallel's --joblog format), and per run runs/NAME.jsonl, .jsonl.err and
 .cmd (the record of its command); then summary.md and summary.csv
 (scripts/summarize.sh). Running
 the same command again resumes: finished runs are kept, the others run. A
-finished run is reused only when its command is the same (the train binary's
-sha256 and --version, the base config's contents, $MNIST_DIR, every flag);
-a folder holding finished runs of another command or another grid is refused
-(exit 73) with what differs.
+finished run (exit 0, a whole summary line) is reused only when its command
+is the same (the train binary's sha256 and --version, the base config's
+contents, $MNIST_DIR, the data train reads: each file's CRC-32, every flag);
+a folder holding finished runs of another command, other data or another
+grid is refused (exit 73) with what differs. A flag or config key naming a
+file each run would write (--save, --metrics, --predictions, --resume) is
+refused: every run would write that one file.
 
 With --sshloginfile, each host needs the project at the same path, built, and
 the data where the config, the flags or MNIST_DIR (passed along) say; runs
 start in the same working directory; their output comes back here.
 
 Exit status: 0 when every run finished; 1 when a run failed (its error line is
-printed); 64 usage error; 66 the config or the binary is missing; 73 the
+printed); 64 usage error; 66 the config, the binary or the data are missing;
+69 jq (or, with --sshloginfile, GNU parallel) is not installed; 73 the
 folder holds finished runs of another command or grid; 130/143 interrupted
 (run the same command to resume). TRAIN=PATH runs another binary than ./train.
 EOF
+    printf '\n%s\n' "$slurm_help"
 }
 
 cores=$(nproc)
@@ -68,6 +76,10 @@ while [ $# -gt 0 ]; do
         --config=* | --grid=* | --jobs=* | --out=* | --sshloginfile=*)
             o=${1%%=*}; v=${1#*=}; shift; set -- "$o" "$v" "$@"; continue ;;
         --dry-run) dry=1; shift ;;
+        --slurm* | --cpus-per-task* | --partition* | --time* | --account* | --sbatch-arg*)
+            slurm_option "$@"
+            [ "$slurm_shift" -gt 0 ] || usage_error "unknown option '$1'"
+            shift "$slurm_shift" ;;
         --) shift; flags=("$@"); break ;;
         *) usage_error "unknown option '$1' (flags for train go after --)" ;;
     esac
@@ -81,6 +93,8 @@ for a in "${flags[@]}"; do
     case $a in *$'\t'* | *$'\n'*) usage_error "flags: '$a' contains a tab or a newline" ;; esac
 done
 reserved_flags "set by sweep (-c)" --config --json --no-json -- "${flags[@]}"
+slurm_check "${flags[@]}"
+[ -z "$logins" ] || ! slurm_mode || usage_error "--slurm: not with --sshloginfile"
 # the hosts run it at the same path: make it absolute
 case $base in
     /*) abs_base=$base ;;
@@ -94,6 +108,10 @@ for g in "${grid[@]}"; do
     case $g in *=*) ;; *) usage_error "-g $g: expected KEY=VALUES" ;; esac
     key=${g%%=*} vals=${g#*=}
     [[ $key =~ ^[a-z0-9_]+$ ]] || usage_error "-g $g: '$key' is not a config key"
+    for o in "${per_run_outputs[@]}"; do
+        [ "$key" != "$o" ] ||
+            usage_error "-g $g: $key names one file that every run would write; not a grid key (each run's figures are in DIR/runs/NAME.jsonl)"
+    done
     [ -z "${seen_key[$key]-}" ] || usage_error "-g $g: $key is already a grid key"
     seen_key[$key]=1
     [ -n "$vals" ] || usage_error "-g $g: no values"
@@ -152,6 +170,7 @@ if [ -n "$dry" ]; then
     exit 0
 fi
 claim_folder "$out"
+[ "$slurm_collect" = 1 ] || slurm_busy
 # a folder with finished runs of another grid is refused
 if [ -f "$out/jobs.tsv" ] && [ "$(< "$out/jobs.tsv")" != "$table" ]; then
     while IFS=$'\t' read -r name _; do
@@ -162,13 +181,14 @@ fi
 mkdir -p -- "$out/runs" || fail 73 "$out/runs: cannot create the folder"
 
 threads=$((cores / jobs)); [ "$threads" -ge 1 ] || threads=1
-if ! command -v parallel > /dev/null || ! command -v jq > /dev/null; then
-    "$here/scripts/install-deps.sh" parallel=cmd:parallel jq=cmd:jq
-fi
+threads=$(slurm_threads "$threads")
+need_tools jq=jq
+[ -z "$logins" ] || need_tools parallel=parallel
 train=${TRAIN:-$here/train}
 # the checkout's own binary is built when missing; TRAIN=PATH must exist
 [ -n "${TRAIN:-}" ] || [ -x "$train" ] || make -C "$here" --no-print-directory all >&2
 train_fingerprint
+check_outputs "each run's figures are in DIR/runs/NAME.jsonl" "$abs_base" "${flags[@]}"
 
 # what each run would be; check every finished one before running anything
 todo=() todo_records=()
@@ -176,6 +196,13 @@ for i in "${!rows[@]}"; do
     f=$out/runs/${names[i]}.jsonl
     IFS=$'\t' read -r -a settings <<< "${rows[i]}"
     args=(--json --threads "$threads" "${flags[@]}" "${settings[@]}")
+    # the data a run reads depend on the flags and on a grid value of a data key
+    data_flags=("${flags[@]}")
+    for a in "${settings[@]}"; do
+        case $a in --data-dir=* | --train-images=* | --train-labels=* | --test-images=* | --test-labels=*)
+            data_flags+=("$a") ;;
+        esac
+    done
     run_record "$abs_base" "${args[@]}"
     reusable "$f" && continue
     todo+=("$f") todo_records+=("$record")
@@ -208,7 +235,11 @@ if [ -n "$logins" ]; then
     [ -z "${MNIST_DIR+set}" ] || extra+=(--env MNIST_DIR)
 fi
 status=0
-run_jobs "$jobs" "$out/joblog" "${extra[@]}" || status=$?
+if slurm_mode; then
+    slurm_run || status=$?
+else
+    run_jobs "$jobs" "$out/joblog" "${extra[@]}" || status=$?
+fi
 [ "$status" -eq 0 ] || [ "$status" -eq 1 ] || exit "$status"
 "$here/scripts/summarize.sh" "$out"
 write_provenance "$out" "${logins:+runs spread over the hosts of --sshloginfile $logins}"

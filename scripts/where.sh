@@ -52,8 +52,9 @@ gnuplot). A config in DIR/configs written for other settings
 command.
 
 Exit status: 0 done; 1 a run failed (its error line is printed); 64 usage
-error; 66 the recipe or a binary is missing; 73 DIR holds configs or runs of
-other settings; 130/143 interrupted (run the same command to resume).
+error; 66 the recipe, a binary or the data are missing; 69 jq is not
+installed; 73 DIR holds configs or runs of other settings; 130/143
+interrupted (run the same command to resume).
 EOF
 }
 
@@ -88,7 +89,7 @@ if [ ! -x "$compare" ] || { [ -z "${TRAIN:-}" ] && [ ! -x "$here/train" ]; }; th
     make -C "$here" --no-print-directory all >&2
 fi
 [ -x "$compare" ] || fail 66 "$compare: not an executable compare binary"
-if ! command -v jq > /dev/null; then "$here/scripts/install-deps.sh" jq=cmd:jq; fi
+need_tools jq=jq
 
 # the configs: the recipe with the setup's head and loss and the optimizer's
 # rule and rate; one written for other settings is not overwritten
@@ -245,6 +246,6 @@ plot '$stage/m.tsv' using 1:2:3 with yerrorbars pt 7 ps 1.2 lc 1 title 'momentum
 GP
     gnuplot "$stage/where.gp" && mv -f "$stage/where.png" "$out/where.png"
 else
-    echo "$prog: gnuplot not found: no figure (scripts/install-deps.sh gnuplot-nox=cmd:gnuplot)" >&2
+    echo "$prog: gnuplot is not installed: no figure (install with: make deps, or: sudo apt-get install gnuplot-nox)" >&2
 fi
 cat "$out/summary.md"

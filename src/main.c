@@ -24,6 +24,7 @@
 #include "nn/precision.h"
 #include "report/report.h"
 #include "model/checkpoint.h"
+#include "model/onnx.h"
 #include "model/predict.h"
 #include "train/train.h"
 #include "util/afile.h"
@@ -154,26 +155,26 @@ static int is_stdout(const char *path) { return is_std(path, STDOUT_FILENO); }
  * any name, or a terminal, would mix the model with the report; a FIFO,
  * pipe or socket would take each checkpoint after the last and could never
  * be read back as one model. */
-static int check_save_target(const char *path, struct err *e)
+static int check_save_target(const char *key, const char *path, struct err *e)
 {
     struct stat st;
     if (!strcmp(path, "-"))
-        return err_set(e, ERR_USAGE, "save: a model file cannot go to stdout ('-'); for a file "
-                       "named -, write ./-");
+        return err_set(e, ERR_USAGE, "%s: a model file cannot go to stdout ('-'); for a file "
+                       "named -, write ./-", key);
     if (stat(path, &st) != 0)
         return 0;   /* a new file; afile_check says whether it can be made */
     bool null = S_ISCHR(st.st_mode) && st.st_rdev == makedev(1, 3);
     unsigned major = S_ISCHR(st.st_mode) ? major(st.st_rdev) : 0;
     if (!null && (is_std(path, STDOUT_FILENO) || is_std(path, STDERR_FILENO)))
-        return err_set(e, ERR_USAGE, "save: %s is %s; a model file cannot go there", path,
+        return err_set(e, ERR_USAGE, "%s: %s is %s; a model file cannot go there", key, path,
                        is_std(path, STDOUT_FILENO) ? "stdout" : "stderr");
     /* Linux's terminal devices: tty, console and ptmx, the pseudo-terminals */
     if (major == 4 || major == 5 || (major >= 136 && major <= 143))
-        return err_set(e, ERR_USAGE, "save: %s is a terminal; a model file cannot go there",
-                       path);
+        return err_set(e, ERR_USAGE, "%s: %s is a terminal; a model file cannot go there",
+                       key, path);
     if (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode))
-        return err_set(e, ERR_USAGE, "save: %s is a %s; a model file must be a regular file "
-                       "(checkpoints replace it, --resume reads it back)", path,
+        return err_set(e, ERR_USAGE, "%s: %s is a %s; a model file must be a regular file "
+                       "(checkpoints replace it, --resume reads it back)", key, path,
                        S_ISFIFO(st.st_mode) ? "FIFO or pipe" : "socket");
     return 0;
 }
@@ -183,6 +184,8 @@ static int check_save_target(const char *path, struct err *e)
  * other. Files are compared by identity (device and inode: a hard link, a
  * symbolic link, another spelling), never by name. Saving over the loaded or
  * resumed model is the one exception: it is read first. */
+#define N_OUTPUTS 4   /* save, predictions, metrics, export */
+
 static int outputs_distinct(const struct config *c, const char *const *key,
                             const char *const *path, struct err *e)
 {
@@ -191,7 +194,7 @@ static int outputs_distinct(const struct config *c, const char *const *key,
                             *c->resume ? "resume" : "load", "predict", "config"};
     const char *in[] = {c->train_images, c->train_labels, c->test_images, c->test_labels,
                         model, c->predict, c->config_file};
-    for (int i = 0; i < 3; i++) {
+    for (int i = 0; i < N_OUTPUTS; i++) {
         for (int k = 0; k < i; k++)
             if (afile_same(path[i], path[k]))
                 return err_set(e, ERR_USAGE, "%s: %s is also the --%s file", key[i], path[i],
@@ -208,19 +211,22 @@ static int outputs_distinct(const struct config *c, const char *const *key,
  * fails in a moment, not after the training it would have lost. */
 static int check_outputs(const struct config *c, int save, struct err *e)
 {
-    const char *key[3] = {"save", "predictions", "metrics"};
-    const char *path[3] = {save ? c->save : "", c->predictions, c->metrics};
+    const char *key[N_OUTPUTS] = {"save", "predictions", "metrics", "export"};
+    const char *path[N_OUTPUTS] = {save ? c->save : "", c->predictions, c->metrics,
+                                   c->export_onnx};
     /* --json's stdout holds JSON lines only, whatever name stdout is given */
-    for (int i = 0; i < 3; i++)
+    for (int i = 0; i < N_OUTPUTS; i++)
         if (c->json && *path[i] && is_stdout(path[i]))
             return err_set(e, ERR_USAGE, "%s: %s is stdout, which --json keeps for JSON "
                            "lines only", key[i], path[i]);
-    if (save && check_save_target(c->save, e))
+    if ((save && check_save_target("save", c->save, e)) ||
+        (*c->export_onnx && check_save_target("export", c->export_onnx, e)))
         return e->code;
     if (outputs_distinct(c, key, path, e) ||
         check_output("save", path[0], 0, e) ||
         check_output("predictions", c->predictions, AFILE_DASH, e) ||
-        check_output("metrics", c->metrics, 0, e))
+        check_output("metrics", c->metrics, 0, e) ||
+        check_output("export", c->export_onnx, 0, e))
         return e->code;
     return 0;
 }
@@ -265,7 +271,7 @@ static int train_and_report(struct run *r, const struct dataset *test, int save,
         return e->code;
     struct run_summary s = {t->test_eval, c->report ? &m : NULL, t->task.kind == TASK_PAIRS,
                             *c->predictions != 0, crc, (int)c->epochs, t2 - t1, load_seconds,
-                            timer_now() - t0};
+                            timer_now() - t0, t->train.d, test};
     return report_summary(&r->rep, &s);
 }
 
@@ -338,6 +344,16 @@ static int run_with_data(const struct config *c, const struct checkpoint *ck, in
     }
     trainer_free(&t);
     return rc;
+}
+
+/* --export: the model --load names, as ONNX; no data, no training. The
+ * weights are the fp32 parameters whatever the precision: nothing here needs
+ * the CPU to run bf16. */
+static int export_model(const struct config *c, struct model_file *f, struct err *e)
+{
+    if (read_model(f, c->load, e) || check_outputs(c, 0, e))
+        return e->code;
+    return onnx_write(c->export_onnx, c, &f->ck, e);
 }
 
 static int run(const struct config *c, struct model_file *f, struct err *e)
@@ -418,6 +434,11 @@ int main(int argc, char **argv)
             rc = print_config(&c, &e);
             break;
         case CONFIG_RUN:
+            /* --export converts the model; no product runs */
+            if (*c.export_onnx) {
+                rc = export_model(&c, &model, &e);
+                break;
+            }
             /* the team before any parallel region: the products are planned for it */
             if ((rc = par_team((int)c.threads, &e)))
                 break;

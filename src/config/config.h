@@ -71,6 +71,7 @@ struct config {
     /* saving, resuming, predicting */
     char save[CONFIG_PATH_MAX], resume[CONFIG_PATH_MAX], load[CONFIG_PATH_MAX];
     char predict[CONFIG_PATH_MAX];
+    char export_onnx[CONFIG_PATH_MAX];   /* --export */
     long long checkpoint_every;
     /* the --config file this run read, as found (no option: not a setting) */
     char config_file[CONFIG_PATH_MAX];

@@ -150,6 +150,8 @@ const struct option option_table[] = {
      .help = "start from a saved model's weights (its settings are the base config)"},
     {"predict", T_PATH, AT(predict), "", .group = G_RUN, .local = true, .arg = "FILE",
      .help = "with --load: print predictions for an IDX image file, or - for raw images on stdin"},
+    {"export", T_PATH, AT(export_onnx), "", .group = G_RUN, .local = true, .arg = "FILE",
+     .help = "with --load: write the model as ONNX (opset 13) to FILE, atomically, and exit"},
 };
 const size_t option_count = sizeof option_table / sizeof option_table[0];
 

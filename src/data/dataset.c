@@ -35,6 +35,8 @@ int dataset_load(struct dataset *d, const char *images, const char *labels, stru
     d->dim = d->rows * d->cols;
     d->x = xi.data;   /* ownership moves to the dataset */
     d->y = yi.data;
+    d->crc_x = xi.crc;
+    d->crc_y = yi.crc;
     return 0;
 }
 

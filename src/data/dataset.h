@@ -18,6 +18,7 @@ struct dataset {
     uint8_t *x;          /* n * dim pixels, owned */
     uint8_t *y;          /* n labels 0..9, owned */
     int range;           /* enum input_range (pixel.h) batch_gather gives */
+    uint32_t crc_x, crc_y; /* CRC-32 of the image and the label file as read (idx.h) */
 };
 
 /* Read and cross-check an image file and a label file. */

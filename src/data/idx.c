@@ -148,6 +148,7 @@ static int read_payload(struct idx *x, gzFile f, const char *path, struct err *e
         if (got == 0)
             return err_set(e, ERR_DATA, "%s: payload is cut short: %zu of %zu bytes", path,
                            done, x->size);
+        x->crc = (uint32_t)crc32_z(x->crc, x->data + done, (size_t)got);
         done += (size_t)got;
     }
     /* Reading past the end makes zlib check the gzip trailer (CRC and length). */
@@ -217,6 +218,8 @@ static gzFile open_checked(struct idx *out, const char *path, int ndims, struct 
         rc = read_exact(f, h + 4, 4 * (size_t)ndims, "header", path, e);
     if (!rc)
         rc = check_dims(out, h, ndims, path, e);
+    if (!rc)
+        out->crc = (uint32_t)crc32_z(0L, h, 4 + 4 * (size_t)ndims);
     if (!rc)
         rc = check_fits(out, f, (uint64_t)st.st_size, ndims, path, e);
     if (rc) {

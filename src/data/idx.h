@@ -16,6 +16,8 @@ struct idx {
     uint32_t dims[IDX_MAX_DIMS];
     uint8_t *data;   /* dims[0] * ... * dims[ndims-1] bytes */
     size_t size;
+    uint32_t crc;    /* idx_read: CRC-32 of the whole file as read, header included, after
+                        any gunzip (what gzip -lv shows): the identity of the data */
 };
 
 /* Read an unsigned-byte IDX file with exactly `ndims` dimensions

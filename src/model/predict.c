@@ -139,20 +139,21 @@ static int predict_batch(const struct config *c, struct mlp *m, const struct dat
                        c->load, from, from + d->n - 1);
     const struct head head = trainer_head(c);
     head_outputs(&head, m->probs, Z, (int)d->n, K);
+    /* a digit for classify; binary and pairs print the outputs, which docs/reference.md
+     * says how to read (a pairs answer under softmax needs the number of digits) */
+    const int digit = c->task == TASK_CLASSIFY;
     if (from == 0 && !c->json) {
-        fputs("index,prediction", stdout);
+        fputs(digit ? "index,prediction" : "index", stdout);
         for (int k = 0; k < K; k++)
             printf(",p%d", k);
         putchar('\n');
     }
-    report_prediction_rows(stdout, c->json, from, m->probs, Z, (int)d->n, K);
+    report_prediction_rows(stdout, c->json, from, m->probs, digit ? Z : NULL, (int)d->n, K);
     return 0;
 }
 
 int predict_run(const struct config *c, const struct checkpoint *ck, struct err *e)
 {
-    if (c->task != TASK_CLASSIFY)
-        return err_set(e, ERR_USAGE, "predict: only for task classify");
     if (onednn_check_precision((enum precision)c->precision, e))
         return e->code;
     struct mlp *m = model_from(c, ck, e);

@@ -221,6 +221,11 @@ void head_outputs(const struct head *h, float *P, const float *Z, int B, int K)
     }
 }
 
+const char *head_onnx_op(const struct head *h)
+{
+    return h->kind == HEAD_SOFTMAX ? "Softmax" : "Sigmoid";
+}
+
 double head_loss(const struct head *h, float *P, float *dZ, const float *Z, const float *T,
                  int B, int K)
 {

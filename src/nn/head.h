@@ -95,6 +95,10 @@ void head_outputs(const struct head *h, float *P, const float *Z, int B, int K);
 double head_loss(const struct head *h, float *P, float *dZ, const float *Z, const float *T,
                  int B, int K);
 
+/* the ONNX operator that forms the outputs P from the logits Z, as head_outputs
+ * does (model/onnx.c): "Softmax" (over the last axis) or "Sigmoid" */
+const char *head_onnx_op(const struct head *h);
+
 /* index of the largest of K outputs (the first one on ties) */
 int head_argmax(const float *p, int K);
 

@@ -428,6 +428,19 @@ int report_summary(const struct reporter *r, const struct run_summary *s)
         cJSON_AddItemToObject(o, "per_label_f1", cJSON_CreateDoubleArray(f1, DATASET_CLASSES));
         cJSON_AddNumberToObject(o, "macro_f1", macro);
     }
+    /* the identity of the data read, so that a run is never taken for one
+     * made from other files (scripts/common.bash compares it) */
+    if (s->train_set && s->test_set) {
+        cJSON *d = cJSON_AddObjectToObject(o, "data_crc32");
+        const uint32_t crc[4] = {s->train_set->crc_x, s->train_set->crc_y, s->test_set->crc_x,
+                                  s->test_set->crc_y};
+        const char *const name[4] = {"train_images", "train_labels", "test_images", "test_labels"};
+        for (int i = 0; i < 4; i++) {
+            char hex[9];
+            snprintf(hex, sizeof hex, "%08x", (unsigned)crc[i]);
+            cJSON_AddStringToObject(d, name[i], hex);
+        }
+    }
     cJSON_AddStringToObject(o, "precision", config_enum_name("precision", r->cfg->precision));
     cJSON_AddStringToObject(o, "isa", onednn_isa());
     cJSON_AddNumberToObject(o, "train_seconds", round_to(s->train_seconds, 1e-6));
@@ -478,14 +491,13 @@ void report_prediction_rows(FILE *f, bool json, uint32_t from, const float *prob
 {
     for (int b = 0; b < nb; b++) {
         const float *p = probs + (size_t)b * K;
-        int guess = head_argmax(logits + (size_t)b * K, K);
+        fprintf(f, json ? "{\"type\":\"prediction\",\"index\":%u" : "%u", from + (uint32_t)b);
+        if (logits)
+            fprintf(f, json ? ",\"prediction\":%d" : ",%d", head_argmax(logits + (size_t)b * K, K));
         if (json)
-            fprintf(f, "{\"type\":\"prediction\",\"index\":%u,\"prediction\":%d,\"outputs\":[",
-                    from + (uint32_t)b, guess);
-        else
-            fprintf(f, "%u,%d", from + (uint32_t)b, guess);
+            fputs(",\"outputs\":[", f);
         for (int k = 0; k < K; k++)
-            fprintf(f, json ? "%s%.9g" : "%s%.9g", json && !k ? "" : ",", p[k]);
+            fprintf(f, "%s%.9g", json && !k ? "" : ",", p[k]);
         fputs(json ? "]}\n" : "\n", f);
     }
 }

@@ -41,6 +41,7 @@ struct run_summary {
     unsigned long predictions_crc32;
     int epochs;
     double train_seconds, load_seconds, seconds;
+    const struct dataset *train_set, *test_set;   /* their files' CRC-32s: which data were read */
 };
 
 /* ERR_IO when stdout cannot be written (closed, a broken pipe) */
@@ -52,7 +53,8 @@ int report_epoch(const struct epoch_stats *s, void *reporter);
 int report_summary(const struct reporter *r, const struct run_summary *s);
 
 /* --predict output for nb images starting at index `from`: CSV rows
- * index,prediction,p0.. or JSON lines {"type":"prediction",...} */
+ * index,prediction,p0.. or JSON lines {"type":"prediction",...}; the
+ * prediction (the first argmax of the logits) only when logits is not NULL */
 void report_prediction_rows(FILE *f, bool json, uint32_t from, const float *probs,
                             const float *logits, int nb, int K);
 
