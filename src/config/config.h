@@ -41,6 +41,7 @@ struct config {
     int loss;                       /* enum head_loss; resolved by config_resolve */
     int bce_reduction;              /* enum bce_reduction: deprecated, folded into loss */
     int init;                       /* enum mlp_init */
+    bool deskew;                    /* every image straightened first (data/deskew.h) */
     /* training */
     long long epochs, batch_size;
     double lr;
@@ -93,8 +94,6 @@ int config_from_args(struct config *c, int argc, char **argv, enum config_action
                      const struct config_base *base, struct err *e);
 
 void config_defaults(struct config *c);
-/* apply one JSON config file (a top-level object of known keys) */
-int config_load_file(struct config *c, const char *path, struct err *e);
 /* apply a JSON text held in memory; `name` is what errors call it */
 int config_load_text(struct config *c, const char *text, size_t len, const char *name,
                      struct err *e);
