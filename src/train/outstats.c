@@ -76,7 +76,7 @@ void outstats_compute(struct outstats *m, const float *P, const int *pred, const
     struct ece calibration;
     ece_init(&calibration, OUTSTATS_ECE_BINS);
     double mean = 0, m2 = 0, top_right = 0, top_wrong = 0;
-    long long one = 0, none = 0, multi = 0, strict = 0, class_n[OUTSTATS_MAX_CLASSES] = {0};
+    long long one = 0, none = 0, multi = 0, strict = 0, class_n[DATASET_CLASSES] = {0};
     long long outputs_right = 0;   /* Keras's binary accuracy, summed over images x outputs */
     for (long long i = 0; i < n; i++) {
         const float *p = P + i * K;

@@ -15,14 +15,15 @@
 
 #include <stdint.h>
 
-#define OUTSTATS_MAX_CLASSES 10
+#include "../data/dataset.h"
+
 #define OUTSTATS_ECE_BINS 15
 
 struct outstats {
     int K;
     long long n, correct;
-    long long confusion[OUTSTATS_MAX_CLASSES][OUTSTATS_MAX_CLASSES];   /* [true][predicted] */
-    double per_class_accuracy[OUTSTATS_MAX_CLASSES];
+    long long confusion[DATASET_CLASSES][DATASET_CLASSES];   /* [true][predicted] */
+    double per_class_accuracy[DATASET_CLASSES];
     double sum_mean, sum_std;              /* of the K outputs of each image */
     double share_one, share_none, share_multi;   /* images with 1, 0, >= 2 outputs > 0.5 */
     double strict_accuracy;                /* outputs > 0.5 are exactly {true class} */
