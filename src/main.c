@@ -300,10 +300,11 @@ static void print_version(const char *prog)
     printf("%s %s\nzlib %s, cJSON %s, %s\n", prog, TRAIN_VERSION, zlibVersion(), cJSON_Version(),
            dnn);
     if (onednn_check_precision(PRECISION_BF16, &e) == 0)
-        printf("precision: fp32 (default) or bf16 (native); oneDNN ISA here: %s\n", onednn_isa());
-    else
-        printf("precision: fp32 only (bf16 needs AVX512-BF16); oneDNN ISA here: %s\n",
+        printf("precision: fp32 (default) or bf16 (native), auto is bf16; oneDNN ISA here: %s\n",
                onednn_isa());
+    else
+        printf("precision: fp32 only (bf16 needs AVX512-BF16), auto is fp32; oneDNN ISA here: "
+               "%s\n", onednn_isa());
 }
 
 static int print_config(const struct config *c, struct err *e)

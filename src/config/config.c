@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "../nn/head.h"
+#include "../nn/onednn.h"
 #include "../train/task.h"
 
 /* ---- defaults ---- */
@@ -97,6 +98,9 @@ int config_resolve(struct config *c, struct err *e)
         return err_set(e, ERR_USAGE, "loss: keras-cce with task binary: the one sigmoid output "
                        "divided by itself is always 1, there is nothing to learn");
     c->loss = loss;
+    /* auto resolved here, once: the header, the summary and a saved model name
+     * the precision the products ran in */
+    c->precision = onednn_resolve_precision((enum precision)c->precision);
     if (c->threads == 0) {
         long n = sysconf(_SC_NPROCESSORS_ONLN);
         c->threads = n < 1 ? 1 : n > 256 ? 256 : n;

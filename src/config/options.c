@@ -90,7 +90,8 @@ const struct option option_table[] = {
     {"precision", T_ENUM, AT(precision), "fp32", .choices = ENUM_NAMES(PRECISIONS),
      .group = G_TRAIN, .arg = "P",
      .help = "operands of the matrix products; bf16 keeps fp32 accumulation, weights and "
-             "optimizer state, and needs a CPU with AVX512-BF16"},
+             "optimizer state, and needs a CPU with AVX512-BF16; auto: bf16 where the CPU "
+             "runs it natively, else fp32 (the header and a saved model say which)"},
 
     {"data_dir", T_PATH, AT(data_dir), "", .group = G_DATA, .local = true, .arg = "DIR",
      .help = "where the four MNIST files are; default $MNIST_DIR, else ./data/mnist if it "
