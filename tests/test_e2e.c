@@ -1,6 +1,7 @@
 /* End to end on the real MNIST, when it is there ($MNIST_DIR, else data/mnist):
  * a short run of each head must clearly learn, and a run must repeat exactly. */
 #include <cjson/cJSON.h>
+#include <glob.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <math.h>
@@ -207,6 +208,47 @@ static void auto_precision_follows_the_isa(void **state)
     tmpdir_remove(dir);
 }
 
+/* Every shipped config (a new one too: they are globbed) runs, here and with
+ * oneDNN held to AVX2, as on most laptops and cloud CPUs: none asks for a
+ * precision the CPU lacks. One short epoch on synthetic digits each; the
+ * settings that define the run (head, network, precision, ...) are the
+ * config's, only the amount of data is cut. */
+static void shipped_configs_run(void **state)
+{
+    (void)state;
+    char *dir = tmpdir_make();
+    write_synthetic_mnist(dir, 300, 50, 28);
+    const char *outer = getenv("ONEDNN_MAX_CPU_ISA");
+    char *saved = outer ? strdup(outer) : NULL;
+    glob_t g;
+    assert_int_equal(glob("configs/*.json", 0, NULL, &g), 0);
+    assert_int_equal(glob("configs/nielsen/*.json", GLOB_APPEND, NULL, &g), 0);
+    assert_int_equal(glob("configs/nielsen/variants/*.json", GLOB_APPEND, NULL, &g), 0);
+    assert_true(g.gl_pathc >= 16);
+    for (int isa = 0; isa < 2; isa++) {
+        if (isa)
+            setenv("ONEDNN_MAX_CPU_ISA", "AVX2", 1);
+        for (size_t i = 0; i < g.gl_pathc; i++) {
+            const char *args[] = {"--config", g.gl_pathv[i], "--data-dir", dir, "--epochs", "1",
+                                  "--limit-train", "250", "--val", "50", "--quiet", NULL};
+            char *out, *err;
+            int rc = run_train(args, &out, &err);
+            if (rc != 0)
+                fail_msg("%s%s: exit %d: %s", g.gl_pathv[i], isa ? " (ONEDNN_MAX_CPU_ISA=AVX2)" : "",
+                         rc, err);
+            assert_non_null(strstr(out, "test accuracy: "));
+            free(out), free(err);
+        }
+    }
+    if (saved)
+        setenv("ONEDNN_MAX_CPU_ISA", saved, 1);
+    else
+        unsetenv("ONEDNN_MAX_CPU_ISA");
+    free(saved);
+    globfree(&g);
+    tmpdir_remove(dir);
+}
+
 /* bf16 products learn as well, and the summary says what ran */
 static void bf16_learns(void **state)
 {
@@ -239,6 +281,7 @@ int main(void)
         cmocka_unit_test(bf16_learns),
         cmocka_unit_test(bf16_refused_without_native_isa),
         cmocka_unit_test(auto_precision_follows_the_isa),
+        cmocka_unit_test(shipped_configs_run),
         cmocka_unit_test(binary_heads_agree),
         cmocka_unit_test(pairs_run_with_f1),
     };
