@@ -80,7 +80,9 @@ static int on_epoch(const struct epoch_stats *s, void *ctx)
     r->test_epoch = s->epoch;   /* trainer_run evaluated the test set just before */
     if (report_epoch(s, &r->rep))
         return r->rep.err->code;
-    if (c->checkpoint_every && s->epoch % c->checkpoint_every == 0 && s->epoch < c->epochs)
+    /* the last epoch's model is saved by the caller, after patience's too */
+    if (c->checkpoint_every && s->epoch % c->checkpoint_every == 0 && s->epoch < c->epochs &&
+        !s->patience_stop)
         return checkpoint_save(c->save, r->t, 1, r->rep.err);
     return 0;
 }
@@ -208,6 +210,10 @@ static int train_and_report(struct run *r, const struct dataset *test, int save,
             err_append(e, "; checkpoint saved to %s (continue with --resume %s)", c->save, c->save);
         return rc;
     }
+    /* --patience: the model now holds the kept epoch's weights, which the
+     * test set saw at that epoch, not at the last */
+    if (!rc && t->ended && t->kept_epoch != r->test_epoch)
+        r->test_epoch = -1;
     /* evaluated (and found finite) before anything is saved or reported */
     if (rc || (rc = evaluate_test(r, e)))
         return rc;
@@ -220,8 +226,16 @@ static int train_and_report(struct run *r, const struct dataset *test, int save,
     if (*c->predictions &&
         report_predictions(c->predictions, t->test_probs, t->test_pred, test->y, test->n, K, e))
         return e->code;
-    struct run_summary s = {t->test_eval, c->report ? &m : NULL, t->task.kind == TASK_PAIRS,
-                            (int)c->epochs, t2 - t1, load_seconds, timer_now() - t0};
+    struct run_summary s = {.test = t->test_eval, .outstats = c->report ? &m : NULL,
+                            .per_label = t->task.kind == TASK_PAIRS, .epochs = (int)c->epochs,
+                            .train_seconds = t2 - t1, .load_seconds = load_seconds,
+                            .seconds = timer_now() - t0};
+    if (t->kept && t->kept_epoch) {
+        s.kept_epoch = t->kept_epoch;
+        s.kept_val_accuracy = (double)t->kept_correct / t->val.n;
+        s.epochs_trained = t->pos.epoch;
+        s.patience_stop = t->patience_stop;
+    }
     return report_summary(&r->rep, &s);
 }
 

@@ -75,6 +75,8 @@ int config_resolve(struct config *c, struct err *e)
     /* a resumed run keeps writing where it was resumed from */
     if (*c->resume && !*c->save)
         snprintf(c->save, CONFIG_PATH_MAX, "%s", c->resume);
+    if (c->patience && !c->val)
+        return err_set(e, ERR_USAGE, "patience: needs a validation set to watch (--val N)");
     if (c->checkpoint_every && !*c->save)
         return err_set(e, ERR_USAGE, "checkpoint_every: needs --save FILE to write to");
     /* the head report and the predictions file describe 10-class outputs */

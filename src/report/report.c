@@ -75,8 +75,9 @@ void report_header(const struct reporter *r, const struct mlp *m, const struct d
     fprintf(r->out, "compute:  %s, %lld threads\n", compute, r->cfg->threads);
     fprintf(r->out, "data:     %u training, %u validation, %u test images of %ux%u (loaded in %.2f s)\n",
             train->n, val->n, test->n, train->rows, train->cols, load_seconds);
-    fprintf(r->out, "%5s %11s %10s%s %10s %9s %11s\n", "epoch", "train_loss", "train_acc",
-            r->cfg->val ? "    val_acc" : "", "test_acc", "seconds", "samples/s");
+    fprintf(r->out, "%5s %11s %10s%s %10s %9s %11s%s\n", "epoch", "train_loss", "train_acc",
+            r->cfg->val ? "    val_acc" : "", "test_acc", "seconds", "samples/s",
+            r->cfg->patience ? "  best_val" : "");
     check_write(r);
 }
 
@@ -94,6 +95,11 @@ static cJSON *epoch_json(const struct epoch_stats *s)
     cJSON_AddNumberToObject(o, "test_loss", s->test.loss);
     cJSON_AddNumberToObject(o, "seconds", round_to(s->seconds, 1e-6));
     cJSON_AddNumberToObject(o, "samples_per_second", round_to(s->samples_per_second, 0.1));
+    if (s->kept_epoch) {
+        cJSON_AddNumberToObject(o, "kept_epoch", s->kept_epoch);
+        if (s->patience_stop)
+            cJSON_AddBoolToObject(o, "patience_stop", true);
+    }
     return o;
 }
 
@@ -246,9 +252,9 @@ int report_epoch(const struct epoch_stats *s, void *reporter)
     char val[16] = "";
     if (s->val.total)
         snprintf(val, sizeof val, " %9.2f%%", 100.0 * s->val.correct / s->val.total);
-    fprintf(r->out, "%5d %11.4f %9.2f%%%s %9.2f%% %9.2f %11.0f\n", s->epoch, s->train_loss,
+    fprintf(r->out, "%5d %11.4f %9.2f%%%s %9.2f%% %9.2f %11.0f%s\n", s->epoch, s->train_loss,
             100 * s->train_accuracy, val, 100.0 * s->test.correct / s->test.total, s->seconds,
-            s->samples_per_second);
+            s->samples_per_second, s->kept_epoch && s->kept_epoch == s->epoch ? "         *" : "");
     return check_write(r);
 }
 
@@ -333,6 +339,13 @@ int report_summary(const struct reporter *r, const struct run_summary *s)
             fputs("(pairs: test accuracy counts a pair right when the predicted set of digits "
                   "is exactly the true set)\n", r->out);
         }
+        if (s->kept_epoch && !r->cfg->quiet) {
+            if (s->patience_stop)
+                fprintf(r->out, "early stop after epoch %d: no better validation accuracy for "
+                        "%lld epochs; ", s->epochs_trained, r->cfg->patience);
+            fprintf(r->out, "kept epoch %d, the best validation accuracy (%.2f%%)\n",
+                    s->kept_epoch, 100 * s->kept_val_accuracy);
+        }
         fprintf(r->out, "test accuracy: %.2f%% (%lld/%lld)\n", 100 * acc, s->test.correct,
                 s->test.total);
         return check_write(r);
@@ -345,6 +358,12 @@ int report_summary(const struct reporter *r, const struct run_summary *s)
     cJSON_AddNumberToObject(o, "test_correct", (double)s->test.correct);
     cJSON_AddNumberToObject(o, "test_total", (double)s->test.total);
     cJSON_AddNumberToObject(o, "test_loss", s->test.loss);
+    if (s->kept_epoch) {
+        cJSON_AddNumberToObject(o, "kept_epoch", s->kept_epoch);
+        cJSON_AddNumberToObject(o, "kept_val_accuracy", s->kept_val_accuracy);
+        cJSON_AddNumberToObject(o, "epochs_trained", s->epochs_trained);
+        cJSON_AddStringToObject(o, "stopped", s->patience_stop ? "patience" : "epochs");
+    }
     if (s->outstats)
         cJSON_AddItemToObject(o, "report", outstats_json(s->outstats));
     if (s->per_label) {

@@ -39,6 +39,11 @@ struct run_summary {
     bool per_label;                  /* pairs: report per-label F1 from test.score */
     int epochs;
     double train_seconds, load_seconds, seconds;
+    /* --patience: the epoch whose weights are reported (else 0), its
+     * validation accuracy, the epochs trained and whether patience ran out */
+    int kept_epoch, epochs_trained;
+    double kept_val_accuracy;
+    bool patience_stop;
 };
 
 void report_header(const struct reporter *r, const struct mlp *m, const struct dataset *train,
