@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/time.h>
+#include <zlib.h>
 #include <cmocka.h>
 
 #include "support/support.h"
@@ -243,12 +244,54 @@ static void resume_is_exact(void **state)
     free(want);
 }
 
+/* A version 1 file (before --patience: no early-stopping record) still loads
+ * and resumes, as a run without patience; built here from a version 2 file
+ * of such a run by dropping its record (24 bytes: no current weights). */
+static void version_1_files_load(void **state)
+{
+    (void)state;
+    char v2[4096], v1[4096];
+    snprintf(v2, sizeof v2, "%s", path_in(test_dir, "v2.bin"));
+    snprintf(v1, sizeof v1, "%s", path_in(test_dir, "v1.bin"));
+    const char *a[] = {"--data-dir", test_dir, "--hidden", "16", "--epochs", "2", "--save", v2,
+                       "--quiet", NULL};
+    free(run_ok(a));
+    size_t len;
+    uint8_t *b = slurp_bytes(v2, &len);
+    assert_int_equal(b[8], 2);
+    size_t plen = len - 24 - 4 - 24;   /* header, crc, the record */
+    const uint8_t *rec = b + 24 + plen;
+    static const uint8_t none[24] = {0};
+    assert_memory_equal(rec, none, 24);   /* no kept epoch, count, stop or current weights */
+    b[8] = 1;
+    for (int i = 0; i < 8; i++)
+        b[16 + i] = (uint8_t)((uint64_t)plen >> (8 * i));
+    uLong crc = crc32_z(0L, b + 24, plen);
+    for (int i = 0; i < 4; i++)
+        b[24 + plen + i] = (uint8_t)(crc >> (8 * i));
+    write_bytes(v1, b, 24 + plen + 4);
+    free(b);
+    const char *l2[] = {"--data-dir", test_dir, "--load", v2, "--epochs", "0", "--json", NULL};
+    const char *l1[] = {"--data-dir", test_dir, "--load", v1, "--epochs", "0", "--json", NULL};
+    char *o2 = run_ok(l2), *o1 = run_ok(l1);
+    char *s2 = summary_of(o2), *s1 = summary_of(o1);
+    assert_string_equal(s1, s2);
+    free(o1), free(o2), free(s1), free(s2);
+    /* resumed for more epochs, it is written back in version 2 */
+    const char *r[] = {"--data-dir", test_dir, "--resume", v1, "--epochs", "3", "--quiet", NULL};
+    free(run_ok(r));
+    b = slurp_bytes(v1, &len);
+    assert_int_equal(b[8], 2);
+    free(b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(needs_val),
         cmocka_unit_test(stops_and_keeps_the_best),
         cmocka_unit_test(resume_is_exact),
+        cmocka_unit_test(version_1_files_load),
     };
     return cmocka_run_group_tests_name("patience", tests, setup_synthetic_dir, teardown_dir);
 }
