@@ -220,13 +220,16 @@ static int train_and_report(struct run *r, const struct dataset *test, int save,
     if (save && checkpoint_save(c->save, t, 1, e))
         return e->code;
     const int K = t->task.n_outputs;
+    /* classify: the summary's per-class figures, and --report's whole report */
     struct outstats m;
-    if (c->report)
+    const bool classify = t->task.kind == TASK_CLASSIFY;
+    if (classify)
         outstats_compute(&m, t->test_probs, t->test_pred, test->y, test->n, K);
     if (*c->predictions &&
         report_predictions(c->predictions, t->test_probs, t->test_pred, test->y, test->n, K, e))
         return e->code;
     struct run_summary s = {.test = t->test_eval, .outstats = c->report ? &m : NULL,
+                            .classes = classify ? &m.classes : NULL,
                             .per_label = t->task.kind == TASK_PAIRS, .epochs = (int)c->epochs,
                             .train_seconds = t2 - t1, .load_seconds = load_seconds,
                             .seconds = timer_now() - t0};

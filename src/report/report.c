@@ -258,6 +258,38 @@ int report_epoch(const struct epoch_stats *s, void *reporter)
     return check_write(r);
 }
 
+/* per class: the confusion matrix's integers, then the figures made of them */
+static void print_class_figures(FILE *f, const struct class_figures *c)
+{
+    fprintf(f, "  per class (tp: the diagonal; fp: the rest of the column; fn: the rest of the row):\n"
+               "  %5s %6s %6s %6s %10s %8s %8s\n", "class", "tp", "fp", "fn", "precision",
+            "recall", "F1");
+    for (int k = 0; k < c->K; k++)
+        fprintf(f, "  %5d %6lld %6lld %6lld %9.2f%% %7.2f%% %7.2f%%\n", k, c->tp[k], c->fp[k],
+                c->fn[k], 100 * c->precision[k], 100 * c->recall[k], 100 * c->f1[k]);
+    fprintf(f, "  %5s %6s %6s %6s %9.2f%% %7.2f%% %7.2f%%\n", "macro", "", "", "",
+            100 * c->macro_precision, 100 * c->macro_recall, 100 * c->macro_f1);
+}
+
+static cJSON *class_figures_json(const struct class_figures *c)
+{
+    cJSON *o = cJSON_CreateObject();
+    const long long *counts[3] = {c->tp, c->fp, c->fn};
+    const char *count_keys[3] = {"true_positives", "false_positives", "false_negatives"};
+    for (int i = 0; i < 3; i++) {
+        cJSON *a = cJSON_AddArrayToObject(o, count_keys[i]);
+        for (int k = 0; a && k < c->K; k++)
+            cJSON_AddItemToArray(a, cJSON_CreateNumber((double)counts[i][k]));
+    }
+    cJSON_AddItemToObject(o, "precision", cJSON_CreateDoubleArray(c->precision, c->K));
+    cJSON_AddItemToObject(o, "recall", cJSON_CreateDoubleArray(c->recall, c->K));
+    cJSON_AddItemToObject(o, "f1", cJSON_CreateDoubleArray(c->f1, c->K));
+    cJSON_AddNumberToObject(o, "macro_precision", c->macro_precision);
+    cJSON_AddNumberToObject(o, "macro_recall", c->macro_recall);
+    cJSON_AddNumberToObject(o, "macro_f1", c->macro_f1);
+    return o;
+}
+
 static void print_outstats(FILE *f, const struct outstats *m)
 {
     fprintf(f, "head report on %lld test images:\n", m->n);
@@ -272,7 +304,9 @@ static void print_outstats(FILE *f, const struct outstats *m)
         for (int k = 0; k < m->K; k++)
             fprintf(f, "%6lld", m->confusion[i][k]);
     }
-    fprintf(f, "\n  sum of the %d outputs: mean %.6f, std %.6f\n", m->K, m->sum_mean, m->sum_std);
+    fputc('\n', f);
+    print_class_figures(f, &m->classes);
+    fprintf(f, "  sum of the %d outputs: mean %.6f, std %.6f\n", m->K, m->sum_mean, m->sum_std);
     fprintf(f, "  outputs above 0.5: exactly one %.2f%%, none %.2f%%, two or more %.2f%%\n",
             100 * m->share_one, 100 * m->share_none, 100 * m->share_multi);
     fprintf(f, "  strict accuracy (the outputs above 0.5 are exactly the true class): %.2f%%\n",
@@ -364,6 +398,8 @@ int report_summary(const struct reporter *r, const struct run_summary *s)
         cJSON_AddNumberToObject(o, "epochs_trained", s->epochs_trained);
         cJSON_AddStringToObject(o, "stopped", s->patience_stop ? "patience" : "epochs");
     }
+    if (s->classes)
+        cJSON_AddItemToObject(o, "per_class", class_figures_json(s->classes));
     if (s->outstats)
         cJSON_AddItemToObject(o, "report", outstats_json(s->outstats));
     if (s->per_label) {

@@ -36,6 +36,7 @@ void report_progress(int epoch, int epochs, uint32_t done, uint32_t total, doubl
 struct run_summary {
     struct eval test;
     const struct outstats *outstats;  /* the head report, or NULL without --report */
+    const struct class_figures *classes;  /* classify: per-class figures, else NULL */
     bool per_label;                  /* pairs: report per-label F1 from test.score */
     int epochs;
     double train_seconds, load_seconds, seconds;
