@@ -22,6 +22,10 @@
 # The caller sets prog (its name, for messages) and train (the binary).
 # shellcheck disable=SC2154
 
+# the calling script's own arguments (sourced before it parses them), for
+# write_provenance
+script_args=("$@")
+
 # a usage error: one line saying what is wrong, then where to read more; exit 64
 usage_error()
 {
@@ -371,4 +375,39 @@ report_failures()
         else how="exit $rc"; fi
         printf '%s: %s failed (%s): %s\n' "$prog" "${job_label[i]}" "$how" "$line" >&2
     done
+}
+
+# write_provenance DIR [NOTE]: DIR/PROVENANCE says which engine, machine and
+# command made the tables beside it, so that a document quoting them can say
+# so and scripts/check-docs.sh can check it (every results/ folder has one).
+# Key: value lines; the engine is the binary the runs were checked against
+# (reuse needs the same sha256), the machine is this one's CPU and cores (runs
+# spread over --sshloginfile hosts say so in NOTE), the load average shows how
+# busy it was, which the tables' seconds measure as much as the runs.
+write_provenance()
+{
+    local dir=$1 note=${2-} commit cpu words engine sum
+    train=${train:-${TRAIN:-$here/train}}
+    [ -n "${train_line-}" ] || train_fingerprint
+    sum=${train_line#train sha256:} engine=${train_line#train sha256:* }
+    engine=${engine//;/; } sum=${sum%% *}
+    engine=${engine//;  /; }
+    if commit=$(git -C "$here" rev-parse --short=12 HEAD 2> /dev/null); then
+        git -C "$here" diff --quiet HEAD -- src Makefile 2> /dev/null || commit+=" (src/ or Makefile changed since)"
+    else
+        commit="unknown (not a git checkout)"
+    fi
+    cpu=$(LC_ALL=C sed -n 's/^model name[[:space:]]*:[[:space:]]*//p' /proc/cpuinfo 2> /dev/null | head -n1)
+    words=''
+    [ "${#script_args[@]}" -eq 0 ] || printf -v words ' %q' "${script_args[@]}"
+    {
+        printf 'command: scripts/%s%s\n' "${0##*/}" "$words"
+        printf 'date: %s\n' "$(date -u '+%Y-%m-%d %H:%M UTC')"
+        printf 'engine: %s\n' "$engine"
+        printf 'binary: sha256:%s\n' "$sum"
+        printf 'commit: %s\n' "$commit"
+        printf 'machine: %s, %s CPUs online, %s usable\n' "${cpu:-unknown CPU}" "$(getconf _NPROCESSORS_ONLN)" "$(nproc)"
+        printf 'load: %s\n' "$(cut -d' ' -f1-3 /proc/loadavg 2> /dev/null)"
+        [ -z "$note" ] || printf 'note: %s\n' "$note"
+    } > "$dir/PROVENANCE.tmp" && mv -f "$dir/PROVENANCE.tmp" "$dir/PROVENANCE"
 }

@@ -133,4 +133,5 @@ fi
     done
 } > "$out/comparison.md.tmp"
 mv -f "$out/comparison.md.tmp" "$out/comparison.md"
+write_provenance "$out"
 cat "$out/comparison.md"

@@ -160,4 +160,5 @@ fi
     done
 } > "$out/summary.md.tmp"
 mv -f "$out/summary.md.tmp" "$out/summary.md"
+write_provenance "$out"
 cat "$out/summary.md"

@@ -137,5 +137,6 @@ label_of()
     done
 } > "$out/table.md.tmp"
 mv -f "$out/table.md.tmp" "$out/table.md"
+write_provenance "$out"
 cat "$out/table.md"
 exit "$status"

@@ -211,6 +211,7 @@ status=0
 run_jobs "$jobs" "$out/joblog" "${extra[@]}" || status=$?
 [ "$status" -eq 0 ] || [ "$status" -eq 1 ] || exit "$status"
 "$here/scripts/summarize.sh" "$out"
+write_provenance "$out" "${logins:+runs spread over the hosts of --sshloginfile $logins}"
 if [ "$status" -ne 0 ]; then
     echo "$prog: $failed_runs run(s) failed; run the same command to run them again" >&2
 fi

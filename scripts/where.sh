@@ -209,6 +209,7 @@ fi
             $12, $13, $14, kb, $8 }' "$stage/where.tsv"
 } > "$out/summary.md.tmp"
 mv -f "$out/summary.md.tmp" "$out/summary.md"
+write_provenance "$out"
 
 # the figure: mean +- std per setup, momentum left and Adam right of each tic
 if command -v gnuplot > /dev/null; then

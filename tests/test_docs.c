@@ -180,6 +180,210 @@ static void figure_panels_follow_the_loss(void **state)
     assert_int_equal(h, 440);
 }
 
+/* check-docs --figures over the planted document NAME (and the repository's
+ * --help and man pages); stderr to NAME.err. Returns the exit status. */
+static int figures(const char *name, const char *opt)
+{
+    return sh("scripts/check-docs.sh %s %s/%s 2> %s/%s.err > /dev/null", opt ? opt : "--figures", test_dir, name,
+              test_dir, name);
+}
+
+/* A result folder under test_dir: a comparison with the figures a document
+ * quotes, and (when prov) the PROVENANCE the scripts write beside it. */
+static void result_folder(const char *acc, int prov)
+{
+    char p[4096], t[2048];
+    assert_int_equal(sh("mkdir -p %s/results/heads", test_dir), 0);
+    snprintf(t, sizeof t,
+             "| config | runs | test accuracy (%%) mean ± std | s/run |\n|---|---|---|---|\n"
+             "| softmax | 5 | 99.15 ± 0.05 | 616 |\n| sigmoid | 5 | %s ± 0.05 | 336 |\n\n"
+             "| seed | McNemar p |\n|---|---|\n| 1 | 0.371 |\n| pooled | 0.0364 |\n\n"
+             "Paired difference sigmoid − softmax over 5 seeds: +0.064 points, 95%% CI [+0.022, +0.106].\n", acc);
+    snprintf(p, sizeof p, "%s/results/heads/comparison.md", test_dir);
+    write_text(p, t);
+    snprintf(p, sizeof p, "%s/results/heads/PROVENANCE", test_dir);
+    if (prov)
+        write_text(p, "engine: train 0.2.0\nmachine: AMD EPYC, 2 CPUs online, 2 usable\ndate: 2026-12-07\n");
+    else
+        unlink(p);
+}
+
+/* Every figure a document quotes is one its cited result file holds: the
+ * same figures pass, a drifted one (in the document or in a regenerated
+ * result file) fails naming it, as do an uncited figure, a cited file with
+ * no PROVENANCE, and an included table that differs from its file. */
+static void figures_follow_the_results(void **state)
+{
+    (void)state;
+    char doc[4096];
+    const char *prose = "Sigmoid scores %s ± 0.05 against 99.15 ± 0.05, %s [+0.02, +0.11], "
+                        "pooled p %s, %s s a run.\n";
+    result_folder("99.21", 1);
+    snprintf(doc, sizeof doc, "# r\n\n<!-- figures %s/results/heads/comparison.md -->\n%s<!-- /figures -->\n",
+             test_dir, prose);
+    char good[4096];
+    snprintf(good, sizeof good, doc, "99.21", "+0.06", "0.036", "616");
+    write_text(path_in(test_dir, "fig.md"), good);
+    assert_int_equal(figures("fig.md", NULL), 0);
+
+    /* a figure drifted in the document: the mean, the interval's sign, the
+     * rounding of the p-value, a time */
+    const char *drift[][4] = {{"99.12", "+0.06", "0.036", "616"},
+                              {"99.21", "−0.06", "0.036", "616"},
+                              {"99.21", "+0.06", "0.037", "616"},
+                              {"99.21", "+0.06", "0.036", "59"}};
+    const char *named[] = {"99.12 is in none of", "-0.06 is in none of", "0.037 is in none of", "the time 59"};
+    for (int i = 0; i < 4; i++) {
+        char bad[4096];
+        snprintf(bad, sizeof bad, doc, drift[i][0], drift[i][1], drift[i][2], drift[i][3]);
+        write_text(path_in(test_dir, "drift.md"), bad);
+        assert_int_equal(figures("drift.md", NULL), 1);
+        assert_non_null(strstr(err_of("drift.md"), "drift.md:4: "));
+        assert_non_null(strstr(err_of("drift.md"), named[i]));
+    }
+
+    /* the result file regenerated with another figure: the document is stale */
+    result_folder("99.18", 1);
+    assert_int_equal(figures("fig.md", NULL), 1);
+    assert_non_null(strstr(err_of("fig.md"), "99.21 is in none of"));
+
+    /* a cited result folder that does not say which engine made it */
+    result_folder("99.21", 0);
+    assert_int_equal(figures("fig.md", NULL), 1);
+    assert_non_null(strstr(err_of("fig.md"), "has no PROVENANCE"));
+    result_folder("99.21", 1);
+
+    /* the same sentence citing nothing fails; a figure that is no result of
+     * ours is marked so and passes */
+    char bare[4096];
+    snprintf(bare, sizeof bare, prose, "99.21", "+0.06", "0.036", "616");
+    write_text(path_in(test_dir, "bare.md"), bare);
+    assert_int_equal(figures("bare.md", NULL), 1);
+    assert_non_null(strstr(err_of("bare.md"), "cites no result file"));
+    write_text(path_in(test_dir, "book.md"), "<!-- figures none: LeCun's table -->1.6% error plain.<!-- /figures -->\n");
+    assert_int_equal(figures("book.md", NULL), 0);
+
+    /* an accuracy quoted bare, without % or ±, is a result figure too */
+    write_text(path_in(test_dir, "acc.md"), "Mean BCE scores 98.39 against softmax's 99.16.\n");
+    assert_int_equal(figures("acc.md", NULL), 1);
+    assert_non_null(strstr(err_of("acc.md"), "98.39"));
+
+    /* a time, in digits or in words, says where it comes from: a result
+     * file, or the machine and date it was measured on */
+    write_text(path_in(test_dir, "time.md"), "The sweep takes six minutes on 2 cores.\n");
+    assert_int_equal(figures("time.md", NULL), 1);
+    assert_non_null(strstr(err_of("time.md"), "six minutes"));
+    write_text(path_in(test_dir, "time.md"), "<!-- figures none: timed by hand -->The sweep took 59 s.<!-- /figures -->\n");
+    assert_int_equal(figures("time.md", NULL), 1);
+    assert_non_null(strstr(err_of("time.md"), "needs the machine and date"));
+    write_text(path_in(test_dir, "time.md"),
+               "<!-- figures none: timed by hand on 2026-12-07, a 2-core AMD EPYC -->The sweep took 59 s."
+               "<!-- /figures -->\n");
+    assert_int_equal(figures("time.md", NULL), 0);
+}
+
+/* A table included from a result file is the file's, line for line; when it
+ * drifts, --update-figures rewrites it from the file. */
+static void included_tables_follow_the_results(void **state)
+{
+    (void)state;
+    result_folder("99.21", 1);
+    char doc[4096];
+    const char *block = "<!-- include %s/results/heads/comparison.md table 1 -->\n```text\n"
+                        "| config | runs | test accuracy (%%) mean ± std | s/run |\n|---|---|---|---|\n"
+                        "| softmax | 5 | 99.15 ± 0.05 | 616 |\n| sigmoid | 5 | %s ± 0.05 | 336 |\n```\n"
+                        "<!-- /include -->\n";
+    snprintf(doc, sizeof doc, block, test_dir, "99.21");
+    write_text(path_in(test_dir, "inc.md"), doc);
+    assert_int_equal(figures("inc.md", NULL), 0);
+    snprintf(doc, sizeof doc, block, test_dir, "99.31");
+    write_text(path_in(test_dir, "inc.md"), doc);
+    assert_int_equal(figures("inc.md", NULL), 1);
+    assert_non_null(strstr(err_of("inc.md"), "inc.md:1: the block differs from"));
+    assert_int_equal(figures("inc.md", "--update-figures"), 0);
+    assert_non_null(strstr(slurp_text(path_in(test_dir, "inc.md")), "| sigmoid | 5 | 99.21 ± 0.05 | 336 |\n```\n"));
+    assert_int_equal(figures("inc.md", NULL), 0);
+}
+
+/* --help and the man pages can cite no result file, so they quote no result
+ * figure: a --help that quotes one fails the check */
+static void help_quotes_no_figure(void **state)
+{
+    (void)state;
+    char t[4096], fake[3 * 4096], env[4200];
+    if (!realpath(train_bin(), t))
+        fail_msg("no %s", train_bin());
+    snprintf(fake, sizeof fake,
+             "#!/bin/sh\nif [ \"$1\" = --help ]; then \"%s\" --help; echo '  trains to 98.29%% in 3 s'; "
+             "else exec \"%s\" \"$@\"; fi\n", t, t);
+    write_text(path_in(test_dir, "fake-help"), fake);
+    assert_int_equal(sh("chmod +x %s/fake-help", test_dir), 0);
+    write_text(path_in(test_dir, "plain.md"), "# plain\n");
+    snprintf(env, sizeof env, "TRAIN=%s/fake-help scripts/check-docs.sh --figures %s/plain.md 2> %s/plain.md.err",
+             test_dir, test_dir, test_dir);
+    assert_int_equal(sh("%s", env), 1);
+    assert_non_null(strstr(err_of("plain.md"), "./train --help:"));
+    assert_non_null(strstr(err_of("plain.md"), "98.29%"));
+    assert_int_equal(figures("plain.md", NULL), 0);
+}
+
+/* In a copy of this checkout, every results/ folder is checked as the whole
+ * documentation is: a folder no document cites, one made by another engine
+ * and one with no PROVENANCE each fail, naming the folder. */
+static void result_folders_are_today_s_and_cited(void **state)
+{
+    (void)state;
+    char t[4096];
+    if (!realpath(train_bin(), t))
+        fail_msg("no %s", train_bin());
+    assert_int_equal(sh("mkdir -p %s/repo && git ls-files -z --cached --others --exclude-standard | "
+                        "xargs -0 sh -c 'for p; do [ -e \"$p\" ] && printf \"%%s\\0\" \"$p\"; done' _ | "
+                        "tar --null --no-recursion -T - -cf - | tar -C %s/repo -xf -", test_dir, test_dir), 0);
+#define REPO_CHECK "cd %s/repo && TRAIN=%s scripts/check-docs.sh --figures 2> %s/repo.err > /dev/null"
+    assert_int_equal(sh(REPO_CHECK, test_dir, t, test_dir), 0);
+
+    assert_int_equal(sh("cd %s/repo && mkdir results/orphan && cp results/quick/* results/orphan/", test_dir), 0);
+    assert_int_equal(sh(REPO_CHECK, test_dir, t, test_dir), 1);
+    assert_non_null(strstr(err_of("repo"), "results/orphan: no document cites it"));
+    assert_int_equal(sh("rm -r %s/repo/results/orphan", test_dir), 0);
+
+    assert_int_equal(sh("cd %s/repo && sed -i 's/^engine: train [^;]*;/engine: train 0.0.1;/' "
+                        "results/quick/PROVENANCE", test_dir), 0);
+    assert_int_equal(sh(REPO_CHECK, test_dir, t, test_dir), 1);
+    assert_non_null(strstr(err_of("repo"), "results/quick/PROVENANCE: made by another engine"));
+
+    assert_int_equal(sh("rm %s/repo/results/quick/PROVENANCE", test_dir), 0);
+    assert_int_equal(sh(REPO_CHECK, test_dir, t, test_dir), 1);
+    assert_non_null(strstr(err_of("repo"), "results/quick: no PROVENANCE"));
+#undef REPO_CHECK
+}
+
+/* this checkout: README.md and the docs/ pages quote their result files, every
+ * results/ folder says which engine and machine made it */
+static void repository_figures(void **state)
+{
+    (void)state;
+    int rc = sh("scripts/check-docs.sh --figures 2> %s/repo.err > /dev/null", test_dir);
+    if (rc != 0)
+        fail_msg("check-docs --figures exit %d:\n%s", rc, err_of("repo"));
+}
+
+/* the scripts that write a table write its PROVENANCE: engine, commit,
+ * machine, date and the command, as the figures check requires */
+static void scripts_write_provenance(void **state)
+{
+    (void)state;
+    assert_int_equal(sh("%s MNIST_DIR=%s scripts/seed-runs.sh -s 1 -o %s/prov configs/default.json -- --hidden 8 "
+                        "--epochs 1 > /dev/null 2>&1", test_bins(), test_dir, test_dir), 0);
+    const char *p = slurp_text(path_in(test_dir, "prov/PROVENANCE"));
+    assert_non_null(strstr(p, "command: scripts/seed-runs.sh -s 1 -o "));
+    assert_non_null(strstr(p, "\nengine: train "));
+    assert_non_null(strstr(p, "\nbinary: sha256:"));
+    assert_non_null(strstr(p, "\ncommit: "));
+    assert_non_null(strstr(p, "\nmachine: "));
+    assert_non_null(strstr(p, "\ndate: 20"));
+}
+
 static void help_and_usage_errors(void **state)
 {
     (void)state;
@@ -200,6 +404,12 @@ int main(void)
         cmocka_unit_test(tracked_changes_fail),
         cmocka_unit_test(option_table_follows_help),
         cmocka_unit_test(figure_panels_follow_the_loss),
+        cmocka_unit_test(figures_follow_the_results),
+        cmocka_unit_test(included_tables_follow_the_results),
+        cmocka_unit_test(help_quotes_no_figure),
+        cmocka_unit_test(scripts_write_provenance),
+        cmocka_unit_test(repository_figures),
+        cmocka_unit_test(result_folders_are_today_s_and_cited),
         cmocka_unit_test(documented_commands_run),
     };
     if (getenv("TEST_FILTER"))

@@ -84,7 +84,8 @@ static const struct row FILE_ROWS[] = {
     {NULL, NULL}};
 static const struct row EXAMPLE_ROWS[] = {
     {CONFIG_PRODUCT "-fetch", "download and verify MNIST (11 MB) into ~/.local/share"},
-    {CONFIG_PRODUCT " --config softmax", "train the softmax head for 10 epochs"},
+    {CONFIG_PRODUCT " --config softmax", "train the 99% recipe: 784-800-800-10, dropout, "
+                                         "shifted images, 40 epochs"},
     {CONFIG_PRODUCT " --config sigmoid --quiet", "print only the test accuracy"},
     {CONFIG_PRODUCT " --head sigmoid --epochs 3 --save m.bin --json",
      "train, save the model, one JSON line per epoch"},
