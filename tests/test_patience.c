@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/time.h>
+#include <unistd.h>
 #include <zlib.h>
 #include <cmocka.h>
 
@@ -218,14 +219,23 @@ static void resume_is_exact(void **state)
     assert_string_equal(got, want);
     free(got), free(out);
     same_bytes(whole, split);
-    /* by a signal, somewhere in the middle */
+    /* by a signal, somewhere in the middle: exactly where does not matter, but
+     * on a busy machine a run may end before the signal, or still be loading
+     * (nothing to save): then again, sooner or later */
     args_for(a, "5", "300", signalled);
-    char *err;
-    int rc = run_train_signal(a, ms / 2, SIGTERM, &out, &err);
-    if (rc != 143)
-        fail_msg("a run of %d ms, signalled after %d ms, exited %d: %s", ms, ms / 2, rc, err);
-    assert_non_null(strstr(err, "checkpoint saved to"));
-    free(out), free(err);
+    char *err = NULL;
+    int rc = 0, delay = ms / 2, saved = 0;
+    for (int try = 0; try < 8 && !saved; try++) {
+        unlink(signalled);
+        rc = run_train_signal(a, delay, SIGTERM, &out, &err);
+        saved = rc == 143 && strstr(err, "checkpoint saved to");
+        if (!saved)
+            print_message("signalled after %d ms: exit %d, no checkpoint; again\n", delay, rc);
+        delay = rc == 0 ? delay / 2 : delay + delay / 2 + 1;
+        free(out), free(err);
+    }
+    if (!saved)
+        fail_msg("no run of %d ms was interrupted mid-run by a signal in 8 tries", ms);
     resume[3] = signalled;
     out = run_ok(resume);
     got = summary_of(out);
