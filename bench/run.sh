@@ -5,6 +5,8 @@
 #   bench/run.sh compare [-e EPOCHS] [-r ROUNDS] train fp32, train bf16, PyTorch fp32, in rounds
 #   bench/run.sh scaling [-e EPOCHS]            epoch time against width, samples, threads
 #   bench/run.sh wall                           whole-process wall times of the runs the targets name
+#   bench/run.sh speedrun [-r ROUNDS] [-s SEEDS] configs/fast-*.json against the same recipe in PyTorch
+#                                               (-e EPOCHS: a shortened check of the harness)
 #   bench/run.sh MODE -R                        rebuild MODE.md from MODE.jsonl, run nothing
 #
 # Each writes bench/results/MODE.jsonl (one line per run, as build/bin/bench and
@@ -20,18 +22,19 @@ here=$(cd "$(dirname "$0")/.." && pwd)
 cd "$here"
 mode=${1:-}
 [ $# -gt 0 ] && shift
-epochs=3 rounds=5 render_only=""
-while getopts e:r:R opt; do
+epochs=3 epochs_set="" rounds=5 render_only="" seeds="1 2 3 4 5"
+while getopts e:r:s:R opt; do
     case $opt in
-        e) epochs=$OPTARG ;;
+        e) epochs=$OPTARG epochs_set=1 ;;
         r) rounds=$OPTARG ;;
+        s) seeds=$OPTARG ;;
         R) render_only=1 ;;
         *) exit 64 ;;
     esac
 done
 case $mode in
-    bench|compare|scaling|wall) ;;
-    *) echo "usage: bench/run.sh bench|compare|scaling|wall [-e EPOCHS] [-r ROUNDS] [-R]" >&2; exit 64 ;;
+    bench|compare|scaling|wall|speedrun) ;;
+    *) echo "usage: bench/run.sh bench|compare|scaling|wall|speedrun [-e EPOCHS] [-r ROUNDS] [-s SEEDS] [-R]" >&2; exit 64 ;;
 esac
 
 cores=$(nproc)
@@ -72,6 +75,32 @@ wall() {   # NAME COMMAND...
     rm -f "$out/.rss" "$out/.wall.out" "$out/.wall.err"
 }
 
+# one whole process of the fast recipe, timed from outside: ours or PyTorch's
+# (-e cuts both to EPOCHS: a check that the harness runs, not the recipe)
+speed() {   # ROUND SEED HEAD IMPL PRECISION
+    t0=$(date +%s.%N)
+    if [ "$4" = train ]; then
+        ./train --config "configs/fast-$3.json" --data-dir "$data" --seed "$2" --threads "$cores" \
+            --precision "$5" ${epochs_set:+--epochs "$epochs"} --quiet > "$out/.speed.out" 2> "$out/.speed.err" || {
+            cat "$out/.speed.err" >&2; exit 70; }
+        acc=$(sed -n 's/^test accuracy: \([0-9.]*\)%.*/\1/p' "$out/.speed.out")
+    else
+        LD_LIBRARY_PATH=$omp${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH} OMP_NUM_THREADS=$cores \
+            /usr/bin/python3 bench/torch_ref.py --config "configs/fast-$3.json" --head "$3" --data-dir "$data" \
+            --seed "$2" --threads "$cores" --precision "$5" ${epochs_set:+--epochs "$epochs"} > "$out/.speed.out" 2> "$out/.speed.err" || {
+            cat "$out/.speed.err" >&2; exit 70; }
+        acc=$(jq '.test_accuracy * 100' "$out/.speed.out")
+    fi
+    t1=$(date +%s.%N)
+    cut=null
+    [ -z "$epochs_set" ] || cut=$epochs
+    jq -n -c --argjson r "$1" --argjson s "$2" --arg h "$3" --arg i "$4" --arg p "$5" \
+        --argjson w "$(echo "$t1 - $t0" | bc)" --argjson acc "$acc" --argjson e "$cut" \
+        '{round: $r, seed: $s, head: $h, impl: $i, precision: $p, wall_seconds: $w, test_accuracy: $acc, epochs_cut_to: $e}' \
+        >> "$jsonl.tmp"
+    rm -f "$out/.speed.out" "$out/.speed.err"
+}
+
 run() {
     mkdir -p "$out"
     : > "$jsonl.tmp"
@@ -106,6 +135,25 @@ run() {
         wall "compare-heads.sh fp32" scripts/compare-heads.sh -o "$out/.compare-heads" \
             configs/softmax.json configs/sigmoid.json
         rm -rf "$out/.compare-heads" ;;
+    speedrun)
+        "$here/scripts/install-deps.sh" \
+            python3-torch=glob:/usr/lib/python3/dist-packages/torch/__init__.py \
+            python3-numpy=glob:/usr/lib/python3/dist-packages/numpy/__init__.py \
+            libopenblas0-openmp=glob:$omp/libblas.so.3 bc=cmd:bc
+        # ours at its best here (bf16 where the CPU has it), then PyTorch fp32
+        # and bf16 autocast, alternating, the same seeds in every round
+        ours_p=${bf16:-fp32}
+        r=1
+        while [ "$r" -le "$rounds" ]; do
+            for s in $seeds; do
+                for h in softmax sigmoid; do
+                    speed "$r" "$s" "$h" train "$ours_p"
+                    speed "$r" "$s" "$h" pytorch fp32
+                    [ -z "$bf16" ] || speed "$r" "$s" "$h" pytorch bf16
+                done
+            done
+            r=$((r + 1))
+        done ;;
     scaling)
         for w in 128 256 512 1024 2048; do ours mid softmax "$cores" --hidden "$w"; done
         for n in 10000 30000 60000; do ours mid softmax "$cores" --limit-train "$n"; done
@@ -131,11 +179,11 @@ header() {
          "$(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo)," \
          "$(. /etc/os-release && echo "$PRETTY_NAME")"
     echo "- $(gcc --version | head -n1), $(./train --version | sed -n 2p)"
-    if [ "$mode" = compare ]; then
+    if [ "$mode" = compare ] || [ "$mode" = speedrun ]; then
         echo "- PyTorch $(/usr/bin/python3 -c 'import torch; print(torch.__version__)')" \
              "(Debian python3-torch) on OpenMP OpenBLAS $(dpkg-query -W -f '${Version}' libopenblas0-openmp)"
     fi
-    [ "$mode" = wall ] ||
+    [ "$mode" = wall ] || [ "$mode" = speedrun ] ||
         echo "- training loop only (evaluation and loading excluded), median of $(jq -s '.[0].epochs' "$jsonl")" \
              "epochs per run; configs in bench/configs/ (SGD momentum 0.9, lr 0.05)"
     echo
@@ -182,6 +230,21 @@ render() {
         echo "| run | command | wall s | peak RSS MB | test acc |"
         echo "|---|---|---:|---:|---:|"
         jq -r "$R"'"| \(.name) | `\(.command)` | \(.wall_seconds | r(2)) | \(.peak_rss_mb) | \(if .test_accuracy then "\(.test_accuracy)%" else "-" end) |"' "$jsonl" ;;
+    speedrun)
+        header "make bench-speedrun"
+        echo "The recipe of configs/fast-{softmax,sigmoid}.json in train and in PyTorch (bench/torch_ref.py: the same network, init, loss, optimizer, schedule, dropout, deskewing and shifts), $cores threads, whole processes timed from outside (start to the result line, loading and deskewing included), seeds $(jq -s -r '[.[].seed] | unique | map(tostring) | join(", ")' "$jsonl") in each of $(jq -s '[.[].round] | max' "$jsonl") rounds; in a round each seed and head runs train, then PyTorch fp32, then PyTorch bf16 autocast. Ratio: PyTorch's mean wall time over train's in the same round (> 1: train is faster)."
+        echo
+        jq -s -r '[.[].epochs_cut_to // empty] | select(length > 0) | "**Shortened check (-e \(.[0]) epochs): not the recipe, no figure to quote.**\n"' "$jsonl"
+        echo "| head | run | precision | mean test acc | min test acc | mean wall s (per round) | ratio per round | median ratio |"
+        echo "|---|---|---|---:|---:|---|---|---:|"
+        jq -s -r "$R"'
+          def mean: add / length;
+          group_by(.head)[] | . as $g
+          | ([$g[] | select(.impl == "train")] | group_by(.round) | map([.[].wall_seconds] | mean)) as $ours
+          | (group_by(.impl + .precision) | sort_by(if .[0].impl == "train" then 0 else 1 end, .[0].precision)[])
+          | . as $x | (group_by(.round) | map([.[].wall_seconds] | mean)) as $w
+          | [range(0; [$w, $ours | length] | min) | $w[.] / $ours[.]] as $q
+          | "| \($x[0].head) | \($x[0].impl) | \($x[0].precision) | \([$x[].test_accuracy] | mean | r(2))% | \([$x[].test_accuracy] | min | r(2))% | \([$x[].wall_seconds] | mean | r(2)) (\([$w[] | r(2) | tostring] | join(", "))) | \(if $x[0].impl == "train" then "-" else [$q[] | r(2) | tostring] | join(" ") end) | \(if $x[0].impl == "train" then "-" else "**\($q | med | r(2))×**" end) |"' "$jsonl" ;;
     scaling)
         header "make bench-scaling"
         echo "Width: 784-W-10, batch 128, softmax, $cores threads. ns per weight-sample = s/epoch / (weights x training images); flat when the cost is linear in weights x samples."

@@ -77,7 +77,8 @@ static int on_epoch(const struct epoch_stats *s, void *ctx)
 {
     struct run *r = ctx;
     const struct config *c = r->cfg;
-    r->test_epoch = s->epoch;   /* trainer_run evaluated the test set just before */
+    if (r->t->test_each_epoch)
+        r->test_epoch = s->epoch;   /* trainer_run evaluated the test set just before */
     if (report_epoch(s, &r->rep))
         return r->rep.err->code;
     /* the last epoch's model is saved by the caller, after patience's too */
@@ -270,6 +271,9 @@ static int run_with_data(const struct config *c, const struct checkpoint *ck, in
         rc = checkpoint_restore(&t, ck, *c->resume != 0, from, e);
     if (!rc) {
         t.stop = &interrupt_signal;
+        /* --quiet without --json or --metrics shows no epoch's test figures:
+         * the test set is evaluated once, after the last epoch */
+        t.test_each_epoch = !c->quiet || c->json || *c->metrics;
         struct run r = {c, {stdout, c, e, NULL, NULL, {0}}, &t, -1};
         rc = report_open(&r.rep, *c->resume ? (int)ck->epoch : -1, e);
         t.progress = report_progress;

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 #include <cmocka.h>
 
 #include "support/support.h"
@@ -135,6 +136,89 @@ static void same_seed_same_output(void **state)
         assert_string_equal(a, b);
         free(a), free(b), free(ra), free(rb);
     }
+}
+
+/* --quiet evaluates the test set only after the last epoch: its result line is
+ * the one a run that prints every epoch ends with, and --quiet --json still
+ * reports each epoch's test figures */
+static void quiet_result_is_the_full_runs(void **state)
+{
+    (void)state;
+    const char *dir = mnist_dir();
+    if (!dir)
+        skip();
+    const char *args[] = {"--data-dir", dir, "--limit-train", "3000", "--limit-test", "1000",
+                          "--epochs", "3", "--dropout", "0.2", "--augment", "shift:1", NULL, NULL};
+    char *full, *quiet, *err;
+    assert_int_equal(run_train(args, &full, &err), 0);
+    free(err);
+    args[12] = "--quiet";
+    assert_int_equal(run_train(args, &quiet, &err), 0);
+    assert_string_equal(err, "");
+    free(err);
+    const char *last = strstr(full, "test accuracy: ");
+    assert_non_null(last);
+    assert_string_equal(quiet, last);
+    assert_non_null(strstr(quiet, "%"));
+    free(full), free(quiet);
+    const char *json[] = {"--data-dir", dir, "--limit-train", "3000", "--limit-test", "1000",
+                          "--epochs", "2", "--quiet", "--json", NULL};
+    char *out;
+    assert_int_equal(run_train(json, &out, &err), 0);
+    cJSON *l[3];
+    assert_int_equal(json_lines(out, l, 3), 3);
+    assert_true(json_num(l[0], "test_accuracy") > 0.5);
+    for (int i = 0; i < 3; i++)
+        cJSON_Delete(l[i]);
+    free(out), free(err);
+}
+
+/* the prediction column of each row of a CSV (field f), at most n rows */
+static int csv_column(const char *csv, int f, int *v, int n)
+{
+    int k = 0;
+    const char *l = strchr(csv, '\n');   /* the header */
+    while (l && l[1] && k < n) {
+        const char *p = l + 1;
+        for (int i = 0; i < f; i++)
+            p = strchr(p, ',') + 1;
+        v[k++] = atoi(p);
+        l = strchr(p, '\n');
+    }
+    return k;
+}
+
+/* a model trained on deskewed images deskews what --predict gives it: its
+ * predictions for the test file are those the training run wrote */
+static void deskew_model_predicts_as_trained(void **state)
+{
+    (void)state;
+    const char *dir = mnist_dir();
+    if (!dir)
+        skip();
+    char model[] = "/tmp/test_e2e_deskew_XXXXXX";
+    int fd = mkstemp(model);
+    assert_true(fd >= 0);
+    close(fd);
+    char preds[sizeof model + 4];
+    snprintf(preds, sizeof preds, "%s.csv", model);
+    const char *train[] = {"--data-dir", dir, "--limit-train", "2000", "--limit-test", "500",
+                           "--epochs", "1", "--hidden", "32", "--deskew", "--quiet", "--save",
+                           model, "--predictions", preds, NULL};
+    char *out, *err;
+    assert_int_equal(run_train(train, &out, &err), 0);
+    free(out), free(err);
+    char images[4096];
+    snprintf(images, sizeof images, "%s/t10k-images-idx3-ubyte.gz", dir);
+    const char *predict[] = {"--load", model, "--predict", images, NULL};
+    assert_int_equal(run_train(predict, &out, &err), 0);
+    char *csv = slurp_text(preds);
+    int a[500], b[500];
+    assert_int_equal(csv_column(csv, 2, a, 500), 500);
+    assert_int_equal(csv_column(out, 1, b, 500), 500);
+    assert_memory_equal(a, b, sizeof a);
+    free(csv), free(out), free(err);
+    unlink(preds), unlink(model);
 }
 
 /* where oneDNN does not dispatch to native bf16 (here forced down to AVX2),
@@ -279,6 +363,8 @@ int main(void)
         cmocka_unit_test(both_heads_learn),
         cmocka_unit_test(same_seed_same_output),
         cmocka_unit_test(bf16_learns),
+        cmocka_unit_test(quiet_result_is_the_full_runs),
+        cmocka_unit_test(deskew_model_predicts_as_trained),
         cmocka_unit_test(bf16_refused_without_native_isa),
         cmocka_unit_test(auto_precision_follows_the_isa),
         cmocka_unit_test(shipped_configs_run),

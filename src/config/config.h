@@ -41,6 +41,7 @@ struct config {
     int loss;                       /* enum head_loss; resolved by config_resolve */
     int bce_reduction;              /* enum bce_reduction: deprecated, folded into loss */
     int init;                       /* enum mlp_init */
+    bool deskew;                    /* every image straightened first (data/deskew.h) */
     /* training */
     long long epochs, batch_size;
     double lr;

@@ -50,6 +50,9 @@ const struct option option_table[] = {
              "0; normal: weights and biases N(0,1) (Nielsen ch. 1); normal-scaled: weights "
              "N(0,1/n_in), biases N(0,1) (Nielsen ch. 3); normal-out: weights N(0,1/n_out), "
              "biases N(0,1), output layer 0 (Nielsen ch. 6 network3)"},
+    {"deskew", T_BOOL, AT(deskew), "false", .group = G_MODEL,
+     .help = "straighten and centre every image (training, test, --predict) by its moments "
+             "before it is used: slant sheared away, centre of mass to the middle"},
 
     {"epochs", T_INT, AT(epochs), "10", 0, 100000, .group = G_TRAIN, .arg = "N",
      .help = "passes over the training set, in all (also when resuming); 0 only with --load"},

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "../data/dataset.h"
+#include "../data/deskew.h"
 #include "../data/idx.h"
 #include "../nn/mlp.h"
 #include "../nn/onednn.h"
@@ -24,6 +25,7 @@
 struct images {
     const char *name;
     uint32_t dim, next;
+    uint32_t rows, cols;  /* the IDX file's; stdin: a square's, when dim is one */
     struct idx file;     /* the IDX file; unused for stdin */
     uint8_t *buf;        /* stdin: one batch */
     uint32_t cap;        /* images buf holds */
@@ -37,6 +39,11 @@ static int open_images(struct images *im, const char *path, uint32_t dim, uint32
     if (!strcmp(path, "-")) {
         im->name = "stdin";
         im->cap = batch;
+        uint32_t side = 0;
+        while ((side + 1) * (side + 1) <= dim)
+            side++;
+        if (side * side == dim)
+            im->rows = im->cols = side;
         im->buf = malloc((size_t)dim * batch);
         return im->buf ? 0 : err_set(e, ERR_SOFTWARE, "stdin: out of memory");
     }
@@ -49,6 +56,7 @@ static int open_images(struct images *im, const char *path, uint32_t dim, uint32
                        h.dims[1], h.dims[2], dim);
     if (budget_check_bytes((double)h.size, budget_available(), "predict", path, e))
         return e->code;
+    im->rows = h.dims[1], im->cols = h.dims[2];
     return idx_read(&im->file, path, 3, e);
 }
 
@@ -81,11 +89,13 @@ static int next_images(struct images *im, uint32_t max, struct dataset *d, struc
     if (im->buf) {
         if (read_raw_batch(im, &n, e))
             return e->code;
-        *d = (struct dataset){.n = n, .dim = im->dim, .x = im->buf};
+        *d = (struct dataset){.n = n, .rows = im->rows, .cols = im->cols, .dim = im->dim,
+                              .x = im->buf};
     } else {
         uint32_t left = im->file.dims[0] - im->next;
         n = left < max ? left : max;
-        *d = (struct dataset){.n = n, .dim = im->dim, .x = im->file.data + (size_t)im->next * im->dim};
+        *d = (struct dataset){.n = n, .rows = im->rows, .cols = im->cols, .dim = im->dim,
+                              .x = im->file.data + (size_t)im->next * im->dim};
     }
     im->next += n;
     return 0;
@@ -121,9 +131,11 @@ static struct mlp *model_from(const struct config *c, const struct checkpoint *c
 
 /* one batch of predictions, after checking that the model's outputs are numbers */
 static int predict_batch(const struct config *c, struct mlp *m, const struct dataset *d,
-                         uint32_t from, struct err *e)
+                         uint32_t from, void *scratch, struct err *e)
 {
     const int K = m->size[m->L];
+    if (c->deskew)   /* the images the model learnt from were deskewed */
+        deskew_images(d->x, d->n, d->rows, d->cols, scratch);
     batch_gather(m->a[0], d, NULL, (int)d->n, NULL, NULL);
     const float *Z = mlp_forward(m, (int)d->n, NULL);
     if (!Z)
@@ -153,6 +165,15 @@ int predict_run(const struct config *c, const struct checkpoint *ck, struct err 
     struct images im = {0};
     uint32_t step = m ? (uint32_t)m->spec.max_batch : 0, from = 0;
     int rc = m ? open_images(&im, c->predict, ck->size[0], step, e) : e->code;
+    void *scratch = NULL;
+    if (!rc && c->deskew) {
+        if (!im.rows)
+            rc = err_set(e, ERR_USAGE, "predict: the model deskews its images, which needs their "
+                         "rows and columns: raw images of %u bytes are not square; give an IDX "
+                         "file", im.dim);
+        else if (!(scratch = malloc(deskew_scratch_bytes(im.rows, im.cols))))
+            rc = err_set(e, ERR_SOFTWARE, "predict: out of memory");
+    }
     if (!rc)
         omp_set_num_threads((int)c->threads);
     while (!rc) {
@@ -164,7 +185,7 @@ int predict_run(const struct config *c, const struct checkpoint *ck, struct err 
             rc = err_set(e, ERR_DATA, "%s: more than %u images", im.name, UINT32_MAX);
             break;
         }
-        rc = predict_batch(c, m, &d, from, e);
+        rc = predict_batch(c, m, &d, from, scratch, e);
         from += d.n;
         char what[64];
         snprintf(what, sizeof what, "predicting (after %u images)", from);
@@ -175,6 +196,7 @@ int predict_run(const struct config *c, const struct checkpoint *ck, struct err 
         rc = err_set(e, ERR_DATA, "%s: no images (raw images of %u bytes each expected)",
                      im.name, ck->size[0]);
     close_images(&im);
+    free(scratch);
     mlp_free(m);
     return rc;
 }

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../data/deskew.h"
 #include "../data/idx.h"
 #include "../util/timer.h"
 #include "budget.h"
@@ -33,10 +34,26 @@ struct test_load {
     int rc;
 };
 
+/* one set, deskewed when the config says so */
+static int load_set(const struct config *c, struct dataset *d, const char *images,
+                    const char *labels, struct err *e)
+{
+    if (dataset_load(d, images, labels, e))
+        return e->code;
+    if (c->deskew && d->n) {
+        void *scratch = malloc(deskew_scratch_bytes(d->rows, d->cols));
+        if (!scratch)
+            return err_set(e, ERR_SOFTWARE, "%s: out of memory to deskew the images", images);
+        deskew_images(d->x, d->n, d->rows, d->cols, scratch);
+        free(scratch);
+    }
+    return 0;
+}
+
 static void *load_test(void *arg)
 {
     struct test_load *j = arg;
-    j->rc = dataset_load(j->test, j->c->test_images, j->c->test_labels, &j->e);
+    j->rc = load_set(j->c, j->test, j->c->test_images, j->c->test_labels, &j->e);
     return NULL;
 }
 
@@ -49,7 +66,7 @@ static int load_both(const struct config *c, struct dataset *train, struct datas
     struct test_load j = {c, test, {0}, 0};
     pthread_t th;
     int threaded = pthread_create(&th, NULL, load_test, &j) == 0;
-    int rc = dataset_load(train, c->train_images, c->train_labels, e);
+    int rc = load_set(c, train, c->train_images, c->train_labels, e);
     if (threaded)
         pthread_join(th, NULL);
     else
@@ -182,6 +199,7 @@ int trainer_init(struct trainer *t, const struct config *c, const struct dataset
 {
     memset(t, 0, sizeof *t);
     t->cfg = c;
+    t->test_each_epoch = true;
     if (onednn_check_precision((enum precision)c->precision, e))
         return e->code;
     if (alloc_all(t, c, train, val, test)) {
@@ -405,9 +423,11 @@ int trainer_run(struct trainer *t, epoch_fn on_epoch, void *ctx, struct err *e)
                 return e->code;
             watch_patience(t, &s);
         }
-        if (trainer_evaluate_test(t, e))
-            return e->code;
-        s.test = t->test_eval;
+        if (t->test_each_epoch) {
+            if (trainer_evaluate_test(t, e))
+                return e->code;
+            s.test = t->test_eval;
+        }
         if (on_epoch && on_epoch(&s, ctx))
             return e->code ? e->code : err_set(e, ERR_IO, "stopped by the reporter");
         if (t->stop && *t->stop && t->pos.epoch < t->cfg->epochs && !t->patience_stop)

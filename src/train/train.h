@@ -85,6 +85,10 @@ struct trainer {
     struct eval test_eval;
     float *test_probs;      /* test.n x outputs */
     int *test_pred;         /* test.n */
+    /* evaluate the test set after every epoch (trainer_init: true); false
+     * when nobody reads the per-epoch figures: the caller evaluates once at
+     * the end, and each epoch's s.test stays empty */
+    bool test_each_epoch;
 };
 
 /* The four IDX files cfg names, validated, with the test images' geometry
