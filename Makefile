@@ -34,9 +34,9 @@ TEST_RUN := $(filter $(SLOW),$(TESTS)) $(filter-out $(SLOW),$(TESTS))
 # make test and make asan build with a job per core
 BUILD_JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 
-.PHONY: FORCE all run test check check-libs check-heads check-portable deps data clean asan valgrind fuzz \
-        sanitized-check install uninstall bench bench-compare bench-scaling bench-wall speedrun \
-        bench-speedrun
+.PHONY: FORCE all run test check check-libs check-heads check-layers check-mutants check-portable deps data \
+        clean asan valgrind fuzz sanitized-check install uninstall bench bench-compare bench-scaling \
+        bench-wall speedrun bench-speedrun bench-contention
 .SECONDARY:
 all: check-libs train $(B)/bin/compare $(B)/bin/bench $(B)/share/$(NAME)/configs \
      $(B)/train.bash-completion
@@ -114,7 +114,7 @@ run: deps
 test: deps
 	@$(MAKE) --no-print-directory -j$(BUILD_JOBS) check
 
-check: all $(TESTS) check-heads
+check: all $(TESTS) check-heads check-layers
 	@tests/run-tests.sh $(TEST_RUN)
 
 # the heads differ in src/nn/head.c alone: no other source names one
@@ -130,6 +130,17 @@ check-portable: $(B)/bin/train $(B)/bin/compare
 	  echo "train: $$f uses AVX registers: not built with PORTABLE=1 (x86-64-v2)" >&2; exit 1; fi; done
 	@echo "check-portable: $^ use no AVX or AVX-512 instruction"
 
+# Mutation testing (tests/mutate.py; long, not part of make test): every named
+# mutant must be killed, then the kill rate of a 150-mutant sample over
+# src/nn, src/train and src/data (docs/testing.md records the last one)
+check-mutants: deps
+	@tests/mutate.py --named && tests/mutate.py -n 150
+
+# the include graph follows the layers of docs/ARCHITECTURE.md, and oneDNN's
+# header stays inside src/nn/ (tests/check-layers.sh says which rule)
+check-layers:
+	@tests/check-layers.sh $(CC) $(PKG_CFLAGS)
+
 # The whole suite under AddressSanitizer + UndefinedBehaviorSanitizer (leaks
 # included), on binaries built apart in build/asan.
 ASAN_FLAGS := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
@@ -137,7 +148,7 @@ asan: deps
 	@$(MAKE) --no-print-directory -j$(BUILD_JOBS) B=build/asan CFLAGS="$(ASAN_FLAGS)" sanitized-check
 
 sanitized-check: check-libs $(B)/bin/train $(B)/bin/compare $(B)/bin/bench $(B)/share/$(NAME)/configs \
-                 $(TESTS) check-heads
+                 $(TESTS) check-heads check-layers
 	@TRAIN_BIN=$(B)/bin/train COMPARE_BIN=$(B)/bin/compare BENCH_BIN=$(B)/bin/bench \
 	  ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1 \
 	  tests/run-tests.sh $(TEST_RUN)
@@ -215,6 +226,11 @@ SPEEDRUN_SEEDS ?= 1 2 3 4 5
 bench-speedrun: deps
 	@$(MAKE) --no-print-directory all data
 	@bench/run.sh speedrun -r $(SPEEDRUN_ROUNDS) -s "$(SPEEDRUN_SEEDS)"
+
+# the default run idle, beside one busy process, idle again (issue 22)
+bench-contention: deps
+	@$(MAKE) --no-print-directory all data
+	@bench/contention.sh
 
 # Install like a normal tool: make install PREFIX=/usr/local [DESTDIR=/tmp/stage].
 # The installed names carry the product's name, mnist-train: "train" alone is

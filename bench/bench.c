@@ -37,7 +37,7 @@
 
 #include "config/config.h"
 #include "data/dataset.h"
-#include "nn/dense.h"
+#include "nn/mlp_dnn.h"
 #include "peak.h"
 #include "train/train.h"
 #include "util/denormal.h"
@@ -102,7 +102,7 @@ static int step_init(struct step *s, const struct mlp *m, int B, float beta, str
         /* packed as the model's layer is, from fp32 weights */
         if (dense_init(&s->layer[l], &s->dnn, (int)in, (int)out,
                        l + 1 < m->L ? (int)m->spec.act : -1, m->spec.precision,
-                       m->layer[l].packed != NULL, e))
+                       m->dnn->layer[l].packed != NULL, e))
             return e->code;
         double unused = 0;
         float *w32 = filled(in * out, 0, &r, &unused);

@@ -50,7 +50,7 @@
 # checks in seconds.
 #
 # --short (CHECK_DOCS_SHORT=1) makes training runs short: data/mnist in the
-# copy holds only the first 11,000 training and 2,000 test images, and
+# copy holds only the first 2,000 training and 1,000 test images, and
 # ./train becomes a wrapper that appends --epochs 1 to every run that trains
 # from scratch (not to --load, --resume, --predict, --print-config, --help or
 # --version), which also shortens the runs the scripts start, since they
@@ -81,7 +81,7 @@ in order (a line ending in \ continues on the next). Blocks opened with
                 working tree's tracked files and link its build/bin and
                 data/mnist (run `make` first)
   --short       short runs (also CHECK_DOCS_SHORT=1): data/mnist in the copy
-                holds the first 11,000 training and 2,000 test images, and
+                holds the first 2,000 training and 1,000 test images, and
                 ./train appends --epochs 1 to every training from scratch
                 (not to --load, --resume, --predict, --print-config, --help,
                 --version); the scripts call ./train, so their runs shrink too.
@@ -171,8 +171,9 @@ commands()
 
 # the documents whose uncited figures are not flagged yet (their spans and
 # includes are checked like any other's): docs/performance.md holds the
-# engine work's development measurements, dated in its text
-figures_loose="docs/performance.md"
+# engine work's development measurements, dated in its text; docs/testing.md
+# the kill rates of tests/mutate.py, dated with their commit
+figures_loose="docs/performance.md docs/testing.md"
 
 figures_program()
 {
@@ -596,11 +597,12 @@ else
 fi
 
 if [ -n "$short" ]; then
-    # the first 11,000 training and 2,000 test images (10,000 may be held out
-    # for validation), and one epoch for every training from scratch
+    # the first 2,000 training and 1,000 test images, and one epoch for every
+    # training from scratch: what is checked is that each command runs, and
+    # the docs' commands train some hundred networks
     for f in "$copy"/data/mnist/*-ubyte*; do
-        n=2000
-        case ${f##*/} in train-*) n=11000 ;; esac
+        n=1000
+        case ${f##*/} in train-*) n=2000 ;; esac
         short_idx "$f" "$tmp/short.gz" "$n"
         rm -f "$f"
         mv "$tmp/short.gz" "$copy/data/mnist/$(basename "$f" .gz).gz"

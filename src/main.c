@@ -9,7 +9,6 @@
  *
  * This is the only place that turns an error into a message and an exit code. */
 #include <cjson/cJSON.h>
-#include <omp.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,7 +19,8 @@
 
 #include "config/config.h"
 #include "data/dataset.h"
-#include "nn/onednn.h"
+#include "nn/par.h"
+#include "nn/precision.h"
 #include "report/report.h"
 #include "model/checkpoint.h"
 #include "model/predict.h"
@@ -29,6 +29,7 @@
 #include "util/denormal.h"
 #include "util/err.h"
 #include "util/interrupt.h"
+#include "util/num.h"
 #include "util/timer.h"
 
 /* The model file --resume or --load names, read once: its stored settings
@@ -252,20 +253,32 @@ static int check_model_fits(const struct config *c, const struct dataset *train,
     return checkpoint_check_fits(c, &spec, train->n, c->save, e);
 }
 
+/* The progress line redraws every 0.25 s: often enough to look live, seldom
+ * enough to cost nothing. TRAIN_PROGRESS_SECONDS (0..60) sets another
+ * interval, so that a test sees the line without an epoch that outlasts it. */
+#define PROGRESS_SECONDS 0.25
+static int progress_seconds(double *s, struct err *e)
+{
+    const char *v = getenv("TRAIN_PROGRESS_SECONDS");
+    *s = PROGRESS_SECONDS;
+    if (v && !(num_parse_double(v, s) && *s >= 0 && *s <= 60))
+        return err_set(e, ERR_USAGE, "TRAIN_PROGRESS_SECONDS: '%.40s' is not a number of "
+                       "seconds 0..60", v);
+    return 0;
+}
+
 /* everything that needs the data: split, build, restore, train, report */
 static int run_with_data(const struct config *c, const struct checkpoint *ck, int save,
                          struct dataset *train, struct dataset *test, double t0,
-                         double load_seconds, struct err *e)
+                         double load_seconds, double progress, struct err *e)
 {
     struct dataset val;
     int rc = trainer_split_data(c, train, &val, test, e);
     if (!rc && save)
         rc = check_model_fits(c, train, e);
     struct trainer t = {0};
-    if (!rc) {
-        omp_set_num_threads((int)c->threads);
+    if (!rc)
         rc = trainer_init(&t, c, train, &val, test, e);
-    }
     const char *from = *c->resume ? c->resume : c->load;
     if (!rc && *from)
         rc = checkpoint_restore(&t, ck, *c->resume != 0, from, e);
@@ -278,6 +291,7 @@ static int run_with_data(const struct config *c, const struct checkpoint *ck, in
         rc = report_open(&r.rep, *c->resume ? (int)ck->epoch : -1, e);
         t.progress = report_progress;
         t.progress_ctx = &r.rep;
+        t.progress_seconds = progress;
         if (!rc)
             rc = train_and_report(&r, test, save, t0, load_seconds, e);
         int closed = report_close(&r.rep);
@@ -293,6 +307,9 @@ static int run(const struct config *c, struct model_file *f, struct err *e)
     const struct checkpoint *ck = NULL;
     /* a precision this CPU cannot run is refused before anything is read */
     int rc = onednn_check_precision((enum precision)c->precision, e);
+    double progress;
+    if (!rc)
+        rc = progress_seconds(&progress, e);
     if (!rc)
         rc = read_start(c, f, &ck, e);
     int save = !rc && saves_model(c, ck);
@@ -306,7 +323,7 @@ static int run(const struct config *c, struct model_file *f, struct err *e)
     double load_seconds = timer_now() - t0;
     struct dataset train = train_all, test = test_all;
     if (!rc)
-        rc = run_with_data(c, ck, save, &train, &test, t0, load_seconds, e);
+        rc = run_with_data(c, ck, save, &train, &test, t0, load_seconds, progress, e);
     dataset_free(&train_all);
     dataset_free(&test_all);
     return rc;
@@ -346,7 +363,6 @@ int main(int argc, char **argv)
     struct config c;
     enum config_action action;
     const char *prog = err_program_name(argc > 0 ? argv[0] : NULL, "train");
-    denormals_flush();
     interrupt_install();   /* SIGINT/SIGTERM end every phase, loading included */
     struct model_file model = {0};
     const struct config_base base = {model_settings, &model};
@@ -363,6 +379,10 @@ int main(int argc, char **argv)
             rc = print_config(&c, &e);
             break;
         case CONFIG_RUN:
+            /* the team before any parallel region: the products are planned for it */
+            if ((rc = par_team((int)c.threads, &e)))
+                break;
+            denormals_flush();
             if (!*c.predict)
                 rc = run(&c, &model, &e);
             else if (!(rc = read_model(&model, c.load, &e)))

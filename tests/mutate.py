@@ -7,10 +7,12 @@ mutation tool: no mull, no dextool). Not run by `make test`.
 
 --named runs the hand-written bugs in NAMED instead: the ones issue 11 quotes
 (no reshuffle, dropout at evaluation, --augment ignored, a momentum bug) and
-their kin; each must be killed.
+their kin; each must be killed (exit 1 when one survives). `make
+check-mutants` runs both; docs/testing.md records the last rates.
 
 Copies the checkout to a temporary directory, generates every single-point
-mutant of FILE... (default: src/train/train.c, task.c and src/nn/*.c) -- a comparison flipped
+mutant of FILE... (default: src/train/train.c, task.c, src/nn/*.c and
+src/data/*.c) -- a comparison flipped
 (< <= > >= == !=), an arithmetic operator swapped (+ - * /, += -=), && <-> ||,
 a ternary's branches swapped, an integer constant changed (0 -> 1, n -> n+1),
 a statement dropped -- samples N of them with a fixed seed (all with -n 0),
@@ -31,7 +33,10 @@ import subprocess
 import sys
 import tempfile
 
-UNIT = "test_config test_data test_head test_nn test_stats test_task test_train"
+# the cheapest first: a mutant stops at the first suite that kills it
+# (test_distort, which also trains through ./train, last)
+UNIT = ("test_stats test_task test_head test_train test_nn test_config test_dense test_data "
+        "test_distort")
 FLIPS = {"<": "<=", "<=": "<", ">": ">=", ">=": ">", "==": "!=", "!=": "=="}
 ARITH = {" + ": " - ", " - ": " + ", " * ": " / ", " / ": " * ", "+=": "-=", "-=": "+=",
          "&&": "||", "||": "&&"}
@@ -49,15 +54,15 @@ NAMED = [
     ("dropout on at evaluation", "src/train/train.c",
      "mlp_forward(m, nb, NULL)", "mlp_forward(m, nb, &t->dropout)"),
     ("--augment ignored", "src/train/train.c",
-     "t->cfg->augment_shift, &t->augment", "0, &t->augment"),
+     "t->distort, &t->augment);", "NULL, &t->augment);"),
     ("augmentation at evaluation", "src/train/train.c",
-     "t->targets, 0, NULL);", "t->targets, t->cfg->augment_shift, &t->augment);"),
+     "t->targets, NULL, NULL);", "t->targets, t->distort, &t->augment);"),
     ("momentum velocity not kept", "src/nn/optim.c",
      "*beta = fused(o) ? o->momentum : 0.0f;", "*beta = 0.0f;"),
     ("momentum coefficient ignored", "src/nn/optim.c",
      "*beta = fused(o) ? o->momentum : 0.0f;", "*beta = fused(o) ? 1.0f : 0.0f;"),
     ("schedule not applied", "src/train/train.c",
-     "(float)s->lr);", "(float)t->cfg->lr);"),
+     "(float)s->lr))", "(float)t->cfg->lr))"),
     ("partial last batch dropped", "src/train/train.c",
      "while (p->next < n) {", "while (p->next + (uint32_t)B <= n) {"),
     ("validation taken from training rows", "src/train/train.c",
@@ -83,10 +88,19 @@ NAMED = [
      "rng_seed(&t->augment, seed,", "rng_seed(&t->augment, 1,"),
     ("seed not reaching pairs", "src/train/train.c",
      "task_set_init(&t->train, &t->task, train, seed,", "task_set_init(&t->train, &t->task, train, 1,"),
-    ("weight decay on the biases too", "src/nn/optim.c",
-     "axpy(o->n_decay, o->weight_decay, w, v);", "axpy(o->n, o->weight_decay, w, v);"),
-    ("hidden layers without dropout fed through the dropout buffer", "src/nn/mlp.c",
-     "if (r && m->a[l + 1] != m->h[l + 1])", "if (r && m->a[l] != m->h[l + 1])"),
+    ("weight decay on the biases too", "src/nn/mlp.c",
+     "m->n_weights, m->n_params, 0, NULL);", "m->n_weights, m->n_params, 1, NULL);"),
+    ("evaluation fed through the dropout buffer", "src/nn/mlp.c",
+     "return training ? m->a[l] : m->h[l];", "return m->a[l];"),
+    ("dropout not reaching the next layer", "src/nn/mlp.c",
+     "return training ? m->a[l] : m->h[l];", "return m->h[l];"),
+    ("every warp the same", "src/data/distort_lanes.c",
+     "key[b] = rng_next(r);", "key[b] = 1;"),
+    ("elastic field not smoothed", "src/data/smooth.c",
+     "        smooth_dense(w, out, in, scale);", "        memcpy(out, in, sizeof(float) * (size_t)w->rows * (size_t)w->cols);"),
+    ("augmentation draws depend on the thread", "src/data/distort_lanes.c",
+     "out + dim * (size_t)(c0 + b),\n                             in[c0 + b], key[b]);",
+     "out + dim * (size_t)(c0 + b),\n                             in[c0 + b], key[b] + (uint64_t)omp_get_thread_num());"),
     ("sigmoid head told the count", "src/nn/head.c",
      "if (h->kind == HEAD_SOFTMAX)\n        return top_k(z, n, k);", "return top_k(z, n, k);"),
 ]
@@ -168,18 +182,25 @@ def main():
     ap.add_argument("-n", type=int, default=150, help="mutants to sample (0: all)")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--tests", default=UNIT, help="test binaries to run, by name")
-    ap.add_argument("--timeout", type=int, default=60, help="seconds per test binary")
+    ap.add_argument("--timeout", type=int, default=300,
+                    help="seconds per test binary (only a hang's limit: a busy machine is slow)")
     ap.add_argument("--named", action="store_true", help="run the NAMED bugs")
-    ap.add_argument("--new", default="test_train",
+    ap.add_argument("--all-killers", action="store_true",
+                    help="run every suite on each mutant, to say which ones catch it")
+    ap.add_argument("--new", default="",
                     help="suites also left out for a 'without' kill rate (run last)")
+    ap.add_argument("--skip-baseline", action="store_true",
+                    help="do not first check that the unmutated tree passes (a rerun)")
     ap.add_argument("files", nargs="*")
     a = ap.parse_args()
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    # the training loop and the network; checkpoint.c and outstats.c are the
-    # CLI suites' business (test_model, test_cli), too slow to run per mutant
+    # the training loop, the network and the data; checkpoint.c and
+    # outstats.c are the CLI suites' business (test_model, test_cli), too slow
+    # to run per mutant
     files = a.files or sorted([os.path.join(root, "src/train/train.c"),
                                os.path.join(root, "src/train/task.c")] +
-                              glob.glob(os.path.join(root, "src/nn/*.c")))
+                              glob.glob(os.path.join(root, "src/nn/*.c")) +
+                              glob.glob(os.path.join(root, "src/data/*.c")))
     files = [os.path.relpath(os.path.abspath(f), root) for f in files]
     if a.named:
         all_mutants = chosen = list(named_mutants(root))
@@ -192,21 +213,24 @@ def main():
     tests = a.tests.split()
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))   # still clean up
     work = tempfile.mkdtemp(prefix="train-mutate.")
+    counts = {}
     try:
         for d in ("src", "tests", "bench", "configs"):
             shutil.copytree(os.path.join(root, d), os.path.join(work, d))
         for f in ("Makefile", "README.md"):
             shutil.copy(os.path.join(root, f), work)
         targets = " ".join(f"build/tests/{t}" for t in tests)
-        make = f"make -s CFLAGS='-O1 -g0' {targets}"
+        # ./train too: test_distort's last tests run it
+        make = f"make -s CFLAGS='-O1 -g0' train {targets}"
         run = " && ".join(f"build/tests/{t}" for t in tests)
-        if sh(make, work) != 0 or sh(run, work, a.timeout * len(tests)) != 0:
+        if sh(make, work) != 0 or (not a.skip_baseline and
+                                   sh(run, work, a.timeout * len(tests)) != 0):
             sys.exit("mutate: the unmutated tree does not build or pass its tests")
         print(f"{len(chosen)} of {len(all_mutants)} mutants of {' '.join(files)}; "
               f"tests: {' '.join(tests)}", flush=True)
         new_tests = [t for t in tests if t in a.new.split()]
         old_tests = [t for t in tests if t not in new_tests]
-        counts = {"KILLED": 0, "SURVIVED": 0, "UNVIABLE": 0}
+        counts.update({"KILLED": 0, "SURVIVED": 0, "UNVIABLE": 0})
         killed_without = 0
         for f, no, old, new, what in chosen:
             path = os.path.join(work, f)
@@ -221,14 +245,14 @@ def main():
                 verdict = "UNVIABLE"
             else:
                 # the older suites first: a mutant they kill needs no newer one
-                # (--named runs them all, to say which suites catch each bug)
+                # (--all-killers runs them all, to say which suites catch it)
                 for group in (old_tests, new_tests):
-                    if killers and not a.named:
+                    if killers and not a.all_killers:
                         break
                     for t in group:
                         if sh(f"build/tests/{t}", work, a.timeout) != 0:
                             killers.append(t)
-                            if not a.named:
+                            if not a.all_killers:
                                 break
                 verdict = "KILLED" if killers else "SURVIVED"
                 killed_without += any(t in old_tests for t in killers)
@@ -247,6 +271,9 @@ def main():
                   f"kill rate {100.0 * killed_without / max(1, k + s):.1f}%")
     finally:
         shutil.rmtree(work, ignore_errors=True)
+    # a named bug is one the suites must catch
+    if a.named and counts["SURVIVED"]:
+        sys.exit(1)
 
 
 if __name__ == "__main__":

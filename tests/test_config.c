@@ -10,11 +10,11 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "config/config.h"
+#include "config/config_testing.h"
 #include "nn/act.h"
 #include "nn/head.h"
 #include "nn/mlp.h"
-#include "nn/onednn.h"
+#include "nn/precision.h"
 #include "nn/optim.h"
 #include "train/task.h"
 #include "support/support.h"

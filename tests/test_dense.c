@@ -19,7 +19,7 @@
 #include "nn/bf16.h"
 #include "nn/dense.h"
 #include "nn/head.h"
-#include "nn/mlp.h"
+#include "nn/mlp_testing.h"
 #include "util/rng.h"
 
 /* 64 x IN x OUT is above DENSE_SERIAL_MACS (threaded products), the smaller

@@ -20,11 +20,11 @@
 #include <omp.h>
 
 
-#include "config/config.h"
+#include "config/config_testing.h"
 #include "data/dataset.h"
 #include "nn/head.h"
-#include "nn/onednn.h"
-#include "data/distort.h"
+#include "nn/precision.h"
+#include "data/distort_testing.h"
 #include "support/support.h"
 
 
@@ -131,6 +131,48 @@ static void translation_moves_pixels(void **state)
     distort_warp(w, got, img, &A);
     assert_float_equal(got[10 * C + 10], (src[10 * C + 9] + src[10 * C + 10]) / 2, 1e-6);
     assert_float_equal(got[10 * C + 0], src[10 * C + 0] / 2, 1e-6);   /* zero fill beside */
+    distort_free(w);
+}
+
+/* The translation draws x and y apart: over 400 images of a centred blob
+ * under affine:translate=2 the blob's centroid moves by (dx, dy), each
+ * uniform in [-2, 2] (sd 2/sqrt(3)), and the two uncorrelated: a y draw
+ * reused for x would make dx == dy. */
+static void translation_draws_x_and_y_apart(void **state)
+{
+    (void)state;
+    enum { N = 400 };
+    uint8_t img[DIM];
+    for (int y = 0; y < R; y++)
+        for (int x = 0; x < C; x++) {
+            const double d2 = (x - 13.5) * (x - 13.5) + (y - 13.5) * (y - 13.5);
+            img[y * C + x] = (uint8_t)(255 * exp(-d2 / 8));
+        }
+    struct distort_spec s = parse_ok("affine:translate=2");
+    struct distort *w = distort_create(&s, R, C);
+    assert_non_null(w);
+    struct rng r;
+    rng_seed(&r, 5, RNG_AUGMENT);
+    double sx = 0, sy = 0, sxx = 0, syy = 0, sxy = 0, apart = 0;
+    for (int i = 0; i < N; i++) {
+        float out[DIM];
+        distort_image(w, out, img, &r);
+        double m = 0, mx = 0, my = 0;
+        for (int p = 0; p < DIM; p++) {
+            m += out[p];
+            mx += out[p] * (p % C);
+            my += out[p] * (p / C);
+        }
+        const double dx = mx / m - 13.5, dy = my / m - 13.5;
+        sx += dx, sy += dy, sxx += dx * dx, syy += dy * dy, sxy += dx * dy;
+        apart += fabs(dx - dy);
+    }
+    const double vx = sxx / N - (sx / N) * (sx / N), vy = syy / N - (sy / N) * (sy / N);
+    const double cov = sxy / N - (sx / N) * (sy / N);
+    assert_float_equal(sqrt(vx), 2 / sqrt(3), 0.15);
+    assert_float_equal(sqrt(vy), 2 / sqrt(3), 0.15);
+    assert_true(fabs(cov / sqrt(vx * vy)) < 0.15);
+    assert_true(apart / N > 1.0);   /* E|U1 - U2| = 4/3 for independent U in [-2, 2] */
     distort_free(w);
 }
 
@@ -271,7 +313,8 @@ static void reference_fold(double *K, int n, const double *g, int r)
             K[i * n + reference_mirror(i + m, n)] += g[m + r];
 }
 
-/* distort_smooth against the direct 2-D sum, every pixel, within 1e-5 of the
+/* distort_smooth and distort_smooth_plain against the direct 2-D sum and
+ * each other, every pixel, within 1e-5 of the
  * input's scale (the weights sum to 1; the dense way adds and subtracts
  * mirrored values, so its rounding is relative to them, not to the terms of
  * one pixel's sum; a wrong weight is off by at least 1e-4), on the sizes
@@ -291,11 +334,14 @@ static void smoothing_matches_the_definition(void **state)
             assert_non_null(w);
             const int r = reference_taps(g, sigmas[u]);
             float *f = malloc(sizeof(float) * (size_t)n), *in = malloc(sizeof(float) * (size_t)n);
+            float *plain = malloc(sizeof(float) * (size_t)n);
             struct rng rr;
             rng_seed(&rr, 9 + t, u);
             for (int p = 0; p < n; p++)   /* |in| <= 1 */
                 f[p] = in[p] = 2 * rng_uniform(&rr) - 1;
+            memcpy(plain, f, sizeof(float) * (size_t)n);
             distort_smooth(w, f, 2.5f);
+            distort_smooth_plain(w, plain, 2.5f);
             for (int y = 0; y < rows; y++)
                 for (int x = 0; x < cols; x++) {
                     double want = 0;
@@ -307,8 +353,17 @@ static void smoothing_matches_the_definition(void **state)
                     if (fabs(f[y * cols + x] - 2.5 * want) > 1e-5 * 2.5)
                         fail_msg("%dx%d sigma %g (%d,%d): %.9g, want %.9g", rows, cols,
                                  sigmas[u], x, y, f[y * cols + x], 2.5 * want);
+                    if (fabs(plain[y * cols + x] - 2.5 * want) > 1e-5 * 2.5)
+                        fail_msg("plain %dx%d sigma %g (%d,%d): %.9g, want %.9g", rows, cols,
+                                 sigmas[u], x, y, plain[y * cols + x], 2.5 * want);
+                    /* the fast smoother against the plain one, its oracle */
+                    if (fabs(f[y * cols + x] - plain[y * cols + x]) > 1e-5 * 2.5)
+                        fail_msg("fast %dx%d sigma %g (%d,%d): %.9g, plain %.9g", rows, cols,
+                                 sigmas[u], x, y, f[y * cols + x], plain[y * cols + x]);
                 }
-            free(f), free(in);
+            if (rows > 32 || cols > 32)   /* the plain smoother is the large images' path */
+                assert_memory_equal(f, plain, sizeof(float) * (size_t)n);
+            free(f), free(in), free(plain);
             distort_free(w);
         }
 }
@@ -1061,6 +1116,7 @@ int main(int argc, char **argv)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(identity_is_identity),
         cmocka_unit_test(translation_moves_pixels),
+        cmocka_unit_test(translation_draws_x_and_y_apart),
         cmocka_unit_test(rotation_by_90),
         cmocka_unit_test(bilinear_keeps_a_constant),
         cmocka_unit_test(kernel_and_smoothing),

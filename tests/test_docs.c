@@ -31,6 +31,29 @@ static const char *err_of(const char *name)
     return slurp_text(p);
 }
 
+/* The layers docs/ARCHITECTURE.md describes: tests/check-layers.sh passes on
+ * this tree and fails, naming each, on the leaks it was written for, planted
+ * in a copy of src/: config/ including train/, config/ including a module of
+ * nn/ (not a leaf header), and a header outside src/nn/ reaching oneDNN's
+ * through another header. */
+static void layers_point_one_way(void **state)
+{
+    (void)state;
+    const char *cc = "${CC:-cc} $(pkg-config --cflags zlib libcjson)";
+    assert_int_equal(sh("tests/check-layers.sh %s 2> %s/layers.err", cc, test_dir), 0);
+    assert_int_equal(sh("rm -rf %s/lay && mkdir -p %s/lay && cp -r src tests %s/lay/ && cd %s/lay && "
+                        "sed -i '1i #include \"../train/task.h\"' src/config/config.c && "
+                        "sed -i '1i #include \"../nn/mlp.h\"' src/config/json.c && "
+                        "sed -i '1i #include \"../nn/dense.h\"' src/nn/precision.h && "
+                        "tests/check-layers.sh %s 2> ../layers.err", test_dir, test_dir, test_dir,
+                        test_dir, cc), 1);
+    const char *err = err_of("layers");
+    assert_non_null(strstr(err, "src/config/config.c: config/ includes src/train/task.h"));
+    assert_non_null(strstr(err, "src/config/json.c: config/ includes src/nn/mlp.h"));
+    assert_non_null(strstr(err, "src/main.c: reaches oneDNN's header"));
+    assert_non_null(strstr(err, "src/report/report.c: reaches oneDNN's header"));
+}
+
 /* the README and docs of this tree, on the real MNIST */
 static void documented_commands_run(void **state)
 {
@@ -410,6 +433,7 @@ int main(void)
         cmocka_unit_test(scripts_write_provenance),
         cmocka_unit_test(repository_figures),
         cmocka_unit_test(result_folders_are_today_s_and_cited),
+        cmocka_unit_test(layers_point_one_way),
         cmocka_unit_test(documented_commands_run),
     };
     if (getenv("TEST_FILTER"))

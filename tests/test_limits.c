@@ -26,9 +26,10 @@
 
 #include "support/support.h"
 #include "train/budget.h"
-#include "train/outstats.h"
+#include "train/outstats_testing.h"
 #include "util/interrupt.h"
 #include "util/rng.h"
+#include "util/sysres.h"
 #include "train/train.h"
 
 static double now(void)
@@ -510,11 +511,11 @@ static void config_larger_than_memory_is_refused(void **state)
 static void meminfo_is_read(void **state)
 {
     (void)state;
-    assert_int_equal(budget_parse_meminfo("MemTotal:       32000000 kB\nMemFree:  1 kB\n"
+    assert_int_equal(sysres_parse_meminfo("MemTotal:       32000000 kB\nMemFree:  1 kB\n"
                                           "MemAvailable:   24130452 kB\nBuffers: 5 kB\n"),
                      24130452ull * 1024);
-    assert_int_equal(budget_parse_meminfo("MemTotal: 5 kB\n"), 0);
-    assert_int_equal(budget_parse_meminfo("MemAvailable: lots\n"), 0);
+    assert_int_equal(sysres_parse_meminfo("MemTotal: 5 kB\n"), 0);
+    assert_int_equal(sysres_parse_meminfo("MemAvailable: lots\n"), 0);
     uint64_t a = budget_available();
     assert_true(a > (16u << 20));
     /* --predict FILE: the images the header declares must fit too */

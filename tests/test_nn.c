@@ -14,7 +14,7 @@
 #include "nn/bf16.h"
 #include "nn/dropout.h"
 #include "nn/head.h"
-#include "nn/mlp.h"
+#include "nn/mlp_testing.h"
 #include "nn/optim.h"
 #include "support/support.h"
 #include "util/denormal.h"
@@ -39,6 +39,25 @@ static double net_loss(void *ctx)
     mlp_params_changed(n->m);   /* grad_check nudged a parameter */
     const float *z = mlp_forward(n->m, B, n->m->spec.dropout > 0 ? &r : NULL);
     return head_loss(&n->head, n->m->probs, NULL, z, n->t, B, K) / B;
+}
+
+/* one optimizer step as the trainer takes it (mlp_backward_update): the
+ * step's constants, then the weights (the first n_decay, with decay and their
+ * bf16 copy when w16 is given) and the rest, in ranges */
+static void optim_step_as_trained(struct optim *o, float *w, float *g, float lr, bf16 *w16)
+{
+    optim_begin(o);
+    for (size_t i0 = 0; i0 < o->n_decay; i0 += 3)
+        optim_apply(o, w, g, lr, i0, i0 + 3 < o->n_decay ? i0 + 3 : o->n_decay, 1, w16);
+    optim_apply(o, w, g, lr, o->n_decay, o->n, 0, NULL);
+}
+
+/* dropout as a hidden layer's forward pass applies it */
+static void dropout_forward(float *out, uint8_t *mask, const float *in, size_t n, float p,
+                            struct rng *r)
+{
+    dropout_mask(mask, n, p, r);
+    dropout_apply(out, mask, in, n, p);
 }
 
 static void net_grad(struct net *n)
@@ -239,9 +258,9 @@ static void optimizer_steps(void **state)
     struct optim o = {.kind = OPT_MOMENTUM, .momentum = 0.9f};
     assert_int_equal(optim_init(&o, 2, 1), 0);
     g[0] = 1, g[1] = -1;
-    optim_step(&o, w, g, 0.1f, NULL, 0);          /* v = g; w -= 0.1 v */
+    optim_step_as_trained(&o, w, g, 0.1f, NULL);          /* v = g; w -= 0.1 v */
     g[0] = 1, g[1] = -1;
-    optim_step(&o, w, g, 0.1f, NULL, 0);          /* v = 0.9 g + g = 1.9 g */
+    optim_step_as_trained(&o, w, g, 0.1f, NULL);          /* v = 0.9 g + g = 1.9 g */
     assert_float_equal(w[0], 1 - 0.1 - 0.19, 1e-6);
     assert_float_equal(w[1], 2 + 0.1 + 0.19, 1e-6);
     optim_free(&o);
@@ -257,7 +276,7 @@ static void optimizer_steps(void **state)
     assert_ptr_equal(G2, sgd.g);
     assert_non_null(G2);
     assert_float_equal(beta_sgd, 0, 0);
-    optim_step(&sgd, w2, g2, 0.1f, NULL, 0);
+    optim_step_as_trained(&sgd, w2, g2, 0.1f, NULL);
     assert_float_equal(w2[0], 1 - 0.1 * 0.5, 1e-6);
     assert_float_equal(w2[1], 1, 1e-7);
     optim_free(&sgd);
@@ -266,7 +285,7 @@ static void optimizer_steps(void **state)
     float w3[2] = {0, 0}, g3[2] = {1e-3f, -50};
     struct optim adam = {.kind = OPT_ADAM, .beta1 = 0.9f, .beta2 = 0.999f, .eps = 1e-8f};
     optim_init(&adam, 2, 2);
-    optim_step(&adam, w3, g3, 0.01f, NULL, 0);
+    optim_step_as_trained(&adam, w3, g3, 0.01f, NULL);
     assert_float_equal(w3[0], -0.01, 1e-5);
     assert_float_equal(w3[1], 0.01, 1e-5);
     optim_free(&adam);
@@ -282,14 +301,14 @@ static void optimizer_steps(void **state)
     for (int step = 0; step < 3; step++) {
         float g5[3] = {0.5f, -1, 2.0f - step};
         memcpy(ga, g5, sizeof ga);
-        optim_step(&sa, wa, ga, 0.1f, NULL, 0);
+        optim_step_as_trained(&sa, wa, ga, 0.1f, NULL);
         float *G = optim_grad_target(&sb, &beta);
         assert_ptr_equal(G, sb.m);
         assert_null(sb.g);   /* no gradient block: it would never be written */
         assert_float_equal(beta, 0.9f, 0);
         for (int i = 0; i < 3; i++)
             G[i] = beta * G[i] + g5[i];
-        optim_step(&sb, wb, G, 0.1f, NULL, 0);
+        optim_step_as_trained(&sb, wb, G, 0.1f, NULL);
     }
     for (int i = 0; i < 3; i++)
         assert_float_equal(wa[i], wb[i], 1e-6);
@@ -306,7 +325,7 @@ static void optimizer_steps(void **state)
     assert_non_null(nes.g);
     assert_ptr_equal(G4, nes.g);
     assert_float_equal(beta, 0, 0);
-    optim_step(&nes, w4, g4, 1.0f, NULL, 0);
+    optim_step_as_trained(&nes, w4, g4, 1.0f, NULL);
     assert_float_equal(w4[0], -1.5, 1e-6);
     optim_free(&nes);
 }
@@ -324,7 +343,7 @@ static void optimizer_bf16_copy(void **state)
     memset(w16, 0xff, sizeof(bf16) * N);
     struct optim o = {.kind = OPT_SGD, .weight_decay = 0.01f};
     assert_int_equal(optim_init(&o, N, N16), 0);
-    optim_step(&o, w, g, 0.5f, w16, N16);
+    optim_step_as_trained(&o, w, g, 0.5f, w16);
     for (int i = 0; i < N; i++) {
         float want = (float)sin(i) - 0.5f * ((float)cos(0.3 * i) + (i < N16 ? 0.01f : 0) * (float)sin(i));
         assert_float_equal(w[i], want, 1e-6);

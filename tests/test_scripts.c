@@ -5,6 +5,7 @@
  * hostile paths and flags passed as data; failing runs; runs of another
  * command refused, not reused; --help, usage errors and option order for
  * every script (make install: tests/test_install.c). */
+#include <limits.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -344,7 +345,7 @@ static void other_command_is_refused(void **state)
                         "2> %s/err", test_dir, test_dir, flags, test_dir), 73);
     assert_non_null(strstr(err_text(), "the config file's contents differ"));
     /* another binary */
-    assert_int_equal(sh("cp -L train %s/tcopy && TRAIN=%s/tcopy scripts/seed-runs.sh -o %s/ref -s 2 "
+    assert_int_equal(sh("cp -L \"$TRAIN\" %s/tcopy && TRAIN=%s/tcopy scripts/seed-runs.sh -o %s/ref -s 2 "
                         "configs/default.json -- %s --epochs 1 > /dev/null 2>&1 && printf x >> %s/tcopy && "
                         "touch -d 2000-01-01 %s/ref/*.jsonl", test_dir, test_dir, test_dir, flags, test_dir,
                         test_dir), 0);
@@ -561,7 +562,7 @@ static void sweep_over_ssh(void **state)
     const char *name[2] = {"a", "b"};
     assert_int_equal(sh("mkdir -p %s", d), 0);
     for (int i = 0; i < 2; i++) {
-        int rc = sh("timeout 60 tests/support/local-sshd.sh start %s %s > %s/%s.port 2> %s/err", d,
+        int rc = sh("timeout 600 tests/support/local-sshd.sh start %s %s > %s/%s.port 2> %s/err", d,
                     name[i], d, name[i], test_dir);
         if (rc == 77) {
             print_message("sweep_over_ssh skipped: %s", err_text());
@@ -576,10 +577,11 @@ static void sweep_over_ssh(void **state)
              "1/ssh -F %s/ssh_config -p %d 127.0.0.1\n", d, port[0], d, port[1]);
     write_text(path_in(d, "hosts"), hosts);
     /* host b dies (sshd, sessions, jobs) as soon as it runs a job */
-    assert_int_equal(sh("(timeout 120 scripts/sweep.sh -c configs/default.json -g seed=1..4 -j 1 -o %s/sw "
+    /* the timeouts only catch a hang: at load 24 this takes minutes */
+    assert_int_equal(sh("(timeout 900 scripts/sweep.sh -c configs/default.json -g seed=1..4 -j 1 -o %s/sw "
                         "--sshloginfile %s/hosts -- --data-dir %s --epochs 30 --hidden 32 > %s/sw.out 2>&1; "
                         "echo $? > %s/sw.rc) & "
-                        "for i in $(seq 1200); do [ -e %s/sw.rc ] && break; "
+                        "while :; do [ -e %s/sw.rc ] && break; "
                         "[ -n \"$(ps -o pid= --ppid $(cat %s/b.pid))\" ] && break; sleep 0.05; done; "
                         "[ ! -e %s/sw.rc ] && tests/support/local-sshd.sh stop %s b; r=$?; wait; exit $r",
                         d, d, test_dir, d, d, d, d, d, d), 0);
@@ -653,6 +655,16 @@ int main(void)
         cmocka_unit_test_teardown(sweep_over_ssh, stop_sshds),
         cmocka_unit_test(bench_counts_what_it_times),
     };
+    /* every script runs the binaries under test (TRAIN_BIN, COMPARE_BIN: the
+     * sanitizer build under make asan), never a ./train only make builds */
+    const char *compare = getenv("COMPARE_BIN");
+    char t[PATH_MAX], c[PATH_MAX];
+    if (!realpath(train_bin(), t) || !realpath(compare && *compare ? compare : "build/bin/compare", c)) {
+        fprintf(stderr, "test_scripts: no %s or compare binary: build them first\n", train_bin());
+        return 1;
+    }
+    setenv("TRAIN", t, 1);
+    setenv("COMPARE", c, 1);
     /* TEST_FILTER=name (a cmocka pattern) runs only those tests */
     if (getenv("TEST_FILTER"))
         cmocka_set_test_filter(getenv("TEST_FILTER"));

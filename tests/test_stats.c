@@ -8,7 +8,7 @@
 #include <cmocka.h>
 
 #include "stats/stats.h"
-#include "train/outstats.h"
+#include "train/outstats_testing.h"
 
 static void mcnemar_exact(void **state)
 {

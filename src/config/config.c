@@ -11,8 +11,9 @@
 #include <unistd.h>
 
 #include "../nn/head.h"
-#include "../nn/onednn.h"
-#include "../train/task.h"
+#include "../nn/precision.h"
+#include "task_kinds.h"
+#include "../util/sysres.h"
 
 /* ---- defaults ---- */
 
@@ -96,16 +97,20 @@ int config_resolve(struct config *c, struct err *e)
                        config_enum_name("loss", c->loss),
                        c->bce_reduction == BCE_MEAN ? " and bce_reduction mean" : "",
                        config_enum_name("head", c->head), why);
-    if (loss == HEAD_KERAS_CCE && c->task == TASK_BINARY)
-        return err_set(e, ERR_USAGE, "loss: keras-cce with task binary: the one sigmoid output "
-                       "divided by itself is always 1, there is nothing to learn");
+    int classes;
+    const enum head_question q = task_question((enum task_kind)c->task, &classes);
+    const char *cannot =
+        head_cannot_learn(&(struct head){(enum head_kind)c->head, loss}, q, classes);
+    if (cannot)
+        return err_set(e, ERR_USAGE, "loss: %s with task %s: %s", config_enum_name("loss", loss),
+                       config_enum_name("task", c->task), cannot);
     c->loss = loss;
     /* auto resolved here, once: the header, the summary and a saved model name
      * the precision the products ran in */
     c->precision = onednn_resolve_precision((enum precision)c->precision);
-    if (c->threads == 0) {
-        long n = sysconf(_SC_NPROCESSORS_ONLN);
-        c->threads = n < 1 ? 1 : n > 256 ? 256 : n;
+    if (c->threads == 0) {   /* the CPUs this process may use: affinity, cgroup quota */
+        int n = sysres_cpus("");
+        c->threads = n > 256 ? 256 : n;
     }
     c->data_dir_from = DATA_DIR_GIVEN;
     if (!*c->data_dir)

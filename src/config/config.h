@@ -95,8 +95,6 @@ int config_from_args(struct config *c, int argc, char **argv, enum config_action
                      const struct config_base *base, struct err *e);
 
 void config_defaults(struct config *c);
-/* apply one JSON config file (a top-level object of known keys) */
-int config_load_file(struct config *c, const char *path, struct err *e);
 /* apply a JSON text held in memory; `name` is what errors call it */
 int config_load_text(struct config *c, const char *text, size_t len, const char *name,
                      struct err *e);

@@ -2,6 +2,7 @@
  * stored in a model file, which are untrusted: a model file may set what
  * defines the model and its training, nothing else. */
 #include "options.h"
+#include "config_testing.h"
 
 #include <cjson/cJSON.h>
 #include <errno.h>

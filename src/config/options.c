@@ -8,11 +8,11 @@
 
 #include "../nn/act.h"
 #include "../nn/head.h"
-#include "../nn/mlp.h"
-#include "../nn/onednn.h"
-#include "../nn/optim.h"
-#include "../train/task.h"
+#include "../nn/init.h"
+#include "../nn/optim_kinds.h"
+#include "../nn/precision.h"
 #include "../util/num.h"
+#include "task_kinds.h"
 
 #define AT(field) offsetof(struct config, field)
 #define MAX_SEED 9007199254740991.0   /* 2^53 - 1: exact in a JSON number */
@@ -89,7 +89,7 @@ const struct option option_table[] = {
     {"seed", T_INT, AT(seed), "1", 0, MAX_SEED, .group = G_TRAIN, .arg = "N",
      .help = "seeds init, data order, dropout and augmentation"},
     {"threads", T_INT, AT(threads), "0", 0, 256, .group = G_TRAIN, .arg = "N",
-     .help = "threads for the products and every per-step pass (one OpenMP team); 0: all online cores"},
+     .help = "threads for the products and every per-step pass (one OpenMP team); 0: the CPUs this process may use"},
     {"precision", T_ENUM, AT(precision), "fp32", .choices = ENUM_NAMES(PRECISIONS),
      .group = G_TRAIN, .arg = "P",
      .help = "operands of the matrix products; bf16 keeps fp32 accumulation, weights and "

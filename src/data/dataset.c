@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "idx.h"
+#include "pixel.h"
 
 int dataset_load(struct dataset *d, const char *images, const char *labels, struct err *e)
 {
@@ -55,16 +56,10 @@ struct dataset dataset_slice(const struct dataset *d, uint32_t from, uint32_t n)
     return s;
 }
 
-static void scale_row(float *out, const uint8_t *in, uint32_t n)
-{
-    for (uint32_t p = 0; p < n; p++)
-        out[p] = (float)in[p] * (1.0f / 255.0f);
-}
-
 /* Shuffled images are scattered over the training set, and the hardware
  * prefetcher cannot guess the next one: ask for the image six ahead while
- * this one is scaled (perf, mid at 1 thread: the gather's share of a step
- * went from 0.165 to 0.143 of the products' with six instead of two). */
+ * this one is scaled, far enough ahead for a miss to be over by the time it
+ * is needed (docs/performance.md). */
 #define PREFETCH_AHEAD 6
 
 static const uint8_t *image(const struct dataset *d, const uint32_t *idx, int b)
@@ -96,14 +91,13 @@ void batch_gather(float *X, const struct dataset *d, const uint32_t *idx, int nb
         }
         return;
     }
-    /* Two threads fetch the scattered images twice as many at a time. (Alone
-     * in a loop, where the images stay in cache, a batch of 64 took 8 us on
-     * one thread and 10-22 on two; in training, on one thread, small's epochs
-     * were 7-10% slower: bench, 4 alternating rounds.) */
+    /* Two threads fetch the scattered images twice as many at a time; a
+     * small batch stays on one, where the fork would cost more than the
+     * copy (docs/performance.md). */
     const int threaded = (size_t)nb * d->dim > 32768;
 #pragma omp parallel for schedule(static) if (threaded)
     for (int b = 0; b < nb; b++) {
         prefetch_image(d, idx, b, nb);
-        scale_row(X + (size_t)b * d->dim, image(d, idx, b), d->dim);
+        pixel_scale_row(X + (size_t)b * d->dim, image(d, idx, b), d->dim);
     }
 }

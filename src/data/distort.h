@@ -24,7 +24,7 @@
  *
  * The elastic field then has two noise fields dx, dy uniform in [-1, 1)
  * (rows*cols each, 24-bit values), smooths each by a Gaussian of width sigma
- * (truncated at 3 sigma, normalised to sum 1, mirror boundary: see distort.c)
+ * (truncated at 3 sigma, normalised to sum 1, mirror boundary: see smooth.c)
  * and scales it by alpha pixels. Output pixel p is the source, scaled to [0,1]
  * as batch_gather scales it, sampled bilinearly at affine(p) + field(p), zero
  * outside: one resampling. */
@@ -81,29 +81,5 @@ void distort_image(struct distort *w, float *out, const uint8_t *in, struct rng 
  * everything else runs on the OpenMP team (at most the lanes w was made with). */
 void distort_images(struct distort *w, float *out, const uint8_t *const *in, int n,
                     struct rng *r);
-
-/* ---- the steps of distort_image, exposed for tests and benchmarks ---- */
-
-/* source = A (p - c) + c + t, c the image centre ((cols-1)/2, (rows-1)/2) */
-struct distort_affine {
-    float a11, a12, a21, a22, tx, ty;
-};
-
-/* The sampling map of the forward transform "scale by (sx, sy), shear by k,
- * rotate by deg counter-clockwise, translate by (tx, ty)". */
-struct distort_affine distort_affine_map(double deg, double sx, double sy, double k, double tx,
-                                         double ty);
-
-/* Draw a new elastic field into w (alpha and sigma of w's spec): one key
- * from r, the field distort_image would use with r in the same state. */
-void distort_field(struct distort *w, struct rng *r);
-/* copy w's current field out, rows*cols each (all 0 until one is drawn) */
-void distort_field_get(const struct distort *w, float *fx, float *fy);
-/* Smooth f[rows*cols] in place with w's kernel, then multiply by scale. */
-void distort_smooth(struct distort *w, float *f, float scale);
-/* w's Gaussian: taps [-radius, radius] */
-const float *distort_kernel(const struct distort *w, int *radius);
-/* out = in sampled at A(p) + w's field(p) (field 0 unless w's spec is elastic) */
-void distort_warp(struct distort *w, float *out, const uint8_t *in, const struct distort_affine *A);
 
 #endif

@@ -107,11 +107,10 @@ static int check_dims(struct idx *x, const uint8_t *h, int ndims, const char *pa
 }
 
 /* Map the pages of [from, to) of a new buffer in one call before inflate
- * writes them: faulting them in one by one was a quarter of the start-up's
- * time here (15,000 faults for MNIST; 1,750 with this, and 30% less CPU time
- * before the first step). Nothing is reserved beyond what was allocated;
- * where the kernel lacks MADV_POPULATE_WRITE (before Linux 5.14) the pages
- * fault in as before. */
+ * writes them: faulting them in one by one costs a page fault per 4 KiB of
+ * MNIST, a large share of the start-up (docs/performance.md). Nothing is
+ * reserved beyond what was allocated; where the kernel lacks
+ * MADV_POPULATE_WRITE (before Linux 5.14) the pages fault in one by one. */
 static void populate(uint8_t *p, size_t from, size_t to)
 {
 #ifdef MADV_POPULATE_WRITE

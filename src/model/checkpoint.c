@@ -164,7 +164,7 @@ int checkpoint_check_fits(const struct config *c, const struct mlp_spec *spec, u
     struct err why = {0};
     if (check_shape(L, size, "the model", &why))
         return err_set(e, ERR_USAGE, "save: %s: cannot be written: %s", path, why.msg);
-    const int moments = c->optimizer == OPT_ADAM ? 2 : c->optimizer == OPT_MOMENTUM;
+    const int moments = optim_saved_arrays((enum optim_kind)c->optimizer);
     uint64_t bytes = checkpoint_file_bytes(L, size, 1, moments, n_train,
                                            settings_length(c));
     if (c->patience)   /* the current weights beside the kept ones */
@@ -391,7 +391,7 @@ static int parse_state(struct checkpoint *ck, struct cur *c)
      * hold n_params zeros there, which are read and ignored */
     if (ck->optimizer > 2 || ck->steps < 0 ||
         (ck->n_m != ck->n_params && (ck->n_m != 0 || ck->optimizer != OPT_SGD)) ||
-        (ck->n_v != 0) != (ck->optimizer == 2))
+        (ck->n_v != 0) != (optim_saved_arrays((enum optim_kind)ck->optimizer) == 2))
         return err_set(c->e, ERR_DATA, "%s: optimizer state is corrupt", c->name);
     if (check_finite(ck->m, ck->n_m, 0, "optimizer state", c) ||
         check_finite(ck->v, ck->n_v, 1, "optimizer second moment", c))

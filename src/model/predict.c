@@ -4,7 +4,6 @@
 #include "predict.h"
 
 #include <errno.h>
-#include <omp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,7 +12,7 @@
 #include "../data/deskew.h"
 #include "../data/idx.h"
 #include "../nn/mlp.h"
-#include "../nn/onednn.h"
+#include "../nn/precision.h"
 #include "../report/report.h"
 #include "../train/budget.h"
 #include "../train/train.h"
@@ -174,8 +173,6 @@ int predict_run(const struct config *c, const struct checkpoint *ck, struct err 
         else if (!(scratch = malloc(deskew_scratch_bytes(im.rows, im.cols))))
             rc = err_set(e, ERR_SOFTWARE, "predict: out of memory");
     }
-    if (!rc)
-        omp_set_num_threads((int)c->threads);
     while (!rc) {
         struct dataset d;
         rc = next_images(&im, step, &d, e);

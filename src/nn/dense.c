@@ -1,5 +1,6 @@
 #include "dense.h"
 
+#include <math.h>
 #include <omp.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,6 +20,13 @@ static dnnl_data_type_t operand_type(const struct dense *d)
 int dense_should_pack(int in, int out, enum precision p)
 {
     return p == PRECISION_BF16 || (double)in * out >= DENSE_PACK_F32_MIN;
+}
+
+double dense_packed_bytes(int in, int out, enum precision p)
+{
+    /* oneDNN's blocked layout pads rows to 16, or 32 bf16 row pairs, and
+     * columns to 64 */
+    return (p == PRECISION_BF16 ? 2.0 : 4.0) * ceil(in / 32.0) * 32 * ceil(out / 64.0) * 64;
 }
 
 /* Element offset of coordinate x of dimension dim in a blocked layout: the

@@ -11,10 +11,10 @@
  * batch), so a training step creates nothing. With bf16 precision x, W and dy
  * are bf16 and y, dx, dW, b stay fp32 (fp32 accumulation).
  *
- * Packed weights: the forward product runs 20-60% faster when W is in the
- * blocked layout oneDNN's kernel wants (16 rows x 64 columns per tile, row
- * pairs interleaved for bf16) than when it must repack plain row-major W inside
- * every call (bench/results.md). A layer made with `pack` keeps its own copy of
+ * Packed weights: the forward product is faster when W is in the blocked
+ * layout oneDNN's kernel wants (16 rows x 64 columns per tile, row pairs
+ * interleaved for bf16) than when it must repack plain row-major W inside
+ * every call (figures: docs/performance.md). A layer made with `pack` keeps its own copy of
  * W in that layout, in the product's precision, and its forward product reads
  * that copy: whoever changes W writes it through dense_pack, row range by row
  * range, so the optimizer can refresh it in the same pass that updates W
@@ -37,10 +37,11 @@
 #include "onednn.h"
 
 #define DENSE_CACHE 8   /* batch sizes kept per layer; the oldest goes first */
-#define DENSE_SERIAL_MACS 600000.0   /* about 6 us on one Zen 5 core */
+/* a few microseconds of one core's work: less than an OpenMP fork and join */
+#define DENSE_SERIAL_MACS 600000.0
 /* fp32 layers of at least this many weights pack (bf16 layers always do):
  * below it oneDNN's own repack is cheap (the weights stay in L2) and the copy
- * would cost more than it saves (measured: 784x256 at batch 64, +-3%) */
+ * would cost about what it saves (docs/performance.md) */
 #define DENSE_PACK_F32_MIN 500000.0
 
 struct dense_shape {
@@ -68,6 +69,9 @@ struct dense {
 
 /* whether a layer of in x out weights in precision p should pack (see above) */
 int dense_should_pack(int in, int out, enum precision p);
+
+/* the bytes of a packing layer's copy of its in x out weights */
+double dense_packed_bytes(int in, int out, enum precision p);
 
 /* 0, or an error (out of memory, or oneDNN cannot make the product) */
 int dense_init(struct dense *d, const struct onednn *dnn, int in, int out, int act,

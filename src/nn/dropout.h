@@ -12,13 +12,11 @@
 #include "../util/rng.h"
 #include "bf16.h"
 
-/* mask[i] = 1 with probability 1-p, drawn from r */
+/* mask[i] = 1 with probability 1-p, drawn from r; called outside any parallel
+ * region (it starts its own), by one thread at a time */
 void dropout_mask(uint8_t *mask, size_t n, float p, struct rng *r);
 /* out = in * mask / (1-p) */
 void dropout_apply(float *out, const uint8_t *mask, const float *in, size_t n, float p);
 void dropout_apply_bf16(bf16 *out, const uint8_t *mask, const float *in, size_t n, float p);
-/* both of the above */
-void dropout_forward(float *out, uint8_t *mask, const float *in, size_t n, float p,
-                     struct rng *r);
 
 #endif

@@ -166,6 +166,13 @@ static int single_output(const struct head *h, enum head_question q, int n)
     return h->kind == HEAD_SIGMOID && q == HEAD_ONE_OF && n == 2;
 }
 
+const char *head_cannot_learn(const struct head *h, enum head_question q, int n)
+{
+    if (h->loss == HEAD_KERAS_CCE && head_n_outputs(h, q, n) == 1)
+        return "the one sigmoid output divided by itself is always 1, there is nothing to learn";
+    return NULL;
+}
+
 int head_n_outputs(const struct head *h, enum head_question q, int n)
 {
     return single_output(h, q, n) ? 1 : n;

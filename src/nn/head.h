@@ -80,6 +80,10 @@ enum bce_reduction head_folded_reduction(enum head_kind kind, enum bce_reduction
 
 enum head_question { HEAD_ONE_OF, HEAD_ANY_OF };
 
+/* NULL when a head of h's kind and loss can learn to answer q over n; else
+ * why not (keras-cce on a head of one output: p / p is always 1) */
+const char *head_cannot_learn(const struct head *h, enum head_question q, int n);
+
 /* outputs the head needs to answer q over n classes or labels */
 int head_n_outputs(const struct head *h, enum head_question q, int n);
 

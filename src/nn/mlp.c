@@ -6,6 +6,8 @@
 #include <string.h>
 
 #include "dropout.h"
+#include "mlp_dnn.h"
+#include "mlp_testing.h"
 #include "par.h"
 
 int mlp_sizes(const struct mlp_spec *spec, int *size)
@@ -31,6 +33,39 @@ size_t mlp_count_params(const struct mlp_spec *s)
 int mlp_layer_packs(const struct mlp_spec *spec, const int *size, int l)
 {
     return spec->pack ? spec->pack > 0 : dense_should_pack(size[l], size[l + 1], spec->precision);
+}
+
+double mlp_weight_bytes(const struct mlp_spec *s)
+{
+    int size[MLP_MAX_LAYERS + 1];
+    const int bf = s->precision == PRECISION_BF16, L = mlp_sizes(s, size);
+    double bytes = 4.0 * (double)mlp_count_params(s);
+    for (int l = 0; l < L; l++) {
+        if (mlp_layer_packs(s, size, l))
+            bytes += dense_packed_bytes(size[l], size[l + 1], s->precision);
+        if (bf)
+            bytes += 2.0 * size[l] * size[l + 1];
+    }
+    return bytes;
+}
+
+double mlp_batch_bytes(const struct mlp_spec *s, double rows)
+{
+    int size[MLP_MAX_LAYERS + 1], widest = 0;
+    const int L = mlp_sizes(s, size);
+    double bytes = 0;
+    for (int l = 0; l <= L; l++) {
+        widest = size[l] > widest ? size[l] : widest;
+        bytes += 4 * rows * size[l];
+        if (l > 0 && l < L && s->dropout > 0)
+            bytes += 5 * rows * size[l];   /* the dropped copy (float) and its mask (byte) */
+    }
+    bytes += 2 * 4 * rows * s->n_outputs;   /* probs, dlogits */
+    /* mlp_backward writes delta[l & 1] for hidden layers l = L-1 .. 1: with one
+     * hidden layer only delta[1] is ever touched, and untouched pages cost
+     * address space, not memory */
+    bytes += (L >= 3 ? 2 : L == 2 ? 1 : 0) * 4 * rows * widest;
+    return bytes;
 }
 
 static void layout(struct mlp *m)
@@ -88,14 +123,15 @@ struct mlp *mlp_create(const struct mlp_spec *spec)
     for (int l = 0; l < m->L; l++)
         m->n_weights += (size_t)m->size[l] * (size_t)m->size[l + 1];
     m->params = calloc(m->n_params, sizeof(float));
-    if (!m->params || alloc_buffers(m) || onednn_open(&m->dnn, &m->err)) {
+    m->dnn = calloc(1, sizeof *m->dnn);
+    if (!m->params || !m->dnn || alloc_buffers(m) || onednn_open(&m->dnn->engine, &m->err)) {
         mlp_free(m);
         return NULL;
     }
     layout(m);
     for (int l = 0; l < m->L; l++) {
         const int pack = mlp_layer_packs(spec, m->size, l);
-        if (dense_init(&m->layer[l], &m->dnn, m->size[l], m->size[l + 1],
+        if (dense_init(&m->dnn->layer[l], &m->dnn->engine, m->size[l], m->size[l + 1],
                        l + 1 < m->L ? (int)spec->act : -1, spec->precision, pack, &m->err)) {
             mlp_free(m);
             return NULL;
@@ -110,9 +146,12 @@ void mlp_free(struct mlp *m)
 {
     if (!m)
         return;
-    for (int l = 0; l < m->L; l++)
-        dense_free(&m->layer[l]);
-    onednn_close(&m->dnn);
+    if (m->dnn) {
+        for (int l = 0; l < m->L; l++)
+            dense_free(&m->dnn->layer[l]);
+        onednn_close(&m->dnn->engine);
+        free(m->dnn);
+    }
     for (int l = 0; l <= m->L; l++) {
         if (m->a[l] != m->h[l])
             free(m->a[l]);
@@ -172,7 +211,7 @@ void mlp_init(struct mlp *m, uint64_t seed)
 int mlp_prepare(struct mlp *m, int B, int backward, float beta, struct err *e)
 {
     for (int l = 0; l < m->L; l++)
-        if (dense_prepare(&m->layer[l], B, backward, beta, e))
+        if (dense_prepare(&m->dnn->layer[l], B, backward, beta, e))
             return e->code;
     return 0;
 }
@@ -185,7 +224,7 @@ void mlp_params_changed(struct mlp *m) { m->weights_fresh = 0; }
  * it packs). The copy is indexed as params. */
 static bf16 *plain16(const struct mlp *m, int l)
 {
-    return m->w16 && (l > 0 || !m->layer[l].packed) ? m->w16 : NULL;
+    return m->w16 && (l > 0 || !m->dnn->layer[l].packed) ? m->w16 : NULL;
 }
 
 /* rows of W per piece of the refresh: even (bf16 row pairs), and 64 KB of a
@@ -216,7 +255,7 @@ static void refresh(struct mlp *m, int l0, int l1, const struct optim *o, float 
             else if (w16)
                 for (size_t i = i0; i < i1; i++)
                     w16[i] = bf16_from(m->params[i]);
-            dense_pack(&m->layer[l], m->W[l], k0, k1);
+            dense_pack(&m->dnn->layer[l], m->W[l], k0, k1);
         }
     }
 }
@@ -269,7 +308,7 @@ float *mlp_forward(struct mlp *m, int B, struct rng *r)
     if (m->a16[0])
         bf16_convert(m->a16[0], m->a[0], (size_t)B * (size_t)m->size[0]);
     for (int l = 0; l < m->L; l++) {
-        if (dense_forward(&m->layer[l], m->h[l + 1], layer_input(m, l, r != NULL),
+        if (dense_forward(&m->dnn->layer[l], m->h[l + 1], layer_input(m, l, r != NULL),
                           layer_weights(m, l), m->b[l], B, &m->err))
             return NULL;
         if (l + 1 < m->L)
@@ -296,8 +335,8 @@ enum { STRIP = 32 };
 
 /* one row of a strip, w <= STRIP columns: each step a short loop over the
  * strip (two vectors), the choices made once per row. Inlined where w is the
- * constant STRIP, so that those loops have no remainder to handle (a strip
- * of a runtime width ran at 2.4 ns an element). */
+ * constant STRIP, so that those loops have no remainder to handle: a strip
+ * of a runtime width is scalar code (docs/performance.md). */
 static inline __attribute__((always_inline)) void strip_row(const struct grad_pass *p, size_t at,
                                                             int w, float *sum)
 {
@@ -376,9 +415,9 @@ static int backward(struct mlp *m, const float *dZ, int B, float *G, float beta,
         grad_pass(&p);
         const void *g = m->dy16 ? (const void *)m->dy16 : (const void *)dy;
         float *dx = m->delta[l & 1];
-        if (l > 0 && dense_backward_data(&m->layer[l], dx, g, layer_weights(m, l), B, &m->err))
+        if (l > 0 && dense_backward_data(&m->dnn->layer[l], dx, g, layer_weights(m, l), B, &m->err))
             return m->err.code;
-        if (dense_backward_weights(&m->layer[l], G + (m->W[l] - m->params),
+        if (dense_backward_weights(&m->dnn->layer[l], G + (m->W[l] - m->params),
                                    layer_input(m, l, 1), g, beta, B, &m->err))
             return m->err.code;
         if (o)
@@ -420,7 +459,7 @@ void mlp_describe(const struct mlp *m, char *s, size_t size)
 {
     char v[64];
     onednn_version(v, sizeof v);
-    const char *impl = m->layer[0].impl[0][0] ? m->layer[0].impl[0] : "not created yet";
+    const char *impl = m->dnn->layer[0].impl[0][0] ? m->dnn->layer[0].impl[0] : "not created yet";
     snprintf(s, size, "%s products on %s, ISA %s, matmul %s",
              onednn_precision_name(m->spec.precision), v, onednn_isa(), impl);
 }

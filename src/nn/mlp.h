@@ -5,7 +5,7 @@
  * weight decay touches exactly the first n_weights of them. Every buffer a training step needs is
  * allocated by mlp_create; nothing is allocated per batch.
  *
- * The products run on oneDNN (dense.h). Copies of the weights for the
+ * The products run on oneDNN (dense.h), whose types stay inside src/nn/. Copies of the weights for the
  * products (each layer's packed copy for its forward product, dense.h; with
  * bf16 a plain bf16 copy for the backward-data products) are refreshed by
  * mlp_update in the same pass as the update. With bf16 the model also keeps
@@ -21,23 +21,11 @@
 #include "../util/rng.h"
 #include "act.h"
 #include "bf16.h"
-#include "dense.h"
-#include "onednn.h"
+#include "init.h"
 #include "optim.h"
+#include "precision.h"
 
 #define MLP_MAX_LAYERS 17   /* up to 16 hidden layers plus the output layer */
-
-/* initial weights and biases (mlp_init), per layer from its own rng stream:
- *   he-glorot      He-uniform U(+-sqrt(6/n_in)) for a relu hidden layer, else
- *                  Glorot-uniform U(+-sqrt(6/(n_in+n_out))); biases 0
- *   normal         weights and biases N(0,1): Nielsen ch. 1 network.py
- *   normal-scaled  weights N(0,1/n_in), biases N(0,1): Nielsen ch. 3 network2.py
- *   normal-out     weights N(0,1/n_out), biases N(0,1), the output layer all 0:
- *                  Nielsen ch. 6 network3.py (FullyConnectedLayer, SoftmaxLayer) */
-#define MLP_INITS(X)                                                                     \
-    X(INIT_HE_GLOROT, "he-glorot") X(INIT_NORMAL, "normal")                              \
-    X(INIT_NORMAL_SCALED, "normal-scaled") X(INIT_NORMAL_OUT, "normal-out")
-enum mlp_init { MLP_INITS(ENUM_ID) };
 
 struct mlp_spec {
     int n_inputs, n_outputs;
@@ -68,8 +56,8 @@ struct mlp {
     float *probs;                       /* head outputs, max_batch x n_outputs */
     float *dlogits;                     /* head gradient, max_batch x n_outputs */
     float *delta[2];                    /* backward scratch, max_batch x widest */
-    struct onednn dnn;
-    struct dense layer[MLP_MAX_LAYERS];
+    struct mlp_dnn *dnn;                /* the engine and the dense layers
+                                           (mlp_dnn.h, private to src/nn/) */
     /* bf16 only (else NULL): the weights, laid out as the first n_weights
      * params; each layer's input (a16[0] from a[0]); the gradient being
      * propagated */
@@ -90,6 +78,14 @@ int mlp_sizes(const struct mlp_spec *spec, int *size);
  * dense_should_pack says for its size (size as mlp_sizes gives it) */
 int mlp_layer_packs(const struct mlp_spec *spec, const int *size, int l);
 
+/* What mlp_create allocates, in bytes, for the memory budget: the parameters
+ * and the weights' copies the products read (each packing layer's, and with
+ * bf16 the plain copy of all weights); and the per-row buffers (activations,
+ * dropout copies and masks, head outputs and gradients, backward scratch)
+ * for the rows of the largest batch that runs. */
+double mlp_weight_bytes(const struct mlp_spec *spec);
+double mlp_batch_bytes(const struct mlp_spec *spec, double rows);
+
 /* He-uniform for relu hidden layers, Glorot-uniform for tanh/sigmoid hidden
  * layers and the output layer, biases 0. Layer l draws from its own stream. */
 void mlp_init(struct mlp *m, uint64_t seed);
@@ -104,18 +100,12 @@ int mlp_prepare(struct mlp *m, int B, int backward, float beta, struct err *e);
  * r != NULL dropout is applied (training). */
 float *mlp_forward(struct mlp *m, int B, struct rng *r);
 
-/* From dZ (gradient at the logits) of the last forward pass: G = beta G + the
- * gradient, G laid out as params (any n_params floats with beta 0 for the
- * gradient alone). 0, or an error code with m->err saying why. */
-int mlp_backward(struct mlp *m, const float *dZ, int B, float *G, float beta);
-
-/* One optimizer step on the parameters from G (as optim_grad_target gave it),
- * refreshing the weights' copies in the same pass. */
-void mlp_update(struct mlp *m, struct optim *o, float *G, float lr);
-
-/* mlp_backward then mlp_update, with the same result bit for bit, but each
- * layer updated as soon as its gradient is complete (and still in cache):
- * what a training step runs. */
+/* The gradient from dZ (at the logits) of the last forward pass, G = beta G
+ * + the gradient (G as optim_grad_target gave it), and one optimizer step,
+ * each layer updated as soon as its gradient is complete (and still in
+ * cache), its weights' copies refreshed in the same pass: what a training
+ * step runs; bit for bit mlp_backward then mlp_update (mlp_testing.h). 0, or
+ * an error code with m->err saying why. */
 int mlp_backward_update(struct mlp *m, const float *dZ, int B, struct optim *o, float *G,
                         float beta, float lr);
 

@@ -2,22 +2,16 @@
  * stream every dense layer executes on, the turning of a dnnl_status_t into an
  * err naming the operation, and what the library dispatches to on this CPU
  * (its ISA, whether bf16 products run natively). Threads: Debian's oneDNN is
- * built on OpenMP, so the whole program shares OpenMP's thread team. */
+ * built on OpenMP, so the whole program shares OpenMP's thread team. Private
+ * to src/nn/ (and bench/): the rest of the program sees precision.h. */
 #ifndef ONEDNN_H
 #define ONEDNN_H
 
 #include <oneapi/dnnl/dnnl.h>
 #include <stddef.h>
 
-#include "../util/enum_names.h"
 #include "../util/err.h"
-
-/* the products' operand type; accumulation, master weights, optimizer state
- * and loss stay fp32 in both. AUTO is a request, resolved once by
- * onednn_resolve_precision (config_resolve) before anything runs: no layer,
- * model file or report ever sees it. */
-#define PRECISIONS(X) X(PRECISION_FP32, "fp32") X(PRECISION_BF16, "bf16") X(PRECISION_AUTO, "auto")
-enum precision { PRECISIONS(ENUM_ID) };
+#include "precision.h"
 
 struct onednn {
     dnnl_engine_t engine;
@@ -31,20 +25,5 @@ void onednn_close(struct onednn *o);   /* accepts a zeroed or closed one */
 /* 0 for dnnl_success, else err "oneDNN: <what>: <status>" (ERR_SOFTWARE, or
  * ERR_UNAVAILABLE when no implementation exists for this CPU) */
 int onednn_check(dnnl_status_t s, const char *what, struct err *e);
-
-/* the instruction set oneDNN dispatches to here (after ONEDNN_MAX_CPU_ISA),
- * as oneDNN names it: "avx512_core_bf16", "avx2", ... */
-const char *onednn_isa(void);
-/* "oneDNN 2.6.3 (OpenMP)", cut to size */
-void onednn_version(char *s, size_t size);
-
-/* 0 when `p` runs natively on the dispatched ISA; else ERR_UNAVAILABLE and a
- * message saying why (bf16 needs AVX512-BF16 or AMX). The precision is never
- * quietly changed: a run asked for bf16 runs bf16 products or stops. */
-int onednn_check_precision(enum precision p, struct err *e);
-/* AUTO -> bf16 where its products run natively on the ISA oneDNN dispatches
- * to (after ONEDNN_MAX_CPU_ISA), else fp32; any other value is returned as is */
-enum precision onednn_resolve_precision(enum precision p);
-const char *onednn_precision_name(enum precision p);
 
 #endif

@@ -9,16 +9,28 @@ static const double PI = 3.14159265358979323846;
 
 static int fused(const struct optim *o) { return o->kind == OPT_MOMENTUM && !o->nesterov; }
 
+/* the state each rule reads: m for momentum and adam, v for adam only (plain
+ * SGD keeps none: nothing of it would ever be read) */
+static int has_m(enum optim_kind k) { return k != OPT_SGD; }
+static int has_v(enum optim_kind k) { return k == OPT_ADAM; }
+
+int optim_saved_arrays(enum optim_kind kind) { return has_m(kind) + has_v(kind); }
+
+int optim_state_arrays(enum optim_kind kind, int nesterov)
+{
+    const struct optim o = {.kind = kind, .nesterov = nesterov};
+    return optim_saved_arrays(kind) + !fused(&o);
+}
+
 int optim_init(struct optim *o, size_t n, size_t n_decay)
 {
     o->n = n;
     o->n_decay = n_decay;
     o->t = 0;
-    /* plain SGD keeps no state: nothing of it would ever be read */
-    o->m = o->kind != OPT_SGD ? calloc(n, sizeof(float)) : NULL;
-    o->v = o->kind == OPT_ADAM ? calloc(n, sizeof(float)) : NULL;
+    o->m = has_m(o->kind) ? calloc(n, sizeof(float)) : NULL;
+    o->v = has_v(o->kind) ? calloc(n, sizeof(float)) : NULL;
     o->g = !fused(o) ? calloc(n, sizeof(float)) : NULL;
-    if ((o->kind != OPT_SGD && !o->m) || (o->kind == OPT_ADAM && !o->v) || (!fused(o) && !o->g)) {
+    if ((has_m(o->kind) && !o->m) || (has_v(o->kind) && !o->v) || (!fused(o) && !o->g)) {
         optim_free(o);
         return -1;
     }
@@ -96,24 +108,6 @@ void optim_apply(const struct optim *o, float *w, float *g, float lr, size_t i0,
              s[i] = b2 * s[i] + (1 - b2) * gi * gi; w[i] -= step * v[i] / (sqrtf(s[i]) + eps));
         break;
     }
-    }
-}
-
-void optim_step(struct optim *o, float *w, float *g, float lr, bf16 *w16, size_t n16)
-{
-    const size_t n = o->n, nd = o->n_decay, chunk = 16384;
-    /* the bf16 copy covers exactly the weights: the biases stay fp32 */
-    if (n16 != nd)
-        w16 = NULL;
-    optim_begin(o);
-    const long chunks = (long)((n + chunk - 1) / chunk);
-#pragma omp parallel for schedule(static) if (n >= PAR_MIN_ELEMS)
-    for (long c = 0; c < chunks; c++) {
-        size_t i0 = (size_t)c * chunk, i1 = i0 + chunk < n ? i0 + chunk : n;
-        if (i0 < nd)
-            optim_apply(o, w, g, lr, i0, i1 < nd ? i1 : nd, 1, w16);
-        if (i1 > nd)
-            optim_apply(o, w, g, lr, i0 > nd ? i0 : nd, i1, 0, NULL);
     }
 }
 

@@ -7,14 +7,7 @@
 #include <stddef.h>
 
 #include "bf16.h"
-#include "../util/enum_names.h"
-
-#define OPTIM_KINDS(X) X(OPT_SGD, "sgd") X(OPT_MOMENTUM, "momentum") X(OPT_ADAM, "adam")
-enum optim_kind { OPTIM_KINDS(ENUM_ID) };
-enum { N_OPTIM_KINDS = 0 OPTIM_KINDS(ENUM_COUNT) };
-#define LR_SCHEDULES(X) X(LR_CONSTANT, "constant") X(LR_STEP, "step") X(LR_COSINE, "cosine")
-enum lr_schedule { LR_SCHEDULES(ENUM_ID) };
-enum { N_LR_SCHEDULES = 0 LR_SCHEDULES(ENUM_COUNT) };
+#include "optim_kinds.h"
 
 struct optim {
     enum optim_kind kind;
@@ -33,6 +26,12 @@ struct optim {
 
 /* 0 on success, -1 when out of memory */
 int optim_init(struct optim *o, size_t n, size_t n_decay);
+
+/* The optimizer's state, in arrays of n floats: the ones optim_init
+ * allocates (m, v, and the gradient block unless plain momentum takes the
+ * gradient into m), and the ones a model file carries (m, v). */
+int optim_state_arrays(enum optim_kind kind, int nesterov);
+int optim_saved_arrays(enum optim_kind kind);
 void optim_free(struct optim *o);
 
 /* Where the backward pass should leave the gradient: G = beta G + g. Plain
@@ -50,12 +49,6 @@ float *optim_grad_target(struct optim *o, float *beta);
 void optim_begin(struct optim *o);
 void optim_apply(const struct optim *o, float *w, float *g, float lr, size_t i0, size_t i1,
                  int decay, bf16 *w16);
-
-/* One update of w from g (which may be the velocity optim_grad_target gave:
- * then the momentum is already folded in). When w16 is not NULL and n16 is
- * n_decay (the weights), w16 receives the bf16 rounding of the updated
- * weights, in the same pass; any other n16 writes nothing there. */
-void optim_step(struct optim *o, float *w, float *g, float lr, bf16 *w16, size_t n16);
 
 struct schedule {
     enum lr_schedule kind;

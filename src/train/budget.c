@@ -1,15 +1,15 @@
 #include "budget.h"
 
-#include <math.h>
+#include <omp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
+#include <sys/resource.h>
 
-#include "../nn/head.h"
 #include "../nn/optim.h"
+#include "../util/sysres.h"
+#include "spec.h"
 #include "task.h"
-#include "train.h"
 
 #define MIB (1024.0 * 1024.0)
 #define GIB (1024.0 * MIB)
@@ -19,6 +19,16 @@
  * scratch. */
 #define FIXED_BYTES (8 * MIB)
 #define PER_THREAD_BYTES (4 * MIB)
+/* Under RLIMIT_AS: the address space a run maps beyond what it maps when the
+ * budget is checked (libraries, the team's stacks) plus the memory the
+ * estimate counts: oneDNN's JIT code and scratch, a malloc arena (64 MiB
+ * reserved) for the thread that loads the test set; measured 74-81 MiB
+ * (VmPeak) over five configs, and oneDNN's JIT faults when it cannot map. */
+#define AS_FIXED_BYTES ((uint64_t)(80 * MIB))
+#define AS_PER_THREAD_BYTES ((uint64_t)(8 * MIB))
+/* under RLIMIT_DATA (private writable memory only): oneDNN's JIT code and
+ * scratch beyond the estimate */
+#define DATA_FIXED_BYTES ((uint64_t)(16 * MIB))
 /* the share of the available memory a run may plan to take */
 #define BUDGET_SHARE 0.9
 
@@ -27,45 +37,6 @@ static int task_outputs(const struct config *c)
 {
     const struct head h = trainer_head(c);
     return task_n_outputs((enum task_kind)c->task, &h);
-}
-
-/* mlp_create's activations, dropout copies and masks, head outputs and
- * gradients, and backward scratch, for B rows */
-static double batch_bytes(const struct mlp_spec *s, double B)
-{
-    int sizes[MLP_MAX_LAYERS + 1], widest = 0;
-    const int L = mlp_sizes(s, sizes);
-    double bytes = 0;
-    for (int l = 0; l <= L; l++) {
-        widest = sizes[l] > widest ? sizes[l] : widest;
-        bytes += 4 * B * sizes[l];
-        if (l > 0 && l < L && s->dropout > 0)
-            bytes += 5 * B * sizes[l];   /* the dropped copy (float) and its mask (byte) */
-    }
-    bytes += 2 * 4 * B * s->n_outputs;   /* probs, dlogits */
-    /* mlp_backward writes delta[l & 1] for hidden layers l = L-1 .. 1: with one
-     * hidden layer only delta[1] is ever touched, and untouched pages cost
-     * address space, not memory */
-    bytes += (L >= 3 ? 2 : L == 2 ? 1 : 0) * 4 * B * widest;
-    return bytes;
-}
-
-/* mlp_create's copies of the weights for the products: each packing layer's
- * (dense.h; oneDNN pads rows to 16, or 32 bf16 row pairs, and columns to 64),
- * and with bf16 the plain copy of all weights */
-static double copies_bytes(const struct mlp_spec *s)
-{
-    int size[MLP_MAX_LAYERS + 1];
-    const int bf = s->precision == PRECISION_BF16, L = mlp_sizes(s, size);
-    double bytes = 0;
-    for (int l = 0; l < L; l++) {
-        const double in = size[l], out = size[l + 1];
-        if (mlp_layer_packs(s, size, l))
-            bytes += (bf ? 2.0 : 4.0) * ceil(in / 32) * 32 * ceil(out / 64) * 64;
-        if (bf)
-            bytes += 2.0 * in * out;
-    }
-    return bytes;
 }
 
 void budget_estimate(struct budget *b, const struct config *c, const struct budget_shape *s)
@@ -84,14 +55,9 @@ void budget_estimate(struct budget *b, const struct config *c, const struct budg
     const double rows = biggest < B ? (biggest > 0 ? biggest : 1) : B;
     /* dataset_load keeps every image and label of the four files */
     b->data = (double)(s->n_train + s->n_test) * (dim + 1);
-    b->model = 4 * P + copies_bytes(&spec);
-    /* optim_init: m for momentum and adam, v for adam, and the gradient block
-     * except for plain momentum, which accumulates the gradient straight into
-     * its velocity (optim_grad_target) */
-    bool fused = c->optimizer == OPT_MOMENTUM && !c->nesterov;
-    const double moments = (c->optimizer != OPT_SGD) + (c->optimizer == OPT_ADAM);
-    b->optimizer = 4 * P * (moments + (fused ? 0 : 1));
-    b->batch = batch_bytes(&spec, rows);
+    b->model = mlp_weight_bytes(&spec);
+    b->optimizer = 4 * P * optim_state_arrays((enum optim_kind)c->optimizer, (int)c->nesterov);
+    b->batch = mlp_batch_bytes(&spec, rows);
     /* trainer: order, targets, test outputs and predictions; pairs: two
      * indices per sample of each split, and the task's two-image scratch */
     b->eval = 4 * n_train + 4 * B * K + 4 * n_test * K + 4 * n_test;
@@ -99,62 +65,38 @@ void budget_estimate(struct budget *b, const struct config *c, const struct budg
         b->eval += 8 * (n_train + n_test) + 8 * dim;
     /* checkpoint_save serialises parameters, optimizer state and data order
      * into one buffer; --resume/--load hold the file and its parsed copy */
-    double file = 4 * P + 4 * P * moments + 4 * n_train;
+    double file = 4 * P + 4 * P * optim_saved_arrays((enum optim_kind)c->optimizer) + 4 * n_train;
     if (*c->save)
         b->save = file;
     if (*c->resume || *c->load)
         b->save = 2 * file > b->save ? 2 * file : b->save;
     /* one OpenMP team of --threads threads, at most one per core counted */
-    long cores = sysconf(_SC_NPROCESSORS_ONLN);
-    long long threads = c->threads > 0 ? c->threads : 1;
-    if (cores > 0 && threads > cores)
+    long long cores = sysres_cpus(""), threads = c->threads > 0 ? c->threads : 1;
+    if (threads > cores)
         threads = cores;
     b->fixed = FIXED_BYTES + PER_THREAD_BYTES * (double)threads;
     b->total = b->data + b->model + b->optimizer + b->batch + b->eval + b->save + b->fixed;
 }
 
-uint64_t budget_parse_meminfo(const char *text)
+/* the headroom a resource limit leaves, less what the run maps beyond the estimate */
+static uint64_t rlimit_left(int resource, uint64_t fixed, uint64_t per_thread)
 {
-    const char *p = strstr(text, "MemAvailable:");
-    unsigned long long kb;
-    if (!p || sscanf(p + 13, "%llu kB", &kb) != 1)
+    const uint64_t left = sysres_rlimit_left("", resource);
+    if (left == UINT64_MAX)
         return 0;
-    return (uint64_t)kb * 1024;
-}
-
-/* the first number in a small file, or 0 ("max" and missing files too) */
-static uint64_t read_number(const char *path)
-{
-    FILE *f = fopen(path, "r");
-    unsigned long long v = 0;
-    if (f) {
-        if (fscanf(f, "%llu", &v) != 1)
-            v = 0;
-        fclose(f);
-    }
-    return (uint64_t)v;
+    const uint64_t extra = fixed + per_thread * (uint64_t)omp_get_max_threads();
+    return left > extra ? left - extra : 1;
 }
 
 uint64_t budget_available(void)
 {
+    const uint64_t left[] = {sysres_memory(""),
+                             rlimit_left(RLIMIT_AS, AS_FIXED_BYTES, AS_PER_THREAD_BYTES),
+                             rlimit_left(RLIMIT_DATA, DATA_FIXED_BYTES, 0)};
     uint64_t avail = 0;
-    FILE *f = fopen("/proc/meminfo", "r");
-    if (f) {
-        char text[8192];
-        size_t n = fread(text, 1, sizeof text - 1, f);
-        text[n] = 0;
-        fclose(f);
-        avail = budget_parse_meminfo(text);
-    }
-    if (!avail) {
-        long pages = sysconf(_SC_AVPHYS_PAGES), size = sysconf(_SC_PAGESIZE);
-        avail = pages > 0 && size > 0 ? (uint64_t)pages * (uint64_t)size : 0;
-    }
-    /* a container's limit is what the kernel enforces, whatever the host has */
-    uint64_t max = read_number("/sys/fs/cgroup/memory.max");
-    uint64_t used = read_number("/sys/fs/cgroup/memory.current");
-    if (max && used < max && (!avail || max - used < avail))
-        avail = max - used;
+    for (size_t i = 0; i < sizeof left / sizeof left[0]; i++)
+        if (left[i] && (!avail || left[i] < avail))
+            avail = left[i];
     return avail;
 }
 

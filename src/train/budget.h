@@ -1,9 +1,11 @@
 /* budget: the memory a run will need, worked out from its config and the
  * sizes its data files declare, before anything is allocated, so a config
  * larger than the machine is refused with a message instead of being killed
- * by the kernel halfway through. budget_estimate mirrors, term by term, what
- * trainer_init (train.c), mlp_create, optim_init, task_set_init, the data
- * loader and checkpoint_save allocate; tests hold it to the measured figures. */
+ * by the kernel halfway through. budget_estimate adds up what each
+ * allocating module answers for its own bytes (mlp_weight_bytes,
+ * mlp_batch_bytes, optim_state_arrays) and what trainer_init (train.c),
+ * task_set_init, the data loader and checkpoint_save allocate; tests hold it
+ * to the measured figures. */
 #ifndef BUDGET_H
 #define BUDGET_H
 
@@ -32,13 +34,11 @@ struct budget {
 
 void budget_estimate(struct budget *b, const struct config *c, const struct budget_shape *s);
 
-/* Memory available to this process in bytes: MemAvailable from
- * /proc/meminfo, lowered by a cgroup v2 limit when there is one, else
- * sysconf's free pages; 0 when nothing can tell. */
+/* Memory available to this run in bytes (util/sysres.h: MemAvailable, the
+ * cgroup limits above this process), lowered under RLIMIT_AS or RLIMIT_DATA
+ * to the address space left less what the threads and libraries map beyond
+ * the estimate; 0 when nothing can tell. Call after par_team. */
 uint64_t budget_available(void);
-
-/* The MemAvailable line of a /proc/meminfo text, in bytes; 0 when absent. */
-uint64_t budget_parse_meminfo(const char *text);
 
 /* ERR_USAGE naming the setting that weighs most when b needs more than
  * available ("hidden: this run needs about 27.1 GiB (...), 21.9 GiB

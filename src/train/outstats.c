@@ -1,4 +1,5 @@
 #include "outstats.h"
+#include "outstats_testing.h"
 
 #include <math.h>
 #include <stdbool.h>

@@ -53,8 +53,5 @@ struct outstats {
 void outstats_compute(struct outstats *m, const float *P, const int *pred, const uint8_t *y,
                      long long n, int K);
 
-/* Expected calibration error over `bins` equal-width bins of confidence:
- * sum over bins of |accuracy - mean confidence| * (items in bin) / n. */
-double outstats_ece(const float *conf, const uint8_t *correct, long long n, int bins);
 
 #endif

@@ -3,18 +3,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* the question the head answers: over n classes (binary: other, D) or labels */
-static enum head_question question(const struct task *t, int *n)
-{
-    *n = t->kind == TASK_BINARY ? 2 : TASK_LABELS;
-    return t->kind == TASK_PAIRS ? HEAD_ANY_OF : HEAD_ONE_OF;
-}
-
 int task_n_outputs(enum task_kind kind, const struct head *head)
 {
-    struct task t = {.kind = kind};
     int n;
-    enum head_question q = question(&t, &n);
+    enum head_question q = task_question(kind, &n);
     return head_n_outputs(head, q, n);
 }
 
@@ -99,7 +91,7 @@ void task_batch(const struct task *t, const struct task_set *s, const uint32_t *
         batch_gather(X, &part, NULL, nb, aug, r);
     }
     int n;
-    enum head_question q = question(t, &n);
+    enum head_question q = task_question(t->kind, &n);
     for (int b = 0; b < nb; b++) {
         uint32_t i = sample(idx, from, b);
         if (t->kind == TASK_PAIRS)
@@ -112,7 +104,7 @@ void task_score(const struct task *t, const struct task_set *s, const uint32_t *
                 uint32_t from, int nb, const float *Z, struct task_score *sc, int *pred)
 {
     int n;
-    enum head_question q = question(t, &n);
+    enum head_question q = task_question(t->kind, &n);
     for (int b = 0; b < nb; b++) {
         uint32_t i = sample(idx, from, b);
         unsigned truth = truth_of(t, s, i);

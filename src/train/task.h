@@ -15,16 +15,10 @@
 
 #include <stdint.h>
 
+#include "../config/task_kinds.h"
 #include "../data/dataset.h"
 #include "../nn/head.h"
-#include "../util/enum_names.h"
 #include "../util/rng.h"
-
-#define TASK_KINDS(X) X(TASK_CLASSIFY, "classify") X(TASK_BINARY, "binary") X(TASK_PAIRS, "pairs")
-enum task_kind { TASK_KINDS(ENUM_ID) };
-enum { N_TASK_KINDS = 0 TASK_KINDS(ENUM_COUNT) };
-
-#define TASK_LABELS 10
 
 struct task {
     enum task_kind kind;

@@ -1,7 +1,6 @@
 #include "train.h"
 
 #include <math.h>
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -9,8 +8,6 @@
 #include "../data/idx.h"
 #include "../util/timer.h"
 #include "budget.h"
-
-#define EVAL_BATCH 512
 
 /* The headers of the four files, then whether the run fits in memory: all
  * before the first payload byte is read. */
@@ -25,14 +22,6 @@ static int check_budget(const struct config *c, struct err *e)
     budget_estimate(&b, c, &shape);
     return budget_check(&b, budget_available(), e);
 }
-
-/* the test set, read on a thread of its own while the training set is read */
-struct test_load {
-    const struct config *c;
-    struct dataset *test;
-    struct err e;
-    int rc;
-};
 
 /* one set, deskewed when the config says so */
 static int load_set(const struct config *c, struct dataset *d, const char *images,
@@ -50,34 +39,30 @@ static int load_set(const struct config *c, struct dataset *d, const char *image
     return 0;
 }
 
-static void *load_test(void *arg)
-{
-    struct test_load *j = arg;
-    j->rc = load_set(j->c, j->test, j->c->test_images, j->c->test_labels, &j->e);
-    return NULL;
-}
-
-/* Both sets at once: inflating is most of the loading, and one set on each
- * core makes it the training set's time, not the sum. Errors are reported
- * as a sequential read would meet them: the training set's first. */
+/* Both sets at once, as two sections of one OpenMP region: inflating is
+ * most of the loading, and one set on each core makes it the training set's
+ * time, not the sum (with a team of one the sections run in turn). Errors
+ * are reported as a sequential read would meet them: the training set's
+ * first. */
 static int load_both(const struct config *c, struct dataset *train, struct dataset *test,
                      struct err *e)
 {
-    struct test_load j = {c, test, {0}, 0};
-    pthread_t th;
-    int threaded = pthread_create(&th, NULL, load_test, &j) == 0;
-    int rc = load_set(c, train, c->train_images, c->train_labels, e);
-    if (threaded)
-        pthread_join(th, NULL);
-    else
-        load_test(&j);
-    if (!rc && j.rc)
-        *e = j.e;
-    if (rc || j.rc) {   /* neither set is kept when one fails */
+    struct err test_e = {0};
+    int rc = 0, test_rc = 0;
+#pragma omp parallel sections num_threads(2)
+    {
+#pragma omp section
+        rc = load_set(c, train, c->train_images, c->train_labels, e);
+#pragma omp section
+        test_rc = load_set(c, test, c->test_images, c->test_labels, &test_e);
+    }
+    if (!rc && test_rc)
+        *e = test_e;
+    if (rc || test_rc) {   /* neither set is kept when one fails */
         dataset_free(train);
         dataset_free(test);
     }
-    return rc ? rc : j.rc;
+    return rc ? rc : test_rc;
 }
 
 int trainer_load_data(const struct config *c, struct dataset *train, struct dataset *test,
@@ -111,32 +96,6 @@ int trainer_split_data(const struct config *c, struct dataset *train, struct dat
     if (c->limit_test)
         *test = dataset_slice(test, 0, (uint32_t)c->limit_test);
     return 0;
-}
-
-struct mlp_spec trainer_spec(const struct config *c, int n_inputs, int n_outputs)
-{
-    struct mlp_spec s = {
-        .n_inputs = n_inputs,
-        .n_outputs = n_outputs,
-        .n_hidden = c->hidden.n,
-        .act = (enum act)c->activation,
-        .dropout = (float)c->dropout,
-        .max_batch = c->batch_size > EVAL_BATCH ? (int)c->batch_size : EVAL_BATCH,
-        .precision = (enum precision)c->precision,
-        .init = (enum mlp_init)c->init,
-    };
-    memcpy(s.hidden, c->hidden.v, sizeof(int) * (size_t)c->hidden.n);
-    return s;
-}
-
-struct head trainer_head(const struct config *c)
-{
-    /* config_resolve has resolved and checked the loss; a config made in code
-     * (tests) may still say auto */
-    const char *why;
-    int loss = head_resolve_loss((enum head_kind)c->head, (enum head_loss)c->loss,
-                                 (enum bce_reduction)c->bce_reduction, &why);
-    return (struct head){(enum head_kind)c->head, loss < 0 ? HEAD_LOSS_AUTO : (enum head_loss)loss};
 }
 
 static int alloc_all(struct trainer *t, const struct config *c, const struct dataset *train,
@@ -357,7 +316,7 @@ static int train_epoch(struct trainer *t, struct epoch_stats *s, struct err *e)
         p->next += (uint32_t)nb;
         if (t->progress && p->next < n) {
             double now = timer_now();
-            if (now - shown >= 0.25) {
+            if (now - shown >= t->progress_seconds) {
                 shown = now;
                 t->progress(s->epoch, (int)t->cfg->epochs, p->next - first, n - first,
                             p->loss / p->next, now - t0, t->progress_ctx);

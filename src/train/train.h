@@ -12,6 +12,7 @@
 #include "../nn/mlp.h"
 #include "../nn/optim.h"
 #include "../util/err.h"
+#include "spec.h"
 #include "task.h"
 
 struct eval {
@@ -63,9 +64,10 @@ struct trainer {
     struct train_pos pos;
     /* set asynchronously (a signal handler) to stop after the current batch */
     volatile sig_atomic_t *stop;
-    /* called at most every 0.25 s during an epoch when set */
+    /* called during an epoch when set, at most every progress_seconds */
     progress_fn progress;
     void *progress_ctx;
+    double progress_seconds;
     /* tests watch each training step here: called after the forward pass, before
      * the update, with the batch's nb inputs in model->a[0] and targets */
     void (*on_batch)(const struct trainer *t, int nb, void *ctx);
@@ -101,12 +103,6 @@ int trainer_load_data(const struct config *cfg, struct dataset *train, struct da
  * becomes the last val images of the (limited) training set. */
 int trainer_split_data(const struct config *cfg, struct dataset *train, struct dataset *val,
                        struct dataset *test, struct err *e);
-
-/* The output head cfg describes. */
-struct head trainer_head(const struct config *cfg);
-
-/* The network cfg describes, for n_inputs and n_outputs. */
-struct mlp_spec trainer_spec(const struct config *cfg, int n_inputs, int n_outputs);
 
 /* Build the task, model and optimizer for cfg and the given data; nothing is
  * allocated after this. */

@@ -10,7 +10,7 @@
 #ifndef DENORMAL_H
 #define DENORMAL_H
 
-/* Call at start-up after omp_set_num_threads: sets the mode for this thread
+/* Call at start-up after par_team: sets the mode for this thread
  * and for each thread of the OpenMP team (new threads inherit it from the
  * thread that creates them). No-op where there is no SSE control register. */
 void denormals_flush(void);

@@ -22,8 +22,27 @@ enum rng_stream {
 
 void rng_seed(struct rng *r, uint64_t seed, uint64_t stream);
 
+/* SplitMix64 (Steele, Lea and Flood 2014): its increment and its output
+ * mixer, which rng_seed expands a seed with */
+#define RNG_GAMMA 0x9e3779b97f4a7c15ULL
+static inline uint64_t rng_mix64(uint64_t z)
+{
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return z ^ (z >> 31);
+}
+
+/* Counter-based draws: element i of the SplitMix64 sequence seeded with key.
+ * Each is one function of (key, i), with no state carried from draw to draw,
+ * so draws can be taken on any thread and in any order, and a loop over i
+ * vectorises. */
+static inline uint64_t rng_at(uint64_t key, uint64_t i)
+{
+    return rng_mix64(key + (i + 1) * RNG_GAMMA);
+}
+
 /* inline: dropout draws one number per hidden unit per sample, some 10^8 an
- * epoch, and a call each cost a quarter of the 800-800 recipe's time */
+ * epoch, and a call each would be a large share of a step */
 static inline uint64_t rng_rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
 
 static inline uint64_t rng_next(struct rng *r)

@@ -9,9 +9,13 @@
 # Everything lives in DIR: host and user keys (made on first use, no
 # passphrase), authorized_keys, sshd_config.NAME, NAME.pid, NAME.log, and
 # ssh_config, which a client uses as `ssh -F DIR/ssh_config -p PORT 127.0.0.1`.
-# Only 127.0.0.1 listens, on a port above 20000. Exit 77, with the reason on
-# stderr, where sshd cannot run here (not installed, no privilege separation
-# directory, a login that fails).
+# Only 127.0.0.1 listens, on a port above 20000. A session's shell reads none
+# of the user's start-up files (their time and output are no part of a test):
+# SHLVL=1 keeps bash from ~/.bashrc, which it reads when started by sshd as
+# the top-level shell; zsh and fish are sent to an empty folder. The timeouts
+# only catch a hang: a busy machine is slow, not broken. Exit 77, with the
+# reason on stderr, where sshd cannot run here (not installed, no privilege
+# separation directory, a login that fails).
 set -eu
 skip() { echo "local-sshd: $*" >&2; exit 77; }
 
@@ -54,6 +58,7 @@ if [ "$(id -u)" = 0 ] && [ ! -d /run/sshd ]; then
     mkdir -m 0755 /run/sshd 2> /dev/null || skip "no /run/sshd and cannot make it"
 fi
 user=$(id -un)
+mkdir -p "$dir/empty"
 if [ ! -f "$dir/host_key" ]; then
     ssh-keygen -q -t ed25519 -N '' -C local-sshd-host -f "$dir/host_key"
     ssh-keygen -q -t ed25519 -N '' -C local-sshd-user -f "$dir/user_key"
@@ -66,7 +71,7 @@ Host 127.0.0.1
     UserKnownHostsFile $dir/known_hosts
     StrictHostKeyChecking yes
     BatchMode yes
-    ConnectTimeout 10
+    ConnectTimeout 120
     LogLevel ERROR
 EOF
 fi
@@ -86,6 +91,7 @@ UsePAM no
 StrictModes no
 UseDNS no
 X11Forwarding no
+SetEnv SHLVL=1 ZDOTDIR=$dir/empty XDG_CONFIG_HOME=$dir/empty
 LogLevel INFO
 EOF
     rm -f "$dir/$name.pid"
@@ -98,9 +104,9 @@ EOF
     [ "$try" -lt 8 ] || skip "no free port for sshd"
 done
 echo "[127.0.0.1]:$port $(cut -d' ' -f1,2 "$dir/host_key.pub")" >> "$dir/known_hosts"
-if ! out=$(timeout 30 ssh -F "$dir/ssh_config" -p "$port" 127.0.0.1 echo ok 2>&1) || [ "$out" != ok ]; then
+if ! out=$(timeout 300 ssh -F "$dir/ssh_config" -p "$port" 127.0.0.1 echo ok 2>&1) || [ "$out" != ok ]; then
     "$0" stop "$dir" "$name"
-    [ -n "$out" ] || out="no answer within 30 s (sshd accepted the key if $name.log says so; then $user's login shell hangs in its startup files, e.g. ~/.bashrc)"
+    [ -n "$out" ] || out="no answer within 300 s (sshd accepted the key if $name.log says so; then $user's login shell hangs in its startup files, e.g. ~/.bashrc)"
     skip "cannot log in to the test sshd: $out"
 fi
 echo "$port"
