@@ -38,8 +38,8 @@ BUILD_JOBS ?= $(shell nproc 2>/dev/null || echo 2)
         clean asan valgrind fuzz sanitized-check install uninstall bench bench-compare bench-scaling \
         bench-wall speedrun bench-speedrun bench-contention
 .SECONDARY:
-all: check-libs train $(B)/bin/compare $(B)/bin/bench $(B)/share/$(NAME)/configs \
-     $(B)/train.bash-completion
+all: check-libs train $(B)/bin/compare $(B)/bin/bench $(B)/bin/gendoc \
+     $(B)/share/$(NAME)/configs $(B)/train.bash-completion
 
 # ./train at the top of the checkout is a link to the real binary
 train: $(B)/bin/train
@@ -147,9 +147,10 @@ ASAN_FLAGS := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-s
 asan: deps
 	@$(MAKE) --no-print-directory -j$(BUILD_JOBS) B=build/asan CFLAGS="$(ASAN_FLAGS)" sanitized-check
 
-sanitized-check: check-libs $(B)/bin/train $(B)/bin/compare $(B)/bin/bench $(B)/share/$(NAME)/configs \
-                 $(TESTS) check-heads check-layers
+sanitized-check: check-libs $(B)/bin/train $(B)/bin/compare $(B)/bin/bench $(B)/bin/gendoc \
+                 $(B)/share/$(NAME)/configs $(TESTS) check-heads check-layers
 	@TRAIN_BIN=$(B)/bin/train COMPARE_BIN=$(B)/bin/compare BENCH_BIN=$(B)/bin/bench \
+	  GENDOC_BIN=$(B)/bin/gendoc \
 	  ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1 \
 	  tests/run-tests.sh $(TEST_RUN)
 
@@ -238,8 +239,17 @@ bench-contention: deps
 # PREFIX from the environment as "$$DESTDIR$$PREFIX", so a path with spaces,
 # quotes or $(...) is a path, never shell code.
 PREFIX ?= /usr/local
+# Make itself would expand a $(shell ...) or $(VAR) in them (a command-line
+# and an environment variable are make text): each is taken as its raw text,
+# a $ other than make's escape $$ is refused, and $$ becomes the $ it spells.
+PATH_REF = $(findstring $$,$(subst $$$$,,$(value $1)))
+$(foreach v,PREFIX DESTDIR,$(if $(call PATH_REF,$v),$(error $v is a path, never make or \
+  shell code: write $$$$ for a $$ in it)))
+override PREFIX := $(subst $$$$,$$,$(value PREFIX))
+override DESTDIR := $(subst $$$$,$$,$(value DESTDIR))
 export DESTDIR PREFIX
-CONFIGS := $(wildcard configs/*.json configs/*/*.json)
+# every config under configs/, the Nielsen variants (configs/nielsen/variants/) too
+CONFIGS := $(shell find configs -name '*.json' -type f | LC_ALL=C sort)
 # what install writes, relative to $(DESTDIR)$(PREFIX); uninstall removes these
 INSTALLED := bin/$(NAME) bin/$(NAME)-compare bin/$(NAME)-fetch \
   share/man/man1/$(NAME).1 share/man/man1/$(NAME)-compare.1 share/man/man1/$(NAME)-fetch.1 \

@@ -7,7 +7,7 @@
 Same network, init scheme (He-uniform for relu hidden layers, Glorot-uniform
 for the output layer, biases 0), loss (softmax: cross-entropy averaged over
 the batch; sigmoid: binary cross-entropy summed over the 10 outputs, averaged
-over the batch, as train's bce_reduction "sum"), optimizer (SGD with momentum
+over the batch, as train's loss bce), optimizer (SGD with momentum
 0.9, PyTorch's v = mu v + g, w -= lr v, which is train's rule) and batching
 (a new permutation every epoch, the last batch smaller; batches gathered by
 index from uint8 tensors held in memory and scaled to [0,1]).

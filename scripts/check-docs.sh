@@ -36,8 +36,9 @@
 # block (```text, ```json, plain ```) is output or a file, never run. A line
 # ending in \ continues on the next; a trailing "# comment" is the shell's.
 #
-# The option table of docs/reference.md is generated from ./train --help
-# (--update-options) and checked against it on every run, so it cannot drift.
+# The option table of docs/reference.md is generated from train's option table
+# (build/bin/gendoc markdown; --update-options) and checked against it on
+# every run, so it cannot drift.
 #
 # Each command runs with bash from the top of a copy of the checkout, in
 # order (a command may use what an earlier one wrote: a model file, a run
@@ -91,14 +92,15 @@ in order (a line ending in \ continues on the next). Blocks opened with
   --figures     only check the figures (see the top of this script) and exit
   --update-figures
                 rewrite each <!-- include FILE --> block from FILE and exit
-  --options     print the option table of docs/reference.md as ./train --help
-                makes it (build/bin/train, or $TRAIN) and exit
+  --options     print the option table of docs/reference.md as the option
+                table itself makes it (build/bin/gendoc markdown, or $GENDOC)
+                and exit
   --update-options
                 rewrite that table in docs/reference.md and exit
   -k, --keep    keep the temporary copy and print where it is
   -h, --help    print this help and exit
 
-Without --fresh, TRAIN=PATH and COMPARE=PATH name the binaries under test (a
+Without --fresh, TRAIN=PATH, COMPARE=PATH and GENDOC=PATH name the binaries under test (a
 sanitizer build, say); the data is $MNIST_DIR, else data/mnist. The
 commands themselves run without MNIST_DIR, TRAIN and COMPARE, as a new
 user's would.
@@ -439,47 +441,14 @@ check_figures()
     return "$rc"
 }
 
-# options_table: train --help on stdin, a Markdown table per section on stdout
-# (the descriptions start at column 24; a line indented that far continues
-# the option above, "VALUES; default: X" giving its range and default)
+# options_table [DIR]: the option table of docs/reference.md, written from
+# train's option table itself by DIR/build/bin/gendoc (or $GENDOC), as --help
+# and the man page are: no parser of --help's text stands between the two
 options_table()
 {
-    awk '
-        function cell(s) { gsub(/\|/, "\\|", s); return s }
-        function flush() {
-            if (opt == "") return
-            key = opt; sub(/^(-h, )?--/, "", key); sub(/ .*/, "", key); gsub(/-/, "_", key)
-            key = (sect == "General") ? "(flag only)" : "`" key "`"
-            printf "| `%s` | %s | %s | %s | %s |\n", cell(opt), key, cell(vals), cell(def), cell(desc)
-            opt = ""
-        }
-        function header(name) {
-            printf "%s**%s**\n\n| option | config key | values | default | meaning |\n|---|---|---|---|---|\n", \
-                (started ? "\n" : ""), name
-            started = 1; sect = name
-        }
-        /^[A-Z][A-Za-z, ]*:$/ { flush(); header(substr($0, 1, length($0) - 1)); next }
-        /^  -/ {
-            flush()
-            if (!started) header("General")
-            opt = substr($0, 3, 21); sub(/[ \t]+$/, "", opt)
-            desc = substr($0, 24); vals = ""; def = ""
-            if (match(desc, /; default [^;]*$/)) {
-                def = substr(desc, RSTART + 10); desc = substr(desc, 1, RSTART - 1)
-            }
-            next
-        }
-        /^                       / && opt != "" {
-            l = substr($0, 24)
-            if (match(l, /(^|; )default: /)) {
-                def = substr(l, RSTART + RLENGTH); vals = substr(l, 1, RSTART - 1)
-                if (match(vals, /; $/)) vals = substr(vals, 1, RSTART - 1)
-            } else
-                desc = desc " " l
-            next
-        }
-        { flush() }
-        END { flush() }'
+    local gendoc=${GENDOC:-${1:-$here}/build/bin/gendoc}
+    [ -x "$gendoc" ] || fail 66 "$gendoc: not built (run make first)"
+    "$gendoc" markdown
 }
 
 # options_block FILE: the generated table in FILE, without its marker lines
@@ -493,20 +462,20 @@ if [ -n "$options" ]; then
     [ -x "$bin" ] || fail 66 "$bin: not built (run make first)"
     ref=$here/docs/reference.md
     if [ "$options" = print ]; then
-        "$bin" --help | options_table
+        options_table
         exit 0
     fi
     grep -q '^<!-- BEGIN options' "$ref" && grep -q '^<!-- END options' "$ref" ||
         fail 65 "$ref: no <!-- BEGIN options ... --> and <!-- END options --> lines"
     table=$(mktemp "${TMPDIR:-/tmp}/check-docs-options.XXXXXX") || fail 73 "cannot create a temporary file"
     trap 'rm -f "$table" "$ref.new"' EXIT
-    "$bin" --help | options_table > "$table"
+    options_table > "$table"
     awk -v table="$table" '
         /^<!-- END options/ { inside = 0 }
         !inside { print }
         /^<!-- BEGIN options/ { inside = 1; while ((getline l < table) > 0) print l }' "$ref" > "$ref.new"
     mv "$ref.new" "$ref"
-    echo "$prog: $ref: option table rewritten from $bin --help" >&2
+    echo "$prog: $ref: option table rewritten from the option table (gendoc markdown)" >&2
     exit 0
 fi
 
@@ -626,8 +595,8 @@ fi
 # the option table in the docs is the one --help gives
 ref=$copy/docs/reference.md
 if [ -f "$ref" ]; then
-    if ! diff <("$copy/build/bin/train" --help | options_table) <(options_block "$ref") > "$tmp/options.diff"; then
-        printf '%s: docs/reference.md: the option table differs from ./train --help (< --help, > the table); run scripts/check-docs.sh --update-options\n' "$prog" >&2
+    if ! diff <(options_table "$copy") <(options_block "$ref") > "$tmp/options.diff"; then
+        printf '%s: docs/reference.md: the option table differs from the option table of train (< gendoc markdown, > the document); run scripts/check-docs.sh --update-options\n' "$prog" >&2
         head -n 20 "$tmp/options.diff" | sed 's/^/  | /' >&2
         options_failed=1
     fi

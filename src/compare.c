@@ -9,17 +9,20 @@
  * the paired difference B - A with a 95% t interval, and McNemar's exact test
  * on the per-image predictions of each seed pair and pooled over seeds. */
 #include <cjson/cJSON.h>
+#include <dirent.h>
 #include <errno.h>
-#include <glob.h>
 #include <math.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <zlib.h>
 
 #include "config/config.h"
 #include "stats/stats.h"
 #include "util/err.h"
+#include "util/interrupt.h"
+#include "util/readall.h"
 
 #define COMPARE_VERSION TRAIN_VERSION
 #define MAX_RUNS 256
@@ -28,6 +31,9 @@
 struct run {
     long long seed;
     double acc, strict, ece, epoch_seconds;
+    long long correct, total;   /* the summary's test_correct, test_total */
+    unsigned long crc;          /* the summary's predictions_crc32 */
+    cJSON *config;              /* the summary's config, seed taken out */
     long long n;            /* test images */
     unsigned char *right;   /* per image: prediction == label */
     unsigned char *label;
@@ -35,22 +41,10 @@ struct run {
 
 static char *read_all(const char *path, long *len, struct err *e)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        err_set(e, ERR_NOINPUT, "%s: %s", path, strerror(errno));
+    char *buf;
+    size_t n;
+    if (readall(path, MAX_FILE, 0, "a run file", &buf, &n, e))
         return NULL;
-    }
-    char *buf = malloc(MAX_FILE + 1);
-    size_t n = buf ? fread(buf, 1, MAX_FILE + 1, f) : 0;
-    int bad = ferror(f);
-    fclose(f);
-    if (!buf || bad || n > MAX_FILE) {
-        free(buf);
-        err_set(e, bad ? ERR_IO : ERR_DATA, "%s: %s", path,
-                bad ? "read error" : "too large");
-        return NULL;
-    }
-    buf[n] = 0;
     *len = (long)n;
     return buf;
 }
@@ -76,14 +70,53 @@ static int number(const cJSON *o, const char *key, double lo, double hi, bool op
     return 0;
 }
 
-static int summary_line(struct run *r, const cJSON *o, const char *path, int line,
-                        struct err *e)
+/* o's integer under key, in [0, hi]: a count is compared exactly, never as a
+ * float read back */
+static int count(const cJSON *o, const char *key, double hi, long long *out, const char *path,
+                 int line, struct err *e)
+{
+    double v;
+    if (number(o, key, 0, hi, false, &v, path, line, e))
+        return e->code;
+    if (v != floor(v))
+        return err_set(e, ERR_DATA, "%s:%d: %s: %.17g is not a whole number", path, line, key, v);
+    *out = (long long)v;
+    return 0;
+}
+
+/* The summary names its run: the seed it ran with (which must be the file
+ * name's), the test counts, and the CRC-32 of the predictions file it wrote. */
+static int summary_line(struct run *r, cJSON *o, const char *path, int line, struct err *e)
 {
     const cJSON *rep = cJSON_GetObjectItemCaseSensitive(o, "report");
+    cJSON *cfg = cJSON_GetObjectItemCaseSensitive(o, "config");
+    const cJSON *seed = cJSON_GetObjectItemCaseSensitive(cfg, "seed");
+    const cJSON *crc = cJSON_GetObjectItemCaseSensitive(o, "predictions_crc32");
+    char *end = NULL;
     if (number(o, "test_accuracy", 0, 1, false, &r->acc, path, line, e) ||
         number(rep, "strict_accuracy", 0, 1, true, &r->strict, path, line, e) ||
-        number(rep, "ece", 0, 1, true, &r->ece, path, line, e))
+        number(rep, "ece", 0, 1, true, &r->ece, path, line, e) ||
+        count(o, "test_total", 1e15, &r->total, path, line, e) ||
+        count(o, "test_correct", (double)r->total, &r->correct, path, line, e))
         return e->code;
+    if (!cJSON_IsObject(cfg) || !cJSON_IsNumber(seed))
+        return err_set(e, ERR_DATA, "%s:%d: config.seed: missing", path, line);
+    if (seed->valuedouble != (double)r->seed)
+        return err_set(e, ERR_DATA, "%s:%d: the run's seed is %.17g, not the file name's %lld",
+                       path, line, seed->valuedouble, r->seed);
+    if (!cJSON_IsString(crc) || strlen(crc->valuestring) != 8 ||
+        (r->crc = strtoul(crc->valuestring, &end, 16), *end))
+        return err_set(e, ERR_DATA, "%s:%d: predictions_crc32: %s (a run of train --json "
+                       "--predictions records it; rerun older runs)", path, line,
+                       crc ? "not 8 hex digits" : "missing");
+    cJSON_Delete(r->config);
+    r->config = cJSON_DetachItemViaPointer(o, cfg);
+    /* what the runs of one config may differ in: the seed, and where each
+     * wrote its outputs */
+    static const char *const own[] = {"seed", "predictions", "metrics", "save", "resume",
+                                      "load", "json", "quiet", "report", "checkpoint_every"};
+    for (size_t i = 0; i < sizeof own / sizeof own[0]; i++)
+        cJSON_DeleteItemFromObjectCaseSensitive(r->config, own[i]);
     return 0;
 }
 
@@ -124,6 +157,11 @@ static int load_predictions(struct run *r, const char *path, struct err *e)
     char *text = read_all(path, &len, e);
     if (!text)
         return e->code;
+    if ((unsigned long)crc32_z(0L, (const unsigned char *)text, (size_t)len) != r->crc) {
+        free(text);
+        return err_set(e, ERR_DATA, "%s: its CRC-32 is not the predictions_crc32 %08lx its "
+                       "run's summary recorded: not the same run", path, r->crc);
+    }
     long long cap = 1024, n = 0;
     r->right = malloc((size_t)cap);
     r->label = malloc((size_t)cap);
@@ -165,19 +203,21 @@ static int load_predictions(struct run *r, const char *path, struct err *e)
     return rc;
 }
 
-/* The summary's accuracy and McNemar's counts must describe one run: a
- * predictions file from another run (left over, or edited by hand) would
- * otherwise pair with a summary it does not belong to. train computes the
- * accuracy as correct / total in doubles, exactly as here. */
+/* The summary's counts and McNemar's must describe one run: a predictions
+ * file from another run (left over, swapped, edited by hand) would otherwise
+ * pair with a summary it does not belong to. The CRC-32 ties the file to the
+ * summary (load_predictions); the integer counts, compared exactly, say the
+ * same in words a reader can check. */
 static int same_run(const struct run *r, const char *path, struct err *e)
 {
     long long right = 0;
     for (long long i = 0; i < r->n; i++)
         right += r->right[i];
-    if (r->n && (double)right / (double)r->n == r->acc)
+    if (r->n && right == r->correct && r->n == r->total)
         return 0;
     return err_set(e, ERR_DATA, "%s: %lld of %lld predictions are right, but the run's summary "
-                   "says test_accuracy %.17g: not the same run", path, right, r->n, r->acc);
+                   "says %lld of %lld: not the same run", path, right, r->n, r->correct,
+                   r->total);
 }
 
 static void free_runs(struct run *r, int n)
@@ -185,6 +225,7 @@ static void free_runs(struct run *r, int n)
     for (int i = 0; i < n; i++) {
         free(r[i].right);
         free(r[i].label);
+        cJSON_Delete(r[i].config);
     }
 }
 
@@ -196,48 +237,130 @@ static const struct run *find_seed(const struct run *r, int n, long long seed)
     return NULL;
 }
 
-/* every NAME-seedS.jsonl in dir, with its predictions */
+/* The seed a directory entry names when it is exactly PREFIX-seedS.jsonl
+ * (PREFIX compared byte for byte: no character of it is a pattern), else -1. */
+static long long entry_seed(const char *entry, const char *prefix)
+{
+    size_t n = strlen(prefix);
+    if (strncmp(entry, prefix, n) || strncmp(entry + n, "-seed", 5))
+        return -1;
+    const char *s = entry + n + 5;
+    char *end;
+    if (*s < '0' || *s > '9')
+        return -1;
+    errno = 0;
+    long long seed = strtoll(s, &end, 10);
+    return errno || strcmp(end, ".jsonl") ? -1 : seed;
+}
+
+static int by_name(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* the names of dir's entries that are runs of prefix, sorted */
+static int list_runs(const char *dir, const char *prefix, char ***names, size_t *n,
+                     struct err *e)
+{
+    DIR *d = opendir(dir);
+    *names = NULL;
+    *n = 0;
+    if (!d)
+        return err_set(e, ERR_NOINPUT, "%s: %s", dir, strerror(errno));
+    size_t cap = 0;
+    int rc = 0;
+    for (struct dirent *ent; !rc && (ent = readdir(d));) {
+        if (entry_seed(ent->d_name, prefix) < 0)
+            continue;
+        if (*n == cap) {
+            cap = cap ? 2 * cap : 16;
+            char **p = realloc(*names, cap * sizeof *p);
+            if (!p) {
+                rc = err_set(e, ERR_SOFTWARE, "out of memory");
+                break;
+            }
+            *names = p;
+        }
+        if (!((*names)[*n] = strdup(ent->d_name)))
+            rc = err_set(e, ERR_SOFTWARE, "out of memory");
+        else
+            ++*n;
+    }
+    closedir(d);
+    if (*n)
+        qsort(*names, *n, sizeof **names, by_name);
+    return rc;
+}
+
+/* The runs of one config share every setting but the seed: a run of another
+ * config left under this name would otherwise be averaged in. */
+static int same_config(const struct run *runs, int n, const char *path, const char *name,
+                       struct err *e)
+{
+    const struct run *r = &runs[n], *first = &runs[0];
+    if (!n || cJSON_Compare(first->config, r->config, true))
+        return 0;
+    for (const cJSON *it = r->config->child; it; it = it->next) {
+        const cJSON *v = cJSON_GetObjectItemCaseSensitive(first->config, it->string);
+        if (!v || !cJSON_Compare(v, it, true))
+            return err_set(e, ERR_DATA, "%s: its %s differs from seed %lld's: not a run of the "
+                           "same config %s", path, it->string, first->seed, name);
+    }
+    return err_set(e, ERR_DATA, "%s: its settings differ from seed %lld's: not a run of the "
+                   "same config %s", path, first->seed, name);
+}
+
+/* Every DIR/NAME-seedS.jsonl, with its predictions DIR/NAME-seedS.pred.csv.
+ * DIR and NAME are names, never patterns: '*', '?', '[', spaces and "$(...)"
+ * in them are those characters. NAME may hold folders (DIR/sub/NAME). */
 static int load_runs(const char *dir, const char *name, struct run *runs, int *n, struct err *e)
 {
-    char pattern[4096];
-    snprintf(pattern, sizeof pattern, "%s/%s-seed*.jsonl", dir, name);
-    glob_t g;
+    char where[4200], path[4400], pred[4400];
+    const char *slash = strrchr(name, '/'), *prefix = slash ? slash + 1 : name;
     *n = 0;
-    if (glob(pattern, 0, NULL, &g) != 0)
-        return err_set(e, ERR_NOINPUT, "%s: no runs of %s", dir, name);
-    int rc = 0;
-    for (size_t i = 0; !rc && i < g.gl_pathc; i++) {
-        const char *p = g.gl_pathv[i];
+    if (!*prefix)
+        return err_set(e, ERR_USAGE, "%s: a config NAME cannot end in /", name);
+    if (slash)
+        snprintf(where, sizeof where, "%s/%.*s", dir, (int)(slash - name), name);
+    else
+        snprintf(where, sizeof where, "%s", dir);
+    char **names;
+    size_t count_names;
+    int rc = list_runs(where, prefix, &names, &count_names, e);
+    if (!rc && !count_names)
+        rc = err_set(e, ERR_NOINPUT, "%s: no runs of %s", dir, name);
+    for (size_t i = 0; !rc && i < count_names; i++) {
         struct run *r = &runs[*n];
         memset(r, 0, sizeof *r);
-        /* the seed follows "DIR/NAME-seed", whatever NAME itself contains */
-        const char *s = p + strlen(dir) + 1 + strlen(name) + 5;
-        char *end;
-        r->seed = strtoll(s, &end, 10);
-        if (end == s || *s == '-' || *s == '+' || strcmp(end, ".jsonl"))
-            continue;
+        r->seed = entry_seed(names[i], prefix);
+        snprintf(path, sizeof path, "%s/%s", where, names[i]);
+        snprintf(pred, sizeof pred, "%s/%.*s.pred.csv", where, (int)(strlen(names[i]) - 6),
+                 names[i]);
         /* seed1 and seed01 are one seed: counted twice, it would weigh double */
         if (find_seed(runs, *n, r->seed)) {
-            rc = err_set(e, ERR_DATA, "%s: a second run of %s with seed %lld", p, name, r->seed);
+            rc = err_set(e, ERR_DATA, "%s: a second run of %s with seed %lld", path, name,
+                         r->seed);
             break;
         }
         if (*n == MAX_RUNS) {
             rc = err_set(e, ERR_DATA, "%s: more than %d runs of %s", dir, MAX_RUNS, name);
             break;
         }
-        char pred[4200];
-        snprintf(pred, sizeof pred, "%.*s.pred.csv", (int)(strlen(p) - 6), p);
-        rc = load_summary(r, p, e);
+        rc = load_summary(r, path, e);
         if (!rc)
             rc = load_predictions(r, pred, e);
         if (!rc)
             rc = same_run(r, pred, e);
         if (!rc)
+            rc = same_config(runs, *n, path, name, e);
+        if (!rc)
             (*n)++;
         else
             free_runs(r, 1);
     }
-    globfree(&g);
+    for (size_t i = 0; i < count_names; i++)
+        free(names[i]);
+    free(names);
     return rc;
 }
 
@@ -355,6 +478,8 @@ static void help(const char *prog)
            "Compare two configs trained over the same seeds, from the runs in DIR: each\n"
            "run NAME-seedS left NAME-seedS.jsonl (train's --json --report lines) and\n"
            "NAME-seedS.pred.csv (its --predictions), as scripts/seed-runs.sh writes them.\n"
+           "DIR and NAME are names, never patterns. A predictions file must be its run's:\n"
+           "the summary's seed, test_correct, test_total and predictions_crc32 say so.\n"
            "Prints Markdown: per config the mean +- std test accuracy, min, max, strict\n"
            "accuracy, ECE and seconds per epoch; then, over the seeds both ran, the paired\n"
            "difference B - A with a 95%% t interval and McNemar's exact test per seed\n"
@@ -369,6 +494,7 @@ static void help(const char *prog)
 
 int main(int argc, char **argv)
 {
+    interrupt_guard_std_fds();   /* no run file may take a closed stdout's place */
     const char *prog = err_program_name(argc > 0 ? argv[0] : NULL, "compare");
     if (argc == 2 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))) {
         help(prog);

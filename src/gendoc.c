@@ -3,7 +3,8 @@
  * parser:
  *
  *   gendoc man NAME              the man page of the program installed as NAME
- *   gendoc completion NAME...    a bash completion registered for each NAME */
+ *   gendoc completion NAME...    a bash completion registered for each NAME
+ *   gendoc markdown              the option table of docs/reference.md */
 #include <stdio.h>
 #include <string.h>
 
@@ -15,8 +16,10 @@ int main(int argc, char **argv)
         config_print_man(stdout, argv[2], TRAIN_VERSION);
     else if (argc >= 3 && !strcmp(argv[1], "completion"))
         config_print_completion(stdout, (const char *const *)argv + 2, argc - 2);
+    else if (argc == 2 && !strcmp(argv[1], "markdown"))
+        config_print_markdown(stdout);
     else {
-        fputs("usage: gendoc man NAME | gendoc completion NAME...\n", stderr);
+        fputs("usage: gendoc man NAME | gendoc completion NAME... | gendoc markdown\n", stderr);
         return 64;
     }
     if (fflush(stdout) != 0 || ferror(stdout)) {

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 #include <zlib.h>
 
@@ -54,13 +55,14 @@ static int read_model(struct model_file *f, const char *path, struct err *e)
     return 0;
 }
 
-static int model_settings(void *ctx, const char *path, char **json, struct err *e)
+static int model_settings(void *ctx, const char *path, const struct config **stored,
+                          struct err *e)
 {
     struct model_file *f = ctx;
     if (read_model(f, path, e))
         return e->code;
-    *json = strdup(f->ck.config);
-    return *json ? 0 : err_set(e, ERR_SOFTWARE, "out of memory");
+    *stored = f->ck.settings;
+    return 0;
 }
 
 struct run {
@@ -136,27 +138,61 @@ static int check_output(const char *key, const char *path, unsigned flags, struc
     return err_set(e, why.code, "%s: %s", key, why.msg);
 }
 
-/* "-", or a name of whatever stdout is (/dev/stdout, /dev/fd/1, a link to it) */
-static int is_stdout(const char *path)
+/* "-", or a name of the file descriptor fd has open (/dev/stdout, /dev/fd/1,
+ * a link to it, the file stdout was redirected to), by identity */
+static int is_std(const char *path, int fd)
 {
     struct stat sp, so;
-    if (!strcmp(path, "-"))
+    if (fd == STDOUT_FILENO && !strcmp(path, "-"))
         return 1;
-    return *path && stat(path, &sp) == 0 && fstat(STDOUT_FILENO, &so) == 0 &&
-           sp.st_dev == so.st_dev && sp.st_ino == so.st_ino;
+    return *path && stat(path, &sp) == 0 && fstat(fd, &so) == 0 && sp.st_dev == so.st_dev &&
+           sp.st_ino == so.st_ino;
+}
+
+static int is_stdout(const char *path) { return is_std(path, STDOUT_FILENO); }
+
+/* A model file is a file: a regular one (replaced atomically, read back by
+ * --resume and --load) or a sink such as /dev/null. Stdout or stderr under
+ * any name, or a terminal, would mix the model with the report; a FIFO,
+ * pipe or socket would take each checkpoint after the last and could never
+ * be read back as one model. */
+static int check_save_target(const char *path, struct err *e)
+{
+    struct stat st;
+    if (!strcmp(path, "-"))
+        return err_set(e, ERR_USAGE, "save: a model file cannot go to stdout ('-'); for a file "
+                       "named -, write ./-");
+    if (stat(path, &st) != 0)
+        return 0;   /* a new file; afile_check says whether it can be made */
+    bool null = S_ISCHR(st.st_mode) && st.st_rdev == makedev(1, 3);
+    unsigned major = S_ISCHR(st.st_mode) ? major(st.st_rdev) : 0;
+    if (!null && (is_std(path, STDOUT_FILENO) || is_std(path, STDERR_FILENO)))
+        return err_set(e, ERR_USAGE, "save: %s is %s; a model file cannot go there", path,
+                       is_std(path, STDOUT_FILENO) ? "stdout" : "stderr");
+    /* Linux's terminal devices: tty, console and ptmx, the pseudo-terminals */
+    if (major == 4 || major == 5 || (major >= 136 && major <= 143))
+        return err_set(e, ERR_USAGE, "save: %s is a terminal; a model file cannot go there",
+                       path);
+    if (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode))
+        return err_set(e, ERR_USAGE, "save: %s is a %s; a model file must be a regular file "
+                       "(checkpoints replace it, --resume reads it back)", path,
+                       S_ISFIFO(st.st_mode) ? "FIFO or pipe" : "socket");
+    return 0;
 }
 
 /* An output may not land on a file the run reads (the data, the model it
- * loads), nor on another output: each would destroy the other. Saving over
- * the loaded or resumed model is the one exception: it is read first. */
+ * loads, the config file), nor on another output: each would destroy the
+ * other. Files are compared by identity (device and inode: a hard link, a
+ * symbolic link, another spelling), never by name. Saving over the loaded or
+ * resumed model is the one exception: it is read first. */
 static int outputs_distinct(const struct config *c, const char *const *key,
                             const char *const *path, struct err *e)
 {
     const char *model = *c->resume ? c->resume : c->load;
     const char *in_key[] = {"train-images", "train-labels", "test-images", "test-labels",
-                            *c->resume ? "resume" : "load", "predict"};
+                            *c->resume ? "resume" : "load", "predict", "config"};
     const char *in[] = {c->train_images, c->train_labels, c->test_images, c->test_labels,
-                        model, c->predict};
+                        model, c->predict, c->config_file};
     for (int i = 0; i < 3; i++) {
         for (int k = 0; k < i; k++)
             if (afile_same(path[i], path[k]))
@@ -181,9 +217,8 @@ static int check_outputs(const struct config *c, int save, struct err *e)
         if (c->json && *path[i] && is_stdout(path[i]))
             return err_set(e, ERR_USAGE, "%s: %s is stdout, which --json keeps for JSON "
                            "lines only", key[i], path[i]);
-    if (save && !strcmp(c->save, "-"))
-        return err_set(e, ERR_USAGE, "save: a model file cannot go to stdout ('-'); for a file "
-                       "named -, write ./-");
+    if (save && check_save_target(c->save, e))
+        return e->code;
     if (outputs_distinct(c, key, path, e) ||
         check_output("save", path[0], 0, e) ||
         check_output("predictions", c->predictions, AFILE_DASH, e) ||
@@ -198,11 +233,16 @@ static int train_and_report(struct run *r, const struct dataset *test, int save,
 {
     const struct config *c = r->cfg;
     struct trainer *t = r->t;
-    report_header(&r->rep, t->model, t->train.d, t->val.d, test, load_seconds);
+    if (report_header(&r->rep, t->model, t->train.d, t->val.d, test, load_seconds))
+        return e->code;
     double t1 = timer_now();
     int rc = trainer_run(t, on_epoch, r, e);
     double t2 = timer_now();
-    if (rc == 128 + SIGINT || rc == 128 + SIGTERM) {
+    /* A signal (SIGINT, SIGTERM, SIGHUP, SIGPIPE) or a stdout that can no
+     * longer be written (a closed pipe, a dropped session) ends the run
+     * alike: the work so far is kept in a checkpoint. A diverged model is
+     * never saved. */
+    if (rc && rc != ERR_DATA && (interrupt_signal || ferror(r->rep.out))) {
         struct err saved = {0};
         if (!*c->save)
             err_append(e, " (nothing saved: no --save FILE)");
@@ -227,14 +267,16 @@ static int train_and_report(struct run *r, const struct dataset *test, int save,
     const bool classify = t->task.kind == TASK_CLASSIFY;
     if (classify)
         outstats_compute(&m, t->test_probs, t->test_pred, test->y, test->n, K);
-    if (*c->predictions &&
-        report_predictions(c->predictions, t->test_probs, t->test_pred, test->y, test->n, K, e))
+    unsigned long crc = 0;
+    if (*c->predictions && report_predictions(c->predictions, t->test_probs, t->test_pred,
+                                              test->y, test->n, K, &crc, e))
         return e->code;
     struct run_summary s = {.test = t->test_eval, .outstats = c->report ? &m : NULL,
                             .classes = classify ? &m.classes : NULL,
-                            .per_label = t->task.kind == TASK_PAIRS, .epochs = (int)c->epochs,
-                            .train_seconds = t2 - t1, .load_seconds = load_seconds,
-                            .seconds = timer_now() - t0};
+                            .per_label = t->task.kind == TASK_PAIRS,
+                            .predictions = *c->predictions != 0, .predictions_crc32 = crc,
+                            .epochs = (int)c->epochs, .train_seconds = t2 - t1,
+                            .load_seconds = load_seconds, .seconds = timer_now() - t0};
     if (t->kept && t->kept_epoch) {
         s.kept_epoch = t->kept_epoch;
         s.kept_val_accuracy = (double)t->kept_correct / t->val.n;
@@ -267,6 +309,18 @@ static int progress_seconds(double *s, struct err *e)
     return 0;
 }
 
+/* images augmentation cannot take are refused by name, not met as an
+ * allocation failure */
+static int check_augment_fits(const struct config *c, const struct dataset *train, struct err *e)
+{
+    if (distort_is_none(&c->augment) ||
+        (train->rows <= DISTORT_MAX_SIDE && train->cols <= DISTORT_MAX_SIDE))
+        return 0;
+    return err_set(e, ERR_USAGE, "augment: %s holds images of %ux%u pixels; augmentation takes "
+                   "at most %d pixels a side", c->train_images, train->rows, train->cols,
+                   DISTORT_MAX_SIDE);
+}
+
 /* everything that needs the data: split, build, restore, train, report */
 static int run_with_data(const struct config *c, const struct checkpoint *ck, int save,
                          struct dataset *train, struct dataset *test, double t0,
@@ -274,6 +328,8 @@ static int run_with_data(const struct config *c, const struct checkpoint *ck, in
 {
     struct dataset val;
     int rc = trainer_split_data(c, train, &val, test, e);
+    if (!rc)
+        rc = check_augment_fits(c, train, e);
     if (!rc && save)
         rc = check_model_fits(c, train, e);
     struct trainer t = {0};
@@ -359,11 +415,12 @@ static int print_config(const struct config *c, struct err *e)
 
 int main(int argc, char **argv)
 {
+    interrupt_guard_std_fds();   /* before anything opens a file */
     struct err e = {0};
     struct config c;
     enum config_action action;
     const char *prog = err_program_name(argc > 0 ? argv[0] : NULL, "train");
-    interrupt_install();   /* SIGINT/SIGTERM end every phase, loading included */
+    interrupt_install();   /* SIGINT/TERM/HUP/PIPE end every phase, loading included */
     struct model_file model = {0};
     const struct config_base base = {model_settings, &model};
     int rc = config_from_args(&c, argc, argv, &action, &base, &e);

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
+#include <zlib.h>
 #include <math.h>
 
 #include "support/support.h"
@@ -27,7 +28,7 @@
 /* doubles equal to rounding (this cmocka has no assert_double_equal) */
 #define assert_double_equal(a, b, eps) assert_true(fabs((double)(a) - (double)(b)) <= (eps))
 
-static const long long hand[OUTSTATS_MAX_CLASSES][OUTSTATS_MAX_CLASSES] = {
+static const long long hand[DATASET_CLASSES][DATASET_CLASSES] = {
     {5, 1, 0}, {2, 3, 1}, {0, 0, 0}};
 
 static void check_hand(const struct class_figures *f)
@@ -151,7 +152,10 @@ static void write_run(const char *dir, const char *name, int seed, const int rig
     }
     snprintf(path, sizeof path, "%s/%s-seed%d.pred.csv", dir, name, seed);
     write_text(path, csv);
-    snprintf(csv, 4096, "{\"type\":\"summary\",\"test_accuracy\":%.17g}\n", ok / 6.0);
+    unsigned long crc = crc32_z(0L, (const unsigned char *)csv, strlen(csv)) & 0xffffffffUL;
+    snprintf(csv, 4096, "{\"type\":\"summary\",\"config\":{\"seed\":%d,\"head\":\"%s\"},"
+             "\"test_accuracy\":%.17g,\"test_correct\":%d,\"test_total\":6,"
+             "\"predictions_crc32\":\"%08lx\"}\n", seed, name, ok / 6.0, ok, crc);
     snprintf(path, sizeof path, "%s/%s-seed%d.jsonl", dir, name, seed);
     write_text(path, csv);
     free(csv);

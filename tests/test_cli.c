@@ -9,6 +9,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <zlib.h>
 #include <cmocka.h>
 
 #include "support/support.h"
@@ -274,22 +276,42 @@ static const char *compare_bin(void)
     return b && *b ? b : "build/bin/compare";
 }
 
-/* a results folder as seed-runs.sh leaves it, with known disagreements */
-static void write_run(const char *name, int seed, double acc, const int *right, int n)
+/* the summary line of a run whose predictions file holds pred (text): the
+ * counts and the CRC-32 that tie the two together */
+static void write_summary(const char *dir, const char *file, int seed, double acc, int correct,
+                          int total, const char *pred)
 {
-    char file[256], text[512];
-    snprintf(file, sizeof file, "%s-seed%d.jsonl", name, seed);
+    char text[1024];
     snprintf(text, sizeof text,
              "{\"type\":\"epoch\",\"epoch\":1,\"seconds\":2.5}\n"
-             "{\"type\":\"summary\",\"test_accuracy\":%g,\"report\":"
-             "{\"strict_accuracy\":0.5,\"ece\":0.01}}\n", acc);
-    write_text(path_in(test_dir, file), text);
+             "{\"type\":\"summary\",\"config\":{\"head\":\"softmax\",\"seed\":%d},"
+             "\"test_accuracy\":%.17g,\"test_correct\":%d,\"test_total\":%d,"
+             "\"predictions_crc32\":\"%08lx\",\"report\":"
+             "{\"strict_accuracy\":0.5,\"ece\":0.01}}\n", seed, acc, correct, total,
+             (unsigned long)crc32(0L, (const unsigned char *)pred, (unsigned)strlen(pred)));
+    write_text(path_in(dir, file), text);
+}
+
+/* a results folder as seed-runs.sh leaves it, with known disagreements */
+static void write_run_in(const char *dir, const char *name, int seed, double acc,
+                         const int *right, int n)
+{
+    char file[256], pred[4096];
+    int len = snprintf(pred, sizeof pred, "index,label,prediction,p0\n"), correct = 0;
+    for (int i = 0; i < n; i++) {
+        len += snprintf(pred + len, sizeof pred - (size_t)len, "%d,%d,%d,0.5\n", i, i % 10,
+                        right[i] ? i % 10 : (i + 1) % 10);
+        correct += right[i] != 0;
+    }
+    snprintf(file, sizeof file, "%s-seed%d.jsonl", name, seed);
+    write_summary(dir, file, seed, acc, correct, n, pred);
     snprintf(file, sizeof file, "%s-seed%d.pred.csv", name, seed);
-    FILE *f = fopen(path_in(test_dir, file), "w");
-    fputs("index,label,prediction,p0\n", f);
-    for (int i = 0; i < n; i++)
-        fprintf(f, "%d,%d,%d,0.5\n", i, i % 10, right[i] ? i % 10 : (i + 1) % 10);
-    fclose(f);
+    write_text(path_in(dir, file), pred);
+}
+
+static void write_run(const char *name, int seed, double acc, const int *right, int n)
+{
+    write_run_in(test_dir, name, seed, acc, right, n);
 }
 
 static void compare_tool(void **state)
@@ -319,20 +341,23 @@ static void compare_tool(void **state)
     free(out), free(err);
     /* a predictions file that is not the summary's run: one row edited */
     for (int i = 0; i < 20; i++)
-        a[i] = i != 3;
+        a[i] = 1;
     write_run("gamma", 1, 1.0, a, 20);
+    char *pred = strdup(slurp_text(path_in(test_dir, "gamma-seed1.pred.csv")));
+    char *row = strstr(pred, "\n3,3,3,");
+    row[5] = '4';
+    write_text(path_in(test_dir, "gamma-seed1.pred.csv"), pred);
+    free(pred);
     const char *edited[] = {test_dir, "alpha", "gamma", NULL};
     assert_int_equal(run_prog(compare_bin(), edited, &out, &err), 65);
-    assert_non_null(strstr(err, "gamma-seed1.pred.csv: 19 of 20 predictions are right"));
+    assert_non_null(strstr(err, "gamma-seed1.pred.csv: its CRC-32 is not the predictions_crc32"));
     free(out), free(err);
     /* one seed spelt twice would count twice */
     write_run("twice", 1, 0.75, a, 20);
-    write_run("twice", 1, 0.95, a, 20);
-    write_text(path_in(test_dir, "twice-seed01.jsonl"), "{\"type\":\"summary\","
-               "\"test_accuracy\":0.95}\n");
     char cmd[2048];
-    snprintf(cmd, sizeof cmd, "cp '%s' '%s'", path_in(test_dir, "twice-seed1.pred.csv"),
-             path_in(test_dir, "twice-seed01.pred.csv"));
+    snprintf(cmd, sizeof cmd, "cp '%s' '%s' && cp '%s' '%s'",
+             path_in(test_dir, "twice-seed1.pred.csv"), path_in(test_dir, "twice-seed01.pred.csv"),
+             path_in(test_dir, "twice-seed1.jsonl"), path_in(test_dir, "twice-seed01.jsonl"));
     assert_int_equal(system(cmd), 0);
     const char *twice[] = {test_dir, "twice", "alpha", NULL};
     assert_int_equal(run_prog(compare_bin(), twice, &out, &err), 65);
@@ -342,6 +367,197 @@ static void compare_tool(void **state)
     assert_int_equal(run_prog(compare_bin(), missing, &out, &err), 66);
     assert_non_null(strstr(err, "compare: "));
     free(out), free(err);
+}
+
+/* DIR and NAME are names: a NAME with *, ?, [, spaces or $(...) names those
+ * characters, never other configs' runs (which a glob of it would match) */
+static void compare_reads_the_files_named(void **state)
+{
+    (void)state;
+    char *dir = tmpdir_make();
+    int a[20], b[20];
+    for (int i = 0; i < 20; i++)
+        a[i] = i < 15, b[i] = i < 12;
+    static const char *const names[] = {"b*", "b?", "b[x]", "b $(touch pwned)", "b\\*"};
+    write_run_in(dir, "a", 1, 0.75, a, 20);
+    write_run_in(dir, "bx", 1, 0.6, b, 20);   /* what a glob of the names would also take */
+    write_run_in(dir, "bx", 2, 0.6, b, 20);
+    for (size_t k = 0; k < sizeof names / sizeof names[0]; k++) {
+        const char *args[] = {dir, "a", names[k], NULL};
+        char *out, *err;
+        /* not there yet: no runs of that name, whatever else the folder holds */
+        int rc = run_prog(compare_bin(), args, &out, &err);
+        if (rc != 66 || !strstr(err, "no runs of"))
+            fail_msg("%s: exit %d: %s%s", names[k], rc, out, err);
+        free(out), free(err);
+        write_run_in(dir, names[k], 1, 0.6, b, 20);
+        rc = run_prog(compare_bin(), args, &out, &err);
+        char row[128];
+        snprintf(row, sizeof row, "| %s | 1 | 60.00 ± 0.00 |", names[k]);
+        if (rc != 0 || !strstr(out, row))
+            fail_msg("%s: exit %d: %s%s", names[k], rc, out, err);
+        free(out), free(err);
+    }
+    struct stat st;
+    assert_int_equal(stat("pwned", &st), -1);
+    /* a folder whose name is a pattern is that folder */
+    char sub[1200];
+    snprintf(sub, sizeof sub, "%s/r*", dir);
+    mkdir(sub, 0755);
+    write_run_in(sub, "a", 1, 0.75, a, 20);
+    write_run_in(sub, "c", 1, 0.6, b, 20);
+    const char *args[] = {sub, "a", "c", NULL};
+    char *out, *err;
+    assert_int_equal(run_prog(compare_bin(), args, &out, &err), 0);
+    free(out), free(err);
+    tmpdir_remove(dir);
+}
+
+/* A predictions file belongs to its run by more than its accuracy: files
+ * swapped between two seeds whose accuracies are equal are refused; and a
+ * run is accepted whatever digits its accuracy prints with (678 of 865,
+ * which 15 digits do not carry exactly) */
+static void compare_pairs_each_run_with_its_predictions(void **state)
+{
+    (void)state;
+    char *dir = tmpdir_make();
+    int a[20], b1[20], b2[20];
+    for (int i = 0; i < 20; i++)
+        a[i] = 1, b1[i] = i < 15, b2[i] = i >= 5;   /* 15 of 20 right, other images */
+    write_run_in(dir, "a", 1, 1.0, a, 20);
+    write_run_in(dir, "a", 2, 1.0, a, 20);
+    write_run_in(dir, "b", 1, 0.75, b1, 20);
+    write_run_in(dir, "b", 2, 0.75, b2, 20);
+    char cmd[4096];
+    snprintf(cmd, sizeof cmd, "cd '%s' && mv b-seed1.pred.csv t && mv b-seed2.pred.csv "
+             "b-seed1.pred.csv && mv t b-seed2.pred.csv", dir);
+    assert_int_equal(system(cmd), 0);
+    const char *args[] = {dir, "a", "b", NULL};
+    char *out, *err;
+    assert_int_equal(run_prog(compare_bin(), args, &out, &err), 65);
+    assert_non_null(strstr(err, "not the same run"));
+    free(out), free(err);
+    /* a summary copied to another seed's name says the seed it ran with */
+    write_run_in(dir, "b", 1, 0.75, b1, 20);
+    write_run_in(dir, "b", 2, 0.75, b2, 20);
+    snprintf(cmd, sizeof cmd, "cd '%s' && cp b-seed1.jsonl b-seed2.jsonl && "
+             "cp b-seed1.pred.csv b-seed2.pred.csv", dir);
+    assert_int_equal(system(cmd), 0);
+    assert_int_equal(run_prog(compare_bin(), args, &out, &err), 65);
+    assert_non_null(strstr(err, "the run's seed is 1, not the file name's 2"));
+    free(out), free(err);
+    /* 678 of 865, its accuracy as JSON writers print it (15 digits) */
+    int *r = calloc(865, sizeof *r);
+    for (int i = 0; i < 678; i++)
+        r[i * 865 / 678] = 1;
+    char *pred = malloc(865 * 16 + 64);
+    int len = sprintf(pred, "index,label,prediction,p0\n");
+    for (int i = 0; i < 865; i++)
+        len += sprintf(pred + len, "%d,%d,%d,0.5\n", i, i % 10, r[i] ? i % 10 : (i + 1) % 10);
+    char *d2 = tmpdir_make(), acc[64];
+    snprintf(acc, sizeof acc, "%.15g", 678.0 / 865);
+    assert_true(strtod(acc, NULL) != 678.0 / 865);   /* the condition itself */
+    for (int seed = 1; seed <= 2; seed++) {
+        char file[64];
+        snprintf(file, sizeof file, "g-seed%d.jsonl", seed);
+        write_summary(d2, file, seed, strtod(acc, NULL), 678, 865, pred);
+        snprintf(file, sizeof file, "g-seed%d.pred.csv", seed);
+        write_text(path_in(d2, file), pred);
+        write_run_in(d2, "a", seed, 1.0, a, 20);
+    }
+    free(pred), free(r);
+    const char *g[] = {d2, "g", "g", NULL};
+    int rc = run_prog(compare_bin(), g, &out, &err);
+    if (rc)
+        fail_msg("exit %d: %s", rc, err);
+    assert_non_null(strstr(out, "| g | 2 | 78.38 ± 0.00 |"));
+    free(out), free(err);
+    tmpdir_remove(d2);
+    tmpdir_remove(dir);
+}
+
+/* runs made by train itself (--json --report --predictions, and a model
+ * evaluated with --load --epochs 0) pair with their predictions */
+static void compare_accepts_genuine_runs(void **state)
+{
+    (void)state;
+    char *dir = tmpdir_make();
+    char model[1200];
+    snprintf(model, sizeof model, "%s/m.bin", dir);
+    char *out, *err;
+    RUN(0, out, err, "--data-dir", test_dir, "--epochs", "1", "--hidden", "8", "--save", model,
+        "--quiet");
+    free(out), free(err);
+    for (int seed = 1; seed <= 2; seed++) {
+        char s[8], jl[1200], pr[1200];
+        snprintf(s, sizeof s, "%d", seed);
+        for (int k = 0; k < 2; k++) {
+            snprintf(jl, sizeof jl, "%s/%s-seed%d.jsonl", dir, k ? "eval" : "fresh", seed);
+            snprintf(pr, sizeof pr, "%s/%s-seed%d.pred.csv", dir, k ? "eval" : "fresh", seed);
+            const char *fresh[] = {"--data-dir", test_dir, "--epochs", "1", "--hidden", "8",
+                                   "--seed", s, "--json", "--report", "--predictions", pr,
+                                   "--limit-test", "193", NULL};
+            const char *eval[] = {"--data-dir", test_dir, "--load", model, "--epochs", "0",
+                                  "--seed", s, "--json", "--report", "--predictions", pr,
+                                  "--limit-test", "193", NULL};
+            write_text(jl, "");
+            int rc = run_train_to(k ? eval : fresh, jl, &out, &err);
+            if (rc)
+                fail_msg("exit %d: %s", rc, err);
+            free(out), free(err);
+        }
+    }
+    const char *args[] = {dir, "fresh", "eval", NULL};
+    int rc = run_prog(compare_bin(), args, &out, &err);
+    if (rc)
+        fail_msg("exit %d: %s", rc, err);
+    assert_non_null(strstr(out, "| pooled |"));
+    free(out), free(err);
+    /* a run of another config under the same name is not averaged in */
+    char jl[1200], pr[1200];
+    snprintf(jl, sizeof jl, "%s/fresh-seed3.jsonl", dir);
+    snprintf(pr, sizeof pr, "%s/fresh-seed3.pred.csv", dir);
+    write_text(jl, "");
+    const char *other[] = {"--data-dir", test_dir, "--epochs", "1", "--hidden", "9", "--seed", "3",
+                           "--json", "--report", "--predictions", pr, "--limit-test", "193", NULL};
+    assert_int_equal(run_train_to(other, jl, &out, &err), 0);
+    free(out), free(err);
+    assert_int_equal(run_prog(compare_bin(), args, &out, &err), 65);
+    assert_non_null(strstr(err, "fresh-seed3.jsonl: its hidden differs from seed 1's"));
+    free(out), free(err);
+    tmpdir_remove(dir);
+}
+
+/* The format of --metrics is its name's suffix, nothing else: a ".jsonl"
+ * elsewhere in the path (a folder, the middle of the name) writes CSV */
+static void metrics_format_by_suffix_alone(void **state)
+{
+    (void)state;
+    char *dir = tmpdir_make(), sub[1200];
+    snprintf(sub, sizeof sub, "%s/runs.jsonl.d", dir);
+    mkdir(sub, 0755);
+    const char *csv[] = {path_in(sub, "m.csv"), path_in(dir, "x.jsonl.csv")};
+    for (int k = 0; k < 2; k++) {
+        char *out, *err, path[1200];
+        snprintf(path, sizeof path, "%s", csv[k]);
+        RUN(0, out, err, "--data-dir", test_dir, "--epochs", "2", "--hidden", "8", "--metrics",
+            path, "--quiet");
+        free(out), free(err);
+        const char *text = slurp_text(path);
+        if (strncmp(text, "epoch,lr,train_loss,", 20) || strstr(text, "{"))
+            fail_msg("%s is not CSV:\n%s", path, text);
+    }
+    char *out, *err, path[1200];
+    snprintf(path, sizeof path, "%s", path_in(sub, "m.jsonl"));
+    RUN(0, out, err, "--data-dir", test_dir, "--epochs", "1", "--hidden", "8", "--metrics", path,
+        "--quiet");
+    free(out), free(err);
+    assert_true(!strncmp(slurp_text(path), "{\"type\":\"epoch\",\"epoch\":1,", 26));
+    RUN(64, out, err, "--data-dir", test_dir, "--epochs", "1", "--metrics",
+        path_in(dir, "x.csv.txt"));
+    assert_non_null(strstr(err, "must end in .csv or .jsonl"));
+    free(out), free(err);
+    tmpdir_remove(dir);
 }
 
 static void metrics_files(void **state)
@@ -539,7 +755,11 @@ int main(void)
         cmocka_unit_test(print_config_reloads),
         cmocka_unit_test(head_report_and_predictions),
         cmocka_unit_test(compare_tool),
+        cmocka_unit_test(compare_reads_the_files_named),
+        cmocka_unit_test(compare_pairs_each_run_with_its_predictions),
+        cmocka_unit_test(compare_accepts_genuine_runs),
         cmocka_unit_test(metrics_files),
+        cmocka_unit_test(metrics_format_by_suffix_alone),
         cmocka_unit_test(progress_on_a_terminal),
         cmocka_unit_test(write_errors_fail),
         cmocka_unit_test(divergence_is_an_error),

@@ -386,7 +386,6 @@ static void enum_names_match_constants(void **state)
     CHECK(task, TASK_KINDS);
     CHECK(head, HEAD_KINDS);
     CHECK(activation, ACTS);
-    CHECK(bce_reduction, BCE_REDUCTIONS);
     CHECK(loss, HEAD_LOSSES);
     CHECK(init, MLP_INITS);
     CHECK(lr_schedule, LR_SCHEDULES);
@@ -399,11 +398,11 @@ static void enum_names_match_constants(void **state)
     assert_string_equal(config_enum_name("lr_schedule", LR_STEP), "step");
     assert_string_equal(config_enum_name("task", TASK_PAIRS), "pairs");
     assert_string_equal(config_enum_name("activation", ACT_TANH), "tanh");
-    assert_string_equal(config_enum_name("bce_reduction", BCE_MEAN), "mean");
 }
 
-/* loss: resolved once, refused against the wrong head, the deprecated
- * bce_reduction still spelling the same models */
+/* loss: resolved once, refused against the wrong head; the retired
+ * --bce-reduction is no option, while an old model file's setting of it
+ * still spells the same model (the one mapping, config_load_stored) */
 static void loss_key(void **state)
 {
     (void)state;
@@ -414,31 +413,45 @@ static void loss_key(void **state)
     assert_int_equal(c.loss, HEAD_CCE);   /* auto under softmax */
     assert_int_equal(parse(&c, &e, &act, "--head", "sigmoid", NULL), 0);
     assert_int_equal(c.loss, HEAD_BCE_SUM);
-    assert_int_equal(parse(&c, &e, &act, "--head", "sigmoid", "--bce-reduction", "mean", NULL), 0);
-    assert_int_equal(c.loss, HEAD_BCE_MEAN);
+    EXPECT_ARGS_ERROR("--bce-reduction: unknown option", "--head", "sigmoid", "--bce-reduction",
+                      "mean");
     assert_int_equal(parse(&c, &e, &act, "--head", "sigmoid", "--loss", "keras-cce", NULL), 0);
     assert_int_equal(c.loss, HEAD_KERAS_CCE);
     EXPECT_ARGS_ERROR("head softmax takes only loss cce", "--loss", "squared");
     EXPECT_ARGS_ERROR("loss: bce-mean with head softmax", "--loss", "bce-mean");
     EXPECT_ARGS_ERROR("loss cce is softmax's", "--head", "sigmoid", "--loss", "cce");
-    EXPECT_ARGS_ERROR("bce_reduction mean", "--head", "sigmoid", "--loss", "squared",
-                      "--bce-reduction", "mean");
     EXPECT_ARGS_ERROR("nothing to learn", "--task", "binary", "--head", "sigmoid", "--loss",
                       "keras-cce");
     /* an old model file (bce_reduction mean, no loss) is the same model as one
      * saved with loss bce-mean, and another than loss bce */
+    static const char oldtext[] = "{\"head\":\"sigmoid\",\"bce_reduction\":\"mean\"}";
     struct config old, now;
     config_defaults(&old);
-    old.head = HEAD_SIGMOID;
-    old.bce_reduction = BCE_MEAN;
+    assert_int_equal(config_load_stored(&old, oldtext, sizeof oldtext - 1, "old.bin", false, &e), 0);
     now = old;
-    now.bce_reduction = BCE_SUM;
     now.loss = HEAD_BCE_MEAN;
     assert_null(config_model_differs(&old, &now));
     now.loss = HEAD_BCE_SUM;
     assert_string_equal(config_model_differs(&old, &now), "loss");
     now.loss = HEAD_SQUARED;
     assert_string_equal(config_model_differs(&old, &now), "loss");
+    /* "sum", and "mean" under softmax or beside an explicit loss, change nothing */
+    static const char *const same[][2] = {
+        {"{\"head\":\"sigmoid\",\"bce_reduction\":\"sum\"}", "auto"},
+        {"{\"head\":\"sigmoid\",\"loss\":\"bce\",\"bce_reduction\":\"sum\"}", "bce"},
+        {"{\"head\":\"softmax\",\"bce_reduction\":\"mean\"}", "auto"},
+        {"{\"head\":\"sigmoid\",\"loss\":\"squared\",\"bce_reduction\":\"mean\"}",
+         "squared"}};
+    for (size_t i = 0; i < sizeof same / sizeof same[0]; i++) {
+        config_defaults(&old);
+        assert_int_equal(config_load_stored(&old, same[i][0], strlen(same[i][0]), "old.bin",
+                                            false, &e), 0);
+        assert_string_equal(config_enum_name("loss", old.loss), same[i][1]);
+    }
+    /* a config file is no old model file: the key is unknown there */
+    config_defaults(&old);
+    assert_int_not_equal(config_load_text(&old, oldtext, sizeof oldtext - 1, "my.json", &e), 0);
+    assert_non_null(strstr(e.msg, "unknown key \"bce_reduction\""));
 }
 
 int main(void)

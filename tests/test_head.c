@@ -76,26 +76,22 @@ static void keras_cce_hand_values(void **state)
     assert_float_equal(dz[0], 0, 0);
 }
 
-/* which loss goes with which head; auto and the deprecated bce_reduction */
+/* which loss goes with which head, and what auto means */
 static void loss_resolution(void **state)
 {
     (void)state;
     const char *why;
-    assert_int_equal(head_resolve_loss(HEAD_SOFTMAX, HEAD_LOSS_AUTO, BCE_SUM, &why), HEAD_CCE);
-    assert_int_equal(head_resolve_loss(HEAD_SOFTMAX, HEAD_CCE, BCE_SUM, &why), HEAD_CCE);
-    assert_int_equal(head_resolve_loss(HEAD_SIGMOID, HEAD_LOSS_AUTO, BCE_SUM, &why), HEAD_BCE_SUM);
-    assert_int_equal(head_resolve_loss(HEAD_SIGMOID, HEAD_LOSS_AUTO, BCE_MEAN, &why),
-                     HEAD_BCE_MEAN);
-    assert_int_equal(head_resolve_loss(HEAD_SIGMOID, HEAD_BCE_MEAN, BCE_MEAN, &why),
-                     HEAD_BCE_MEAN);
-    assert_int_equal(head_resolve_loss(HEAD_SIGMOID, HEAD_SQUARED, BCE_SUM, &why), HEAD_SQUARED);
+    assert_int_equal(head_resolve_loss(HEAD_SOFTMAX, HEAD_LOSS_AUTO, &why), HEAD_CCE);
+    assert_int_equal(head_resolve_loss(HEAD_SOFTMAX, HEAD_CCE, &why), HEAD_CCE);
+    assert_int_equal(head_resolve_loss(HEAD_SIGMOID, HEAD_LOSS_AUTO, &why), HEAD_BCE_SUM);
+    assert_int_equal(head_resolve_loss(HEAD_SIGMOID, HEAD_BCE_MEAN, &why), HEAD_BCE_MEAN);
+    assert_int_equal(head_resolve_loss(HEAD_SIGMOID, HEAD_SQUARED, &why), HEAD_SQUARED);
     for (int l = HEAD_BCE_SUM; l < N_HEAD_LOSSES; l++) {
-        assert_int_equal(head_resolve_loss(HEAD_SOFTMAX, (enum head_loss)l, BCE_SUM, &why), -1);
+        assert_int_equal(head_resolve_loss(HEAD_SOFTMAX, (enum head_loss)l, &why), -1);
         assert_non_null(strstr(why, "softmax"));
     }
-    assert_int_equal(head_resolve_loss(HEAD_SIGMOID, HEAD_CCE, BCE_SUM, &why), -1);
-    assert_int_equal(head_resolve_loss(HEAD_SIGMOID, HEAD_SQUARED, BCE_MEAN, &why), -1);
-    assert_non_null(strstr(why, "bce_reduction"));
+    assert_int_equal(head_resolve_loss(HEAD_SIGMOID, HEAD_CCE, &why), -1);
+    assert_non_null(strstr(why, "sigmoid"));
 }
 
 static void softmax_hand_values(void **state)
@@ -196,7 +192,7 @@ static void finite_differences(void **state)
         for (int loss = 0; loss < N_HEAD_LOSSES; loss++) {
             const char *why;
             if (loss == HEAD_LOSS_AUTO ||
-                head_resolve_loss((enum head_kind)kind, (enum head_loss)loss, BCE_SUM, &why) < 0)
+                head_resolve_loss((enum head_kind)kind, (enum head_loss)loss, &why) < 0)
                 continue;
             for (size_t q = 0; q < sizeof qs / sizeof qs[0]; q++) {
                 struct head h = {(enum head_kind)kind, (enum head_loss)loss};

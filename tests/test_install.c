@@ -81,7 +81,8 @@ static void installs_every_program(void **state)
                            "share/man/man1/mnist-train-fetch.1",
                            "share/bash-completion/completions/mnist-train",
                            "share/mnist-train/configs/softmax.json",
-                           "share/mnist-train/configs/nielsen/ch3-30-ce.json"};
+                           "share/mnist-train/configs/nielsen/ch3-30-ce.json",
+                           "share/mnist-train/configs/nielsen/variants/ch6-100-sigmoid.json"};
     for (size_t i = 0; i < sizeof files / sizeof files[0]; i++)
         if (sh("[ -f '%s/%s' ]", prefix, files[i]))
             fail_msg("make install did not write %s", files[i]);
@@ -107,6 +108,32 @@ static void installs_every_program(void **state)
     assert_int_equal(run_installed("", "mnist-train-fetch", "--help"), 0);
     assert_true(!strncmp(out_text(), "Usage: mnist-train-fetch [-h] [DIR]\n", 36));
     assert_non_null(strstr(out_text(), "(~/.local/share/mnist-train/mnist): where mnist-train"));
+}
+
+/* PREFIX and DESTDIR are paths, never make code: a $(shell ...) or $(VAR)
+ * in them is refused before anything runs (make would expand it itself) */
+static void prefix_is_never_code(void **state)
+{
+    (void)state;
+    const char *values[] = {"/x$(shell touch %s/pwned)y", "/x${shell touch %s/pwned}y",
+                            "/x$(MAKE)y"};
+    for (size_t i = 0; i < sizeof values / sizeof values[0]; i++) {
+        for (int dest = 0; dest < 2; dest++) {
+            char v[2048];
+            snprintf(v, sizeof v, values[i], test_dir);
+            int rc = sh("make --no-print-directory install %s='%s%s' %s='%s/stage2%s' > "
+                        "'%s/make.out' 2>&1", dest ? "DESTDIR" : "PREFIX", dest ? test_dir : "",
+                        v, dest ? "PREFIX" : "DESTDIR", dest ? "" : test_dir,
+                        dest ? "/usr/local" : "", test_dir);
+            if (rc == 0 || !strstr(slurp(path_in(test_dir, "make.out")), "is a path, never"))
+                fail_msg("%s: exit %d: %s", v, rc, slurp(path_in(test_dir, "make.out")));
+            assert_int_equal(sh("[ ! -e '%s/pwned' ]", test_dir), 0);
+        }
+    }
+    /* from the environment too */
+    assert_int_not_equal(sh("PREFIX='/x$(shell touch %s/pwned)' make --no-print-directory install "
+                     "DESTDIR='%s/stage2' > /dev/null 2>&1", test_dir, test_dir), 0);
+    assert_int_equal(sh("[ ! -e '%s/pwned' ]", test_dir), 0);
 }
 
 /* every man page renders without a warning and has the sections a user
@@ -331,7 +358,9 @@ static void bash_completion(void **state)
                                     "--no-nesterov\nnielsen/ch1-100-quadratic "
                                     "nielsen/ch1-30-quadratic nielsen/ch3-100-ce "
                                     "nielsen/ch3-100-ce-l2-scaled nielsen/ch3-30-ce "
-                                    "nielsen/ch3-30-ce-l2 nielsen/ch6-100-softmax\nsoftmax\n");
+                                    "nielsen/ch3-30-ce-l2 nielsen/ch6-100-softmax "
+                                    "nielsen/variants/ch3-100-ce-scaled "
+                                    "nielsen/variants/ch6-100-sigmoid\nsoftmax\n");
     /* the values the completion offers are the ones --help lists */
     assert_int_equal(run_installed("", "mnist-train", "--help"), 0);
     assert_non_null(strstr(out_text(), "sgd, momentum, adam; default: momentum"));
@@ -356,6 +385,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(installs_every_program),
+        cmocka_unit_test(prefix_is_never_code),
         cmocka_unit_test(man_pages),
         cmocka_unit_test(configs_by_name),
         cmocka_unit_test(data_folder),

@@ -370,15 +370,18 @@ static const char *compare_bin(void)
 static void write_compare_run(const char *dir, const char *name, const char *acc,
                               const char *strict, const char *seconds)
 {
-    char file[256], text[512];
+    static const char pred[] = "index,label,prediction,p0\n0,1,1,0.5\n1,2,3,nan\n";
+    char file[256], text[768];
     snprintf(file, sizeof file, "%s-seed1.jsonl", name);
     snprintf(text, sizeof text,
              "{\"type\":\"epoch\",\"epoch\":1,\"seconds\":%s}\n"
-             "{\"type\":\"summary\",\"test_accuracy\":%s,\"report\":"
-             "{\"strict_accuracy\":%s,\"ece\":0.01}}\n", seconds, acc, strict);
+             "{\"type\":\"summary\",\"config\":{\"seed\":1},\"test_accuracy\":%s,"
+             "\"test_correct\":1,\"test_total\":2,\"predictions_crc32\":\"%08lx\","
+             "\"report\":{\"strict_accuracy\":%s,\"ece\":0.01}}\n", seconds, acc,
+             (unsigned long)crc32(0L, (const unsigned char *)pred, sizeof pred - 1), strict);
     write_text(path_in(dir, file), text);
     snprintf(file, sizeof file, "%s-seed1.pred.csv", name);
-    write_text(path_in(dir, file), "index,label,prediction,p0\n0,1,1,0.5\n1,2,3,nan\n");
+    write_text(path_in(dir, file), pred);
 }
 
 /* hand-edited result files: a number that is not finite or not a fraction is
@@ -409,9 +412,15 @@ static void compare_rejects_non_finite(void **state)
     }
     /* without a report the cells say n/a instead of -100 */
     char *dir = tmpdir_make();
+    static const char pred[] = "index,label,prediction\n0,1,1\n1,2,3\n";
+    char text[256];
     write_compare_run(dir, "a", "0.5", "0.5", "1");
-    write_text(path_in(dir, "b-seed1.jsonl"), "{\"type\":\"summary\",\"test_accuracy\":0.5}\n");
-    write_text(path_in(dir, "b-seed1.pred.csv"), "index,label,prediction\n0,1,1\n1,2,3\n");
+    snprintf(text, sizeof text, "{\"type\":\"summary\",\"config\":{\"seed\":1},"
+             "\"test_accuracy\":0.5,\"test_correct\":1,\"test_total\":2,"
+             "\"predictions_crc32\":\"%08lx\"}\n",
+             (unsigned long)crc32(0L, (const unsigned char *)pred, sizeof pred - 1));
+    write_text(path_in(dir, "b-seed1.jsonl"), text);
+    write_text(path_in(dir, "b-seed1.pred.csv"), pred);
     const char *args[] = {dir, "a", "b", NULL};
     char *out, *err;
     assert_int_equal(run_prog(compare_bin(), args, &out, &err), 0);
@@ -455,6 +464,45 @@ static void lying_idx_header_is_refused_at_once(void **state)
     if (!sanitized() && r.max_rss_kb > 48 * 1024)
         fail_msg("peak memory %ld KB for a refused header", r.max_rss_kb);
     free(out), free(err);
+    tmpdir_remove(dir);
+}
+
+/* images wider than augmentation takes are refused by name and limit, not
+ * met as "out of memory"; at the limit they train */
+static void augment_of_wide_images(void **state)
+{
+    (void)state;
+    char *dir = tmpdir_make();
+    const int widths[] = {5000, 4096};
+    for (int k = 0; k < 2; k++) {
+        uint32_t n[2] = {20, 10};
+        const char *names[2][2] = {{"train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz"},
+                                   {"t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"}};
+        for (int s = 0; s < 2; s++) {
+            uint32_t dims[3] = {n[s], 1, (uint32_t)widths[k]};
+            uint8_t *px = calloc(n[s], (size_t)widths[k]), labels[20], *b;
+            for (uint32_t i = 0; i < n[s]; i++) {
+                labels[i] = (uint8_t)(i % 10);
+                px[i * (size_t)widths[k] + i] = 255;
+            }
+            size_t len = idx_bytes(&b, 3, dims, px);
+            write_gz(path_in(dir, names[s][0]), b, len);
+            free(b);
+            len = idx_bytes(&b, 1, n + s, labels);
+            write_gz(path_in(dir, names[s][1]), b, len);
+            free(b), free(px);
+        }
+        char *out, *err;
+        const char *args[] = {"--data-dir", dir, "--augment", "shift:1", "--hidden", "4",
+                              "--epochs", "1", "--quiet", NULL};
+        int rc = run_train(args, &out, &err);
+        if (k == 0 && (rc != 64 || !strstr(err, "train-images-idx3-ubyte.gz holds images of "
+                                                "1x5000 pixels; augmentation takes at most 4096")))
+            fail_msg("exit %d: %s", rc, err);
+        if (k == 1 && rc != 0)
+            fail_msg("exit %d: %s", rc, err);
+        free(out), free(err);
+    }
     tmpdir_remove(dir);
 }
 
@@ -737,6 +785,7 @@ int main(void)
         cmocka_unit_test(signal_ends_loading),
         cmocka_unit_test(signal_before_a_blocking_read),
         cmocka_unit_test(rng_never_spins),
+        cmocka_unit_test(augment_of_wide_images),
     };
     return cmocka_run_group_tests_name("limits", tests, setup_synthetic_dir, teardown_dir);
 }

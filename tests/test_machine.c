@@ -129,6 +129,9 @@ static void openmp_environment_never_changes_a_number(void **state)
         "OMP_STACKSIZE=100G",
         "GOMP_STACKSIZE=1 OMP_PROC_BIND=true OMP_PLACES={0}",
         "GOMP_CPU_AFFINITY=0 OMP_WAIT_POLICY=active GOMP_SPINCOUNT=infinite",
+        /* oneDNN's own: a trace on stdout, fp32 products through bf16 */
+        "ONEDNN_VERBOSE=1 ONEDNN_DEFAULT_FPMATH_MODE=BF16",
+        "DNNL_VERBOSE=2 DNNL_DEFAULT_FPMATH_MODE=ANY ONEDNN_JIT_DUMP=1",
     };
     struct result plain = entry(TRAIN, "", NULL);
     if (plain.rc)

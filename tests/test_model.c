@@ -277,6 +277,74 @@ static void interrupt_without_save(void **state)
     free(out), free(err);
 }
 
+/* A closed pipe on stdout (train --save m.bin | head), a dropped session
+ * (SIGHUP) and a stdout that cannot be written end the run as SIGINT does:
+ * a checkpoint in --save and a clear exit, never the run lost */
+static void hangup_and_broken_pipe_keep_the_work(void **state)
+{
+    (void)state;
+    char *out, *err;
+    const char *m = path_in(test_dir, "hup.bin");
+    const char *args[] = {"--data-dir", test_dir, "--epochs", "100000", "--hidden", "8",
+                          "--save", m, "--quiet", NULL};
+    int rc = -1;
+    for (int delay = 300; delay <= 9600; delay *= 2) {
+        unlink(m);
+        rc = run_train_signal(args, delay, SIGHUP, &out, &err);
+        if (rc != -1 && !strstr(err, "interrupted while loading"))
+            break;
+        free(out), free(err);
+        out = err = NULL;
+    }
+    assert_non_null(err);
+    if (rc != 129 || !strstr(err, "checkpoint saved to"))
+        fail_msg("exit %d: %s", rc, err);
+    free(out), free(err);
+    RUN(0, out, err, "--data-dir", test_dir, "--load", m, "--epochs", "0", "--quiet");
+    free(out), free(err);
+    /* the reader of stdout goes away: every epoch line is a write into the pipe */
+    const char *p = path_in(test_dir, "pipe.bin");
+    char rcf[1024], errf[1024];
+    snprintf(rcf, sizeof rcf, "%s", path_in(test_dir, "pipe.rc"));
+    snprintf(errf, sizeof errf, "%s", path_in(test_dir, "pipe.err"));
+    unlink(p);
+    assert_int_equal(sh("{ %s --data-dir %s --epochs 100000 --hidden 8 --json --save %s "
+                        "2>%s; echo $? > %s; } | head -c 1 > /dev/null", train_bin(), test_dir,
+                        p, errf, rcf), 0);
+    char *e = strdup(slurp_text(errf));
+    int code = atoi(slurp_text(rcf));
+    if (code != 141 || !strstr(e, "Broken pipe") || !strstr(e, "checkpoint saved to"))
+        fail_msg("exit %d: %s", code, e);
+    free(e);
+    RUN(0, out, err, "--data-dir", test_dir, "--load", p, "--epochs", "0", "--quiet");
+    free(out), free(err);
+}
+
+/* Started with stdout (and stdin) closed, train does not let the next file it
+ * opens become stdout: the report is not written into the metrics file, and
+ * the closed stdout is an error where the report is written (74) */
+static void closed_stdout_is_an_error(void **state)
+{
+    (void)state;
+    char csv[1024], errf[1024];
+    snprintf(csv, sizeof csv, "%s", path_in(test_dir, "closed.csv"));
+    snprintf(errf, sizeof errf, "%s", path_in(test_dir, "closed.err"));
+    const char *how[] = {">&-", "<&- >&-", ">&- --quiet", ">&- --json"};
+    for (size_t i = 0; i < sizeof how / sizeof how[0]; i++) {
+        unlink(csv);
+        int rc = sh("exec %s --data-dir %s --epochs 2 --hidden 8 --metrics %s 2>%s %s",
+                    train_bin(), test_dir, csv, errf, how[i]);
+        char *e = strdup(slurp_text(errf));
+        if (rc != 74 || !strstr(e, "train: stdout: "))
+            fail_msg("%s: exit %d: %s", how[i], rc, e);
+        free(e);
+        const char *text = slurp_text(csv);
+        if (text && (strstr(text, "settings:") || strstr(text, "test accuracy") ||
+                     strstr(text, "\"type\"")))
+            fail_msg("%s: the report went into the metrics file:\n%s", how[i], text);
+    }
+}
+
 /* kill -9 while checkpoints are being written: the file under the real name
  * is always a whole model */
 static void kill_during_saves(void **state)
@@ -379,11 +447,9 @@ static void old_loss_settings_load(void **state)
     char *cfg = settings_of(good);
     cut(cfg, "\"loss\":\"bce-mean\",");
     cut(cfg, "\"init\":\"he-glorot\",");
-    char *at = strstr(cfg, "\"bce_reduction\":\"sum\"");
-    assert_non_null(at);
-    char fixed[4096];   /* "bce_reduction":"sum" -> "bce_reduction":"mean" */
-    snprintf(fixed, sizeof fixed, "%.*smean\"%s", (int)(at - cfg) + 17, cfg,
-             at + strlen("\"bce_reduction\":\"sum\""));
+    char fixed[4096];   /* the key the file had before loss: "bce_reduction":"mean" */
+    assert_int_equal(cfg[0], '{');
+    snprintf(fixed, sizeof fixed, "{\"bce_reduction\":\"mean\",%s", cfg + 1);
     uint8_t *b = with_settings(good, len, fixed, &blen);
     write_bytes(old, b, blen);
     RUN(0, out, err, "--data-dir", test_dir, "--load", old, "--epochs", "0", "--json");
@@ -583,10 +649,6 @@ static void kind_flags_refused_everywhere(void **state)
     RUN(64, out, err, "--data-dir", test_dir, "--resume", m, "--head", "sigmoid");
     assert_non_null(strstr(err, "head: the model in"));
     free(out), free(err);
-    RUN(64, out, err, "--data-dir", test_dir, "--load", m, "--epochs", "0", "--bce-reduction",
-        "mean");
-    assert_non_null(strstr(err, "bce_reduction: the model in"));
-    free(out), free(err);
     RUN(64, out, err, "--data-dir", test_dir, "--load", m, "--epochs", "0", "--loss", "squared");
     assert_non_null(strstr(err, "loss: the model in"));
     free(out), free(err);
@@ -759,6 +821,88 @@ static void checkpoint_every_carried(void **state)
     free(out), free(err);
 }
 
+/* the summary's config object of a --json run's output (the caller deletes it) */
+static cJSON *summary_config(char *out)
+{
+    cJSON *l[64];
+    int n = json_lines(out, l, 64);
+    cJSON *cfg = cJSON_DetachItemFromObject(l[n - 1], "config");
+    for (int i = 0; i < n; i++)
+        cJSON_Delete(l[i]);
+    assert_non_null(cfg);
+    return cfg;
+}
+
+/* What the summary and a saved model say is what ran. A resumed run goes on
+ * with its checkpoint's random streams, so another --seed is refused, not
+ * reported; a weight initialisation that did not run is refused; the
+ * trainer's thread count and test limit go on with --resume but never ride
+ * along into a later --load or --predict. */
+static void summary_says_what_ran(void **state)
+{
+    (void)state;
+    char *out, *err;
+    const char *m = path_in(test_dir, "ran.bin");
+    RUN(0, out, err, "--data-dir", test_dir, "--hidden", "16", "--epochs", "2", "--threads", "3",
+        "--limit-test", "50", "--save", m, "--quiet");
+    free(out), free(err);
+    size_t len, len2;
+    uint8_t *before = slurp_bytes(m, &len);
+    RUN(64, out, err, "--data-dir", test_dir, "--resume", m, "--epochs", "3", "--seed", "99");
+    assert_non_null(strstr(err, "seed: "));
+    assert_non_null(strstr(err, "goes on with seed 1's random streams, not 99's"));
+    free(out), free(err);
+    RUN(64, out, err, "--data-dir", test_dir, "--load", m, "--epochs", "0", "--init", "normal");
+    assert_non_null(strstr(err, "init: the model in"));
+    free(out), free(err);
+    uint8_t *after = slurp_bytes(m, &len2);
+    assert_int_equal(len, len2);
+    assert_memory_equal(before, after, len);
+    free(before), free(after);
+    /* the same seed resumes; the thread count and the test limit go on */
+    const char *next = path_in(test_dir, "ran-next.bin");
+    RUN(0, out, err, "--data-dir", test_dir, "--resume", m, "--epochs", "3", "--seed", "1",
+        "--save", next, "--json");
+    assert_non_null(strstr(out, "\"test_total\":50,"));
+    cJSON *cfg = summary_config(out);
+    assert_int_equal((int)cJSON_GetObjectItem(cfg, "threads")->valuedouble, 3);
+    assert_int_equal((int)cJSON_GetObjectItem(cfg, "limit_test")->valuedouble, 50);
+    cJSON_Delete(cfg);
+    free(out), free(err);
+    /* a later evaluation runs with this machine's threads and every test image */
+    RUN(0, out, err, "--data-dir", test_dir, "--print-config");
+    cJSON *here = cJSON_Parse(out);
+    int threads_here = (int)cJSON_GetObjectItem(here, "threads")->valuedouble;
+    cJSON_Delete(here);
+    free(out), free(err);
+    const char *models[] = {m, next};
+    for (int k = 0; k < 2; k++) {
+        RUN(0, out, err, "--data-dir", test_dir, "--load", models[k], "--epochs", "0", "--json");
+        assert_non_null(strstr(out, "\"test_total\":200,"));
+        cfg = summary_config(out);
+        assert_int_equal((int)cJSON_GetObjectItem(cfg, "threads")->valuedouble, threads_here);
+        assert_int_equal((int)cJSON_GetObjectItem(cfg, "limit_test")->valuedouble, 0);
+        cJSON_Delete(cfg);
+        free(out), free(err);
+    }
+    /* --predict reads every image of its file: a limit it would ignore is refused */
+    RUN(64, out, err, "--load", m, "--predict", path_in(test_dir, "t10k-images-idx3-ubyte.gz"),
+        "--limit-test", "5");
+    assert_non_null(strstr(err, "limit_test: not with --predict"));
+    assert_string_equal(out, "");
+    free(out), free(err);
+    /* while a model trained on part of the data predicts as any other */
+    const char *part = path_in(test_dir, "part-trained.bin");
+    RUN(0, out, err, "--data-dir", test_dir, "--hidden", "8", "--epochs", "1", "--limit-train",
+        "300", "--val", "50", "--save", part, "--quiet");
+    free(out), free(err);
+    char partm[1024];
+    snprintf(partm, sizeof partm, "%s", part);
+    RUN(0, out, err, "--load", partm, "--predict", path_in(test_dir, "t10k-images-idx3-ubyte.gz"));
+    assert_true(!strncmp(out, "index,prediction,", 17));
+    free(out), free(err);
+}
+
 /* A final --save holds the full training state, so that --resume with more
  * --epochs continues exactly: 2 epochs saved, then resumed to 4, give the
  * bytes of 4 epochs in one run (constant lr: cosine depends on the total),
@@ -863,6 +1007,8 @@ int main(void)
         cmocka_unit_test(resume_is_exact),
         cmocka_unit_test(interrupt_without_save),
         cmocka_unit_test(kill_during_saves),
+        cmocka_unit_test(hangup_and_broken_pipe_keep_the_work),
+        cmocka_unit_test(closed_stdout_is_an_error),
         cmocka_unit_test(rejects_damaged_files),
         cmocka_unit_test(stored_settings_refused),
         cmocka_unit_test(stored_state_validated),
@@ -873,6 +1019,7 @@ int main(void)
         cmocka_unit_test(resume_appends_metrics),
         cmocka_unit_test(resume_more_epochs_is_exact),
         cmocka_unit_test(checkpoint_every_carried),
+        cmocka_unit_test(summary_says_what_ran),
         cmocka_unit_test(writer_shares_reader_limit),
     };
     return cmocka_run_group_tests_name("model", tests, setup_synthetic_dir, teardown_dir);

@@ -421,6 +421,85 @@ static void outputs_distinct_by_any_spelling(void **state)
     tmpdir_remove(dir);
 }
 
+/* The --config file is read by the run like the data: no output may replace
+ * it, under its own name, another spelling, a hard link or a symbolic link,
+ * and whatever suffix it has (x.csv for --metrics) */
+static void outputs_never_replace_the_config(void **state)
+{
+    (void)state;
+    char *dir = tmpdir_make(), cfg[1100], csv[1100], hard[1100], soft[1100], dotted[1100];
+    snprintf(cfg, sizeof cfg, "%s/my.json", dir);
+    snprintf(csv, sizeof csv, "%s/x.csv", dir);
+    snprintf(hard, sizeof hard, "%s/hard.json", dir);
+    snprintf(soft, sizeof soft, "%s/soft.json", dir);
+    snprintf(dotted, sizeof dotted, "%s/./my.json", dir);
+    static const char text[] = "{\"epochs\": 1, \"hidden\": \"8\"}\n";
+    write_text(cfg, text);
+    write_text(csv, text);
+    assert_int_equal(link(cfg, hard), 0);
+    assert_int_equal(symlink("my.json", soft), 0);
+    struct { const char *config, *key, *path; } cases[] = {
+        {cfg, "--predictions", cfg}, {cfg, "--save", cfg}, {cfg, "--save", dotted},
+        {cfg, "--save", hard}, {cfg, "--predictions", soft}, {soft, "--save", cfg},
+        {csv, "--metrics", csv}, {hard, "--metrics", csv},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        if (i == 7) {   /* the metrics file is a hard link of the config */
+            unlink(csv);
+            assert_int_equal(link(hard, csv), 0);
+        }
+        char *out, *err;
+        const char *args[] = {"--data-dir", test_dir, "--config", cases[i].config,
+                              cases[i].key, cases[i].path, "--quiet", NULL};
+        int rc = run_train(args, &out, &err);
+        if (rc != 64 || !strstr(err, "is the --config file, which this run reads"))
+            fail_msg("case %zu (%s %s): exit %d: %s", i, cases[i].key, cases[i].path, rc, err);
+        free(out), free(err);
+        assert_string_equal(slurp_text(cfg), text);
+        struct stat st;
+        assert_int_equal(lstat(soft, &st), 0);
+        assert_true(S_ISLNK(st.st_mode));
+    }
+    no_temporaries(dir);
+    tmpdir_remove(dir);
+}
+
+/* --save never writes a model into stdout or stderr, whatever name they go
+ * by (as "-" never did), nor into a FIFO: a model file is a regular file (or
+ * a sink like /dev/null) */
+static void save_is_never_stdout(void **state)
+{
+    (void)state;
+    char *dir = tmpdir_make(), log[1100], link[1100], fifo[1100];
+    snprintf(log, sizeof log, "%s/log.txt", dir);
+    snprintf(link, sizeof link, "%s/m.bin", dir);
+    snprintf(fifo, sizeof fifo, "%s/p.fifo", dir);
+    symlink("/dev/stdout", link);
+    assert_int_equal(mkfifo(fifo, 0644), 0);
+    const char *targets[] = {"-", "/dev/stdout", "/dev/fd/1", "/proc/self/fd/1", link, log, fifo,
+                             "/dev/stderr", "/dev/fd/2"};
+    for (size_t i = 0; i < sizeof targets / sizeof targets[0]; i++) {
+        write_text(log, "");
+        const char *args[] = {"--data-dir", test_dir, "--hidden", "8", "--epochs", "1",
+                              "--save", targets[i], NULL};
+        char *out, *err;
+        int rc = run_train_to(args, log, &out, &err);
+        if (rc != 64 || !strstr(err, "train: save: "))
+            fail_msg("--save %s: exit %d: %s", targets[i], rc, err);
+        free(out), free(err);
+        assert_string_equal(slurp_text(log), "");
+    }
+    /* a sink that is also stdout takes it */
+    const char *args[] = {"--data-dir", test_dir, "--hidden", "8", "--epochs", "1", "--save",
+                          "/dev/null", "--quiet", NULL};
+    char *out, *err;
+    int rc = run_train_to(args, "/dev/null", &out, &err);
+    if (rc != 0)
+        fail_msg("exit %d: %s", rc, err);
+    free(out), free(err);
+    tmpdir_remove(dir);
+}
+
 /* A FIFO with no reader blocks the open that writes to it, as it would for
  * any program; SIGINT or SIGTERM ends that wait like any other phase (130,
  * 143), not as a file that could not be created (73). The same for a
@@ -476,6 +555,8 @@ int main(void)
         cmocka_unit_test(descriptors_written_through),
         cmocka_unit_test(links_followed_modes_kept),
         cmocka_unit_test(outputs_distinct_by_any_spelling),
+        cmocka_unit_test(outputs_never_replace_the_config),
+        cmocka_unit_test(save_is_never_stdout),
         cmocka_unit_test(signal_ends_fifo_wait),
     };
     return cmocka_run_group_tests_name("outputs", tests, setup_synthetic_dir, teardown_dir);

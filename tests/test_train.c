@@ -516,9 +516,6 @@ static void sigmoid_head_by_hand(void **state)
     struct config c = small_config();
     c.head = HEAD_SIGMOID;
     check_config(&c);
-    c.bce_reduction = BCE_MEAN;   /* the deprecated key still means bce-mean */
-    check_config(&c);
-    c.bce_reduction = BCE_SUM;
     c.loss = HEAD_BCE_MEAN;
     check_config(&c);
 }

@@ -235,24 +235,47 @@ static int find_model(const struct flag *flags, int n, const char *config_path,
 static int load_base(struct config *c, const char *path, bool resuming,
                      const struct config_base *base, struct err *e)
 {
-    char *text = NULL;
-    int rc = base->read(base->ctx, path, &text, e);
-    if (!rc)
-        rc = config_load_stored(c, text, strlen(text), path, resuming, e);
-    free(text);
-    return rc;
+    const struct config *stored;
+    if (base->read(base->ctx, path, &stored, e))
+        return e->code;
+    config_apply_stored(c, stored, resuming);
+    return 0;
+}
+
+/* A resumed run goes on with the random streams its checkpoint holds: a seed
+ * (any setting that acts only at the start) other than the stored one would
+ * be reported and saved without having run. */
+static int same_start(const struct config *stored, const struct config *c, const char *path,
+                      struct err *e)
+{
+    for (size_t i = 0; i < option_count; i++) {
+        const struct option *o = &option_table[i];
+        if (!o->started || option_equal(stored, c, o))
+            continue;
+        cJSON *a = option_value_json(stored, o), *b = option_value_json(c, o);
+        char *sa = a ? cJSON_PrintUnformatted(a) : NULL, *sb = b ? cJSON_PrintUnformatted(b) : NULL;
+        err_set(e, ERR_USAGE, "%s: %s goes on with %s %s's random streams, not %s's (to start "
+                "from its weights with another %s, use --load)", o->key, path, o->key,
+                sa ? sa : "?", sb ? sb : "?", o->key);
+        cJSON_free(sa);
+        cJSON_free(sb);
+        cJSON_Delete(a);
+        cJSON_Delete(b);
+        return e->code;
+    }
+    return 0;
 }
 
 /* what the loaded model is may not change after its settings are applied:
  * neither a --config file nor a flag turns it into another kind of model */
 static int same_model(const struct config *stored, const struct config *c, const char *path,
-                      struct err *e)
+                      bool resuming, struct err *e)
 {
     const char *key = config_model_differs(stored, c);
     if (!key)
-        return 0;
+        return resuming ? same_start(stored, c, path, e) : 0;
     const struct option *o = option_find(key);
-    /* the loss as resolved (not "auto" against "auto" when bce_reduction differs) */
+    /* the loss as resolved (auto against the loss it means) */
     struct config *fs = malloc(sizeof *fs), *fc = malloc(sizeof *fc);
     if (fs && fc) {
         *fs = *stored;
@@ -315,8 +338,10 @@ int config_from_args(struct config *c, int argc, char **argv, enum config_action
         rc = option_set_text(c, flags[i].opt, flags[i].value, who, e);
     }
     if (!rc && stored)
-        rc = same_model(stored, c, model, e);
+        rc = same_model(stored, c, model, resuming, e);
     free(stored);
     free(flags);
+    if (!rc && config_path)
+        snprintf(c->config_file, sizeof c->config_file, "%s", config_path);
     return rc ? rc : config_resolve(c, e);
 }

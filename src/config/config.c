@@ -32,6 +32,17 @@ void config_defaults(struct config *c)
 
 /* ---- derived values ---- */
 
+enum output_format config_output_format(const char *path)
+{
+    const char *slash = strrchr(path, '/'), *name = slash ? slash + 1 : path;
+    size_t n = strlen(name);
+    if (n > 4 && !strcmp(name + n - 4, ".csv"))
+        return FORMAT_CSV;
+    if (n > 6 && !strcmp(name + n - 6, ".jsonl"))
+        return FORMAT_JSONL;
+    return FORMAT_NONE;
+}
+
 static bool is_file(const char *path)
 {
     struct stat st;
@@ -69,9 +80,13 @@ int config_resolve(struct config *c, struct err *e)
     if (unused)
         return err_set(e, ERR_USAGE, "%s: not with --predict, which only prints predictions "
                        "on stdout", unused);
-    size_t ml = strlen(c->metrics);
-    if (ml && !(ml > 4 && !strcmp(c->metrics + ml - 4, ".csv")) &&
-        !(ml > 6 && !strcmp(c->metrics + ml - 6, ".jsonl")))
+    /* nor a test limit it would not apply: --predict reads every image of its
+     * file (a model's training limits, limit_train and val, come with it and
+     * mean nothing here) */
+    if (*c->predict && c->limit_test)
+        return err_set(e, ERR_USAGE, "limit_test: not with --predict, which predicts every "
+                       "image of its file (cut the file instead)");
+    if (*c->metrics && config_output_format(c->metrics) == FORMAT_NONE)
         return err_set(e, ERR_USAGE, "metrics: '%s' must end in .csv or .jsonl", c->metrics);
     /* a resumed run keeps writing where it was resumed from */
     if (*c->resume && !*c->save)
@@ -87,16 +102,13 @@ int config_resolve(struct config *c, struct err *e)
     if (c->task != TASK_CLASSIFY && *c->predictions)
         return err_set(e, ERR_USAGE, "predictions: only for task classify, not %s",
                        config_enum_name("task", c->task));
-    /* the head's loss: auto and the deprecated bce_reduction resolved once, so a
-     * saved model names the loss it was trained with */
+    /* the head's loss: auto resolved once, so a saved model names the loss it
+     * was trained with */
     const char *why;
-    int loss = head_resolve_loss((enum head_kind)c->head, (enum head_loss)c->loss,
-                                 (enum bce_reduction)c->bce_reduction, &why);
+    int loss = head_resolve_loss((enum head_kind)c->head, (enum head_loss)c->loss, &why);
     if (loss < 0)
-        return err_set(e, ERR_USAGE, "loss: %s%s with head %s: %s",
-                       config_enum_name("loss", c->loss),
-                       c->bce_reduction == BCE_MEAN ? " and bce_reduction mean" : "",
-                       config_enum_name("head", c->head), why);
+        return err_set(e, ERR_USAGE, "loss: %s with head %s: %s",
+                       config_enum_name("loss", c->loss), config_enum_name("head", c->head), why);
     int classes;
     const enum head_question q = task_question((enum task_kind)c->task, &classes);
     const char *cannot =

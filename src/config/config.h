@@ -39,7 +39,6 @@ struct config {
     int activation;                 /* enum act */
     double dropout;
     int loss;                       /* enum head_loss; resolved by config_resolve */
-    int bce_reduction;              /* enum bce_reduction: deprecated, folded into loss */
     int init;                       /* enum mlp_init */
     bool deskew;                    /* every image straightened first (data/deskew.h) */
     /* training */
@@ -72,15 +71,18 @@ struct config {
     char save[CONFIG_PATH_MAX], resume[CONFIG_PATH_MAX], load[CONFIG_PATH_MAX];
     char predict[CONFIG_PATH_MAX];
     long long checkpoint_every;
+    /* the --config file this run read, as found (no option: not a setting) */
+    char config_file[CONFIG_PATH_MAX];
 };
 
 /* What the command line asked for besides settings. */
 enum config_action { CONFIG_RUN, CONFIG_HELP, CONFIG_VERSION, CONFIG_PRINT };
 
-/* Reads the settings stored in a model file as JSON text (malloc'd). ctx is
- * the caller's: main keeps the file it read, so that a model is read once. */
+/* The settings stored in a model file, decoded (checkpoint.h: every key,
+ * --resume's carried ones too). ctx is the caller's: main keeps the file it
+ * read, so that a model is read and decoded once. */
 struct config_base {
-    int (*read)(void *ctx, const char *model_path, char **json, struct err *e);
+    int (*read)(void *ctx, const char *model_path, const struct config **stored, struct err *e);
     void *ctx;
 };
 
@@ -105,6 +107,10 @@ int config_load_text(struct config *c, const char *text, size_t len, const char 
  * Every error is ERR_DATA. */
 int config_load_stored(struct config *c, const char *text, size_t len, const char *name,
                        bool resuming, struct err *e);
+/* A model's decoded stored settings as the base config c: all of them, but
+ * the keys remembered for --resume only (checkpoint_every, threads,
+ * limit_test) when not resuming, which keep c's defaults. */
+void config_apply_stored(struct config *c, const struct config *stored, bool resuming);
 /* the key of the first setting that defines the kind of model (head, hidden,
  * activation, task, ...) on which a and b differ, or NULL */
 const char *config_model_differs(const struct config *a, const struct config *b);
@@ -130,9 +136,18 @@ struct cJSON *config_to_json(const struct config *c, bool model_only);
 void config_print_help(FILE *f, const char *prog);
 /* the man page (roff) of the installed program, named prog */
 void config_print_man(FILE *f, const char *prog, const char *version);
+/* docs/reference.md's option table, in Markdown, from the option table and
+ * the same words as --help */
+void config_print_markdown(FILE *f);
 /* a bash completion script: flags, enum values from the enum name lists,
  * configs by name and paths, registered for the n command names */
 void config_print_completion(FILE *f, const char *const *names, int n_names);
+
+/* The format of an output named path, decided here alone, by the suffix of
+ * its last component: NAME.csv, NAME.jsonl (a ".jsonl" elsewhere, as in
+ * runs.jsonl.d/m.csv or x.jsonl.csv, does not count); FORMAT_NONE else. */
+enum output_format { FORMAT_NONE, FORMAT_CSV, FORMAT_JSONL };
+enum output_format config_output_format(const char *path);
 
 /* names of enum values, for reports */
 const char *config_enum_name(const char *key, int value);

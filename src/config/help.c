@@ -41,6 +41,7 @@ struct row {
 };
 struct section {
     const char *title;
+    const char *term;   /* what a row's term is, a table column's title */
     const struct row *rows;
 };
 
@@ -62,8 +63,9 @@ static const struct row EXIT_ROWS[] = {
     {"69", "precision not available on this CPU"},
     {"70", "internal error"},
     {"73", "cannot create an output file"},
-    {"74", "I/O error"},
-    {"130, 143", "interrupted (SIGINT, SIGTERM); with --save, a checkpoint was saved"},
+    {"74", "I/O error (a closed stdout too; with --save, a checkpoint was saved)"},
+    {"129, 130, 141, 143", "interrupted (SIGHUP, SIGINT, SIGPIPE, SIGTERM); with --save, a "
+     "checkpoint was saved"},
     {NULL, NULL}};
 static const struct row ENV_ROWS[] = {
     {"MNIST_DIR", "the MNIST folder when --data-dir is not given"},
@@ -95,8 +97,9 @@ static const struct row EXAMPLE_ROWS[] = {
      "the effective settings, as a config to edit"},
     {NULL, NULL}};
 static const struct section SECTIONS[] = {
-    {"Config files and data", CONFIG_ROWS}, {"Exit status", EXIT_ROWS},
-    {"Environment", ENV_ROWS}, {"Files", FILE_ROWS}, {"Examples", EXAMPLE_ROWS}};
+    {"Config files and data", NULL, CONFIG_ROWS}, {"Exit status", "exit", EXIT_ROWS},
+    {"Environment", "variable", ENV_ROWS}, {"Files", "file", FILE_ROWS},
+    {"Examples", "command", EXAMPLE_ROWS}};
 #define N_SECTIONS (sizeof SECTIONS / sizeof SECTIONS[0])
 
 /* text wrapped at 79 columns, each line indented by ind */
@@ -148,17 +151,34 @@ static void flag_text(char *buf, size_t n, const struct option *o)
             *p = '-';
 }
 
+/* an option's values: its range or its choices ("" for the others) */
+static void values_text(char *buf, size_t n, const struct option *o)
+{
+    buf[0] = 0;
+    if (o->type == T_INT || o->type == T_REAL)
+        option_range_text(o, buf, n);
+    else if (o->type == T_ENUM)
+        option_join_choices(buf, n, o->choices);
+}
+
 /* the second line of an option's help: range or choices, and default */
 static void default_text(char *buf, size_t n, const struct option *o)
 {
-    char range[128] = "";
-    if (o->type == T_INT || o->type == T_REAL)
-        option_range_text(o, range, sizeof range);
-    else if (o->type == T_ENUM)
-        option_join_choices(range, sizeof range, o->choices);
+    char range[128];
+    values_text(range, sizeof range, o);
     snprintf(buf, n, "%s%s%s%s", range, *range && *o->def ? "; " : "", *o->def ? "default: " : "",
              o->def);
 }
+
+/* the options that are flags only, not settings: --help, the man page and
+ * the Markdown table list them first */
+static const struct row GENERAL_ROWS[] = {
+    {"--config NAME", "read settings from a JSON config file: a path, or a name looked up as "
+                      "CONFIG FILES AND DATA says"},
+    {"--print-config", "print the effective config as JSON and exit"},
+    {"-h, --help", "print the help and exit"},
+    {"--version", "print versions of the program and its libraries and exit"},
+    {NULL, NULL}};
 
 /* one option as a rendering writes it: its flag and its range-and-default
  * line ("" when it has none) */
@@ -268,16 +288,10 @@ void config_print_man(FILE *f, const char *prog, const char *version)
             "flags override the config file, which overrides the defaults, which the settings "
             "of a model given with --load or --resume replace.");
     fputs(".SH OPTIONS\n", f);
-    const char *general[][2] = {
-        {"--config NAME", "read settings from a JSON config file: a path, or a name looked up "
-                          "as CONFIG FILES AND DATA says"},
-        {"--print-config", "print the effective config as JSON and exit"},
-        {"-h, --help", "print the help and exit"},
-        {"--version", "print versions of the program and its libraries and exit"}};
-    for (size_t i = 0; i < 4; i++) {
+    for (const struct row *r = GENERAL_ROWS; r->term; r++) {
         fputs(".TP\n", f);
-        roff_flag(f, general[i][0]);
-        roff(f, general[i][1]);
+        roff_flag(f, r->term);
+        roff(f, r->text);
     }
     for (int g = 0; g < N_GROUPS; g++) {
         fputs(".SS ", f);
@@ -304,6 +318,74 @@ void config_print_man(FILE *f, const char *prog, const char *version)
     }
     fputs(".SH \"SEE ALSO\"\n\\fB" CONFIG_PRODUCT "\\-compare\\fR(1), \\fB" CONFIG_PRODUCT
           "\\-fetch\\fR(1); docs/install.md and README.md in the source tree\n", f);
+}
+
+/* ---- the Markdown reference (docs/reference.md's option table) ---- */
+
+/* s in a Markdown table cell: '|' escaped */
+static void md_cell(FILE *f, const char *s)
+{
+    fputs("| ", f);
+    for (; *s; s++)
+        fputs(*s == '|' ? "\\|" : (char[]){*s, 0}, f);
+    fputc(' ', f);
+}
+
+static void md_option(FILE *f, const struct option *o, const char *flag, const char *def)
+{
+    (void)def;
+    char code[96], key[80], values[256];
+    snprintf(code, sizeof code, "`%s`", flag);
+    snprintf(key, sizeof key, "`%s`", o->key);
+    values_text(values, sizeof values, o);
+    md_cell(f, code);
+    md_cell(f, key);
+    md_cell(f, values);
+    md_cell(f, o->def);
+    md_cell(f, o->help);
+    fputs("|\n", f);
+}
+
+static void md_option_header(FILE *f, const char *title, int first)
+{
+    fprintf(f, "%s**%s**\n\n| option | config key | values | default | meaning |\n"
+               "|---|---|---|---|---|\n", first ? "" : "\n", title);
+}
+
+void config_print_markdown(FILE *f)
+{
+    md_option_header(f, "General", 1);
+    for (const struct row *r = GENERAL_ROWS; r->term; r++) {
+        char code[64];
+        snprintf(code, sizeof code, "`%s`", r->term);
+        md_cell(f, code);
+        md_cell(f, "(flag only)");
+        md_cell(f, "");
+        md_cell(f, "");
+        md_cell(f, r->text);
+        fputs("|\n", f);
+    }
+    for (int g = 0; g < N_GROUPS; g++) {
+        md_option_header(f, GROUP_TITLE[g], 0);
+        each_option(f, g, md_option);
+    }
+    fputs("\nBooleans take `--flag`, `--no-flag` or `--flag=true|false`.\n", f);
+    for (size_t i = 0; i < N_SECTIONS; i++) {
+        fprintf(f, "\n**%s**\n\n", SECTIONS[i].title);
+        if (SECTIONS[i].term)
+            fprintf(f, "| %s | meaning |\n|---|---|\n", SECTIONS[i].term);
+        for (const struct row *r = SECTIONS[i].rows; r->text; r++) {
+            if (!r->term) {   /* a paragraph */
+                fprintf(f, "%s%s\n", r == SECTIONS[i].rows ? "" : "\n", r->text);
+                continue;
+            }
+            char code[256];
+            snprintf(code, sizeof code, "`%s`", r->term);
+            md_cell(f, code);
+            md_cell(f, r->text);
+            fputs("|\n", f);
+        }
+    }
 }
 
 /* ---- bash completion ---- */
@@ -348,7 +430,8 @@ void config_print_completion(FILE *f, const char *const *names, int n_names)
           CONFIG_PRODUCT "/configs\n"
           "            names=$(for d in \"${XDG_CONFIG_HOME:-$HOME/.config}/" CONFIG_PRODUCT
           "/configs\" \"$share\"; do\n"
-          "                [ -d \"$d\" ] && (cd -- \"$d\" && ls -- *.json */*.json 2>/dev/null)\n"
+          "                [ -d \"$d\" ] && (cd -- \"$d\" && ls -- *.json */*.json */*/*.json "
+          "2>/dev/null)\n"
           "            done | sed 's/\\.json$//' | LC_ALL=C sort -u)\n"
           "            COMPREPLY=($(compgen -W \"$names\" -- \"$cur\") $(compgen -f -- \"$cur\"))\n"
           "            return ;;\n"

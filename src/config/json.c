@@ -5,13 +5,12 @@
 #include "config_testing.h"
 
 #include <cjson/cJSON.h>
-#include <errno.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "../nn/head.h"
+#include "../util/readall.h"
 
 static const char *json_type(const cJSON *v)
 {
@@ -211,6 +210,23 @@ int config_load_text(struct config *c, const char *text, size_t len, const char 
 
 /* ---- settings stored in a model file: untrusted ---- */
 
+/* Settings that older model files hold under names this program no longer
+ * has, mapped to today's, here alone. Before the `loss` key, bce_reduction
+ * "mean" spelt loss bce-mean for a sigmoid head; "sum" is the default loss. */
+static void map_old_settings(cJSON *root)
+{
+    cJSON *red = cJSON_DetachItemFromObjectCaseSensitive(root, "bce_reduction");
+    const cJSON *head = cJSON_GetObjectItemCaseSensitive(root, "head");
+    const cJSON *loss = cJSON_GetObjectItemCaseSensitive(root, "loss");
+    if (cJSON_IsString(red) && !strcmp(red->valuestring, "mean") && cJSON_IsString(head) &&
+        !strcmp(head->valuestring, "sigmoid") &&
+        (!loss || (cJSON_IsString(loss) && !strcmp(loss->valuestring, "auto")))) {
+        cJSON_DeleteItemFromObjectCaseSensitive(root, "loss");
+        cJSON_AddStringToObject(root, "loss", "bce-mean");
+    }
+    cJSON_Delete(red);
+}
+
 /* A model file may set what defines the model and its training, never where
  * anything is read or written nor what is printed: those keys are refused by
  * name. Keys the table marks `carried` apply only when resuming. */
@@ -246,6 +262,8 @@ int config_load_stored(struct config *c, const char *text, size_t len, const cha
             rc = err_set(e, ERR_DATA, "%s: stored settings are not one JSON object", name);
     }
     if (!rc)
+        map_old_settings(root);
+    if (!rc)
         rc = check_stored_keys(root, name, resuming, e);
     if (!rc)
         rc = apply_object(c, root, name, e);
@@ -256,19 +274,24 @@ int config_load_stored(struct config *c, const char *text, size_t len, const cha
     return rc;
 }
 
-/* the loss as the head will use it: "auto" and the deprecated bce_reduction
- * spell the same models as an explicit loss (an old model file stores
- * bce_reduction, a new one the resolved loss) */
+/* the loss as the head will use it: "auto" spells the same models as the
+ * loss it resolves to (a model file stores the resolved loss) */
 void option_fold_loss(struct config *c)
 {
     const char *why;
-    int loss = head_resolve_loss((enum head_kind)c->head, (enum head_loss)c->loss,
-                                 (enum bce_reduction)c->bce_reduction, &why);
-    if (loss >= 0) {
+    int loss = head_resolve_loss((enum head_kind)c->head, (enum head_loss)c->loss, &why);
+    if (loss >= 0)
         c->loss = loss;
-        c->bce_reduction = head_folded_reduction((enum head_kind)c->head,
-                                                 (enum bce_reduction)c->bce_reduction);
-    }
+}
+
+void config_apply_stored(struct config *c, const struct config *stored, bool resuming)
+{
+    char keep[sizeof *c];
+    memcpy(keep, c, sizeof *c);
+    *c = *stored;
+    for (size_t i = 0; !resuming && i < option_count; i++)
+        if (option_table[i].carried)
+            option_copy(c, (const struct config *)keep, &option_table[i]);
 }
 
 const char *config_model_differs(const struct config *a0, const struct config *b0)
@@ -284,17 +307,9 @@ const char *config_model_differs(const struct config *a0, const struct config *b
     option_fold_loss(a);
     option_fold_loss(b);
     const char *key = NULL;
-    for (size_t i = 0; i < option_count && !key; i++) {
-        const struct option *o = &option_table[i];
-        if (!o->kind)
-            continue;
-        cJSON *va = option_value_json(a, o), *vb = option_value_json(b, o);
-        bool same = va && vb && cJSON_Compare(va, vb, true);
-        cJSON_Delete(va);
-        cJSON_Delete(vb);
-        if (!same)
-            key = o->key;
-    }
+    for (size_t i = 0; i < option_count && !key; i++)
+        if (option_table[i].kind && !option_equal(a, b, &option_table[i]))
+            key = option_table[i].key;
     free(a);
     free(b);
     return key;
@@ -306,33 +321,15 @@ const char *config_model_differs(const struct config *a0, const struct config *b
  * a pipe (--config <(...), /dev/stdin) cannot be read twice. */
 int json_read_file(const char *path, char **text, size_t *n, struct err *e)
 {
-    *text = NULL;
     /* a pipe is welcome, a directory is no input at all */
-    struct stat st;
-    if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
-        return err_set(e, ERR_NOINPUT, "%s: is a directory, not a config file", path);
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return err_set(e, ERR_NOINPUT, "%s: %s", path, strerror(errno));
-    char *buf = malloc(CONFIG_MAX_BYTES + 1);
-    if (!buf) {
-        fclose(f);
-        return err_set(e, ERR_SOFTWARE, "%s: out of memory", path);
-    }
-    *n = fread(buf, 1, CONFIG_MAX_BYTES + 1, f);
-    int rc = 0;
-    if (ferror(f))
-        rc = err_set(e, ERR_IO, "%s: %s", path, strerror(errno));
-    else if (*n > CONFIG_MAX_BYTES)
-        rc = err_set(e, ERR_USAGE, "%s: larger than %d bytes; not a config file", path,
-                     CONFIG_MAX_BYTES);
-    else if (*n == 0)
+    int rc = readall(path, CONFIG_MAX_BYTES, 0, "a config file", text, n, e);
+    if (rc == ERR_DATA)
+        e->code = rc = ERR_USAGE;   /* too large: a file given where a config was asked for */
+    if (!rc && *n == 0) {
+        free(*text);
+        *text = NULL;
         rc = err_set(e, ERR_USAGE, "%s: file is empty", path);
-    fclose(f);
-    if (rc)
-        free(buf);
-    else
-        *text = buf;
+    }
     return rc;
 }
 

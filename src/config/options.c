@@ -41,11 +41,8 @@ const struct option option_table[] = {
              "(Keras/PyTorch default, 1/K the gradient); squared: 1/2 sum (p-y)^2 "
              "(Nielsen ch. 1); keras-cce: Keras's categorical cross-entropy on sigmoid "
              "outputs, p/sum(p) clipped to [1e-7, 1-1e-7]"},
-    {"bce_reduction", T_ENUM, AT(bce_reduction), "sum", .choices = ENUM_NAMES(BCE_REDUCTIONS),
-     .group = G_MODEL, .kind = true, .arg = "R",
-     .help = "deprecated (old model files): sum is loss bce, mean is loss bce-mean"},
     {"init", T_ENUM, AT(init), "he-glorot", .choices = ENUM_NAMES(MLP_INITS),
-     .group = G_MODEL, .arg = "I",
+     .group = G_MODEL, .kind = true, .arg = "I",
      .help = "initial weights: he-glorot: He-uniform (relu hidden) or Glorot-uniform, biases "
              "0; normal: weights and biases N(0,1) (Nielsen ch. 1); normal-scaled: weights "
              "N(0,1/n_in), biases N(0,1) (Nielsen ch. 3); normal-out: weights N(0,1/n_out), "
@@ -86,10 +83,13 @@ const struct option option_table[] = {
     {"augment", T_AUGMENT, AT(augment), "none", .group = G_TRAIN, .arg = "A",
      .help = "distort training images: none, shift:N, affine:rot=DEG,scale=F,shear=K,.., "
              "elastic:alpha=A,sigma=S or affine+elastic:.. (docs/augment.md)"},
-    {"seed", T_INT, AT(seed), "1", 0, MAX_SEED, .group = G_TRAIN, .arg = "N",
-     .help = "seeds init, data order, dropout and augmentation"},
-    {"threads", T_INT, AT(threads), "0", 0, 256, .group = G_TRAIN, .arg = "N",
-     .help = "threads for the products and every per-step pass (one OpenMP team); 0: the CPUs this process may use"},
+    {"seed", T_INT, AT(seed), "1", 0, MAX_SEED, .group = G_TRAIN, .started = true, .arg = "N",
+     .help = "seeds init, data order, dropout and augmentation (--resume goes on with its "
+             "checkpoint's: another seed is refused)"},
+    {"threads", T_INT, AT(threads), "0", 0, 256, .group = G_TRAIN, .local = true,
+     .carried = true, .arg = "N",
+     .help = "threads for the products and every per-step pass (one OpenMP team); 0: the "
+             "CPUs this process may use (--resume keeps the run's; --load does not)"},
     {"precision", T_ENUM, AT(precision), "fp32", .choices = ENUM_NAMES(PRECISIONS),
      .group = G_TRAIN, .arg = "P",
      .help = "operands of the matrix products; bf16 keeps fp32 accumulation, weights and "
@@ -113,8 +113,9 @@ const struct option option_table[] = {
      .help = "test labels; default in the data dir"},
     {"limit_train", T_INT, AT(limit_train), "0", 0, MAX_ITEMS, .group = G_DATA, .arg = "N",
      .help = "use the first N training images; 0: all"},
-    {"limit_test", T_INT, AT(limit_test), "0", 0, MAX_ITEMS, .group = G_DATA, .arg = "N",
-     .help = "use the first N test images; 0: all"},
+    {"limit_test", T_INT, AT(limit_test), "0", 0, MAX_ITEMS, .group = G_DATA, .local = true,
+     .carried = true, .arg = "N",
+     .help = "use the first N test images; 0: all (--resume keeps the run's; --load does not)"},
     {"val", T_INT, AT(val), "0", 0, MAX_ITEMS, .group = G_DATA, .arg = "N",
      .help = "hold out the last N training images for validation"},
 
@@ -355,6 +356,53 @@ const char *config_enum_name(const char *key, int value)
         if (i == value)
             return o->choices[i];
     return "?";
+}
+
+/* the bytes a value of each type takes in struct config */
+static size_t field_size(const struct option *o)
+{
+    switch (o->type) {
+    case T_INT: return sizeof(long long);
+    case T_REAL: return sizeof(double);
+    case T_BOOL: return sizeof(bool);
+    case T_ENUM: return sizeof(int);
+    case T_PATH: return CONFIG_PATH_MAX;
+    case T_LIST: return sizeof(struct width_list);
+    case T_AUGMENT: return sizeof(struct distort_spec);
+    }
+    return 0;
+}
+
+void option_copy(struct config *dst, const struct config *src, const struct option *o)
+{
+    memcpy((char *)dst + o->off, (const char *)src + o->off, field_size(o));
+}
+
+bool option_equal(const struct config *a, const struct config *b, const struct option *o)
+{
+    const void *va = (const char *)a + o->off, *vb = (const char *)b + o->off;
+    switch (o->type) {
+    case T_INT:
+        return *(const long long *)va == *(const long long *)vb;
+    case T_REAL:
+        return *(const double *)va == *(const double *)vb;
+    case T_BOOL:
+        return *(const bool *)va == *(const bool *)vb;
+    case T_ENUM:
+        return *(const int *)va == *(const int *)vb;
+    case T_PATH:
+        return !strcmp(va, vb);
+    case T_LIST: {
+        const struct width_list *la = va, *lb = vb;
+        return la->n == lb->n && !memcmp(la->v, lb->v, sizeof la->v[0] * (size_t)la->n);
+    }
+    case T_AUGMENT: {
+        char sa[DISTORT_TEXT_MAX], sb[DISTORT_TEXT_MAX];
+        return !distort_format(va, sa, sizeof sa) && !distort_format(vb, sb, sizeof sb) &&
+               !strcmp(sa, sb);
+    }
+    }
+    return false;
 }
 
 cJSON *option_value_json(const struct config *cc, const struct option *o)

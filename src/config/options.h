@@ -29,8 +29,12 @@ struct option {
                               and refused by name when a model file's settings hold it */
     bool carried;          /* local, yet a model file remembers it for --resume only: how the
                               interrupted run went on (checkpoint cadence) */
-    bool kind;             /* defines the kind of model: once a model is loaded (--load,
-                              --resume), no config file or flag may change it */
+    bool kind;             /* defines the kind of model (or, as init, what made its
+                              weights): once a model is loaded (--load, --resume), no
+                              config file or flag may change it */
+    bool started;          /* acts only when a run starts (the seed draws the initial
+                              weights and the random streams): a resumed run goes on
+                              with its checkpoint's, so it may not name another */
     const char *arg;       /* placeholder in --help */
     const char *help;
 };
@@ -51,8 +55,12 @@ void option_join_choices(char *buf, size_t n, const char *const *names);
 int option_set_text(struct config *c, const struct option *o, const char *s, const char *who,
                     struct err *e);
 cJSON *option_value_json(const struct config *cc, const struct option *o);
-/* json.c: the loss as the head will use it ("auto" and the deprecated
- * bce_reduction folded in); a config file's whole text, read once */
+/* dst's value of o becomes src's */
+void option_copy(struct config *dst, const struct config *src, const struct option *o);
+/* a and b hold the same value of o, compared as its type */
+bool option_equal(const struct config *a, const struct config *b, const struct option *o);
+/* json.c: the loss as the head will use it ("auto" resolved); a config
+ * file's whole text, read once */
 void option_fold_loss(struct config *c);
 int json_read_file(const char *path, char **text, size_t *n, struct err *e);
 /* paths.c: the MNIST folder when nothing names one */

@@ -5,6 +5,7 @@
 #ifndef TASK_KINDS_H
 #define TASK_KINDS_H
 
+#include "../data/classes.h"
 #include "../nn/head.h"
 #include "../util/enum_names.h"
 
@@ -12,12 +13,10 @@
 enum task_kind { TASK_KINDS(ENUM_ID) };
 enum { N_TASK_KINDS = 0 TASK_KINDS(ENUM_COUNT) };
 
-#define TASK_LABELS 10
-
 /* the question the head answers: over *n classes (binary: other, D) or labels */
 static inline enum head_question task_question(enum task_kind kind, int *n)
 {
-    *n = kind == TASK_BINARY ? 2 : TASK_LABELS;
+    *n = kind == TASK_BINARY ? 2 : DATASET_CLASSES;
     return kind == TASK_PAIRS ? HEAD_ANY_OF : HEAD_ONE_OF;
 }
 

@@ -8,9 +8,8 @@
 
 #include "../util/err.h"
 #include "../util/rng.h"
+#include "classes.h"
 #include "distort.h"
-
-#define DATASET_CLASSES 10
 
 struct dataset {
     uint32_t n;          /* images in use (after any limit) */

@@ -11,7 +11,8 @@
 
 struct distort *distort_lane_create(const struct distort_spec *s, int rows, int cols)
 {
-    if (rows < 1 || cols < 1 || rows > 4096 || cols > 4096 || !(s->sigma >= 0 && s->sigma <= 16))
+    if (rows < 1 || cols < 1 || rows > DISTORT_MAX_SIDE || cols > DISTORT_MAX_SIDE ||
+        !(s->sigma >= 0 && s->sigma <= 16))
         return NULL;
     struct distort *w = calloc(1, sizeof *w);
     if (!w)

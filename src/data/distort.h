@@ -68,7 +68,11 @@ bool distort_is_none(const struct distort_spec *s);
  * one struct per calling thread. */
 struct distort;
 
-/* NULL when out of memory or when rows, cols are not 1..4096. */
+/* the widest and tallest image augmentation takes (callers refuse larger
+ * ones by name before the work) */
+#define DISTORT_MAX_SIDE 4096
+
+/* NULL when out of memory or when rows, cols are not 1..DISTORT_MAX_SIDE. */
 struct distort *distort_create(const struct distort_spec *s, int rows, int cols);
 void distort_free(struct distort *w);
 

@@ -1,15 +1,14 @@
 #include "checkpoint.h"
 
 #include <cjson/cJSON.h>
-#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <zlib.h>
 
 #include "../util/afile.h"
+#include "../util/readall.h"
 
 static const char MAGIC[8] = {'T', 'R', 'A', 'I', 'N', 'M', 'D', 'L'};
 
@@ -443,18 +442,17 @@ static int settings_agree(const struct checkpoint *ck, const struct config *s, c
     return 0;
 }
 
-/* the stored settings are untrusted: the same checks as when they are applied */
-static int check_settings(const struct checkpoint *ck, const char *name, struct err *e)
+/* The stored settings, untrusted, decoded once with the checks of applying
+ * them (every key, --resume's carried ones too), then held against the
+ * layers and the state. */
+static int decode_settings(struct checkpoint *ck, const char *name, struct err *e)
 {
-    struct config *s = malloc(sizeof *s);
-    if (!s)
+    ck->settings = malloc(sizeof *ck->settings);
+    if (!ck->settings)
         return err_set(e, ERR_SOFTWARE, "%s: out of memory", name);
-    config_defaults(s);
-    int rc = config_load_stored(s, ck->config, strlen(ck->config), name, true, e);
-    if (!rc)
-        rc = settings_agree(ck, s, name, e);
-    free(s);
-    return rc;
+    config_defaults(ck->settings);
+    int rc = config_load_stored(ck->settings, ck->config, strlen(ck->config), name, true, e);
+    return rc ? rc : settings_agree(ck, ck->settings, name, e);
 }
 
 static int parse_payload(struct checkpoint *ck, struct cur *c)
@@ -477,7 +475,7 @@ static int parse_payload(struct checkpoint *ck, struct cur *c)
         return c->e->code;
     if (c->left)
         return err_set(c->e, ERR_DATA, "%s: %zu unexpected bytes at the end", c->name, c->left);
-    return check_settings(ck, c->name, c->e);
+    return decode_settings(ck, c->name, c->e);
 }
 
 int checkpoint_parse(struct checkpoint *ck, const uint8_t *buf, size_t len, const char *name,
@@ -521,27 +519,11 @@ int checkpoint_parse(struct checkpoint *ck, const uint8_t *buf, size_t len, cons
 int checkpoint_read(struct checkpoint *ck, const char *path, struct err *e)
 {
     memset(ck, 0, sizeof *ck);
-    /* asked before opening: opening a FIFO would wait for a writer */
-    struct stat st;
-    if (stat(path, &st) == 0 && !S_ISREG(st.st_mode))
-        return err_set(e, ERR_NOINPUT, "%s: not a regular file", path);
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return err_set(e, ERR_NOINPUT, "%s: %s", path, strerror(errno));
-    if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode)) {
-        fclose(f);
-        return err_set(e, ERR_NOINPUT, "%s: not a regular file", path);
-    }
-    if ((uint64_t)st.st_size > CHECKPOINT_MAX_BYTES) {
-        fclose(f);
-        return err_set(e, ERR_DATA, "%s: too large to be a model file", path);
-    }
-    size_t len = (size_t)st.st_size;
-    uint8_t *buf = malloc(len ? len : 1);
-    int rc = !buf ? err_set(e, ERR_SOFTWARE, "%s: out of memory", path)
-             : fread(buf, 1, len, f) != len ? err_set(e, ERR_IO, "%s: read error", path)
-                                            : checkpoint_parse(ck, buf, len, path, e);
-    fclose(f);
+    char *buf;
+    size_t len;
+    if (readall(path, CHECKPOINT_MAX_BYTES, READALL_REGULAR, "a model file", &buf, &len, e))
+        return e->code;
+    int rc = checkpoint_parse(ck, (const uint8_t *)buf, len, path, e);
     free(buf);
     return rc;
 }
@@ -549,6 +531,7 @@ int checkpoint_read(struct checkpoint *ck, const char *path, struct err *e)
 void checkpoint_free(struct checkpoint *ck)
 {
     free(ck->config);
+    free(ck->settings);
     free(ck->params);
     free(ck->m);
     free(ck->v);
@@ -557,22 +540,23 @@ void checkpoint_free(struct checkpoint *ck)
     memset(ck, 0, sizeof *ck);
 }
 
-/* A flag may not quietly turn a saved model into another kind of model
- * (config_from_args refuses it first; this holds for any caller). */
-static int same_kind(const struct checkpoint *ck, const struct config *c, const char *name,
-                     struct err *e)
+int checkpoint_load_weights(struct mlp *m, const struct checkpoint *ck, const struct config *c,
+                            const char *name, struct err *e)
 {
-    struct config *saved = malloc(sizeof *saved);
-    if (!saved)
-        return err_set(e, ERR_SOFTWARE, "%s: out of memory", name);
-    config_defaults(saved);
-    int rc = config_load_stored(saved, ck->config, strlen(ck->config), name, true, e);
-    const char *key = rc ? NULL : config_model_differs(saved, c);
+    /* a flag may not quietly turn a saved model into another kind of model
+     * (config_from_args refuses it first; this holds for any caller) */
+    const char *key = config_model_differs(ck->settings, c);
     if (key)
-        rc = err_set(e, ERR_USAGE, "%s: the model in %s is another kind of model than the config's",
-                     key, name);
-    free(saved);
-    return rc;
+        return err_set(e, ERR_USAGE, "%s: the model in %s is another kind of model than the "
+                       "config's", key, name);
+    int same = ck->L == (uint32_t)m->L;
+    for (int l = 0; same && l <= m->L; l++)
+        same = ck->size[l] == (uint32_t)m->size[l];
+    if (!same)
+        return err_set(e, ERR_DATA, "%s: the model's layers do not match the config's", name);
+    memcpy(m->params, ck->params, sizeof(float) * m->n_params);
+    mlp_params_changed(m);
+    return 0;
 }
 
 int checkpoint_resumable(const struct checkpoint *ck, const struct config *c, const char *name,
@@ -596,18 +580,13 @@ int checkpoint_finished(const struct checkpoint *ck, const struct config *c)
 int checkpoint_restore(struct trainer *t, const struct checkpoint *ck, int resume,
                        const char *name, struct err *e)
 {
-    struct mlp *m = t->model;
-    if (same_kind(ck, t->cfg, name, e))
+    if (checkpoint_load_weights(t->model, ck, t->cfg, name, e))
         return e->code;
-    int same = ck->L == (uint32_t)m->L;
-    for (int l = 0; same && l <= m->L; l++)
-        same = ck->size[l] == (uint32_t)m->size[l];
-    if (!same)
-        return err_set(e, ERR_DATA, "%s: the model's layers do not match the config's", name);
     /* resuming continues from the current weights, the model's are the kept ones */
-    const float *w = resume && ck->n_current ? ck->current : ck->params;
-    memcpy(m->params, w, sizeof(float) * m->n_params);
-    mlp_params_changed(m);
+    if (resume && ck->n_current) {
+        memcpy(t->model->params, ck->current, sizeof(float) * t->model->n_params);
+        mlp_params_changed(t->model);
+    }
     if (!resume)
         return 0;
     if (checkpoint_resumable(ck, t->cfg, name, e))
@@ -626,7 +605,7 @@ int checkpoint_restore(struct trainer *t, const struct checkpoint *ck, int resum
         memcpy(r[i]->s, ck->rng[i], sizeof r[i]->s);
     t->pos = (struct train_pos){(int)ck->epoch, ck->next, ck->loss, ck->correct};
     if (t->kept && ck->kept_epoch) {
-        memcpy(t->kept, ck->params, sizeof(float) * m->n_params);
+        memcpy(t->kept, ck->params, sizeof(float) * t->model->n_params);
         t->kept_epoch = (int)ck->kept_epoch;
         t->kept_correct = ck->kept_correct;
         t->patience_stop = ck->patience_stop;

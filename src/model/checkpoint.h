@@ -43,6 +43,8 @@
 
 struct checkpoint {
     char *config;            /* JSON text, NUL-terminated */
+    struct config *settings; /* that text decoded, once (config_load_stored, carried keys
+                                included): every later use of the settings reads this */
     uint32_t L, size[MLP_MAX_LAYERS + 1];
     uint64_t n_params;
     float *params;
@@ -93,6 +95,13 @@ int checkpoint_resumable(const struct checkpoint *ck, const struct config *c, co
                          struct err *e);
 /* ck has trained all of c->epochs: resuming it only evaluates it */
 int checkpoint_finished(const struct checkpoint *ck, const struct config *c);
+
+/* The network a model file describes, for --predict and --resume alike: m
+ * must be built from a config of the same kind (ERR_USAGE naming the first
+ * key that differs) with the file's layers (ERR_DATA); its weights become
+ * the file's. */
+int checkpoint_load_weights(struct mlp *m, const struct checkpoint *ck, const struct config *c,
+                            const char *name, struct err *e);
 
 /* Put a read checkpoint into a trainer built from the same config: weights
  * always; optimizer, RNG and position too when resume is set. */

@@ -106,7 +106,8 @@ static void close_images(struct images *im)
     free(im->buf);
 }
 
-/* the network a saved model describes, with its weights */
+/* the network a saved model describes, with its weights (as --resume
+ * builds it: checkpoint_load_weights) */
 static struct mlp *model_from(const struct config *c, const struct checkpoint *ck, struct err *e)
 {
     struct mlp_spec spec = trainer_spec(c, (int)ck->size[0], (int)ck->size[ck->L]);
@@ -115,16 +116,10 @@ static struct mlp *model_from(const struct config *c, const struct checkpoint *c
         err_set(e, ERR_SOFTWARE, "out of memory");
         return NULL;
     }
-    int same = m->L == (int)ck->L;
-    for (int l = 0; same && l <= m->L; l++)
-        same = m->size[l] == (int)ck->size[l];
-    if (!same) {
+    if (checkpoint_load_weights(m, ck, c, c->load, e)) {
         mlp_free(m);
-        err_set(e, ERR_DATA, "%s: the model's layers do not match its settings", c->load);
         return NULL;
     }
-    memcpy(m->params, ck->params, sizeof(float) * ck->n_params);
-    mlp_params_changed(m);
     return m;
 }
 

@@ -126,17 +126,11 @@ static const struct loss_rule LOSSES[] = {
 };
 _Static_assert(sizeof LOSSES / sizeof LOSSES[0] == N_HEAD_LOSSES, "every loss has a rule");
 
-int head_resolve_loss(enum head_kind kind, enum head_loss asked, enum bce_reduction red,
-                      const char **why)
+int head_resolve_loss(enum head_kind kind, enum head_loss asked, const char **why)
 {
     *why = NULL;
-    if (red == BCE_MEAN && kind == HEAD_SIGMOID && asked != HEAD_LOSS_AUTO &&
-        asked != HEAD_BCE_MEAN) {
-        *why = "bce_reduction mean (deprecated: it means loss bce-mean) contradicts loss";
-        return -1;
-    }
     if (asked == HEAD_LOSS_AUTO)
-        return kind == HEAD_SOFTMAX ? HEAD_CCE : red == BCE_MEAN ? HEAD_BCE_MEAN : HEAD_BCE_SUM;
+        return kind == HEAD_SOFTMAX ? HEAD_CCE : HEAD_BCE_SUM;
     if (LOSSES[asked].head != kind) {
         *why = kind == HEAD_SOFTMAX ? "head softmax takes only loss cce (or auto)"
                                     : "loss cce is softmax's; head sigmoid takes bce, bce-mean, "
@@ -144,11 +138,6 @@ int head_resolve_loss(enum head_kind kind, enum head_loss asked, enum bce_reduct
         return -1;
     }
     return asked;
-}
-
-enum bce_reduction head_folded_reduction(enum head_kind kind, enum bce_reduction red)
-{
-    return kind == HEAD_SIGMOID ? BCE_SUM : red;
 }
 
 /* the rule of a head; a softmax head always has cce, and a sigmoid head given

@@ -59,24 +59,14 @@ enum { N_HEAD_KINDS = 0 HEAD_KINDS(ENUM_COUNT) };
 enum head_loss { HEAD_LOSSES(ENUM_ID) };
 enum { N_HEAD_LOSSES = 0 HEAD_LOSSES(ENUM_COUNT) };
 
-/* the deprecated bce_reduction option (before `loss`): sum is bce, mean bce-mean */
-#define BCE_REDUCTIONS(X) X(BCE_SUM, "sum") X(BCE_MEAN, "mean")
-enum bce_reduction { BCE_REDUCTIONS(ENUM_ID) };
-
 struct head {
     enum head_kind kind;
     enum head_loss loss;            /* resolved: never HEAD_LOSS_AUTO */
 };
 
-/* The loss a head of `kind` trains with, for the `loss` setting `asked` and the
- * deprecated bce_reduction setting; -1 when the two do not go together (*why
- * then says why, naming the keys). */
-int head_resolve_loss(enum head_kind kind, enum head_loss asked, enum bce_reduction red,
-                      const char **why);
-/* bce_reduction once folded into the resolved loss: sum for sigmoid (the loss
- * says it); under softmax it means nothing and stays as written, so a softmax
- * model keeps refusing a changed one as it did before the loss key */
-enum bce_reduction head_folded_reduction(enum head_kind kind, enum bce_reduction red);
+/* The loss a head of `kind` trains with, for the `loss` setting `asked`; -1
+ * when the two do not go together (*why then says why, naming the keys). */
+int head_resolve_loss(enum head_kind kind, enum head_loss asked, const char **why);
 
 enum head_question { HEAD_ONE_OF, HEAD_ANY_OF };
 

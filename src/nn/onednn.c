@@ -11,10 +11,27 @@ int onednn_check(dnnl_status_t s, const char *what, struct err *e)
                    "oneDNN: %s: %s", what, dnnl_status2str(s));
 }
 
+/* oneDNN's own environment variables must not change a number or write
+ * where the user did not ask: ONEDNN_DEFAULT_FPMATH_MODE=bf16 would let fp32
+ * products round through bf16, ONEDNN_VERBOSE prints its trace on stdout
+ * (into --predict rows and --json lines), ONEDNN_JIT_DUMP writes a file per
+ * kernel into the working folder. Their settings through the API win over the
+ * variables. (ONEDNN_MAX_CPU_ISA stays the user's: it picks kernels, and a
+ * run's figures are promised for one machine and ISA.) */
+static int settle_runtime(struct err *e)
+{
+    return onednn_check(dnnl_set_default_fpmath_mode(dnnl_fpmath_mode_strict),
+                        "setting strict fp32 math", e) ||
+           onednn_check(dnnl_set_verbose(0), "turning its trace off", e) ||
+           onednn_check(dnnl_set_jit_dump(0), "turning its kernel dumps off", e);
+}
+
 int onednn_open(struct onednn *o, struct err *e)
 {
     o->engine = NULL;
     o->stream = NULL;
+    if (settle_runtime(e))
+        return e->code;
     if (onednn_check(dnnl_engine_create(&o->engine, dnnl_cpu, 0), "creating the CPU engine", e) ||
         onednn_check(dnnl_stream_create(&o->stream, o->engine, dnnl_stream_default_flags),
                      "creating a stream", e)) {

@@ -3,9 +3,11 @@
 #include <cjson/cJSON.h>
 #include <errno.h>
 #include <math.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <zlib.h>
 
 #include "../util/afile.h"
 
@@ -28,8 +30,6 @@ static int emit_json(const struct reporter *r, cJSON *obj)
     cJSON_free(s);
     return check_write(r);
 }
-
-static double round_to(double x, double unit) { return round(x / unit) * unit; }
 
 static void print_network(FILE *f, const struct mlp *m, const struct config *c)
 {
@@ -62,40 +62,59 @@ static void print_settings(FILE *f, const struct config *c)
     cJSON_Delete(j);
 }
 
-void report_header(const struct reporter *r, const struct mlp *m, const struct dataset *train,
-                   const struct dataset *val, const struct dataset *test, double load_seconds)
+/* ---- the epoch record: its fields, once, for JSON, CSV and the text table ---- */
+
+enum epoch_field { F_EPOCH, F_LR, F_TRAIN_LOSS, F_TRAIN_ACC, F_VAL_ACC, F_TEST_ACC, F_TEST_LOSS,
+                   F_SECONDS, F_RATE, N_EPOCH_FIELDS };
+
+static const struct {
+    const char *key;   /* JSON key and CSV column */
+    const char *csv;   /* the CSV cell */
+    double unit;       /* JSON rounds to this unit; 0: as it is */
+    const char *title; /* the text table's column and its cell (value * scale); NULL: not shown */
+    int width;
+    const char *text;
+    double scale;
+} EPOCH_FIELDS[N_EPOCH_FIELDS] = {
+    [F_EPOCH] = {"epoch", "%.0f", 0, "epoch", 5, "%5.0f", 1},
+    [F_LR] = {"lr", "%.15g", 0, NULL, 0, NULL, 1},
+    [F_TRAIN_LOSS] = {"train_loss", "%.15g", 0, "train_loss", 11, "%11.4f", 1},
+    [F_TRAIN_ACC] = {"train_accuracy", "%.15g", 0, "train_acc", 10, "%9.2f%%", 100},
+    [F_VAL_ACC] = {"val_accuracy", "%.15g", 0, "val_acc", 10, "%9.2f%%", 100},
+    [F_TEST_ACC] = {"test_accuracy", "%.15g", 0, "test_acc", 10, "%9.2f%%", 100},
+    [F_TEST_LOSS] = {"test_loss", "%.15g", 0, NULL, 0, NULL, 1},
+    [F_SECONDS] = {"seconds", "%.6f", 1e-6, "seconds", 9, "%9.2f", 1},
+    [F_RATE] = {"samples_per_second", "%.1f", 0.1, "samples/s", 11, "%11.0f", 1},
+};
+
+/* the record's values; NAN where a field is absent (val_accuracy without --val) */
+static void epoch_values(const struct epoch_stats *s, double v[N_EPOCH_FIELDS])
 {
-    /* --quiet: the result line alone; the header is chatter */
-    if (r->cfg->json || r->cfg->quiet)
-        return;
-    print_settings(r->out, r->cfg);
-    print_network(r->out, m, r->cfg);
-    char compute[256];
-    mlp_describe(m, compute, sizeof compute);
-    fprintf(r->out, "compute:  %s, %lld threads\n", compute, r->cfg->threads);
-    fprintf(r->out, "data:     %u training, %u validation, %u test images of %ux%u (loaded in %.2f s)\n",
-            train->n, val->n, test->n, train->rows, train->cols, load_seconds);
-    fprintf(r->out, "%5s %11s %10s%s %10s %9s %11s%s\n", "epoch", "train_loss", "train_acc",
-            r->cfg->val ? "    val_acc" : "", "test_acc", "seconds", "samples/s",
-            r->cfg->patience ? "  best_val" : "");
-    check_write(r);
+    v[F_EPOCH] = s->epoch;
+    v[F_LR] = s->lr;
+    v[F_TRAIN_LOSS] = s->train_loss;
+    v[F_TRAIN_ACC] = s->train_accuracy;
+    v[F_VAL_ACC] = s->val.total ? (double)s->val.correct / s->val.total : NAN;
+    v[F_TEST_ACC] = (double)s->test.correct / s->test.total;
+    v[F_TEST_LOSS] = s->test.loss;
+    v[F_SECONDS] = s->seconds;
+    v[F_RATE] = s->samples_per_second;
 }
+
+static double round_to(double x, double unit) { return round(x / unit) * unit; }
 
 static cJSON *epoch_json(const struct epoch_stats *s)
 {
+    double v[N_EPOCH_FIELDS];
+    epoch_values(s, v);
     cJSON *o = cJSON_CreateObject();
     cJSON_AddStringToObject(o, "type", "epoch");
-    cJSON_AddNumberToObject(o, "epoch", s->epoch);
-    cJSON_AddNumberToObject(o, "lr", s->lr);
-    cJSON_AddNumberToObject(o, "train_loss", s->train_loss);
-    cJSON_AddNumberToObject(o, "train_accuracy", s->train_accuracy);
-    if (s->val.total)
-        cJSON_AddNumberToObject(o, "val_accuracy", (double)s->val.correct / s->val.total);
-    cJSON_AddNumberToObject(o, "test_accuracy", (double)s->test.correct / s->test.total);
-    cJSON_AddNumberToObject(o, "test_loss", s->test.loss);
-    cJSON_AddNumberToObject(o, "seconds", round_to(s->seconds, 1e-6));
-    cJSON_AddNumberToObject(o, "samples_per_second", round_to(s->samples_per_second, 0.1));
-    if (s->kept_epoch) {
+    for (int k = 0; k < N_EPOCH_FIELDS; k++)
+        if (!isnan(v[k]) || k != F_VAL_ACC)
+            cJSON_AddNumberToObject(o, EPOCH_FIELDS[k].key,
+                                    EPOCH_FIELDS[k].unit ? round_to(v[k], EPOCH_FIELDS[k].unit)
+                                                         : v[k]);
+    if (s->kept_epoch) {   /* --patience */
         cJSON_AddNumberToObject(o, "kept_epoch", s->kept_epoch);
         if (s->patience_stop)
             cJSON_AddBoolToObject(o, "patience_stop", true);
@@ -103,9 +122,74 @@ static cJSON *epoch_json(const struct epoch_stats *s)
     return o;
 }
 
-#define METRICS_CSV_HEADER                                                                 \
-    "epoch,lr,train_loss,train_accuracy,val_accuracy,test_accuracy,test_loss,seconds,"   \
-    "samples_per_second"
+/* the CSV header: every field's key */
+static const char *csv_header(void)
+{
+    static char h[256];
+    for (int k = 0, n = 0; k < N_EPOCH_FIELDS; k++)
+        n += snprintf(h + n, sizeof h - (size_t)n, "%s%s", k ? "," : "", EPOCH_FIELDS[k].key);
+    return h;
+}
+
+/* a CSV row; an absent field is an empty cell */
+static void print_csv_row(FILE *f, const struct epoch_stats *s)
+{
+    double v[N_EPOCH_FIELDS];
+    epoch_values(s, v);
+    for (int k = 0; k < N_EPOCH_FIELDS; k++) {
+        if (k)
+            fputc(',', f);
+        if (!isnan(v[k]) || k != F_VAL_ACC)
+            fprintf(f, EPOCH_FIELDS[k].csv, v[k]);
+    }
+    fputc('\n', f);
+}
+
+/* the text table's titles; the validation column only with --val */
+static void print_epoch_titles(FILE *f, bool val, bool patience)
+{
+    for (int k = 0, first = 1; k < N_EPOCH_FIELDS; k++)
+        if (EPOCH_FIELDS[k].title && (val || k != F_VAL_ACC)) {
+            fprintf(f, "%s%*s", first ? "" : " ", EPOCH_FIELDS[k].width, EPOCH_FIELDS[k].title);
+            first = 0;
+        }
+    if (patience)   /* --patience: a mark on each epoch that became the kept one */
+        fputs("  best_val", f);
+    fputc('\n', f);
+}
+
+static void print_epoch_row(FILE *f, const struct epoch_stats *s)
+{
+    double v[N_EPOCH_FIELDS];
+    epoch_values(s, v);
+    for (int k = 0, first = 1; k < N_EPOCH_FIELDS; k++)
+        if (EPOCH_FIELDS[k].title && !(k == F_VAL_ACC && isnan(v[k]))) {
+            if (!first)
+                fputc(' ', f);
+            fprintf(f, EPOCH_FIELDS[k].text, EPOCH_FIELDS[k].scale * v[k]);
+            first = 0;
+        }
+    if (s->kept_epoch && s->kept_epoch == s->epoch)
+        fputs("         *", f);
+    fputc('\n', f);
+}
+
+int report_header(const struct reporter *r, const struct mlp *m, const struct dataset *train,
+                  const struct dataset *val, const struct dataset *test, double load_seconds)
+{
+    /* --quiet: the result line alone; the header is chatter */
+    if (r->cfg->json || r->cfg->quiet)
+        return 0;
+    print_settings(r->out, r->cfg);
+    print_network(r->out, m, r->cfg);
+    char compute[256];
+    mlp_describe(m, compute, sizeof compute);
+    fprintf(r->out, "compute:  %s, %lld threads\n", compute, r->cfg->threads);
+    fprintf(r->out, "data:     %u training, %u validation, %u test images of %ux%u (loaded in %.2f s)\n",
+            train->n, val->n, test->n, train->rows, train->cols, load_seconds);
+    print_epoch_titles(r->out, r->cfg->val != 0, r->cfg->patience != 0);
+    return check_write(r);
+}
 
 /* the epoch a metrics row is about, or -1 when the line is no row of ours */
 static long row_epoch(char *line, bool jsonl)
@@ -145,7 +229,7 @@ static int keep_rows(FILE *out, const char *path, long upto, bool jsonl, struct 
             break;
         line[n - 1] = 0;
         if (!jsonl && lineno == 1) {
-            if (strcmp(line, METRICS_CSV_HEADER))
+            if (strcmp(line, csv_header()))
                 rc = err_set(e, ERR_DATA, "%s: line 1 is not the header of train's metrics; "
                              "not appending to it", path);
             continue;
@@ -175,9 +259,9 @@ int report_open(struct reporter *r, int resumed_epochs, struct err *e)
     struct afile *a = &r->metrics_file;
     if (afile_open(a, path, 0, e))
         return e->code;
-    bool jsonl = strstr(path, ".jsonl") != NULL;
+    bool jsonl = config_output_format(path) == FORMAT_JSONL;
     if (!jsonl)
-        fputs(METRICS_CSV_HEADER "\n", a->f);
+        fprintf(a->f, "%s\n", csv_header());
     /* a device or FIFO cannot be read back: there is nothing to keep */
     if (resumed_epochs >= 0 && !a->through &&
         keep_rows(a->f, a->target, resumed_epochs, jsonl, e)) {
@@ -217,19 +301,14 @@ void report_progress(int epoch, int epochs, uint32_t done, uint32_t total, doubl
 
 static int write_metrics(const struct reporter *r, const struct epoch_stats *s)
 {
-    char val[32] = "";
-    if (s->val.total)
-        snprintf(val, sizeof val, "%.15g", (double)s->val.correct / s->val.total);
-    if (strstr(r->cfg->metrics, ".jsonl")) {
+    if (config_output_format(r->cfg->metrics) == FORMAT_JSONL) {
         cJSON *o = epoch_json(s);
         char *line = o ? cJSON_PrintUnformatted(o) : NULL;
         cJSON_Delete(o);
         fprintf(r->metrics, "%s\n", line ? line : "{}");
         cJSON_free(line);
     } else {
-        fprintf(r->metrics, "%d,%.15g,%.15g,%.15g,%s,%.15g,%.15g,%.6f,%.1f\n", s->epoch, s->lr,
-                s->train_loss, s->train_accuracy, val, (double)s->test.correct / s->test.total,
-                s->test.loss, s->seconds, s->samples_per_second);
+        print_csv_row(r->metrics, s);
     }
     if (fflush(r->metrics) != 0 || ferror(r->metrics))
         return err_set(r->err, ERR_IO, "%s: %s", r->cfg->metrics, strerror(errno ? errno : EIO));
@@ -249,12 +328,7 @@ int report_epoch(const struct epoch_stats *s, void *reporter)
         return emit_json(r, epoch_json(s));
     if (r->cfg->quiet)
         return 0;
-    char val[16] = "";
-    if (s->val.total)
-        snprintf(val, sizeof val, " %9.2f%%", 100.0 * s->val.correct / s->val.total);
-    fprintf(r->out, "%5d %11.4f %9.2f%%%s %9.2f%% %9.2f %11.0f%s\n", s->epoch, s->train_loss,
-            100 * s->train_accuracy, val, 100.0 * s->test.correct / s->test.total, s->seconds,
-            s->samples_per_second, s->kept_epoch && s->kept_epoch == s->epoch ? "         *" : "");
+    print_epoch_row(r->out, s);
     return check_write(r);
 }
 
@@ -344,20 +418,20 @@ static cJSON *outstats_json(const struct outstats *m)
 }
 
 /* F1 of each label from its true positives, false positives and false negatives */
-static void per_label_f1(const struct task_score *sc, double f1[TASK_LABELS], double *macro)
+static void per_label_f1(const struct task_score *sc, double f1[DATASET_CLASSES], double *macro)
 {
     *macro = 0;
-    for (int c = 0; c < TASK_LABELS; c++) {
+    for (int c = 0; c < DATASET_CLASSES; c++) {
         double denom = 2.0 * sc->tp[c] + sc->fp[c] + sc->fn[c];
         f1[c] = denom > 0 ? 2.0 * sc->tp[c] / denom : 0;
-        *macro += f1[c] / TASK_LABELS;
+        *macro += f1[c] / DATASET_CLASSES;
     }
 }
 
 int report_summary(const struct reporter *r, const struct run_summary *s)
 {
     double acc = s->test.total ? (double)s->test.correct / s->test.total : 0;
-    double f1[TASK_LABELS], macro = 0;
+    double f1[DATASET_CLASSES], macro = 0;
     if (s->per_label)
         per_label_f1(&s->test.score, f1, &macro);
     if (!r->cfg->json) {
@@ -367,7 +441,7 @@ int report_summary(const struct reporter *r, const struct run_summary *s)
             print_outstats(r->out, s->outstats);
         if (s->per_label && !r->cfg->quiet) {
             fprintf(r->out, "per-label F1 (%%):");
-            for (int c = 0; c < TASK_LABELS; c++)
+            for (int c = 0; c < DATASET_CLASSES; c++)
                 fprintf(r->out, " %d:%.2f", c, 100 * f1[c]);
             fprintf(r->out, "; macro F1 %.2f%%\n", 100 * macro);
             fputs("(pairs: test accuracy counts a pair right when the predicted set of digits "
@@ -400,10 +474,16 @@ int report_summary(const struct reporter *r, const struct run_summary *s)
     }
     if (s->classes)
         cJSON_AddItemToObject(o, "per_class", class_figures_json(s->classes));
+    if (s->predictions) {
+        /* ties the predictions file to this summary (compare checks it) */
+        char crc[16];
+        snprintf(crc, sizeof crc, "%08lx", s->predictions_crc32 & 0xffffffffUL);
+        cJSON_AddStringToObject(o, "predictions_crc32", crc);
+    }
     if (s->outstats)
         cJSON_AddItemToObject(o, "report", outstats_json(s->outstats));
     if (s->per_label) {
-        cJSON_AddItemToObject(o, "per_label_f1", cJSON_CreateDoubleArray(f1, TASK_LABELS));
+        cJSON_AddItemToObject(o, "per_label_f1", cJSON_CreateDoubleArray(f1, DATASET_CLASSES));
         cJSON_AddNumberToObject(o, "macro_f1", macro);
     }
     cJSON_AddStringToObject(o, "precision", config_enum_name("precision", r->cfg->precision));
@@ -414,22 +494,39 @@ int report_summary(const struct reporter *r, const struct run_summary *s)
     return emit_json(r, o);
 }
 
+/* printf into f, adding the bytes to a running CRC-32 */
+static void crc_printf(FILE *f, unsigned long *crc, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void crc_printf(FILE *f, unsigned long *crc, const char *fmt, ...)
+{
+    char line[128];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(line, sizeof line, fmt, ap);
+    va_end(ap);
+    n = n < 0 ? 0 : n >= (int)sizeof line ? (int)sizeof line - 1 : n;
+    *crc = crc32_z(*crc, (const unsigned char *)line, (size_t)n);
+    fwrite(line, 1, (size_t)n, f);
+}
+
 int report_predictions(const char *path, const float *probs, const int *pred,
-                       const uint8_t *labels, long long n, int K, struct err *e)
+                       const uint8_t *labels, long long n, int K, unsigned long *crc,
+                       struct err *e)
 {
     struct afile a;
+    *crc = crc32_z(0L, NULL, 0);
     if (afile_open(&a, path, AFILE_DASH, e))
         return e->code;
-    fputs("index,label,prediction", a.f);
+    crc_printf(a.f, crc, "index,label,prediction");
     for (int k = 0; k < K; k++)
-        fprintf(a.f, ",p%d", k);
-    fputc('\n', a.f);
+        crc_printf(a.f, crc, ",p%d", k);
+    crc_printf(a.f, crc, "\n");
     for (long long i = 0; i < n; i++) {
-        fprintf(a.f, "%lld,%d,%d", i, labels[i], pred[i]);
+        crc_printf(a.f, crc, "%lld,%d,%d", i, labels[i], pred[i]);
         /* %.9g: a float written this way reads back exactly */
         for (int k = 0; k < K; k++)
-            fprintf(a.f, ",%.9g", probs[i * K + k]);
-        fputc('\n', a.f);
+            crc_printf(a.f, crc, ",%.9g", probs[i * K + k]);
+        crc_printf(a.f, crc, "\n");
     }
     return afile_commit(&a, e);
 }

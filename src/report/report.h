@@ -38,6 +38,8 @@ struct run_summary {
     const struct outstats *outstats;  /* the head report, or NULL without --report */
     const struct class_figures *classes;  /* classify: per-class figures, else NULL */
     bool per_label;                  /* pairs: report per-label F1 from test.score */
+    bool predictions;                /* a --predictions file was written, with this CRC-32 */
+    unsigned long predictions_crc32;
     int epochs;
     double train_seconds, load_seconds, seconds;
     /* --patience: the epoch whose weights are reported (else 0), its
@@ -47,8 +49,9 @@ struct run_summary {
     bool patience_stop;
 };
 
-void report_header(const struct reporter *r, const struct mlp *m, const struct dataset *train,
-                   const struct dataset *val, const struct dataset *test, double load_seconds);
+/* ERR_IO when stdout cannot be written (closed, a broken pipe) */
+int report_header(const struct reporter *r, const struct mlp *m, const struct dataset *train,
+                  const struct dataset *val, const struct dataset *test, double load_seconds);
 /* an epoch_fn: prints one epoch; non-zero when stdout cannot be written */
 int report_epoch(const struct epoch_stats *s, void *reporter);
 /* in text mode the head report comes before the final accuracy line */
@@ -59,8 +62,10 @@ int report_summary(const struct reporter *r, const struct run_summary *s);
 void report_prediction_rows(FILE *f, bool json, uint32_t from, const float *probs,
                             const float *logits, int nb, int K);
 
-/* CSV, one row per test image: index,label,prediction,p0..p(K-1); atomic */
+/* CSV, one row per test image: index,label,prediction,p0..p(K-1); atomic.
+ * *crc: the CRC-32 (zlib's) of the bytes written, which the summary records */
 int report_predictions(const char *path, const float *probs, const int *pred,
-                       const uint8_t *labels, long long n, int K, struct err *e);
+                       const uint8_t *labels, long long n, int K, unsigned long *crc,
+                       struct err *e);
 
 #endif

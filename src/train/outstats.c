@@ -70,7 +70,7 @@ double outstats_ece(const float *conf, const uint8_t *correct, long long n, int 
 static double ratio(long long num, long long den) { return den ? (double)num / (double)den : 0; }
 
 void outstats_class_figures(struct class_figures *f,
-                            const long long confusion[OUTSTATS_MAX_CLASSES][OUTSTATS_MAX_CLASSES],
+                            const long long confusion[DATASET_CLASSES][DATASET_CLASSES],
                             int K)
 {
     memset(f, 0, sizeof *f);
@@ -106,7 +106,7 @@ void outstats_compute(struct outstats *m, const float *P, const int *pred, const
     struct ece calibration;
     ece_init(&calibration, OUTSTATS_ECE_BINS);
     double mean = 0, m2 = 0, top_right = 0, top_wrong = 0;
-    long long one = 0, none = 0, multi = 0, strict = 0, class_n[OUTSTATS_MAX_CLASSES] = {0};
+    long long one = 0, none = 0, multi = 0, strict = 0, class_n[DATASET_CLASSES] = {0};
     long long outputs_right = 0;   /* Keras's binary accuracy, summed over images x outputs */
     for (long long i = 0; i < n; i++) {
         const float *p = P + i * K;
@@ -150,5 +150,5 @@ void outstats_compute(struct outstats *m, const float *P, const int *pred, const
     m->top_mean_wrong = n - m->correct ? top_wrong / (double)(n - m->correct) : 0;
     for (int k = 0; k < K; k++)
         m->per_class_accuracy[k] = class_n[k] ? (double)m->confusion[k][k] / class_n[k] : 0;
-    outstats_class_figures(&m->classes, (const long long(*)[OUTSTATS_MAX_CLASSES])m->confusion, K);
+    outstats_class_figures(&m->classes, (const long long(*)[DATASET_CLASSES])m->confusion, K);
 }

@@ -15,7 +15,8 @@
 
 #include <stdint.h>
 
-#define OUTSTATS_MAX_CLASSES 10
+#include "../data/dataset.h"
+
 #define OUTSTATS_ECE_BINS 15
 
 /* Per-class figures from a confusion matrix [true][predicted], integers
@@ -26,20 +27,20 @@
  * figures are the plain means over the K classes. */
 struct class_figures {
     int K;
-    long long tp[OUTSTATS_MAX_CLASSES], fp[OUTSTATS_MAX_CLASSES], fn[OUTSTATS_MAX_CLASSES];
-    double precision[OUTSTATS_MAX_CLASSES], recall[OUTSTATS_MAX_CLASSES], f1[OUTSTATS_MAX_CLASSES];
+    long long tp[DATASET_CLASSES], fp[DATASET_CLASSES], fn[DATASET_CLASSES];
+    double precision[DATASET_CLASSES], recall[DATASET_CLASSES], f1[DATASET_CLASSES];
     double macro_precision, macro_recall, macro_f1;
 };
 
 void outstats_class_figures(struct class_figures *f,
-                            const long long confusion[OUTSTATS_MAX_CLASSES][OUTSTATS_MAX_CLASSES],
+                            const long long confusion[DATASET_CLASSES][DATASET_CLASSES],
                             int K);
 
 struct outstats {
     int K;
     long long n, correct;
-    long long confusion[OUTSTATS_MAX_CLASSES][OUTSTATS_MAX_CLASSES];   /* [true][predicted] */
-    double per_class_accuracy[OUTSTATS_MAX_CLASSES];
+    long long confusion[DATASET_CLASSES][DATASET_CLASSES];   /* [true][predicted] */
+    double per_class_accuracy[DATASET_CLASSES];
     double sum_mean, sum_std;              /* of the K outputs of each image */
     double share_one, share_none, share_multi;   /* images with 1, 0, >= 2 outputs > 0.5 */
     double strict_accuracy;                /* outputs > 0.5 are exactly {true class} */

@@ -26,7 +26,6 @@ struct head trainer_head(const struct config *c)
     /* config_resolve has resolved and checked the loss; a config made in code
      * (tests) may still say auto */
     const char *why;
-    int loss = head_resolve_loss((enum head_kind)c->head, (enum head_loss)c->loss,
-                                 (enum bce_reduction)c->bce_reduction, &why);
+    int loss = head_resolve_loss((enum head_kind)c->head, (enum head_loss)c->loss, &why);
     return (struct head){(enum head_kind)c->head, loss < 0 ? HEAD_LOSS_AUTO : (enum head_loss)loss};
 }

@@ -116,7 +116,7 @@ void task_score(const struct task *t, const struct task_set *s, const uint32_t *
             pred[from + (uint32_t)b] = __builtin_ctz(got);
         if (t->kind != TASK_PAIRS)
             continue;
-        for (int c = 0; c < TASK_LABELS; c++) {
+        for (int c = 0; c < DATASET_CLASSES; c++) {
             sc->tp[c] += (got & truth) >> c & 1;
             sc->fp[c] += (got & ~truth) >> c & 1;
             sc->fn[c] += (~got & truth) >> c & 1;

@@ -39,7 +39,7 @@ struct task_set {
 /* the scores of a batch or a whole split */
 struct task_score {
     long long correct, total;
-    long long tp[TASK_LABELS], fp[TASK_LABELS], fn[TASK_LABELS];   /* pairs */
+    long long tp[DATASET_CLASSES], fp[DATASET_CLASSES], fn[DATASET_CLASSES];   /* pairs */
 };
 
 /* 0, or -1 when out of memory */

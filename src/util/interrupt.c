@@ -1,6 +1,8 @@
 #define _GNU_SOURCE /* SIGEV_THREAD_ID, gettid */
 #include "interrupt.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -49,6 +51,28 @@ void interrupt_install(void)
     sa.sa_handler = on_signal;
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
+    /* a closed pipe on stdout (train | head) and a dropped session end the
+     * run as SIGINT does, checkpoint first, instead of killing it outright;
+     * a SIGHUP the caller ignores (nohup) stays ignored */
+    sigaction(SIGPIPE, &sa, NULL);
+    struct sigaction was;
+    if (sigaction(SIGHUP, NULL, &was) == 0 && was.sa_handler != SIG_IGN)
+        sigaction(SIGHUP, &sa, NULL);
+}
+
+void interrupt_guard_std_fds(void)
+{
+    for (int fd = 0; fd <= 2; fd++) {
+        if (fcntl(fd, F_GETFD) >= 0 || errno != EBADF)
+            continue;
+        /* the wrong way round: a closed stdout stays unwritable (EBADF where
+         * the report is written), a closed stdin unreadable */
+        int held = open("/dev/null", fd == 0 ? O_WRONLY : O_RDONLY);
+        if (held >= 0 && held != fd) {
+            dup2(held, fd);
+            close(held);
+        }
+    }
 }
 int interrupt_check(struct err *e, const char *what)
 {

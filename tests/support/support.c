@@ -230,12 +230,13 @@ int sh(const char *fmt, ...)
 
 const char *test_bins(void)
 {
-    static char buf[2 * 4096 + 32];
-    const char *c = getenv("COMPARE_BIN");
-    char t[4096], k[4096];
-    if (!realpath(train_bin(), t) || !realpath(c && *c ? c : "build/bin/compare", k))
-        fail_msg("no %s or compare binary", train_bin());
-    snprintf(buf, sizeof buf, "TRAIN=%s COMPARE=%s", t, k);
+    static char buf[3 * 4096 + 48];
+    const char *c = getenv("COMPARE_BIN"), *g = getenv("GENDOC_BIN");
+    char t[4096], k[4096], d[4096];
+    if (!realpath(train_bin(), t) || !realpath(c && *c ? c : "build/bin/compare", k) ||
+        !realpath(g && *g ? g : "build/bin/gendoc", d))
+        fail_msg("no %s, compare or gendoc binary", train_bin());
+    snprintf(buf, sizeof buf, "TRAIN=%s COMPARE=%s GENDOC=%s", t, k, d);
     return buf;
 }
 

@@ -22,7 +22,7 @@ char *slurp_text(const char *path);
 /* system() of a printf-formatted command: its exit status, -1 when it did
  * not exit (a command longer than the buffer fails the test) */
 int sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-/* "TRAIN=... COMPARE=... ": the absolute binaries under test (a sanitizer
+/* "TRAIN=... COMPARE=... GENDOC=...": the absolute binaries under test (a sanitizer
  * build under make asan), for the scripts, which never build their own */
 const char *test_bins(void);
 
