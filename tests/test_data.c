@@ -10,6 +10,7 @@
 
 #include "data/dataset.h"
 #include "data/idx.h"
+#include "data/pixel.h"
 #include "support/support.h"
 
 static uint8_t PIX[3 * 2 * 2] = {0, 255, 51, 102, 1, 2, 3, 4, 5, 6, 7, 8};
@@ -290,6 +291,58 @@ static void batches_scale_and_shift(void **state)
     distort_free(shift1);
 }
 
+/* input range pm1: 2 v - 1 of the unit value, plain and distorted alike (the
+ * distortion's zero fill is background, -1); the same draws as unit */
+static void batches_in_pm1(void **state)
+{
+    (void)state;
+    uint8_t pix[9] = {0, 20, 30, 40, 50, 60, 70, 80, 255};
+    uint8_t y[1] = {3};
+    struct dataset u = {.n = 1, .rows = 3, .cols = 3, .dim = 9, .x = pix, .y = y};
+    struct dataset d = u;
+    d.range = INPUT_PM1;
+    float X[9], U[9];
+    uint32_t idx[1] = {0};
+    batch_gather(X, &d, idx, 1, NULL, NULL);
+    assert_float_equal(X[0], -1.0, 0);
+    assert_float_equal(X[8], 1.0, 0);
+    assert_float_equal(X[4], 2 * px(50) - 1, 1e-7);
+    struct rng r, q;
+    rng_seed(&r, 5, RNG_AUGMENT);
+    rng_seed(&q, 5, RNG_AUGMENT);
+    struct distort *shift1 = distort_create(&(struct distort_spec){.shift = 1}, 3, 3);
+    for (int k = 0; k < 20; k++) {
+        batch_gather(X, &d, idx, 1, shift1, &r);
+        batch_gather(U, &u, idx, 1, shift1, &q);
+        for (int p = 0; p < 9; p++)
+            assert_float_equal(X[p], 2 * U[p] - 1, 1e-7);
+    }
+    distort_free(shift1);
+}
+
+/* batch_gather hands the distortion the images' labels: with narrow=1 a 7
+ * is not rotated at all, a 3 is */
+static void batches_pass_labels(void **state)
+{
+    (void)state;
+    uint8_t pix[2 * 25];
+    for (int p = 0; p < 50; p++)
+        pix[p] = (uint8_t)(p * 5 % 256);
+    uint8_t y[2] = {7, 3};
+    struct dataset d = {.n = 2, .rows = 5, .cols = 5, .dim = 25, .x = pix, .y = y};
+    float X[50], U[50];
+    batch_gather(U, &d, NULL, 2, NULL, NULL);
+    struct distort_spec sp = {.affine = true, .rot = 90, .narrow = 1};
+    struct distort *w = distort_create(&sp, 5, 5);
+    struct rng r;
+    rng_seed(&r, 3, RNG_AUGMENT);
+    batch_gather(X, &d, NULL, 2, w, &r);
+    for (int p = 0; p < 25; p++)
+        assert_float_equal(X[p], U[p], 1e-6);
+    assert_memory_not_equal(X + 25, U + 25, sizeof(float) * 25);
+    distort_free(w);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -301,6 +354,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(rejects_missing_files, setup, teardown),
         cmocka_unit_test_setup_teardown(dataset_cross_checks, setup, teardown),
         cmocka_unit_test(batches_scale_and_shift),
+        cmocka_unit_test(batches_in_pm1),
+        cmocka_unit_test(batches_pass_labels),
     };
     return cmocka_run_group_tests_name("data", tests, NULL, NULL);
 }

@@ -56,6 +56,7 @@ static double act_ref(int act, double z)
     case ACT_RELU: return z > 0 ? z : 0;
     case ACT_TANH: return tanh(z);
     case ACT_SIGMOID: return 1 / (1 + exp(-z));
+    case ACT_SCALED_TANH: return 1.7159 * tanh(0.6666 * z);
     }
     return z;
 }
@@ -158,7 +159,7 @@ static void products(enum precision p)
         fail_msg("%s", e.msg);
     static struct operands o;
     for (int pack = 0; pack <= 1; pack++)
-    for (int act = -1; act <= ACT_SIGMOID; act++) {
+    for (int act = -1; act < N_ACTS; act++) {
         struct dense d;
         if (dense_init(&d, &dnn, IN, OUT, act, p, pack, &e))
             fail_msg("%s", e.msg);

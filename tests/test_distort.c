@@ -692,7 +692,66 @@ static void assert_spec_equal(const struct distort_spec *a, const struct distort
     assert_int_equal(a->elastic, b->elastic);
     assert_true(a->rot == b->rot && a->scale == b->scale && a->stretch == b->stretch);
     assert_true(a->shear == b->shear && a->translate == b->translate);
-    assert_true(a->alpha == b->alpha && a->sigma == b->sigma);
+    assert_true(a->alpha == b->alpha && a->sigma == b->sigma && a->narrow == b->narrow);
+}
+
+/* narrow=F: an image labelled 1 or 7 is the image of the same key under rot
+ * and shear (1 - F) times as large, any other label (or none) the full ones;
+ * labelled batches are the same on 1 to 3 threads and in any cut */
+static void narrow_ones_and_sevens(void **state)
+{
+    (void)state;
+    enum { N = 100 };
+    const uint8_t *in[N];
+    uint8_t *imgs = make_images(N, R, C, 300, in);
+    uint8_t labels[N];
+    for (int b = 0; b < N; b++)
+        labels[b] = (uint8_t)(b % 10);
+    struct distort_spec full = parse_ok("affine+elastic:rot=15,shear=0.268,stretch=0.2,alpha=30,sigma=5");
+    struct distort_spec half = parse_ok("affine+elastic:rot=7.5,shear=0.134,stretch=0.2,alpha=30,sigma=5");
+    struct distort_spec nar = parse_ok("affine+elastic:rot=15,shear=0.268,narrow=0.5,stretch=0.2,alpha=30,sigma=5");
+    assert_true(nar.narrow == 0.5);
+    struct distort *wf = distort_create(&full, R, C), *wh = distort_create(&half, R, C);
+    float *want = malloc(sizeof(float) * N * DIM), *got = malloc(sizeof(float) * N * DIM);
+    struct rng a, b;
+    rng_seed(&a, 9, RNG_AUGMENT);
+    b = a;
+    for (int i = 0; i < N; i++) {
+        struct rng keep = a;
+        distort_image(wf, want + (size_t)i * DIM, in[i], &a);
+        if (labels[i] == 1 || labels[i] == 7)
+            distort_image(wh, want + (size_t)i * DIM, in[i], &keep);
+    }
+    int differ = 0;
+    for (int threads = 1; threads <= 3; threads++) {
+        omp_set_num_threads(threads);
+        struct distort *wn = distort_create(&nar, R, C);
+        struct rng r = b;
+        const int cuts[] = {0, 7, 71, 72, N};
+        for (int c = 0; c + 1 < 5; c++)
+            distort_images_labelled(wn, got + (size_t)cuts[c] * DIM, in + cuts[c], labels + cuts[c],
+                                    cuts[c + 1] - cuts[c], &r);
+        for (int i = 0; i < N; i++)
+            if (memcmp(want + (size_t)i * DIM, got + (size_t)i * DIM, sizeof(float) * DIM))
+                fail_msg("image %d (label %d) on %d threads", i, labels[i], threads);
+        assert_memory_equal(&a, &r, sizeof a);
+        /* without labels nothing narrows: the full spec's pixels */
+        r = b;
+        distort_images(wn, got, in, N, &r);
+        struct rng c = b;
+        float one[DIM];
+        for (int i = 0; i < N; i++) {
+            distort_image(wf, one, in[i], &c);
+            assert_memory_equal(one, got + (size_t)i * DIM, sizeof one);
+            if (threads == 1 && (labels[i] == 1 || labels[i] == 7))
+                differ += memcmp(one, want + (size_t)i * DIM, sizeof one) != 0;
+        }
+        distort_free(wn);
+    }
+    assert_int_equal(differ, 20);   /* and narrowing does change the 1s and 7s */
+    omp_set_num_threads(1);
+    distort_free(wf), distort_free(wh);
+    free(imgs), free(want), free(got);
 }
 
 static void parse_and_format(void **state)
@@ -715,6 +774,9 @@ static void parse_and_format(void **state)
         {"affine+elastic:alpha=34,sigma=4,rot=0.1", "affine+elastic:rot=0.1,alpha=34,sigma=4"},
         {"affine:rot=180,scale=0.5,stretch=0.5,shear=1,translate=8",
          "affine:rot=180,scale=0.5,stretch=0.5,shear=1,translate=8"},
+        {"affine+elastic:narrow=0.5,shear=0.268,rot=15,alpha=36,sigma=6",
+         "affine+elastic:rot=15,shear=0.268,narrow=0.5,alpha=36,sigma=6"},
+        {"affine:rot=15,narrow=0", "affine:rot=15"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         struct distort_spec s = parse_ok(cases[i][0]), back;
@@ -735,7 +797,8 @@ static void parse_and_format(void **state)
     /* the longest text: every key, each with 17 digits and an exponent */
     s = parse_ok("affine+elastic:rot=1.2345678901234567e-05,scale=1.2345678901234567e-05,"
                  "stretch=1.2345678901234567e-05,shear=1.2345678901234567e-05,"
-                 "translate=1.2345678901234567e-05,alpha=1.2345678901234567e-05,"
+                 "translate=1.2345678901234567e-05,narrow=1.2345678901234567e-05,"
+                 "alpha=1.2345678901234567e-05,"
                  "sigma=0.25000000000000006");
     assert_int_equal(distort_format(&s, text, sizeof text), 0);
     back = parse_ok(text);
@@ -1128,6 +1191,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(other_sizes),
         cmocka_unit_test(draws_do_not_depend_on_other_parameters),
         cmocka_unit_test(shift_is_the_original_shift),
+        cmocka_unit_test(narrow_ones_and_sevens),
         cmocka_unit_test(parse_and_format),
         cmocka_unit_test(parse_errors),
         cmocka_unit_test(create_rejects_bad_shapes),

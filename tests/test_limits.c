@@ -668,12 +668,14 @@ static void signals_end_training_and_evaluation(void **state)
     print_message("training stopped %.3f s after SIGTERM\n", r.seconds);
     assert_true(r.seconds < 1);
     free(out), free(err);
-    /* evaluation: a wide model over a large test set, evaluation only; wide
-     * enough (some 200 GFLOP) that it cannot end before the signal lands */
+    /* evaluation: a deep model over a large test set, evaluation only: some
+     * 270 GFLOP in all, so it cannot end before the signal lands, in batches
+     * of 3.5 GFLOP, so that the flag is looked at often even when a loaded
+     * machine gives the run a tenth of a core */
     char *dir = tmpdir_make();
-    write_synthetic_mnist(dir, 100, 10000, 20);
+    write_synthetic_mnist(dir, 100, 40000, 20);
     const char *m = path_in(dir, "wide.bin");
-    RUN(0, out, err, "--data-dir", dir, "--epochs", "1", "--hidden", "4096,4096",
+    RUN(0, out, err, "--data-dir", dir, "--epochs", "1", "--hidden", "1024,1024,1024",
         "--limit-train", "10", "--batch-size", "10", "--limit-test", "10", "--save", m,
         "--quiet");
     free(out), free(err);

@@ -143,6 +143,31 @@ static const char *saved_model(void)
     return m;
 }
 
+/* --predict on model m agrees with the predictions its evaluation wrote to p.csv */
+static void predict_agrees(const char *m)
+{
+    char *out, *err;
+    RUN(0, out, err, "--load", m, "--predict", path_in(test_dir, "t10k-images-idx3-ubyte.gz"));
+    size_t len;
+    char *csv = (char *)slurp_bytes(path_in(test_dir, "p.csv"), &len);
+    int rows = 0;
+    for (char *save, *l = strtok_r(out, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
+        if (rows++ == 0) {
+            assert_string_equal(l, "index,prediction,p0,p1,p2,p3,p4,p5,p6,p7,p8,p9");
+            continue;
+        }
+        int idx, guess;
+        assert_int_equal(sscanf(l, "%d,%d,", &idx, &guess), 2);
+        char want[64];
+        snprintf(want, sizeof want, "\n%d,%d,%d,", idx, idx % 10, guess);
+        /* p.csv rows are index,label,prediction: the synthetic label is index % 10 */
+        if (!strstr(csv, want))
+            fail_msg("prediction %d for image %d is not in p.csv", guess, idx);
+    }
+    assert_int_equal(rows, 201);
+    free(csv), free(out), free(err);
+}
+
 static void save_load_evaluate(void **state)
 {
     (void)state;
@@ -166,26 +191,30 @@ static void save_load_evaluate(void **state)
     free(out), free(err);
 
     /* --predict agrees with the predictions written during evaluation */
-    RUN(0, out, err, "--load", m, "--predict", path_in(test_dir, "t10k-images-idx3-ubyte.gz"));
-    size_t len;
-    char *csv = (char *)slurp_bytes(path_in(test_dir, "p.csv"), &len);
-    int rows = 0;
-    for (char *save, *l = strtok_r(out, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
-        if (rows++ == 0) {
-            assert_string_equal(l, "index,prediction,p0,p1,p2,p3,p4,p5,p6,p7,p8,p9");
-            continue;
-        }
-        int idx, guess;
-        assert_int_equal(sscanf(l, "%d,%d,", &idx, &guess), 2);
-        char want[64];
-        snprintf(want, sizeof want, "\n%d,%d,%d,", idx, idx % 10, guess);
-        /* p.csv rows are index,label,prediction: the synthetic label is index % 10 */
-        if (!strstr(csv, want))
-            fail_msg("prediction %d for image %d is not in p.csv", guess, idx);
-    }
-    assert_int_equal(rows, 201);
-    free(csv), free(out), free(err);
+    predict_agrees(m);
 }
+
+/* a model trained on inputs in [-1, 1] keeps its range: evaluation after
+ * --load and --predict feed it [-1, 1] too, and no flag changes it */
+static void input_range_pm1(void **state)
+{
+    (void)state;
+    char *out, *err;
+    const char *m = path_in(test_dir, "m-pm1.bin");
+    RUN(0, out, err, "--data-dir", test_dir, "--hidden", "32", "--epochs", "2", "--json",
+        "--input-range", "pm1", "--save", m);
+    double trained = summary_accuracy(out);
+    free(out), free(err);
+    RUN(0, out, err, "--data-dir", test_dir, "--load", m, "--epochs", "0", "--json", "--predictions",
+        path_in(test_dir, "p.csv"));
+    assert_float_equal(summary_accuracy(out), trained, 0);
+    free(out), free(err);
+    RUN(64, out, err, "--data-dir", test_dir, "--load", m, "--epochs", "0", "--input-range", "unit");
+    assert_non_null(strstr(err, "input_range"));
+    free(out), free(err);
+    predict_agrees(m);
+}
+
 
 static void predict_from_stdin(void **state)
 {
@@ -821,6 +850,32 @@ static void checkpoint_every_carried(void **state)
     free(out), free(err);
 }
 
+/* the Ciresan recipe resumes exactly too: the exp schedule is a function of
+ * the epoch alone, and batch 1, scaled-tanh, uniform init, inputs in [-1, 1]
+ * and narrowed distortions keep no state a checkpoint misses */
+static void resume_ciresan_recipe_is_exact(void **state)
+{
+    (void)state;
+    char *out, *err;
+    const char *once = path_in(test_dir, "c-once.bin"), *two = path_in(test_dir, "c-two.bin");
+#define CIRESAN "--data-dir", test_dir, "--hidden", "16,8", "--activation", "scaled-tanh", \
+        "--init", "uniform", "--init-range", "0.1", "--input-range", "pm1", "--optimizer", "sgd", \
+        "--batch-size", "1", "--lr", "0.01", "--lr-schedule", "exp", "--lr-gamma", "0.5", \
+        "--augment", "affine:rot=15,shear=0.268,narrow=0.5", "--quiet"
+    RUN(0, out, err, CIRESAN, "--epochs", "3", "--save", once);
+    free(out), free(err);
+    RUN(0, out, err, CIRESAN, "--epochs", "1", "--save", two);
+    free(out), free(err);
+#undef CIRESAN
+    RUN(0, out, err, "--data-dir", test_dir, "--resume", two, "--epochs", "3", "--quiet");
+    free(out), free(err);
+    size_t la, lb;
+    uint8_t *a = slurp_bytes(once, &la), *b = slurp_bytes(two, &lb);
+    assert_int_equal(la, lb);
+    assert_memory_equal(a, b, la);
+    free(a), free(b);
+}
+
 /* the summary's config object of a --json run's output (the caller deletes it) */
 static cJSON *summary_config(char *out)
 {
@@ -1004,6 +1059,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(save_load_evaluate),
         cmocka_unit_test(predict_from_stdin),
+        cmocka_unit_test(input_range_pm1),
+        cmocka_unit_test(resume_ciresan_recipe_is_exact),
         cmocka_unit_test(resume_is_exact),
         cmocka_unit_test(interrupt_without_save),
         cmocka_unit_test(kill_during_saves),

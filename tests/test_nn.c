@@ -112,6 +112,27 @@ static void check_net(enum act act, enum head_kind head, float dropout, int n_hi
 static void gradients_relu(void **s) { (void)s; check_net(ACT_RELU, HEAD_SOFTMAX, 0, 2); }
 static void gradients_tanh(void **s) { (void)s; check_net(ACT_TANH, HEAD_SIGMOID, 0, 2); }
 static void gradients_sigmoid(void **s) { (void)s; check_net(ACT_SIGMOID, HEAD_SOFTMAX, 0, 2); }
+static void gradients_scaled_tanh(void **s)
+{
+    (void)s;
+    check_net(ACT_SCALED_TANH, HEAD_SOFTMAX, 0, 2);
+    check_net(ACT_SCALED_TANH, HEAD_SIGMOID, 0, 2);
+}
+
+/* scaled-tanh is 1.7159 tanh(0.6666 x): its values and its slope through y */
+static void scaled_tanh_values(void **state)
+{
+    (void)state;
+    const double xs[] = {-3, -1, -0.25, 0, 0.5, 1, 2.5};
+    for (int i = 0; i < 7; i++) {
+        double t = tanh(0.6666 * xs[i]), y = 1.7159 * t;
+        assert_float_equal(act_grad(ACT_SCALED_TANH, 2.0f, (float)y),
+                           2.0 * 1.7159 * 0.6666 * (1 - t * t), 1e-5);
+    }
+    /* f(1) is about 1: the point of the constants */
+    assert_float_equal(1.7159 * tanh(0.6666), 1.0, 2e-4);
+    assert_float_equal(act_grad(ACT_SCALED_TANH, 1.0f, 0.0f), 1.7159 * 0.6666, 1e-6);
+}
 static void gradients_no_hidden(void **s)
 {
     (void)s;
@@ -150,6 +171,42 @@ static void init_scales(void **state)
     assert_memory_equal(m->W[0], m2->W[0], sizeof(float) * 600 * 300);
     mlp_init(m2, 4);
     assert_memory_not_equal(m->W[0], m2->W[0], sizeof(float) * 600 * 300);
+    mlp_free(m);
+    mlp_free(m2);
+}
+
+/* uniform: weights and biases U(+-r) in every layer, mean 0 and variance r^2/3,
+ * their own per-layer streams (the same seed, the same draws at any r) */
+static void init_uniform(void **state)
+{
+    (void)state;
+    struct mlp_spec spec = {.n_inputs = 400, .n_outputs = 10, .n_hidden = 2, .hidden = {300, 200},
+                            .act = ACT_SCALED_TANH, .max_batch = 1, .init = INIT_UNIFORM,
+                            .init_range = 0.05f};
+    struct mlp *m = mlp_create(&spec);
+    mlp_init(m, 7);
+    double sum = 0, sq = 0, lo = 1, hi = -1;
+    for (size_t i = 0; i < m->n_params; i++) {
+        double v = m->params[i];
+        sum += v, sq += v * v;
+        lo = fmin(lo, v), hi = fmax(hi, v);
+    }
+    double n = (double)m->n_params, mean = sum / n, var = sq / n - mean * mean;
+    assert_true(lo >= -0.05 && hi <= 0.05);
+    assert_true(lo < -0.0499 && hi > 0.0499);
+    assert_true(fabs(mean) < 0.05 * 4 / sqrt(3 * n));
+    assert_float_equal(var, 0.05 * 0.05 / 3, 0.05 * 0.05 / 3 * 0.02);
+    /* biases drawn too, from the same range */
+    double bmax = 0;
+    for (int l = 0; l < m->L; l++)
+        for (int j = 0; j < m->size[l + 1]; j++)
+            bmax = fmax(bmax, fabs(m->b[l][j]));
+    assert_true(bmax > 0.04 && bmax <= 0.05);
+    spec.init_range = 0.1f;
+    struct mlp *m2 = mlp_create(&spec);
+    mlp_init(m2, 7);
+    for (size_t i = 0; i < m->n_params; i += 997)
+        assert_float_equal(m2->params[i], 2 * m->params[i], 1e-7);
     mlp_free(m);
     mlp_free(m2);
 }
@@ -475,6 +532,14 @@ static void schedules(void **state)
     assert_float_equal(schedule_lr(&s, 2), 1.0, 1e-12);
     assert_float_equal(schedule_lr(&s, 3), 0.5, 1e-12);
     assert_float_equal(schedule_lr(&s, 7), 0.25, 1e-12);
+    /* exp: 1e-3 to 1e-6 over 200 epochs, one factor per epoch */
+    double g = pow(1e-3, 1.0 / 199);
+    struct schedule x = {LR_EXP, 1e-3, 200, 10, g};
+    assert_float_equal(schedule_lr(&x, 0), 1e-3, 1e-15);
+    assert_float_equal(schedule_lr(&x, 1), 1e-3 * g, 1e-15);
+    assert_float_equal(schedule_lr(&x, 199), 1e-6, 1e-15);
+    for (int e = 1; e < 200; e++)
+        assert_float_equal(schedule_lr(&x, e) / schedule_lr(&x, e - 1), g, 1e-12);
     struct schedule k = {LR_CONSTANT, 0.3, 10, 1, 0.1};
     assert_float_equal(schedule_lr(&k, 9), 0.3, 1e-12);
 }
@@ -523,6 +588,9 @@ int main(void)
         cmocka_unit_test(gradients_relu),
         cmocka_unit_test(gradients_tanh),
         cmocka_unit_test(gradients_sigmoid),
+        cmocka_unit_test(gradients_scaled_tanh),
+        cmocka_unit_test(scaled_tanh_values),
+        cmocka_unit_test(init_uniform),
         cmocka_unit_test(gradients_no_hidden),
         cmocka_unit_test(gradients_dropout),
         cmocka_unit_test(dropout_masks),

@@ -40,6 +40,8 @@ struct config {
     double dropout;
     int loss;                       /* enum head_loss; resolved by config_resolve */
     int init;                       /* enum mlp_init */
+    double init_range;
+    int input_range;                /* enum input_range */
     bool deskew;                    /* every image straightened first (data/deskew.h) */
     /* training */
     long long epochs, batch_size;

@@ -6,6 +6,7 @@
 
 #include <string.h>
 
+#include "../data/pixel.h"
 #include "../nn/act.h"
 #include "../nn/head.h"
 #include "../nn/init.h"
@@ -31,6 +32,10 @@ const struct option option_table[] = {
      .help = "hidden layer widths, e.g. 800,800; 'none' for no hidden layer"},
     {"activation", T_ENUM, AT(activation), "relu", .choices = ENUM_NAMES(ACTS),
      .group = G_MODEL, .kind = true, .arg = "A", .help = "hidden-layer activation"},
+    {"input_range", T_ENUM, AT(input_range), "unit", .choices = ENUM_NAMES(INPUT_RANGES),
+     .group = G_MODEL, .kind = true, .arg = "R",
+     .help = "the inputs as the network sees them: unit: pixel/255 in [0,1]; pm1: "
+             "2*pixel/255-1 in [-1,1] (Ciresan et al. 2010)"},
     {"dropout", T_REAL, AT(dropout), "0", 0, 0.99, .group = G_MODEL, .arg = "P",
      .help = "inverted dropout rate on hidden layers (training only)"},
     {"loss", T_ENUM, AT(loss), "auto", .choices = ENUM_NAMES(HEAD_LOSSES),
@@ -46,7 +51,10 @@ const struct option option_table[] = {
      .help = "initial weights: he-glorot: He-uniform (relu hidden) or Glorot-uniform, biases "
              "0; normal: weights and biases N(0,1) (Nielsen ch. 1); normal-scaled: weights "
              "N(0,1/n_in), biases N(0,1) (Nielsen ch. 3); normal-out: weights N(0,1/n_out), "
-             "biases N(0,1), output layer 0 (Nielsen ch. 6 network3)"},
+             "biases N(0,1), output layer 0 (Nielsen ch. 6 network3); uniform: weights and "
+             "biases U(+-init_range) (Ciresan et al. 2010)"},
+    {"init_range", T_REAL, AT(init_range), "0.05", 0, 10, .lo_open = true, .group = G_MODEL,
+     .arg = "R", .help = "uniform init: the weights' and biases' range, U(-R, R)"},
     {"deskew", T_BOOL, AT(deskew), "false", .group = G_MODEL,
      .help = "straighten and centre every image (training, test, --predict) by its moments "
              "before it is used: slant sheared away, centre of mass to the middle"},
@@ -59,11 +67,13 @@ const struct option option_table[] = {
      .help = "learning rate"},
     {"lr_schedule", T_ENUM, AT(lr_schedule), "cosine", .choices = ENUM_NAMES(LR_SCHEDULES),
      .group = G_TRAIN, .arg = "S",
-     .help = "per-epoch schedule; cosine: lr*(1+cos(pi*e/epochs))/2"},
+     .help = "per-epoch schedule; cosine: lr*(1+cos(pi*e/epochs))/2; step: lr*lr_gamma^"
+             "floor(e/lr_step); exp: lr*lr_gamma^e (e from 0; lr to lr_final over N "
+             "epochs: lr_gamma = (lr_final/lr)^(1/(N-1)))"},
     {"lr_step", T_INT, AT(lr_step), "10", 1, 100000, .group = G_TRAIN, .arg = "N",
      .help = "step schedule: epochs between decays"},
     {"lr_gamma", T_REAL, AT(lr_gamma), "0.1", 0, 1, .lo_open = true, .group = G_TRAIN,
-     .arg = "X", .help = "step schedule: factor applied at each decay"},
+     .arg = "X", .help = "step and exp schedules: factor applied at each decay"},
     {"optimizer", T_ENUM, AT(optimizer), "momentum", .choices = ENUM_NAMES(OPTIM_KINDS),
      .group = G_TRAIN, .arg = "O", .help = "update rule; momentum: v=mu*v+g, w-=lr*v"},
     {"momentum", T_REAL, AT(momentum), "0.9", 0, 0.999, .group = G_TRAIN, .arg = "MU",

@@ -83,12 +83,16 @@ void batch_gather(float *X, const struct dataset *d, const uint32_t *idx, int nb
 {
     if (aug) {
         const uint8_t *in[64];
+        uint8_t label[64];
         for (int b0 = 0; b0 < nb; b0 += 64) {
             const int m = nb - b0 < 64 ? nb - b0 : 64;
-            for (int b = 0; b < m; b++)
+            for (int b = 0; b < m; b++) {
                 in[b] = image(d, idx, b0 + b);
-            distort_images(aug, X + (size_t)b0 * d->dim, in, m, r);
+                label[b] = d->y ? d->y[idx ? idx[b0 + b] : (uint32_t)(b0 + b)] : 0;
+            }
+            distort_images_labelled(aug, X + (size_t)b0 * d->dim, in, d->y ? label : NULL, m, r);
         }
+        pixel_to_range(X, (size_t)nb * d->dim, (enum input_range)d->range);
         return;
     }
     /* Two threads fetch the scattered images twice as many at a time; a
@@ -100,4 +104,5 @@ void batch_gather(float *X, const struct dataset *d, const uint32_t *idx, int nb
         prefetch_image(d, idx, b, nb);
         pixel_scale_row(X + (size_t)b * d->dim, image(d, idx, b), d->dim);
     }
+    pixel_to_range(X, (size_t)nb * d->dim, (enum input_range)d->range);
 }

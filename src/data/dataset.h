@@ -17,6 +17,7 @@ struct dataset {
     uint32_t dim;        /* rows * cols */
     uint8_t *x;          /* n * dim pixels, owned */
     uint8_t *y;          /* n labels 0..9, owned */
+    int range;           /* enum input_range (pixel.h) batch_gather gives */
 };
 
 /* Read and cross-check an image file and a label file. */
@@ -27,7 +28,7 @@ void dataset_free(struct dataset *d);
 struct dataset dataset_slice(const struct dataset *d, uint32_t from, uint32_t n);
 
 /* Fill X[b * d->dim + p] with image idx[b] (image b when idx is NULL) scaled
- * to [0,1], for b < nb. With aug (made for d's rows x cols; NULL for none)
+ * to [0,1] (or to d->range), for b < nb. With aug (made for d's rows x cols; NULL for none)
  * each image is distorted by it, with draws from r in image order. aug is
  * scratch: a thread filling batches beside another needs its own, and its
  * own r. */

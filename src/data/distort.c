@@ -221,8 +221,8 @@ void distort_warp(struct distort *w, float *out, const uint8_t *in, const struct
     interpolate(out, top, bot, wx, wy, dim);
 }
 
-/* out = in warped by the draws of this key, with w's scratch */
-void distort_warp_key(struct distort *w, float *out, const uint8_t *in, uint64_t key)
+/* out = in warped by the draws of this key, with w's scratch; label -1: none */
+void distort_warp_key(struct distort *w, float *out, const uint8_t *in, uint64_t key, int label)
 {
     const struct distort_spec *s = &w->spec;
     struct distort_affine A = {1, 0, 0, 1, 0, 0};
@@ -230,8 +230,9 @@ void distort_warp_key(struct distort *w, float *out, const uint8_t *in, uint64_t
     draw_warp(u, key);
     if (s->affine) {
         double iso = 1 + s->scale * u[1];
-        A = distort_affine_map(s->rot * u[0], iso * (1 + s->stretch * u[2]),
-                               iso * (1 + s->stretch * u[3]), s->shear * u[4],
+        const double f = label == 1 || label == 7 ? 1 - s->narrow : 1;
+        A = distort_affine_map(s->rot * f * u[0], iso * (1 + s->stretch * u[2]),
+                               iso * (1 + s->stretch * u[3]), s->shear * f * u[4],
                                s->translate * u[5], s->translate * u[6]);
     }
     if (s->elastic)
@@ -239,7 +240,9 @@ void distort_warp_key(struct distort *w, float *out, const uint8_t *in, uint64_t
     distort_warp(w, out, in, &A);
 }
 
-void distort_image(struct distort *w, float *out, const uint8_t *in, struct rng *r)
+/* one image as distort_image makes it, with its label (-1: none) */
+void distort_image_labelled(struct distort *w, float *out, const uint8_t *in, int label,
+                            struct rng *r)
 {
     const struct distort_spec *s = &w->spec;
     if (s->shift) {
@@ -253,5 +256,10 @@ void distort_image(struct distort *w, float *out, const uint8_t *in, struct rng 
         pixel_scale_row(out, in, (uint32_t)w->rows * (uint32_t)w->cols);
         return;
     }
-    distort_warp_key(w, out, in, rng_next(r));
+    distort_warp_key(w, out, in, rng_next(r), label);
+}
+
+void distort_image(struct distort *w, float *out, const uint8_t *in, struct rng *r)
+{
+    distort_image_labelled(w, out, in, -1, r);
 }

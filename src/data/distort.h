@@ -6,6 +6,7 @@
  *                              -N..N, zero fill (the original augmentation; same
  *                              draws, same pixels)
  *   affine:KEY=V,...           rot=DEG  scale=F  stretch=F  shear=K  translate=PX
+ *                              narrow=F
  *   elastic:alpha=A,sigma=S    Simard, Steinkraus and Platt (2003)
  *   affine+elastic:KEY=V,...   both, composed into one sampling grid
  *
@@ -14,7 +15,10 @@
  * [1-scale, 1+scale], two per-axis factors in [1-stretch, 1+stretch] (x, y),
  * a horizontal shear in [-shear, shear] and a translation in [-translate,
  * translate] pixels (x, y): seven uniforms, always all seven, so adding one
- * parameter never changes the draws of another. The map moves the digit about
+ * parameter never changes the draws of another. narrow=F scales the angle
+ * and the shear of an image labelled 1 or 7 by 1 - F (Ciresan et al. 2010
+ * rotate and shear ones and sevens half as far): the same draws, so an image's
+ * key still decides everything; without labels (or F = 0) no image narrows. The map moves the digit about
  * the image centre; the output samples the source through its inverse.
  *
  * A warp takes one number from the caller's stream per image, the image's
@@ -48,6 +52,8 @@ struct distort_spec {
     double scale, stretch;  /* fractions, 0..0.5 */
     double shear;           /* x += k * y, 0..1 */
     double translate;       /* pixels, 0..8 */
+    double narrow;          /* 0..1: rot and shear limits (1 - narrow) times
+                               as large for the digits 1 and 7 */
     double alpha;           /* pixels, 0..100 */
     double sigma;           /* pixels, 0.25..16 */
 };
@@ -85,5 +91,8 @@ void distort_image(struct distort *w, float *out, const uint8_t *in, struct rng 
  * everything else runs on the OpenMP team (at most the lanes w was made with). */
 void distort_images(struct distort *w, float *out, const uint8_t *const *in, int n,
                     struct rng *r);
+/* the same with the images' labels (for narrow; NULL: none) */
+void distort_images_labelled(struct distort *w, float *out, const uint8_t *const *in,
+                             const uint8_t *labels, int n, struct rng *r);
 
 #endif

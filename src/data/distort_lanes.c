@@ -52,13 +52,13 @@ void distort_free(struct distort *w)
  * everything else on the OpenMP team: each image is the same function of its
  * key whichever lane makes it, so the pixels, like the stream, do not depend
  * on the thread count. */
-void distort_images(struct distort *w, float *out, const uint8_t *const *in, int n,
-                    struct rng *r)
+void distort_images_labelled(struct distort *w, float *out, const uint8_t *const *in,
+                             const uint8_t *labels, int n, struct rng *r)
 {
     const size_t dim = (size_t)w->rows * w->cols;
     if (w->n_lanes < 2 || n < 4 || w->spec.shift || !(w->spec.affine || w->spec.elastic)) {
         for (int b = 0; b < n; b++)
-            distort_image(w, out + (size_t)b * dim, in[b], r);
+            distort_image_labelled(w, out + (size_t)b * dim, in[b], labels ? labels[b] : -1, r);
         return;
     }
     uint64_t key[CHUNK_MAX];
@@ -69,6 +69,12 @@ void distort_images(struct distort *w, float *out, const uint8_t *const *in, int
 #pragma omp parallel for num_threads(w->n_lanes) schedule(dynamic, 4)
         for (int b = 0; b < m; b++)
             distort_warp_key(w->lane[omp_get_thread_num()], out + dim * (size_t)(c0 + b),
-                             in[c0 + b], key[b]);
+                             in[c0 + b], key[b], labels ? labels[c0 + b] : -1);
     }
+}
+
+void distort_images(struct distort *w, float *out, const uint8_t *const *in, int n,
+                    struct rng *r)
+{
+    distort_images_labelled(w, out, in, NULL, n, r);
 }

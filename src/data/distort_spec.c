@@ -23,6 +23,7 @@ static const struct param {
     {"stretch", P_AFFINE, offsetof(struct distort_spec, stretch), 0, 0.5, false},
     {"shear", P_AFFINE, offsetof(struct distort_spec, shear), 0, 1, false},
     {"translate", P_AFFINE, offsetof(struct distort_spec, translate), 0, 8, false},
+    {"narrow", P_AFFINE, offsetof(struct distort_spec, narrow), 0, 1, false},
     {"alpha", P_ELASTIC, offsetof(struct distort_spec, alpha), 0, 100, false},
     {"sigma", P_ELASTIC, offsetof(struct distort_spec, sigma), 0.25, 16, false},
 };
@@ -84,7 +85,7 @@ static int parse_item(struct distort_spec *s, unsigned *seen, const char *item, 
     const struct param *p = find_param(key);
     if (!p)
         return bad(e, who, text,
-                   "unknown parameter '%s' (affine: rot, scale, stretch, shear, translate; "
+                   "unknown parameter '%s' (affine: rot, scale, stretch, shear, translate, narrow; "
                    "elastic: alpha, sigma)", key, "");
     if (!(p->part == P_AFFINE ? s->affine : s->elastic))
         return bad(e, who, text, "'%s' is a parameter of %s, which this does not name", key,

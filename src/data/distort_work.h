@@ -65,6 +65,8 @@ void smooth_into(struct distort *w, float *out, const float *in, float scale);
  * image by the draws of its key */
 struct distort *distort_lane_create(const struct distort_spec *s, int rows, int cols);
 void distort_lane_free(struct distort *w);
-void distort_warp_key(struct distort *w, float *out, const uint8_t *in, uint64_t key);
+void distort_warp_key(struct distort *w, float *out, const uint8_t *in, uint64_t key, int label);
+void distort_image_labelled(struct distort *w, float *out, const uint8_t *in, int label,
+                            struct rng *r);
 
 #endif

@@ -177,6 +177,7 @@ int predict_run(const struct config *c, const struct checkpoint *ck, struct err 
             rc = err_set(e, ERR_DATA, "%s: more than %u images", im.name, UINT32_MAX);
             break;
         }
+        d.range = (int)c->input_range;   /* the model's, as it was trained */
         rc = predict_batch(c, m, &d, from, scratch, e);
         from += d.n;
         char what[64];

@@ -204,7 +204,8 @@ static dnnl_alg_kind_t eltwise_alg(int act)
 {
     switch (act) {
     case ACT_RELU: return dnnl_eltwise_relu;
-    case ACT_TANH: return dnnl_eltwise_tanh;
+    case ACT_TANH:
+    case ACT_SCALED_TANH: return dnnl_eltwise_tanh;
     default: return dnnl_eltwise_logistic;
     }
 }
@@ -217,8 +218,15 @@ static int make_attr(dnnl_primitive_attr_t *attr, int act, float sum, struct err
              onednn_check(dnnl_post_ops_create(&po), "creating post-ops", e);
     if (!rc && sum != 0)
         rc = onednn_check(dnnl_post_ops_append_sum(po, sum), "adding a sum post-op", e);
+    /* scaled-tanh A tanh(B x): a linear post-op B x, then tanh with output scale A */
+    if (!rc && act == ACT_SCALED_TANH)
+        rc = onednn_check(dnnl_post_ops_append_eltwise(po, 1.0f, dnnl_eltwise_linear,
+                                                       ACT_STANH_B, 0.0f),
+                          "adding an activation post-op", e);
     if (!rc && act >= 0)
-        rc = onednn_check(dnnl_post_ops_append_eltwise(po, 1.0f, eltwise_alg(act), 0.0f, 0.0f),
+        rc = onednn_check(dnnl_post_ops_append_eltwise(po, act == ACT_SCALED_TANH ? ACT_STANH_A
+                                                                                  : 1.0f,
+                                                       eltwise_alg(act), 0.0f, 0.0f),
                           "adding an activation post-op", e);
     if (!rc)
         rc = onednn_check(dnnl_primitive_attr_set_post_ops(*attr, po), "setting post-ops", e);

@@ -11,10 +11,13 @@
  *   normal         weights and biases N(0,1): Nielsen ch. 1 network.py
  *   normal-scaled  weights N(0,1/n_in), biases N(0,1): Nielsen ch. 3 network2.py
  *   normal-out     weights N(0,1/n_out), biases N(0,1), the output layer all 0:
- *                  Nielsen ch. 6 network3.py (FullyConnectedLayer, SoftmaxLayer) */
+ *                  Nielsen ch. 6 network3.py (FullyConnectedLayer, SoftmaxLayer)
+ *   uniform        weights and biases U(+-r), r = init_range for every layer:
+ *                  Ciresan et al. 2010 (r 0.05) */
 #define MLP_INITS(X)                                                                     \
     X(INIT_HE_GLOROT, "he-glorot") X(INIT_NORMAL, "normal")                              \
-    X(INIT_NORMAL_SCALED, "normal-scaled") X(INIT_NORMAL_OUT, "normal-out")
+    X(INIT_NORMAL_SCALED, "normal-scaled") X(INIT_NORMAL_OUT, "normal-out")             \
+    X(INIT_UNIFORM, "uniform")
 enum mlp_init { MLP_INITS(ENUM_ID) };
 
 #endif

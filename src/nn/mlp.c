@@ -192,6 +192,12 @@ void mlp_init(struct mlp *m, uint64_t seed)
             for (size_t i = 0; i < n; i++)
                 m->W[l][i] = (2.0f * rng_uniform(&r) - 1.0f) * limit;
             memset(m->b[l], 0, sizeof(float) * (size_t)out);
+        } else if (how == INIT_UNIFORM) {
+            const float r0 = m->spec.init_range;
+            for (size_t i = 0; i < n; i++)
+                m->W[l][i] = (2.0f * rng_uniform(&r) - 1.0f) * r0;
+            for (int j = 0; j < out; j++)
+                m->b[l][j] = (2.0f * rng_uniform(&r) - 1.0f) * r0;
         } else if (how == INIT_NORMAL_OUT && last) {
             memset(m->W[l], 0, sizeof(float) * n);
             memset(m->b[l], 0, sizeof(float) * (size_t)out);
@@ -365,6 +371,10 @@ static inline __attribute__((always_inline)) void strip_row(const struct grad_pa
     case ACT_SIGMOID:
         for (int j = 0; j < w; j++)
             v[j] *= y[j] * (1 - y[j]);
+        break;
+    case ACT_SCALED_TANH:
+        for (int j = 0; j < w; j++)
+            v[j] *= act_stanh_slope(y[j]);
         break;
     }
     if (p->g)

@@ -36,6 +36,7 @@ struct mlp_spec {
     int max_batch;
     enum precision precision;           /* of the products */
     enum mlp_init init;                 /* INIT_HE_GLOROT when 0 */
+    float init_range;                   /* INIT_UNIFORM: r of U(+-r) */
     int pack;                           /* packed forward weights (dense.h): 0 as
                                            dense_should_pack says, 1 all layers,
                                            -1 none (tests) */

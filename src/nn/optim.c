@@ -118,6 +118,8 @@ double schedule_lr(const struct schedule *s, int e)
         return s->lr * pow(s->gamma, (double)(e / s->step_every));
     case LR_COSINE:
         return s->lr * 0.5 * (1.0 + cos(PI * (double)e / (double)s->epochs));
+    case LR_EXP:
+        return s->lr * pow(s->gamma, (double)e);
     case LR_CONSTANT:
         break;
     }

@@ -54,11 +54,13 @@ struct schedule {
     enum lr_schedule kind;
     double lr;
     int epochs;              /* cosine: total epochs */
-    int step_every;          /* step: multiply by gamma every step_every epochs */
+    int step_every;          /* step: multiply by gamma every step_every epochs;
+                                exp: by gamma every epoch */
     double gamma;
 };
 
-/* learning rate for 0-based epoch e: cosine is lr * (1 + cos(pi e / E)) / 2 */
+/* learning rate for 0-based epoch e: cosine is lr * (1 + cos(pi e / E)) / 2,
+ * exp lr * gamma^e; a function of e alone, so a resumed run goes on exactly */
 double schedule_lr(const struct schedule *s, int e);
 
 #endif

@@ -16,6 +16,7 @@ struct mlp_spec trainer_spec(const struct config *c, int n_inputs, int n_outputs
         .max_batch = c->batch_size > EVAL_BATCH ? (int)c->batch_size : EVAL_BATCH,
         .precision = (enum precision)c->precision,
         .init = (enum mlp_init)c->init,
+        .init_range = (float)c->init_range,
     };
     memcpy(s.hidden, c->hidden.v, sizeof(int) * (size_t)c->hidden.n);
     return s;

@@ -76,6 +76,7 @@ int trainer_load_data(const struct config *c, struct dataset *train, struct data
     if (train->rows != test->rows || train->cols != test->cols)
         return err_set(e, ERR_DATA, "%s: images are %ux%u but the training images are %ux%u",
                        c->test_images, test->rows, test->cols, train->rows, train->cols);
+    train->range = test->range = (int)c->input_range;
     return 0;
 }
 
