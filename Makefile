@@ -5,8 +5,13 @@ PKGS     := zlib libcjson
 # Debian builds it on OpenMP, the one threading runtime of the whole program.
 CC       ?= gcc
 # CFLAGS is the user's (optimisation, sanitizers): `make CFLAGS=...` replaces it.
-# -march=native: the binary is built where it runs.
-CFLAGS   ?= -O3 -march=native -g
+# -march=native: the binary is built where it runs and uses all this CPU has.
+# PORTABLE=1: built for x86-64-v2 (SSE4.2: every x86-64 CPU since about 2009,
+# the level of oneDNN's own floor, SSE4.1), to be copied to other machines;
+# oneDNN picks the products' kernels at run time either way (docs/install.md
+# has what it costs).
+MARCH    := $(if $(filter-out 0,$(PORTABLE)),x86-64-v2,native)
+CFLAGS   ?= -O3 -march=$(MARCH) -g
 # Mandatory flags are added to whatever CFLAGS says, on the command line too:
 # ISO C mode (-std=c11) keeps -ffp-contract=off, so results do not depend on
 # whether FMA is used; -MMD -MP write the header dependencies, so no tree
@@ -29,8 +34,9 @@ TEST_RUN := $(filter $(SLOW),$(TESTS)) $(filter-out $(SLOW),$(TESTS))
 # make test and make asan build with a job per core
 BUILD_JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 
-.PHONY: FORCE all run test test-deps check check-libs check-heads check-layers check-mutants deps data clean asan valgrind fuzz sanitized-check \
-        install uninstall bench bench-compare bench-scaling bench-wall speedrun bench-speedrun bench-contention
+.PHONY: FORCE all run test check check-libs check-heads check-layers check-mutants check-portable deps test-deps data \
+        clean asan valgrind fuzz sanitized-check install uninstall bench bench-compare bench-scaling \
+        bench-wall speedrun bench-speedrun bench-contention
 .SECONDARY:
 all: check-libs train $(B)/bin/compare $(B)/bin/bench $(B)/bin/gendoc \
      $(B)/share/$(NAME)/configs $(B)/train.bash-completion
@@ -124,6 +130,14 @@ check: all $(TESTS) check-heads check-layers
 check-heads:
 	@if grep -rnE 'HEAD_(SOFTMAX|SIGMOID)' src bench | grep -v '^src/nn/head\.[ch]:'; then \
 	  echo "train: the lines above branch on the head outside src/nn/head.c" >&2; exit 1; fi
+
+# A portable build holds no instruction past x86-64-v2 in our own code: no
+# AVX register (ymm, zmm) anywhere in train or compare, which a CPU without
+# AVX would fault on. (oneDNN, a shared library, dispatches at run time.)
+check-portable: $(B)/bin/train $(B)/bin/compare
+	@for f in $^; do if objdump -d --no-show-raw-insn $$f | grep -qE '%[yz]mm'; then \
+	  echo "train: $$f uses AVX registers: not built with PORTABLE=1 (x86-64-v2)" >&2; exit 1; fi; done
+	@echo "check-portable: $^ use no AVX or AVX-512 instruction"
 
 # Mutation testing (tests/mutate.py; long, not part of make test): every named
 # mutant must be killed, then the kill rate of a 150-mutant sample over

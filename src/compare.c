@@ -431,9 +431,50 @@ static int paired(const char *na, const struct run *a, int n_a, const char *nb,
     return 0;
 }
 
+/* --by-class: where the two configs' errors differ, by true class, pooled
+ * over the seeds both ran (paired has checked that each pair was tested on
+ * the same images): each config's errors, the images only one of them got
+ * wrong, and McNemar's exact test on those two counts. */
+static void by_class(const char *na, const struct run *a, int n_a, const char *nb,
+                     const struct run *b, int n_b)
+{
+    enum { CLASSES = 256 };
+    static long long images[CLASSES], err_a[CLASSES], err_b[CLASSES], only_a[CLASSES],
+        only_b[CLASSES];
+    memset(images, 0, sizeof images);
+    memset(err_a, 0, sizeof err_a);
+    memset(err_b, 0, sizeof err_b);
+    memset(only_a, 0, sizeof only_a);
+    memset(only_b, 0, sizeof only_b);
+    int seeds = 0, top = 0;
+    for (int i = 0; i < n_a; i++) {
+        const struct run *ra = &a[i], *rb = find_seed(b, n_b, ra->seed);
+        if (!rb)
+            continue;
+        seeds++;
+        for (long long k = 0; k < ra->n; k++) {
+            int c = ra->label[k];
+            top = c + 1 > top ? c + 1 : top;
+            images[c]++;
+            err_a[c] += !ra->right[k];
+            err_b[c] += !rb->right[k];
+            only_a[c] += !ra->right[k] && rb->right[k];
+            only_b[c] += ra->right[k] && !rb->right[k];
+        }
+    }
+    printf("\nErrors by true class, pooled over the %d seeds both ran:\n\n"
+           "| class | images | %s errors | %s errors | %s − %s | only %s wrong | only %s wrong "
+           "| McNemar p |\n|---|---|---|---|---|---|---|---|\n", seeds, na, nb, nb, na, na, nb);
+    for (int c = 0; c < top; c++)
+        if (images[c])
+            printf("| %d | %lld | %lld | %lld | %+lld | %lld | %lld | %.3g |\n", c, images[c],
+                   err_a[c], err_b[c], err_b[c] - err_a[c], only_a[c], only_b[c],
+                   stats_mcnemar_p(only_a[c], only_b[c]));
+}
+
 static void help(const char *prog)
 {
-    printf("Usage: %s DIR NAME_A NAME_B\n"
+    printf("Usage: %s [--by-class] DIR NAME_A NAME_B\n"
            "Compare two configs trained over the same seeds, from the runs in DIR: each\n"
            "run NAME-seedS left NAME-seedS.jsonl (train's --json --report lines) and\n"
            "NAME-seedS.pred.csv (its --predictions), as scripts/seed-runs.sh writes them.\n"
@@ -443,6 +484,8 @@ static void help(const char *prog)
            "accuracy, ECE and seconds per epoch; then, over the seeds both ran, the paired\n"
            "difference B - A with a 95%% t interval and McNemar's exact test per seed\n"
            "and pooled.\n\n"
+           "  --by-class     also where the errors differ by true class: each config's\n"
+           "                 errors per class, the images only one got wrong, McNemar p\n"
            "  -h, --help     print this help and exit\n"
            "  --version      print the version and exit\n\n"
            "Exit status: 0 success, 64 usage error, 65 a run file is malformed or the\n"
@@ -460,6 +503,12 @@ int main(int argc, char **argv)
     if (argc == 2 && !strcmp(argv[1], "--version")) {
         printf("%s %s\n", prog, COMPARE_VERSION);
         return fflush(stdout) || ferror(stdout) ? ERR_IO : 0;
+    }
+    bool classes = argc > 1 && !strcmp(argv[1], "--by-class");
+    if (classes) {   /* the arguments after it are as without it */
+        argv[1] = argv[0];
+        argv++;
+        argc--;
     }
     for (int i = 1; i < argc; i++)
         if (argv[i][0] == '-' && argv[i][1]) {
@@ -489,6 +538,8 @@ int main(int argc, char **argv)
         config_row(argv[2], a, n_a);
         config_row(argv[3], b, n_b);
         rc = paired(argv[2], a, n_a, argv[3], b, n_b, &e);
+        if (!rc && classes)
+            by_class(argv[2], a, n_a, argv[3], b, n_b);
     }
     free_runs(a, n_a);
     free_runs(b, n_b);

@@ -85,7 +85,9 @@ static int on_epoch(const struct epoch_stats *s, void *ctx)
         r->test_epoch = s->epoch;   /* trainer_run evaluated the test set just before */
     if (report_epoch(s, &r->rep))
         return r->rep.err->code;
-    if (c->checkpoint_every && s->epoch % c->checkpoint_every == 0 && s->epoch < c->epochs)
+    /* the last epoch's model is saved by the caller, after patience's too */
+    if (c->checkpoint_every && s->epoch % c->checkpoint_every == 0 && s->epoch < c->epochs &&
+        !s->patience_stop)
         return checkpoint_save(c->save, r->t, 1, r->rep.err);
     return 0;
 }
@@ -256,22 +258,38 @@ static int train_and_report(struct run *r, const struct dataset *test, int save,
             err_append(e, "; checkpoint saved to %s (continue with --resume %s)", c->save, c->save);
         return rc;
     }
+    /* --patience: the model now holds the kept epoch's weights, which the
+     * test set saw at that epoch, not at the last */
+    if (!rc && t->ended && t->kept_epoch != r->test_epoch)
+        r->test_epoch = -1;
     /* evaluated (and found finite) before anything is saved or reported */
     if (rc || (rc = evaluate_test(r, e)))
         return rc;
     if (save && checkpoint_save(c->save, t, 1, e))
         return e->code;
     const int K = t->task.n_outputs;
+    /* classify: the summary's per-class figures, and --report's whole report */
     struct outstats m;
-    if (c->report)
+    const bool classify = t->task.kind == TASK_CLASSIFY;
+    if (classify)
         outstats_compute(&m, t->test_probs, t->test_pred, test->y, test->n, K);
     unsigned long crc = 0;
     if (*c->predictions && report_predictions(c->predictions, t->test_probs, t->test_pred,
                                               test->y, test->n, K, &crc, e))
         return e->code;
-    struct run_summary s = {t->test_eval, c->report ? &m : NULL, t->task.kind == TASK_PAIRS,
-                            *c->predictions != 0, crc, (int)c->epochs, t2 - t1, load_seconds,
-                            timer_now() - t0, t->train.d, test};
+    struct run_summary s = {.test = t->test_eval, .outstats = c->report ? &m : NULL,
+                            .classes = classify ? &m.classes : NULL,
+                            .per_label = t->task.kind == TASK_PAIRS,
+                            .predictions = *c->predictions != 0, .predictions_crc32 = crc,
+                            .epochs = (int)c->epochs, .train_seconds = t2 - t1,
+                            .load_seconds = load_seconds, .seconds = timer_now() - t0,
+                            .train_set = t->train.d, .test_set = test};
+    if (t->kept && t->kept_epoch) {
+        s.kept_epoch = t->kept_epoch;
+        s.kept_val_accuracy = (double)t->kept_correct / t->val.n;
+        s.epochs_trained = t->pos.epoch;
+        s.patience_stop = t->patience_stop;
+    }
     return report_summary(&r->rep, &s);
 }
 
@@ -393,10 +411,11 @@ static void print_version(const char *prog)
     printf("%s %s\nzlib %s, cJSON %s, %s\n", prog, TRAIN_VERSION, zlibVersion(), cJSON_Version(),
            dnn);
     if (onednn_check_precision(PRECISION_BF16, &e) == 0)
-        printf("precision: fp32 (default) or bf16 (native); oneDNN ISA here: %s\n", onednn_isa());
-    else
-        printf("precision: fp32 only (bf16 needs AVX512-BF16); oneDNN ISA here: %s\n",
+        printf("precision: fp32 (default) or bf16 (native), auto is bf16; oneDNN ISA here: %s\n",
                onednn_isa());
+    else
+        printf("precision: fp32 only (bf16 needs AVX512-BF16), auto is fp32; oneDNN ISA here: "
+               "%s\n", onednn_isa());
 }
 
 static int print_config(const struct config *c, struct err *e)

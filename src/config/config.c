@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "../nn/head.h"
+#include "../nn/precision.h"
 #include "task_kinds.h"
 #include "../util/sysres.h"
 
@@ -96,6 +97,8 @@ int config_resolve(struct config *c, struct err *e)
     /* a resumed run keeps writing where it was resumed from */
     if (*c->resume && !*c->save)
         snprintf(c->save, CONFIG_PATH_MAX, "%s", c->resume);
+    if (c->patience && !c->val)
+        return err_set(e, ERR_USAGE, "patience: needs a validation set to watch (--val N)");
     if (c->checkpoint_every && !*c->save)
         return err_set(e, ERR_USAGE, "checkpoint_every: needs --save FILE to write to");
     /* the head report and the predictions file describe 10-class outputs */
@@ -120,6 +123,9 @@ int config_resolve(struct config *c, struct err *e)
         return err_set(e, ERR_USAGE, "loss: %s with task %s: %s", config_enum_name("loss", loss),
                        config_enum_name("task", c->task), cannot);
     c->loss = loss;
+    /* auto resolved here, once: the header, the summary and a saved model name
+     * the precision the products ran in */
+    c->precision = onednn_resolve_precision((enum precision)c->precision);
     if (c->threads == 0) {   /* the CPUs this process may use: affinity, cgroup quota */
         int n = sysres_cpus("");
         c->threads = n > 256 ? 256 : n;

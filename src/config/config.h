@@ -57,6 +57,7 @@ struct config {
     struct distort_spec augment;    /* see data/distort.h */
     long long seed, threads;
     int precision;                  /* enum precision (nn/onednn.h) */
+    long long patience;             /* early stopping on val: epochs without a better one */
     /* data */
     char data_dir[CONFIG_PATH_MAX];
     char train_images[CONFIG_PATH_MAX], train_labels[CONFIG_PATH_MAX];

@@ -103,7 +103,12 @@ const struct option option_table[] = {
     {"precision", T_ENUM, AT(precision), "fp32", .choices = ENUM_NAMES(PRECISIONS),
      .group = G_TRAIN, .arg = "P",
      .help = "operands of the matrix products; bf16 keeps fp32 accumulation, weights and "
-             "optimizer state, and needs a CPU with AVX512-BF16"},
+             "optimizer state, and needs a CPU with AVX512-BF16; auto: bf16 where the CPU "
+             "runs it natively, else fp32 (the header and a saved model say which)"},
+    {"patience", T_INT, AT(patience), "0", 0, 100000, .group = G_TRAIN, .arg = "N",
+     .help = "early stopping: stop when the validation accuracy (--val) has not improved for "
+             "N epochs, and keep the weights of its best epoch for the test line, --save, "
+             "--report and --predictions; 0: train every epoch"},
 
     {"data_dir", T_PATH, AT(data_dir), "", .group = G_DATA, .local = true, .arg = "DIR",
      .help = "where the four MNIST files are; default $MNIST_DIR, else ./data/mnist if it "

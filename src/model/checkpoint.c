@@ -68,6 +68,23 @@ static void put_f64(struct buf *b, double v)
     put_u64(b, u);
 }
 
+/* The weights a model file holds (the model) and, with --patience once an
+ * epoch is kept, the ones training continues from (else NULL): while
+ * training, the kept copy is the model; after it, the two were swapped. */
+static void weights_of(const struct trainer *t, const float **model, const float **current)
+{
+    *model = t->model->params;
+    *current = NULL;
+    if (!t->kept || !t->kept_epoch)
+        return;
+    if (t->ended) {
+        *current = t->kept;
+    } else {
+        *model = t->kept;
+        *current = t->model->params;
+    }
+}
+
 static void put_state(struct buf *b, const struct trainer *t)
 {
     const struct optim *o = &t->optim;
@@ -90,6 +107,14 @@ static void put_state(struct buf *b, const struct trainer *t)
     put_u32(b, t->train.n);
     for (uint32_t i = 0; i < t->train.n; i++)
         put_u32(b, t->order[i]);
+    const float *model, *current;
+    weights_of(t, &model, &current);
+    put_u32(b, (uint32_t)(t->kept ? t->kept_epoch : 0));
+    put_u64(b, (uint64_t)(t->kept ? t->kept_correct : 0));
+    put_u32(b, (uint32_t)(t->kept && t->patience_stop));
+    put_u64(b, current ? t->model->n_params : 0);
+    if (current)
+        put_f32s(b, current, t->model->n_params);
 }
 
 uint64_t checkpoint_file_bytes(uint32_t L, const uint32_t *size, int with_state, int moments,
@@ -101,7 +126,7 @@ uint64_t checkpoint_file_bytes(uint32_t L, const uint32_t *size, int with_state,
     uint64_t payload = 4 + (uint64_t)config_len + 4 + 4ull * (L + 1) + 8 + 4 * n_params + 4;
     if (with_state)
         payload += 4 + 8 + 8 + 4 * n_params * (uint64_t)moments + 8 + 4 + 4 + 8 + 8 +
-                   3 * 4 * 8 + 4 + 4ull * n_order;
+                   3 * 4 * 8 + 4 + 4ull * n_order + 4 + 8 + 4 + 8;
     return 8 + 4 + 4 + 8 + payload + 4;
 }
 
@@ -141,6 +166,8 @@ int checkpoint_check_fits(const struct config *c, const struct mlp_spec *spec, u
     const int moments = optim_saved_arrays((enum optim_kind)c->optimizer);
     uint64_t bytes = checkpoint_file_bytes(L, size, 1, moments, n_train,
                                            settings_length(c));
+    if (c->patience)   /* the current weights beside the kept ones */
+        bytes += 4 * (uint64_t)mlp_count_params(spec);
     if (bytes > CHECKPOINT_MAX_BYTES)
         return err_set(e, ERR_USAGE, "save: %s: the model file would take %.2f GB; a model file "
                        "holds at most %.2f GB (use fewer or narrower --hidden layers)", path,
@@ -157,6 +184,8 @@ int checkpoint_save(const char *path, const struct trainer *t, int with_state, s
     if (!text)
         return err_set(e, ERR_SOFTWARE, "%s: out of memory", path);
     const struct mlp *m = t->model;
+    const float *model, *current;
+    weights_of(t, &model, &current);
     put_u32(&b, (uint32_t)strlen(text));
     put(&b, text, strlen(text));
     cJSON_free(text);
@@ -164,7 +193,7 @@ int checkpoint_save(const char *path, const struct trainer *t, int with_state, s
     for (int l = 0; l <= m->L; l++)
         put_u32(&b, (uint32_t)m->size[l]);
     put_u64(&b, m->n_params);
-    put_f32s(&b, m->params, m->n_params);
+    put_f32s(&b, model, m->n_params);
     put_u32(&b, (uint32_t)with_state);
     if (with_state)
         put_state(&b, t);
@@ -318,6 +347,27 @@ static int parse_order(struct checkpoint *ck, struct cur *c)
     return 0;
 }
 
+/* the --patience record: the kept epoch lies within the epochs trained (and
+ * before the last when patience stopped the run), and the current weights are
+ * there exactly when an epoch is kept */
+static int parse_patience(struct checkpoint *ck, struct cur *c)
+{
+    uint64_t correct;
+    if (get_u32(c, &ck->kept_epoch, "patience") || get_u64(c, &correct, "patience") ||
+        get_u32(c, &ck->patience_stop, "patience") || get_u64(c, &ck->n_current, "patience"))
+        return c->e->code;
+    ck->kept_correct = (int64_t)correct;
+    const int kept = ck->kept_epoch > 0;
+    if (ck->kept_epoch > ck->epoch || ck->patience_stop > 1 || ck->kept_correct < 0 ||
+        (!kept && (ck->kept_correct || ck->patience_stop)) ||
+        (ck->patience_stop && (ck->next || ck->kept_epoch >= ck->epoch)) ||
+        ck->n_current != (kept ? ck->n_params : 0))
+        return err_set(c->e, ERR_DATA, "%s: its early-stopping record is corrupt", c->name);
+    if (get_f32s(c, &ck->current, ck->n_current, "current weights"))
+        return c->e->code;
+    return check_finite(ck->current, ck->n_current, 0, "current weight", c);
+}
+
 static int parse_state(struct checkpoint *ck, struct cur *c)
 {
     uint64_t u;
@@ -361,7 +411,9 @@ static int parse_state(struct checkpoint *ck, struct cur *c)
     }
     if (get_u32(c, &ck->n_order, "data order") || need(c, 4ull * ck->n_order, "data order"))
         return c->e->code;
-    return parse_order(ck, c);
+    if (parse_order(ck, c))
+        return c->e->code;
+    return ck->version >= 2 ? parse_patience(ck, c) : 0;
 }
 
 /* the layers and the state agree with what the stored settings say */
@@ -438,9 +490,9 @@ int checkpoint_parse(struct checkpoint *ck, const uint8_t *buf, size_t len, cons
     get_u32(&c, &version, "header");
     get_u32(&c, &flags, "header");
     get_u64(&c, &plen, "header");
-    if (version != CHECKPOINT_VERSION)
-        return err_set(e, ERR_DATA, "%s: model format version %u, this program reads %u", name,
-                       version, CHECKPOINT_VERSION);
+    if (version < 1 || version > CHECKPOINT_VERSION)
+        return err_set(e, ERR_DATA, "%s: model format version %u, this program reads 1 to %u",
+                       name, version, CHECKPOINT_VERSION);
     if (flags)
         return err_set(e, ERR_DATA, "%s: unknown format flags 0x%x", name, flags);
     if (plen != c.left - 4)
@@ -457,6 +509,7 @@ int checkpoint_parse(struct checkpoint *ck, const uint8_t *buf, size_t len, cons
     (void)crc;
 #endif
     c.left = (size_t)plen;
+    ck->version = version;
     int rc = parse_payload(ck, &c);
     if (rc)
         checkpoint_free(ck);
@@ -483,6 +536,7 @@ void checkpoint_free(struct checkpoint *ck)
     free(ck->m);
     free(ck->v);
     free(ck->order);
+    free(ck->current);
     memset(ck, 0, sizeof *ck);
 }
 
@@ -519,7 +573,8 @@ int checkpoint_resumable(const struct checkpoint *ck, const struct config *c, co
 
 int checkpoint_finished(const struct checkpoint *ck, const struct config *c)
 {
-    return ck->has_state && ck->epoch == (uint64_t)c->epochs && !ck->next;
+    return ck->has_state && !ck->next &&
+           (ck->epoch == (uint64_t)c->epochs || (ck->patience_stop && c->patience));
 }
 
 int checkpoint_restore(struct trainer *t, const struct checkpoint *ck, int resume,
@@ -527,6 +582,11 @@ int checkpoint_restore(struct trainer *t, const struct checkpoint *ck, int resum
 {
     if (checkpoint_load_weights(t->model, ck, t->cfg, name, e))
         return e->code;
+    /* resuming continues from the current weights, the model's are the kept ones */
+    if (resume && ck->n_current) {
+        memcpy(t->model->params, ck->current, sizeof(float) * t->model->n_params);
+        mlp_params_changed(t->model);
+    }
     if (!resume)
         return 0;
     if (checkpoint_resumable(ck, t->cfg, name, e))
@@ -544,5 +604,11 @@ int checkpoint_restore(struct trainer *t, const struct checkpoint *ck, int resum
     for (int i = 0; i < 3; i++)
         memcpy(r[i]->s, ck->rng[i], sizeof r[i]->s);
     t->pos = (struct train_pos){(int)ck->epoch, ck->next, ck->loss, ck->correct};
+    if (t->kept && ck->kept_epoch) {
+        memcpy(t->kept, ck->params, sizeof(float) * t->model->n_params);
+        t->kept_epoch = (int)ck->kept_epoch;
+        t->kept_correct = ck->kept_correct;
+        t->patience_stop = ck->patience_stop;
+    }
     return 0;
 }

@@ -1,7 +1,7 @@
 /* checkpoint: the model file. A small versioned binary format, explicitly
  * little-endian, with a CRC-32 over the payload:
  *
- *   "TRAINMDL"  u32 version (1)  u32 flags (0)  u64 payload length  payload  u32 crc32
+ *   "TRAINMDL"  u32 version (2)  u32 flags (0)  u64 payload length  payload  u32 crc32
  *
  *   payload:  u32 n  config JSON (n bytes; the settings that define the model)
  *             u32 L  u32 size[L+1]  u64 n_params  f32 params[n_params]
@@ -15,6 +15,13 @@
  *               u32 epochs done  u32 next sample in the epoch  f64 loss so far
  *               i64 correct so far  u64 rng[3][4] (shuffle, dropout, augment)
  *               u32 n_order  u32 order[n_order]
+ *               version 2 on (version 1 files read as a run without --patience):
+ *               u32 kept epoch  i64 its validation count  u32 stopped by patience
+ *               u64 n_current  f32 current[n_current]
+ *               (--patience: params are the weights of the best validation
+ *               epoch so far, the kept epoch; current, n_params of them when
+ *               there is a kept epoch, else none, the weights training
+ *               continues from)
  *
  * Files are written atomically (util/afile.h): a crash or a full disk leaves
  * the previous file under the real name. Readers check every length against
@@ -28,7 +35,7 @@
 #include "../util/err.h"
 #include "../train/train.h"
 
-#define CHECKPOINT_VERSION 1
+#define CHECKPOINT_VERSION 2
 /* The limits the reader applies; the writer refuses, before any training, a
  * model that would break them (checkpoint_check_fits). */
 #define CHECKPOINT_MAX_BYTES (1ull << 32)
@@ -52,6 +59,11 @@ struct checkpoint {
     uint64_t rng[3][4];
     uint32_t n_order;
     uint32_t *order;
+    uint32_t kept_epoch, patience_stop;
+    int64_t kept_correct;
+    uint64_t n_current;
+    float *current;
+    uint32_t version;
 };
 
 /* Would the model file (with state) of the network spec, trained by c on

@@ -81,16 +81,27 @@ const char *onednn_precision_name(enum precision p)
     return (unsigned)p < sizeof names / sizeof names[0] ? names[p] : "?";
 }
 
-int onednn_check_precision(enum precision p, struct err *e)
+/* bf16 products run natively: AVX512-BF16 or more (AMX) */
+static int bf16_native(void)
 {
-    if (p != PRECISION_BF16)
-        return 0;
     dnnl_cpu_isa_t isa = dnnl_get_effective_cpu_isa();
     /* the ISA values are bit sets: each one includes the ones below it */
-    if ((isa & dnnl_cpu_isa_avx512_core_bf16) == dnnl_cpu_isa_avx512_core_bf16)
+    return (isa & dnnl_cpu_isa_avx512_core_bf16) == dnnl_cpu_isa_avx512_core_bf16;
+}
+
+enum precision onednn_resolve_precision(enum precision p)
+{
+    if (p != PRECISION_AUTO)
+        return p;
+    return bf16_native() ? PRECISION_BF16 : PRECISION_FP32;
+}
+
+int onednn_check_precision(enum precision p, struct err *e)
+{
+    if (p != PRECISION_BF16 || bf16_native())
         return 0;
     return err_set(e, ERR_UNAVAILABLE,
                    "precision: bf16 needs a CPU with AVX512-BF16 or AMX, and oneDNN dispatches "
-                   "to %s here; it would emulate bf16 slowly or not at all (use --precision fp32)",
+                   "to %s here; it would emulate bf16 slowly or not at all (use --precision fp32, or auto: bf16 where it is native)",
                    onednn_isa());
 }

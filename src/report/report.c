@@ -114,6 +114,11 @@ static cJSON *epoch_json(const struct epoch_stats *s)
             cJSON_AddNumberToObject(o, EPOCH_FIELDS[k].key,
                                     EPOCH_FIELDS[k].unit ? round_to(v[k], EPOCH_FIELDS[k].unit)
                                                          : v[k]);
+    if (s->kept_epoch) {   /* --patience */
+        cJSON_AddNumberToObject(o, "kept_epoch", s->kept_epoch);
+        if (s->patience_stop)
+            cJSON_AddBoolToObject(o, "patience_stop", true);
+    }
     return o;
 }
 
@@ -141,13 +146,15 @@ static void print_csv_row(FILE *f, const struct epoch_stats *s)
 }
 
 /* the text table's titles; the validation column only with --val */
-static void print_epoch_titles(FILE *f, bool val)
+static void print_epoch_titles(FILE *f, bool val, bool patience)
 {
     for (int k = 0, first = 1; k < N_EPOCH_FIELDS; k++)
         if (EPOCH_FIELDS[k].title && (val || k != F_VAL_ACC)) {
             fprintf(f, "%s%*s", first ? "" : " ", EPOCH_FIELDS[k].width, EPOCH_FIELDS[k].title);
             first = 0;
         }
+    if (patience)   /* --patience: a mark on each epoch that became the kept one */
+        fputs("  best_val", f);
     fputc('\n', f);
 }
 
@@ -162,6 +169,8 @@ static void print_epoch_row(FILE *f, const struct epoch_stats *s)
             fprintf(f, EPOCH_FIELDS[k].text, EPOCH_FIELDS[k].scale * v[k]);
             first = 0;
         }
+    if (s->kept_epoch && s->kept_epoch == s->epoch)
+        fputs("         *", f);
     fputc('\n', f);
 }
 
@@ -178,7 +187,7 @@ int report_header(const struct reporter *r, const struct mlp *m, const struct da
     fprintf(r->out, "compute:  %s, %lld threads\n", compute, r->cfg->threads);
     fprintf(r->out, "data:     %u training, %u validation, %u test images of %ux%u (loaded in %.2f s)\n",
             train->n, val->n, test->n, train->rows, train->cols, load_seconds);
-    print_epoch_titles(r->out, r->cfg->val != 0);
+    print_epoch_titles(r->out, r->cfg->val != 0, r->cfg->patience != 0);
     return check_write(r);
 }
 
@@ -323,6 +332,38 @@ int report_epoch(const struct epoch_stats *s, void *reporter)
     return check_write(r);
 }
 
+/* per class: the confusion matrix's integers, then the figures made of them */
+static void print_class_figures(FILE *f, const struct class_figures *c)
+{
+    fprintf(f, "  per class (tp: the diagonal; fp: the rest of the column; fn: the rest of the row):\n"
+               "  %5s %6s %6s %6s %10s %8s %8s\n", "class", "tp", "fp", "fn", "precision",
+            "recall", "F1");
+    for (int k = 0; k < c->K; k++)
+        fprintf(f, "  %5d %6lld %6lld %6lld %9.2f%% %7.2f%% %7.2f%%\n", k, c->tp[k], c->fp[k],
+                c->fn[k], 100 * c->precision[k], 100 * c->recall[k], 100 * c->f1[k]);
+    fprintf(f, "  %5s %6s %6s %6s %9.2f%% %7.2f%% %7.2f%%\n", "macro", "", "", "",
+            100 * c->macro_precision, 100 * c->macro_recall, 100 * c->macro_f1);
+}
+
+static cJSON *class_figures_json(const struct class_figures *c)
+{
+    cJSON *o = cJSON_CreateObject();
+    const long long *counts[3] = {c->tp, c->fp, c->fn};
+    const char *count_keys[3] = {"true_positives", "false_positives", "false_negatives"};
+    for (int i = 0; i < 3; i++) {
+        cJSON *a = cJSON_AddArrayToObject(o, count_keys[i]);
+        for (int k = 0; a && k < c->K; k++)
+            cJSON_AddItemToArray(a, cJSON_CreateNumber((double)counts[i][k]));
+    }
+    cJSON_AddItemToObject(o, "precision", cJSON_CreateDoubleArray(c->precision, c->K));
+    cJSON_AddItemToObject(o, "recall", cJSON_CreateDoubleArray(c->recall, c->K));
+    cJSON_AddItemToObject(o, "f1", cJSON_CreateDoubleArray(c->f1, c->K));
+    cJSON_AddNumberToObject(o, "macro_precision", c->macro_precision);
+    cJSON_AddNumberToObject(o, "macro_recall", c->macro_recall);
+    cJSON_AddNumberToObject(o, "macro_f1", c->macro_f1);
+    return o;
+}
+
 static void print_outstats(FILE *f, const struct outstats *m)
 {
     fprintf(f, "head report on %lld test images:\n", m->n);
@@ -337,7 +378,9 @@ static void print_outstats(FILE *f, const struct outstats *m)
         for (int k = 0; k < m->K; k++)
             fprintf(f, "%6lld", m->confusion[i][k]);
     }
-    fprintf(f, "\n  sum of the %d outputs: mean %.6f, std %.6f\n", m->K, m->sum_mean, m->sum_std);
+    fputc('\n', f);
+    print_class_figures(f, &m->classes);
+    fprintf(f, "  sum of the %d outputs: mean %.6f, std %.6f\n", m->K, m->sum_mean, m->sum_std);
     fprintf(f, "  outputs above 0.5: exactly one %.2f%%, none %.2f%%, two or more %.2f%%\n",
             100 * m->share_one, 100 * m->share_none, 100 * m->share_multi);
     fprintf(f, "  strict accuracy (the outputs above 0.5 are exactly the true class): %.2f%%\n",
@@ -404,6 +447,13 @@ int report_summary(const struct reporter *r, const struct run_summary *s)
             fputs("(pairs: test accuracy counts a pair right when the predicted set of digits "
                   "is exactly the true set)\n", r->out);
         }
+        if (s->kept_epoch && !r->cfg->quiet) {
+            if (s->patience_stop)
+                fprintf(r->out, "early stop after epoch %d: no better validation accuracy for "
+                        "%lld epochs; ", s->epochs_trained, r->cfg->patience);
+            fprintf(r->out, "kept epoch %d, the best validation accuracy (%.2f%%)\n",
+                    s->kept_epoch, 100 * s->kept_val_accuracy);
+        }
         fprintf(r->out, "test accuracy: %.2f%% (%lld/%lld)\n", 100 * acc, s->test.correct,
                 s->test.total);
         return check_write(r);
@@ -416,6 +466,14 @@ int report_summary(const struct reporter *r, const struct run_summary *s)
     cJSON_AddNumberToObject(o, "test_correct", (double)s->test.correct);
     cJSON_AddNumberToObject(o, "test_total", (double)s->test.total);
     cJSON_AddNumberToObject(o, "test_loss", s->test.loss);
+    if (s->kept_epoch) {
+        cJSON_AddNumberToObject(o, "kept_epoch", s->kept_epoch);
+        cJSON_AddNumberToObject(o, "kept_val_accuracy", s->kept_val_accuracy);
+        cJSON_AddNumberToObject(o, "epochs_trained", s->epochs_trained);
+        cJSON_AddStringToObject(o, "stopped", s->patience_stop ? "patience" : "epochs");
+    }
+    if (s->classes)
+        cJSON_AddItemToObject(o, "per_class", class_figures_json(s->classes));
     if (s->predictions) {
         /* ties the predictions file to this summary (compare checks it) */
         char crc[16];

@@ -36,12 +36,18 @@ void report_progress(int epoch, int epochs, uint32_t done, uint32_t total, doubl
 struct run_summary {
     struct eval test;
     const struct outstats *outstats;  /* the head report, or NULL without --report */
+    const struct class_figures *classes;  /* classify: per-class figures, else NULL */
     bool per_label;                  /* pairs: report per-label F1 from test.score */
     bool predictions;                /* a --predictions file was written, with this CRC-32 */
     unsigned long predictions_crc32;
     int epochs;
     double train_seconds, load_seconds, seconds;
     const struct dataset *train_set, *test_set;   /* their files' CRC-32s: which data were read */
+    /* --patience: the epoch whose weights are reported (else 0), its
+     * validation accuracy, the epochs trained and whether patience ran out */
+    int kept_epoch, epochs_trained;
+    double kept_val_accuracy;
+    bool patience_stop;
 };
 
 /* ERR_IO when stdout cannot be written (closed, a broken pipe) */

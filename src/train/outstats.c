@@ -67,6 +67,36 @@ double outstats_ece(const float *conf, const uint8_t *correct, long long n, int 
     return ece_value(&a);
 }
 
+static double ratio(long long num, long long den) { return den ? (double)num / (double)den : 0; }
+
+void outstats_class_figures(struct class_figures *f,
+                            const long long confusion[DATASET_CLASSES][DATASET_CLASSES],
+                            int K)
+{
+    memset(f, 0, sizeof *f);
+    f->K = K;
+    for (int k = 0; k < K; k++) {
+        for (int j = 0; j < K; j++) {
+            if (j == k)
+                continue;
+            f->fp[k] += confusion[j][k];
+            f->fn[k] += confusion[k][j];
+        }
+        f->tp[k] = confusion[k][k];
+        f->precision[k] = ratio(f->tp[k], f->tp[k] + f->fp[k]);
+        f->recall[k] = ratio(f->tp[k], f->tp[k] + f->fn[k]);
+        f->f1[k] = ratio(2 * f->tp[k], 2 * f->tp[k] + f->fp[k] + f->fn[k]);
+        f->macro_precision += f->precision[k];
+        f->macro_recall += f->recall[k];
+        f->macro_f1 += f->f1[k];
+    }
+    if (K) {
+        f->macro_precision /= K;
+        f->macro_recall /= K;
+        f->macro_f1 /= K;
+    }
+}
+
 void outstats_compute(struct outstats *m, const float *P, const int *pred, const uint8_t *y,
                      long long n, int K)
 {
@@ -120,4 +150,5 @@ void outstats_compute(struct outstats *m, const float *P, const int *pred, const
     m->top_mean_wrong = n - m->correct ? top_wrong / (double)(n - m->correct) : 0;
     for (int k = 0; k < K; k++)
         m->per_class_accuracy[k] = class_n[k] ? (double)m->confusion[k][k] / class_n[k] : 0;
+    outstats_class_figures(&m->classes, (const long long(*)[DATASET_CLASSES])m->confusion, K);
 }

@@ -19,6 +19,23 @@
 
 #define OUTSTATS_ECE_BINS 15
 
+/* Per-class figures from a confusion matrix [true][predicted], integers
+ * first: tp = the diagonal, fp = the rest of the column (predicted k, another
+ * class true), fn = the rest of the row (true k, another predicted).
+ * precision = tp/(tp+fp), recall = tp/(tp+fn), F1 = 2tp/(2tp+fp+fn): each 0
+ * where its denominator is 0 (no prediction of k, no image of k). The macro
+ * figures are the plain means over the K classes. */
+struct class_figures {
+    int K;
+    long long tp[DATASET_CLASSES], fp[DATASET_CLASSES], fn[DATASET_CLASSES];
+    double precision[DATASET_CLASSES], recall[DATASET_CLASSES], f1[DATASET_CLASSES];
+    double macro_precision, macro_recall, macro_f1;
+};
+
+void outstats_class_figures(struct class_figures *f,
+                            const long long confusion[DATASET_CLASSES][DATASET_CLASSES],
+                            int K);
+
 struct outstats {
     int K;
     long long n, correct;
@@ -30,6 +47,7 @@ struct outstats {
     double keras_binary_accuracy;          /* per-output correctness, see above */
     double ece;                            /* expected calibration error of the top output */
     double top_mean_correct, top_mean_wrong;
+    struct class_figures classes;          /* from confusion */
 };
 
 /* P: n x K outputs; pred: predicted classes (argmax of the logits); y: labels */

@@ -118,8 +118,10 @@ static int alloc_all(struct trainer *t, const struct config *c, const struct dat
     t->test_pred = malloc(sizeof(int) * n_test);
     if (!distort_is_none(&c->augment))
         t->distort = distort_create(&c->augment, (int)train->rows, (int)train->cols);
+    if (c->patience)
+        t->kept = malloc(sizeof(float) * t->model->n_params);
     if (!t->model || !t->order || !t->targets || !t->test_probs || !t->test_pred ||
-        (!distort_is_none(&c->augment) && !t->distort))
+        (!distort_is_none(&c->augment) && !t->distort) || (c->patience && !t->kept))
         return -1;
     t->optim = (struct optim){
         .kind = (enum optim_kind)c->optimizer,
@@ -193,6 +195,7 @@ void trainer_free(struct trainer *t)
     free(t->targets);
     free(t->test_probs);
     free(t->test_pred);
+    free(t->kept);
     memset(t, 0, sizeof *t);
 }
 
@@ -332,9 +335,41 @@ static int train_epoch(struct trainer *t, struct epoch_stats *s, struct err *e)
     return 0;
 }
 
+/* --patience: a strictly better validation count (ties keep the earlier
+ * epoch) makes this epoch's weights the kept ones; patience runs out when
+ * that many epochs have passed since */
+static void watch_patience(struct trainer *t, struct epoch_stats *s)
+{
+    if (!t->kept)
+        return;
+    if (t->kept_epoch == 0 || s->val.correct > t->kept_correct) {
+        t->kept_epoch = s->epoch;
+        t->kept_correct = s->val.correct;
+        memcpy(t->kept, t->model->params, sizeof(float) * t->model->n_params);
+    }
+    s->kept_epoch = t->kept_epoch;
+    s->patience_stop = s->epoch - t->kept_epoch >= t->cfg->patience;
+    t->patience_stop = s->patience_stop;
+}
+
+/* training is over: the model takes the kept weights, kept the last ones */
+static void keep_best(struct trainer *t)
+{
+    if (!t->kept || t->kept_epoch == 0 || t->ended)
+        return;
+    float *w = t->model->params, *k = t->kept;
+    for (size_t i = 0; i < t->model->n_params; i++) {
+        float x = w[i];
+        w[i] = k[i];
+        k[i] = x;
+    }
+    mlp_params_changed(t->model);
+    t->ended = true;
+}
+
 int trainer_run(struct trainer *t, epoch_fn on_epoch, void *ctx, struct err *e)
 {
-    while (t->pos.epoch < t->cfg->epochs) {
+    while (!t->patience_stop && t->pos.epoch < t->cfg->epochs) {
         int ep = t->pos.epoch;
         struct epoch_stats s = {.epoch = ep + 1, .lr = schedule_lr(&t->schedule, ep)};
         double t0 = timer_now();
@@ -346,6 +381,7 @@ int trainer_run(struct trainer *t, epoch_fn on_epoch, void *ctx, struct err *e)
             s.val = trainer_evaluate(t, &t->val, NULL, NULL);
             if (eval_error(t, &s.val, "validation", e))
                 return e->code;
+            watch_patience(t, &s);
         }
         if (t->test_each_epoch) {
             if (trainer_evaluate_test(t, e))
@@ -354,8 +390,9 @@ int trainer_run(struct trainer *t, epoch_fn on_epoch, void *ctx, struct err *e)
         }
         if (on_epoch && on_epoch(&s, ctx))
             return e->code ? e->code : err_set(e, ERR_IO, "stopped by the reporter");
-        if (t->stop && *t->stop && t->pos.epoch < t->cfg->epochs)
+        if (t->stop && *t->stop && t->pos.epoch < t->cfg->epochs && !t->patience_stop)
             return err_set(e, 128 + *t->stop, "interrupted after epoch %d", t->pos.epoch);
     }
+    keep_best(t);
     return 0;
 }

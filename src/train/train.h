@@ -30,6 +30,8 @@ struct epoch_stats {
     struct eval val, test;               /* val.total == 0 without --val */
     double seconds;                      /* training only, evaluation excluded */
     double samples_per_second;
+    int kept_epoch;          /* --patience: the best validation epoch so far, else 0 */
+    bool patience_stop;      /* --patience: training stops after this epoch */
 };
 
 typedef int (*epoch_fn)(const struct epoch_stats *s, void *ctx);
@@ -70,6 +72,16 @@ struct trainer {
      * the update, with the batch's nb inputs in model->a[0] and targets */
     void (*on_batch)(const struct trainer *t, int nb, void *ctx);
     void *on_batch_ctx;
+    /* --patience (else kept is NULL): the weights of the best validation epoch
+     * so far, kept_epoch (0 before the first), with kept_correct right answers
+     * on the validation set; patience_stop once patience ran out. Training
+     * runs on model->params; when it ends, trainer_run swaps the two (ended),
+     * so the model holds the kept weights and kept the last ones, which a
+     * model file keeps for training further. */
+    float *kept;
+    int kept_epoch;
+    long long kept_correct;
+    bool patience_stop, ended;
     /* the latest test-set evaluation; classify also keeps every output and
      * prediction, for --report and --predictions */
     struct eval test_eval;
@@ -101,7 +113,9 @@ void trainer_free(struct trainer *t);
 /* Train from t->pos up to cfg->epochs, calling on_epoch after each; stops early
  * with an error when the loss stops being finite, when on_epoch returns
  * non-zero, or when *t->stop becomes non-zero (code 128 + *t->stop, with
- * t->pos saying where it stopped). */
+ * t->pos saying where it stopped). With --patience it also stops (0) once the
+ * validation accuracy has not improved for that many epochs, and on success
+ * leaves the best validation epoch's weights in the model (t->ended). */
 int trainer_run(struct trainer *t, epoch_fn on_epoch, void *ctx, struct err *e);
 
 /* Score the model on a split, in evaluation mode (no dropout). probs and pred
