@@ -73,6 +73,16 @@ static void export_refuses_bad_targets(void **state)
                 "--export", onnx, "--predictions", "p.csv");
     EXPECT_FAIL(64, "export: not with --predict", "--data-dir", test_dir, "--load", model,
                 "--export", onnx, "--predict", "-");
+    /* a model that deskews its images: no ONNX operator straightens an image,
+     * and a file without the step would answer raw images wrongly */
+    char deskew[4200], *o, *r;
+    snprintf(deskew, sizeof deskew, "%s/deskew.bin", test_dir);
+    RUN(0, o, r, "--data-dir", test_dir, "--epochs", "1", "--hidden", "8", "--deskew", "--quiet",
+        "--save", deskew);
+    free(o);
+    free(r);
+    EXPECT_FAIL(69, "deskews every image", "--data-dir", test_dir, "--load", deskew, "--export",
+                onnx);
     /* the model read is untouched and nothing was written */
     size_t len1;
     uint8_t *after = slurp_bytes(model, &len1);
@@ -211,6 +221,11 @@ static const struct variant VARIANTS[] = {
     {"pairs-sigmoid", {"--task", "pairs", "--head", "sigmoid", "--hidden", "96",
                        "--activation", "sigmoid", "--limit-train", "10000"}},
     {"bf16-softmax", {"--precision", "bf16", "--hidden", "64"}},
+    /* Ciresan et al.'s units and inputs: A tanh(B x) as Mul, Tanh, Mul, and
+     * 2 v - 1 of each pixel/255 as Mul, Sub before the first layer */
+    {"softmax-stanh-pm1", {"--hidden", "48,32", "--activation", "scaled-tanh", "--input-range",
+                           "pm1", "--init", "uniform", "--init-range", "0.05"}},
+    {"sigmoid-stanh", {"--head", "sigmoid", "--hidden", "48", "--activation", "scaled-tanh"}},
 };
 enum { N_VARIANTS = sizeof VARIANTS / sizeof VARIANTS[0] };
 

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../data/pixel.h"
 #include "../nn/head.h"
 #include "../train/train.h"
 #include "../util/afile.h"
@@ -119,6 +120,8 @@ struct export {
     int L, size[MLP_MAX_LAYERS + 1];
     const float *W[MLP_MAX_LAYERS], *b[MLP_MAX_LAYERS];
     const char *act_op, *head_op;
+    bool scaled_tanh;   /* the activation is A tanh(B x): Mul, Tanh, Mul */
+    bool pm1;           /* the network sees 2 v - 1 of each pixel/255 v */
     int n_meta;
     const char *key[META_MAX];
     char *value[META_MAX];
@@ -210,17 +213,31 @@ static void emit_value(struct sink *w, const void *ctx)
     pb_msg(w, VALUE_TYPE, emit_type, ctx);
 }
 
+/* the constants of the input range and of scaled-tanh, as scalars; the
+ * same float operations train does (pixel.h, act.h) */
+static const float TWO = 2.0f, ONE = 1.0f, STANH_A = ACT_STANH_A, STANH_B = ACT_STANH_B;
+
 static void emit_graph(struct sink *w, const void *ctx)
 {
     const struct export *x = ctx;
-    char name[4][MLP_MAX_LAYERS][NAME_MAX_];   /* weights, biases, products, activations */
+    /* weights, biases, products, activations, scaled-tanh's B x and tanh */
+    char name[6][MLP_MAX_LAYERS][NAME_MAX_];
     for (int l = 0; l < x->L; l++) {
         snprintf(name[0][l], NAME_MAX_, "dense%d.weight", l);
         snprintf(name[1][l], NAME_MAX_, "dense%d.bias", l);
         snprintf(name[2][l], NAME_MAX_, "dense%d", l);
         snprintf(name[3][l], NAME_MAX_, "hidden%d", l);
+        snprintf(name[4][l], NAME_MAX_, "dense%d.scaled", l);
+        snprintf(name[5][l], NAME_MAX_, "tanh%d", l);
     }
     const char *in = "pixels";
+    if (x->pm1) {   /* inputs 2 v - 1 */
+        struct node twice = {"inputs.twice", "Mul", {in, "two"}, "inputs.twice"};
+        struct node less = {"inputs", "Sub", {"inputs.twice", "one"}, "inputs"};
+        pb_msg(w, GRAPH_NODE, emit_node, &twice);
+        pb_msg(w, GRAPH_NODE, emit_node, &less);
+        in = "inputs";
+    }
     for (int l = 0; l < x->L; l++) {
         const int last = l + 1 == x->L;
         struct node gemm = {name[2][l], "Gemm", {in, name[0][l], name[1][l]},
@@ -228,8 +245,17 @@ static void emit_graph(struct sink *w, const void *ctx)
         pb_msg(w, GRAPH_NODE, emit_node, &gemm);
         if (last)
             break;
-        struct node act = {name[3][l], x->act_op, {name[2][l]}, name[3][l]};
-        pb_msg(w, GRAPH_NODE, emit_node, &act);
+        if (x->scaled_tanh) {   /* A tanh(B x) */
+            struct node bx = {name[4][l], "Mul", {name[2][l], "scaled_tanh.b"}, name[4][l]};
+            struct node t = {name[5][l], "Tanh", {name[4][l]}, name[5][l]};
+            struct node a = {name[3][l], "Mul", {name[5][l], "scaled_tanh.a"}, name[3][l]};
+            pb_msg(w, GRAPH_NODE, emit_node, &bx);
+            pb_msg(w, GRAPH_NODE, emit_node, &t);
+            pb_msg(w, GRAPH_NODE, emit_node, &a);
+        } else {
+            struct node act = {name[3][l], x->act_op, {name[2][l]}, name[3][l]};
+            pb_msg(w, GRAPH_NODE, emit_node, &act);
+        }
         in = name[3][l];
     }
     struct node head = {"head", x->head_op, {"logits"}, "probabilities"};
@@ -241,6 +267,11 @@ static void emit_graph(struct sink *w, const void *ctx)
         pb_msg(w, GRAPH_INITIALIZER, emit_tensor, &W);
         pb_msg(w, GRAPH_INITIALIZER, emit_tensor, &b);
     }
+    const struct tensor scalars[] = {{"two", 0, {0}, &TWO}, {"one", 0, {0}, &ONE},
+                                     {"scaled_tanh.a", 0, {0}, &STANH_A},
+                                     {"scaled_tanh.b", 0, {0}, &STANH_B}};
+    for (int i = x->pm1 ? 0 : 2; i < (x->scaled_tanh ? 4 : 2); i++)
+        pb_msg(w, GRAPH_INITIALIZER, emit_tensor, &scalars[i]);
     struct value pixels = {"pixels", x->size[0]};
     struct value probs = {"probabilities", x->size[x->L]}, logits = {"logits", x->size[x->L]};
     pb_msg(w, GRAPH_INPUT, emit_value, &pixels);
@@ -273,6 +304,7 @@ static const char *act_op(enum act a)
     case ACT_RELU: return "Relu";
     case ACT_TANH: return "Tanh";
     case ACT_SIGMOID: return "Sigmoid";
+    case ACT_SCALED_TANH: return "Tanh";   /* between two Muls */
     }
     return NULL;
 }
@@ -369,6 +401,12 @@ static int export_init(struct export *x, cJSON **settings, const struct config *
     const struct head head = trainer_head(c);
     x->head_op = head_onnx_op(&head);
     x->act_op = act_op((enum act)c->activation);
+    x->scaled_tanh = c->activation == ACT_SCALED_TANH;
+    x->pm1 = c->input_range == INPUT_PM1;
+    if (c->deskew)
+        return err_set(e, ERR_UNAVAILABLE, "export: %s deskews every image before the network "
+                       "sees it (--deskew), a step ONNX's operators do not express; the file "
+                       "would give wrong answers on raw images", c->load);
     *settings = cJSON_Parse(ck->config ? ck->config : "");
     if (!x->act_op || !*settings)
         return err_set(e, ERR_DATA, "%s: the model's settings cannot be read", c->load);
