@@ -167,6 +167,20 @@ static void openmp_environment_never_changes_a_number(void **state)
         result_free(&ref[w]);
 }
 
+/* --threads 0 sizes the team within OMP_THREAD_LIMIT (a batch system's
+ * word for how many threads a job may run) instead of refusing the run */
+static void thread_limit_sizes_the_default_team(void **state)
+{
+    (void)state;
+    const char *args[] = {"--data-dir", dir, "--epochs", "1", NULL};
+    struct result r = run_env("OMP_THREAD_LIMIT=1", NULL, args);
+    if (r.rc)
+        fail_msg("exit %d: %s", r.rc, r.err);
+    assert_non_null(strstr((char *)r.bytes, "1 threads"));
+    assert_non_null(strstr((char *)r.bytes, "threads=1"));
+    result_free(&r);
+}
+
 /* the runtime's variables are read before the arguments: --version and
  * --help start no team at all, whatever they say */
 static void no_team_before_the_arguments(void **state)
@@ -469,6 +483,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(openmp_environment_never_changes_a_number),
         cmocka_unit_test(no_team_before_the_arguments),
+        cmocka_unit_test(thread_limit_sizes_the_default_team),
         cmocka_unit_test(bounded_spin_on_a_busy_machine),
         cmocka_unit_test(address_space_limits_refuse_or_run),
         cmocka_unit_test(threads_0_follows_the_affinity_mask),

@@ -4,6 +4,7 @@
  * command line), help.c (--help, --print-config). */
 #include "options.h"
 
+#include <omp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -126,8 +127,13 @@ int config_resolve(struct config *c, struct err *e)
     /* auto resolved here, once: the header, the summary and a saved model name
      * the precision the products ran in */
     c->precision = onednn_resolve_precision((enum precision)c->precision);
-    if (c->threads == 0) {   /* the CPUs this process may use: affinity, cgroup quota */
-        int n = sysres_cpus("");
+    if (c->threads == 0) {
+        /* the CPUs this process may use (affinity, cgroup quota), and no more
+         * than OMP_THREAD_LIMIT allows OpenMP to start: a batch system that
+         * sets it is saying how many threads the job may run. A --threads
+         * given above the limit is refused in par_team instead. */
+        int n = sysres_cpus(""), limit = omp_get_thread_limit();
+        n = n > limit ? limit : n;
         c->threads = n > 256 ? 256 : n;
     }
     c->data_dir_from = DATA_DIR_GIVEN;
