@@ -7,6 +7,7 @@
  * refused before anything is submitted, and so is a second submission while
  * the first array still runs. Skipped, with the reason, where the cluster
  * cannot run (not installed, not root) or MNIST is not there. */
+#include <limits.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -77,7 +78,9 @@ static void seed_runs_as_array(void **state)
         skip();
     setenv("T", test_dir, 1);
     setenv("M", mnist, 1);
-    setenv("TRAIN", train_bin()[0] == '/' ? train_bin() : realpath(train_bin(), NULL), 1);
+    char train[PATH_MAX];
+    assert_non_null(realpath(train_bin(), train));
+    setenv("TRAIN", train, 1);
     /* four seeds, one at a time, each long enough to be cancelled while it runs */
 #define SEEDS "scripts/seed-runs.sh --slurm -j 1 -s 1..4 -o \"$T/sr\" configs/default.json -- " \
               "--data-dir \"$M\" --limit-train 3000 --limit-test 1000 --hidden 64"
