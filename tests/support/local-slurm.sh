@@ -25,30 +25,11 @@ if [ -z "$cmd" ] || [ ! -d "$dir" ]; then
 fi
 dir=$(cd "$dir" && pwd)
 
-# the pids of a process and all its descendants, children first
-tree()
-{
-    local c
-    for c in $(ps -o pid= --ppid "$1" 2> /dev/null); do tree "$c"; done
-    echo "$1"
-}
-
-# stop_daemon NAME: kill it and what runs under it, if it is ours (its
-# command line names our folder)
-stop_daemon()
-{
-    local f=$dir/$1.pid pid
-    [ -f "$f" ] || return 0
-    pid=$(< "$f")
-    if tr '\0' ' ' < "/proc/$pid/cmdline" 2> /dev/null | grep -qF -- "$dir"; then
-        # shellcheck disable=SC2046
-        kill -KILL $(tree "$pid") 2> /dev/null || true
-    fi
-    rm -f "$f"
-}
+# shellcheck source=daemon.bash
+. "$(dirname "${BASH_SOURCE[0]}")/daemon.bash"
 
 if [ "$cmd" = stop ]; then
-    for d in slurmd slurmctld munged; do stop_daemon "$d"; done
+    for d in slurmd slurmctld munged; do stop_daemon "$dir/$d.pid" "$dir"; done
     exit 0
 fi
 [ "$cmd" = start ] || { echo "local-slurm: $cmd: start or stop" >&2; exit 64; }

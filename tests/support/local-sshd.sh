@@ -26,23 +26,12 @@ if [ -z "$cmd" ] || [ ! -d "$dir" ] || ! [[ $name =~ ^[a-z0-9]+$ ]]; then
 fi
 dir=$(cd "$dir" && pwd)
 
-# the pids of a process and all its descendants, children first
-tree()
-{
-    local c
-    for c in $(ps -o pid= --ppid "$1" 2> /dev/null); do tree "$c"; done
-    echo "$1"
-}
+# shellcheck source=daemon.bash
+. "$(dirname "${BASH_SOURCE[0]}")/daemon.bash"
 
 if [ "$cmd" = stop ]; then
-    [ -f "$dir/$name.pid" ] || exit 0
-    pid=$(< "$dir/$name.pid")
     # only an sshd of ours: its command line names our config
-    if tr '\0' ' ' < "/proc/$pid/cmdline" 2> /dev/null | grep -qF -- "$dir/sshd_config.$name"; then
-        # shellcheck disable=SC2046
-        kill -KILL $(tree "$pid") 2> /dev/null || true
-    fi
-    rm -f "$dir/$name.pid"
+    stop_daemon "$dir/$name.pid" "$dir/sshd_config.$name"
     exit 0
 fi
 [ "$cmd" = start ] || { echo "local-sshd: $cmd: start or stop" >&2; exit 64; }
