@@ -197,7 +197,7 @@ check_outputs()
         done
     done
     out=$("$train" --config "$config" "$@" --print-config 2>&1) ||
-        fail 64 "$config: train refuses these settings: $(printf '%s' "$out" | grep -m1 '^train: ' || printf '%s' "$out")"
+        fail 64 "$config: train refuses these settings: $(printf '%s' "$out" | grep -m1 -F "${train##*/}: " || printf '%s' "$out")"
     set=$(jq -r --args '. as $c | [$ARGS.positional[] | select(($c[.] // "") != "")] | join(" ")' \
         "${per_run_outputs[@]}" <<< "$out") || fail 70 "$config: cannot read train --print-config"
     [ -z "$set" ] ||
@@ -221,12 +221,12 @@ data_identity()
     if [ -z "${data_ids[$key]-}" ]; then
         out=$(mktemp) || fail 73 "cannot create a temporary file"
         err=$("$train" --config "$config" "$@" --epochs 1 --limit-train 1 --limit-test 1 --val 0 \
-            --threads 1 --json --no-quiet --no-report 2>&1 > "$out" < /dev/null) || rc=$?
+            --patience 0 --threads 1 --json --no-quiet --no-report 2>&1 > "$out" < /dev/null) || rc=$?
         if [ "$rc" -ne 0 ]; then
             rm -f "$out"
             [ "$rc" -lt 128 ] || exit "$rc"
             fail "$rc" "$config: train cannot read the data for these runs: $(printf '%s' "$err" |
-                grep -m1 '^train: ' || printf '%s' "$err" | tail -n1)"
+                grep -m1 -F "${train##*/}: " || printf '%s' "$err" | tail -n1)"
         fi
         data_ids[$key]=$(tail -n1 "$out" | jq -cS '.data_crc32 // "unknown"' 2> /dev/null) ||
             data_ids[$key]=unknown
@@ -497,7 +497,7 @@ report_failures()
         failed_runs=$((failed_runs + 1))
         [ ! -e "${job_out[i]}" ] || mv -f "${job_out[i]}" "${job_out[i]}.failed"
         [ "${interrupted:-0}" = 0 ] || continue
-        [ -n "$line" ] || line=$(grep '^train: ' "${job_out[i]}.err" 2>/dev/null | tail -n1)
+        [ -n "$line" ] || line=$(grep -F "${train##*/}: " "${job_out[i]}.err" 2>/dev/null | tail -n1)
         [ -n "$line" ] || line=$(grep . "${job_out[i]}.err" 2>/dev/null | tail -n1)
         [ -n "$line" ] || line="no error message; see ${job_out[i]}.err"
         if [ -z "$rc" ]; then how="did not run"

@@ -108,7 +108,7 @@ slurm_run()
     if [ "$slurm_collect" = 1 ]; then
         for i in "${!job_out[@]}"; do
             failed_runs=$((failed_runs + 1))
-            line=$(grep '^train: ' "${job_out[i]}.err" 2> /dev/null | tail -n1) || true
+            line=$(grep -F "${train##*/}: " "${job_out[i]}.err" 2> /dev/null | tail -n1) || true
             [ -n "$line" ] || line="it did not run (cancelled, or still queued: see $out/slurm/)"
             printf '%s: %s did not finish: %s\n' "$prog" "${job_label[i]}" "$line" >&2
         done
