@@ -123,7 +123,10 @@ for d in "${dirs[@]}"; do
     done
 done
 if [ "${#only[@]}" -gt 0 ]; then
+    declare -A asked=()
     for n in "${only[@]}"; do
+        [ -z "${asked[$n]-}" ] || usage_error "-c $n: named twice"
+        asked[$n]=1
         [ -n "${dir_of[$n]-}" ] || fail 66 "$n: no runs of it (NAME-seedS.jsonl) in ${dirs[*]}"
     done
     names=("${only[@]}")
@@ -160,30 +163,13 @@ for n in "${names[@]}"; do
 done
 [ "${#runs[@]}" -gt 0 ] || fail 65 "no finished run to table"
 
-# --- one data set: the summaries' CRC-32s and the settings that cut it ---
-first_data=""
-for i in "${!runs[@]}"; do
-    f=${runs[i]}
-    data=$(tail -n1 -- "$f" | jq -cS '{data_crc32, limit_train: .config.limit_train,
-        limit_test: .config.limit_test, val: .config.val}') || fail 65 "$f: cannot read its summary"
-    if [ -z "$first_data" ]; then
-        first_data=$data first_file=$f
-    elif [ "$data" != "$first_data" ]; then
-        fail 65 "$f: other data than $first_file (its data: $data; there: $first_data): runs on different data cannot share a table"
-    fi
-    # the data its command record says it was run on
-    rec=$(sed -n 's/^data crc32://p' "${f%.jsonl}.cmd")
-    want=$(jq -cS '.data_crc32' <<< "$data")
-    [ "$(jq -cS . <<< "${rec:-null}" 2> /dev/null)" = "$want" ] ||
-        fail 65 "${f%.jsonl}.cmd: its data ($rec) are not those its run's summary names ($want): not this run's record"
-done
-
 # the network's inputs: the test images' size (MNIST's when the CRC-32 is its own)
-test_crc=$(jq -r '.data_crc32.test_images // ""' <<< "$first_data")
+first_summary=$(tail -n1 -- "${runs[0]}")
+test_crc=$(jq -r '.data_crc32.test_images // ""' <<< "$first_summary") || fail 65 "${runs[0]}: cannot read its summary"
 if [ "$test_crc" = 91373bdf ]; then
     inputs=784
 else
-    img=$(tail -n1 -- "${runs[0]}" | jq -r '.config.test_images // ""')
+    img=$(jq -r '.config.test_images // ""' <<< "$first_summary")
     [ -r "$img" ] || fail 66 "$img: the runs' test images are not here to size the input layer"
     inputs=$(gzip -dcf -- "$img" | head -c 16 | od -An -tu1 |
         awk '{ if (NF == 16 && $3 == 8 && $4 == 3) print ($9 * 16777216 + $10 * 65536 + $11 * 256 + $12) * ($13 * 16777216 + $14 * 65536 + $15 * 256 + $16) }')
@@ -239,8 +225,9 @@ def settings: del(.seed, .predictions, .metrics, .save, .resume, .load, .json, .
 | if ($h | type) != "array" or ($h | map(type == "number" and . >= 1 and . == floor) | all | not) then fail("summary: config.hidden: not a list of widths") else . end
 | ($s.per_class.true_positives // $s.report.confusion // fail("summary: no per_class figures to count the classes")) as $classes
 | ([$inputs] + $h + [$classes | length]) as $widths
+| ($s.data_crc32 // fail("summary: no data_crc32") | to_entries | sort_by(.key) | from_entries) as $crc
 | def errors($a): ((1 - $a) * $total | round);
-{name: $name, seed: $seed, file: $f,
+{index: $index, name: $name, seed: $seed, file: $f,
  head: $c.head, activation: ($c.activation // "?"),
  network: ($widths | map(tostring) | join("-")),
  weights: ([range($widths | length - 1) | $widths[.] * $widths[. + 1] + $widths[. + 1]] | add),
@@ -252,38 +239,62 @@ def settings: del(.seed, .predictions, .metrics, .save, .resume, .load, .json, .
  wall: $wall,
  curve: [foreach range($e | length) as $i (0; . + $e[$i].seconds;
           [$i + 1, ., errors($e[$i].test), (1 - $e[$i].val)])],
+ data: ({data_crc32: $crc, limit_train: $c.limit_train, limit_test: $c.limit_test, val: $c.val} | tojson),
+ crc: ($crc | tojson),
  settings: ($c | settings | tojson),
  pair_key: ($c | settings | del(.head, .loss) | tojson)}
 JQ
 : > "$tmp/runs.jsonl"
 for i in "${!runs[@]}"; do
     f=${runs[i]}
-    msg=$(jq -nR -c --arg f "$f" --arg name "${run_name[i]}" --argjson seed "${run_seed[i]}" \
+    msg=$(jq -nR -c --arg f "$f" --arg name "${run_name[i]}" --argjson seed "${run_seed[i]}" --argjson index "$i" \
         --argjson inputs "$inputs" "$parse" < "$f" 2>&1 >> "$tmp/runs.jsonl") ||
         fail 65 "$(printf '%s' "$msg" | sed -n 's/^jq: error (at [^)]*): //p' | head -n1 | grep . ||
             printf '%s: %s' "$f" "$(printf '%s' "$msg" | head -n1)")"
 done
 
-# --- one config, one command: settings, binary, config file and flags ---
+# --- one data set; one config, one command (settings, binary, config file, flags) ---
+# read_cmd FILE.cmd: the record seed-runs.sh wrote (scripts/common.bash, run_record)
+read_cmd()
+{
+    local line
+    cmd_train='' cmd_config='' cmd_data='' cmd_args=''
+    while IFS= read -r line || [ -n "$line" ]; do
+        case $line in
+            'train '*) cmd_train=${line#train } ;;
+            'config '*) cmd_config=${line#config } ;;
+            'data crc32:'*) cmd_data=${line#data crc32:} ;;
+            'args '*) cmd_args=${line#args } ;;
+        esac
+    done < "$1"
+}
 declare -A cmd_of=() settings_of=() flags_of=() bin_of=()
-while IFS=$'\t' read -r i settings; do
+first_data=""
+while IFS=$'\t' read -r i data crc settings; do
     f=${runs[i]} n=${run_name[i]}
+    if [ -z "$first_data" ]; then
+        first_data=$data first_file=$f
+    elif [ "$data" != "$first_data" ]; then
+        fail 65 "$f: other data than $first_file (its data: $data; there: $first_data): runs on different data cannot share a table"
+    fi
     c=${f%.jsonl}.cmd
-    bin=$(sed -n 's/^train //p' "$c") conf=$(sed -n 's/^config //p' "$c")
-    args=$(sed -n 's/^args //p' "$c")
-    [ -n "$bin" ] && [ -n "$conf" ] && [ -n "$args" ] || fail 65 "$c: not a command record of seed-runs.sh"
-    # the flags but the seed (and what seed-runs adds to every run)
-    rest=$(sed -E 's/^--seed [0-9]+ //' <<< "$args")
-    key="train $bin; config $conf; $rest"
+    read_cmd "$c"
+    [ -n "$cmd_train" ] && [ -n "$cmd_config" ] && [[ $cmd_args =~ ^--seed\ [0-9]+\ (.*)$ ]] ||
+        fail 65 "$c: not a command record of seed-runs.sh"
+    rest=${BASH_REMATCH[1]}
+    [ "$cmd_data" = "$crc" ] ||
+        fail 65 "$c: its data ($cmd_data) are not those its run's summary names ($crc): not this run's record"
+    key="train $cmd_train; config $cmd_config; $rest"
     if [ -z "${cmd_of[$n]-}" ]; then
-        cmd_of[$n]=$key settings_of[$n]=$settings bin_of[$n]=$bin
-        flags_of[$n]=$(sed -E 's/^--threads [0-9]+ --json --report ?//' <<< "$rest")
+        cmd_of[$n]=$key settings_of[$n]=$settings bin_of[$n]=$cmd_train
+        [[ $rest =~ ^--threads\ [0-9]+\ --json\ --report(\ (.*))?$ ]] && flags_of[$n]=${BASH_REMATCH[2]} ||
+            flags_of[$n]=$rest
     elif [ "${settings_of[$n]}" != "$settings" ]; then
         fail 65 "$f: its settings differ from the other runs of $n: not a run of the same config"
     elif [ "${cmd_of[$n]}" != "$key" ]; then
         fail 65 "$c: another command than the other runs of $n (binary, config file or flags differ)"
     fi
-done < <(jq -r '[input_line_number - 1, .settings] | @tsv' "$tmp/runs.jsonl")
+done < <(jq -r '[.index, .data, .crc, .settings] | @tsv' "$tmp/runs.jsonl")
 
 # --- the tables ---
 md() { local s=${1//|/\\|}; printf '%s' "${s//$'\n'/ }"; }
