@@ -421,13 +421,15 @@ check_figures()
     # every results/ folder, when the whole documentation is checked: made
     # by this engine (its PROVENANCE says so) and cited by some document
     local engine='' name
-    [ ! -x "$bin" ] || engine=$("$bin" --version 2>/dev/null | head -n1)
+    # the version line without the program's name: a run of a copy of the
+    # binary under another name (TRAIN=PATH) is the same engine
+    [ ! -x "$bin" ] || engine=$("$bin" --version 2>/dev/null | head -n1 | cut -d' ' -f2-)
     for d in "$here"/results/*/; do
         [ -n "$all_docs" ] || break
         name=${d#"$here"/} name=${name%/}
         if [ ! -f "$d/PROVENANCE" ]; then
             printf '%s: no PROVENANCE: which engine and machine made it is unknown\n' "$name" >&2; rc=1
-        elif [ -n "$engine" ] && ! grep -q "^engine: $engine;" "$d/PROVENANCE"; then
+        elif [ -n "$engine" ] && ! grep -q "^engine: [^ ]* $engine;" "$d/PROVENANCE"; then
             printf '%s/PROVENANCE: made by another engine than today'"'"'s (%s): regenerate it\n' "$name" "$engine" >&2; rc=1
         fi
         cat "$@" 2> /dev/null | grep -q "$name\([/)\` ]\|$\)" ||
