@@ -111,8 +111,7 @@ NAMED = [
     ("elastic field not smoothed", "src/data/smooth.c",
      "        smooth_dense(w, out, in, scale);", "        memcpy(out, in, sizeof(float) * (size_t)w->rows * (size_t)w->cols);"),
     ("augmentation draws depend on the thread", "src/data/distort_lanes.c",
-     "out + dim * (size_t)(c0 + b),\n                             in[c0 + b], key[b]);",
-     "out + dim * (size_t)(c0 + b),\n                             in[c0 + b], key[b] + (uint64_t)omp_get_thread_num());"),
+     "in[c0 + b], key[b], labels", "in[c0 + b], key[b] + (uint64_t)omp_get_thread_num(), labels"),
     ("sigmoid head told the count", "src/nn/head.c",
      "if (h->kind == HEAD_SOFTMAX)\n        return top_k(z, n, k);", "return top_k(z, n, k);"),
 ]
@@ -328,6 +327,11 @@ def main():
             shutil.copytree(os.path.join(root, d), os.path.join(work, d))
         for f in ("Makefile", "README.md"):
             shutil.copy(os.path.join(root, f), work)
+        # the checkout's build tree too, times kept: where it was built with
+        # these flags (build/cflags says), the first build has little to do
+        if os.path.isdir(os.path.join(root, "build")):
+            shutil.copytree(os.path.join(root, "build"), os.path.join(work, "build"),
+                            symlinks=True, ignore=shutil.ignore_patterns("asan", "plain", "dev"))
         # A mutant's rebuild is its one object and the library; each suite's
         # binaries are linked only when it is about to run, so a mutant the
         # first suite kills costs one link. A suite whose binaries come out
