@@ -280,8 +280,9 @@ def main():
     ap.add_argument("--list", action="store_true",
                     help="print the chosen mutants and stop (no build)")
     ap.add_argument("--skip-baseline", action="store_true",
-                    help="do not time the unmutated tree's suites (fixed limits: 600 s "
-                         "CPU, --timeout or 1200 s wall)")
+                    help="do not time the unmutated tree's suites (a rerun, or shards "
+                         "of one sample run side by side): fixed limits, 30 s CPU (at "
+                         "--cpu-factor 10: 6 times test_limits's) and --timeout or 3600 s wall")
     ap.add_argument("files", nargs="*")
     a = ap.parse_args()
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -346,7 +347,7 @@ def main():
         limits, cost = {}, {}
         for t in tests:
             if a.skip_baseline:
-                limits[t] = (600, a.timeout or 1200)
+                limits[t] = (math.ceil(30 * a.cpu_factor / 10), a.timeout or 3600)
                 continue
             rc, wall, cpu = suite(f"build/tests/{t}", work, env)
             if rc != 0:
