@@ -230,7 +230,7 @@ def needs(work, t):
     src = open(os.path.join(work, "tests", t + ".c")).read()
     out = [f"build/tests/{t}"]
     if re.search(r"run_train|train_bin|test_bins", src):
-        out.append("build/bin/train")
+        out.append("train")     # the link the suites run, ./train
     if re.search(r"\bcompare\b|COMPARE_BIN|test_bins", src):
         out.append("build/bin/compare")
     if re.search(r"gendoc|test_bins", src):
@@ -342,7 +342,7 @@ def main():
         need = {t: needs(work, t) for t in tests}
         if sh(f"{make} {' '.join(sorted({p for t in tests for p in need[t]}))}", work) != 0:
             sys.exit("mutate: the unmutated tree does not build")
-        same = {t: digest(work, need[t]) for t in tests}
+        same = {t: digest(work, need[t]) for t in tests}   # (opens each: all are there)
         # each suite's limits from its unmutated run, here, under this load
         limits, cost = {}, {}
         for t in tests:
