@@ -197,7 +197,7 @@ def sh(cmd, cwd, timeout=None, env=None):
 
 def suite(binary, cwd, env, cpu=None, wall=None):
     """Run one test binary: (exit status or "timeout", wall seconds, CPU
-    seconds of it and its children). cpu limits each process's CPU time
+    seconds of it and its children, the tests that failed). cpu limits each process's CPU time
     (RLIMIT_CPU, which a loaded machine does not stretch: a mutant that loops
     is stopped by it whatever the load); wall is the limit for one that
     sleeps. The binary runs in a session of its own, so a timeout ends
@@ -207,8 +207,9 @@ def suite(binary, cwd, env, cpu=None, wall=None):
             resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 5))
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.monotonic()
-    p = subprocess.Popen([binary], cwd=cwd, env=env, stdout=subprocess.DEVNULL,
-                         stderr=subprocess.DEVNULL, preexec_fn=limit, start_new_session=True)
+    log = open(os.path.join(cwd, "suite.log"), "w+")
+    p = subprocess.Popen([binary], cwd=cwd, env=env, stdout=log, stderr=subprocess.STDOUT,
+                         preexec_fn=limit, start_new_session=True)
     try:
         rc = p.wait(timeout=wall)
     except subprocess.TimeoutExpired:
@@ -221,7 +222,11 @@ def suite(binary, cwd, env, cpu=None, wall=None):
     p.wait()
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     used = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-    return rc, time.monotonic() - t0, used
+    log.seek(0)
+    # the tests that failed, as cmocka names them: a kill says which test saw it
+    failed = sorted(set(re.findall(r"^\[  FAILED  \] ([A-Za-z_]\w*)$", log.read(), re.M)))
+    log.close()
+    return rc, time.monotonic() - t0, used, failed
 
 
 def needs(work, t):
@@ -349,7 +354,7 @@ def main():
             if a.skip_baseline:
                 limits[t] = (math.ceil(30 * a.cpu_factor / 10), a.timeout or 3600)
                 continue
-            rc, wall, cpu = suite(f"build/tests/{t}", work, env)
+            rc, wall, cpu, _ = suite(f"build/tests/{t}", work, env)
             if rc != 0:
                 sys.exit(f"mutate: the unmutated tree fails {t} (exit {rc})")
             cost[t] = cpu
@@ -398,11 +403,12 @@ def main():
                         if digest(work, need[t]) == same[t]:
                             blind += 1
                             continue
-                        rc, wall, _ = suite(f"build/tests/{t}", work, env, *limits[t])
+                        rc, wall, _, failed = suite(f"build/tests/{t}", work, env, *limits[t])
                         if rc != 0:
                             killers.append(t)
                             how = how or ("timeout" if rc == "timeout" else
-                                          f"signal {-rc}" if rc < 0 else f"exit {rc}")
+                                          f"signal {-rc}" if rc < 0 else
+                                          f"exit {rc}: {' '.join(failed[:3])}")
                             if not a.all_killers:
                                 break
                 if not verdict:
