@@ -141,9 +141,10 @@ check-portable: $(B)/bin/train $(B)/bin/compare
 
 # Mutation testing (tests/mutate.py; long, not part of make test): every named
 # mutant must be killed, then the kill rate of a 150-mutant sample over
-# src/nn, src/train and src/data (docs/testing.md records the last one)
+# src/nn, src/train and src/data (docs/testing.md records the last one).
+# MUTATE=--asan builds the mutants as make asan does.
 check-mutants: deps
-	@tests/mutate.py --named && tests/mutate.py -n 150
+	@tests/mutate.py --named $(MUTATE) && tests/mutate.py -n 150 $(MUTATE)
 
 # the include graph follows the layers of docs/ARCHITECTURE.md, and oneDNN's
 # header stays inside src/nn/ (tests/check-layers.sh says which rule)

@@ -136,6 +136,16 @@ static void rejects_bad_headers(void **state)
     uint8_t big[16] = {0, 0, 8, 3, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
     write_gz(path_in(dir, "big"), big, sizeof big);
     expect_idx_error(path_in(dir, "big"), 3, ERR_DATA, "absurd");
+    /* an IDX file of another element type (0x0d: floats) is not ours */
+    uint8_t floats[16] = {0, 0, 0x0d, 3, 0, 0, 0, 1, 0, 0, 0, 28, 0, 0, 0, 28};
+    write_gz(path_in(dir, "floats"), floats, sizeof floats);
+    expect_idx_error(path_in(dir, "floats"), 3, ERR_DATA, "neither gzip nor an unsigned-byte IDX");
+    /* a header cut short in its dimensions, gzip or raw: the bytes it lacks */
+    uint8_t cuthdr[10] = {0, 0, 8, 3, 0, 0, 0, 1, 0, 0};
+    write_gz(path_in(dir, "cuthdr.gz"), cuthdr, sizeof cuthdr);
+    expect_idx_error(path_in(dir, "cuthdr.gz"), 3, ERR_DATA, "header is cut short: 6 of 12 bytes");
+    write_bytes(path_in(dir, "cuthdr"), cuthdr, sizeof cuthdr);
+    expect_idx_error(path_in(dir, "cuthdr"), 3, ERR_DATA, "header is cut short: 6 of 12 bytes");
     /* a header that promises more than the file holds */
     uint8_t shortp[16 + 5] = {0, 0, 8, 3, 0, 0, 0, 2, 0, 0, 0, 28, 0, 0, 0, 28};
     write_gz(path_in(dir, "short"), shortp, sizeof shortp);

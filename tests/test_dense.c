@@ -363,9 +363,10 @@ static void steps(enum precision p, int pack, enum optim_kind kind, int fused, f
     mlp_free(m);
 }
 
+/* steps as the trainer takes them: the fused backward and update */
 static void one_step(enum precision p, int pack, float *out, size_t n)
 {
-    steps(p, pack, OPT_MOMENTUM, 0, out, n);
+    steps(p, pack, OPT_MOMENTUM, 1, out, n);
 }
 
 /* the training loop's fused backward and update gives what the two calls

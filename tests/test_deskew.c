@@ -78,6 +78,22 @@ static void dot_moves_to_the_centre(void **state)
         }
 }
 
+/* and one at the bottom right, (26, 25): the rows whose source lies below
+ * the image come out blank, not read past its frame */
+static void far_dot_moves_to_the_centre(void **state)
+{
+    (void)state;
+    enum { R = 28, C = 28 };
+    uint8_t img[R * C] = {0};
+    img[25 * C + 26] = 200;
+    deskew(img, 1, R, C);
+    for (int y = 0; y < R; y++)
+        for (int x = 0; x < C; x++) {
+            int inner = (y == 13 || y == 14) && (x == 13 || x == 14);
+            assert_int_equal(img[y * C + x], inner ? 50 : 0);
+        }
+}
+
 /* upright and centred already: every pixel as it was */
 static void upright_centred_image_is_kept(void **state)
 {
@@ -127,6 +143,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(slanted_stroke_comes_out_upright),
         cmocka_unit_test(dot_moves_to_the_centre),
+        cmocka_unit_test(far_dot_moves_to_the_centre),
         cmocka_unit_test(upright_centred_image_is_kept),
         cmocka_unit_test(other_shapes),
     };

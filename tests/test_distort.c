@@ -176,6 +176,71 @@ static void translation_draws_x_and_y_apart(void **state)
     distort_free(w);
 }
 
+/* the spread (standard deviation) of out's ink along x and y */
+static void spread(const float *out, double *sdx, double *sdy)
+{
+    double m = 0, mx = 0, my = 0, mxx = 0, myy = 0;
+    for (int p = 0; p < DIM; p++) {
+        const double x = p % C, y = p / C;
+        m += out[p], mx += out[p] * x, my += out[p] * y;
+        mxx += out[p] * x * x, myy += out[p] * y * y;
+    }
+    *sdx = sqrt(mxx / m - (mx / m) * (mx / m));
+    *sdy = sqrt(myy / m - (my / m) * (my / m));
+}
+
+/* The scale draws: over 300 images of a centred round blob, stretch=0.2
+ * scales x and y each by a factor uniform in [0.8, 1.2] (sd 0.2/sqrt(3)),
+ * the two uncorrelated; scale=0.2 scales both by one such factor. The blob's
+ * spread measures each image's factors. */
+static void scale_and_stretch_draws(void **state)
+{
+    (void)state;
+    enum { N = 300 };
+    uint8_t img[DIM];
+    for (int y = 0; y < R; y++)
+        for (int x = 0; x < C; x++) {
+            const double d2 = (x - 13.5) * (x - 13.5) + (y - 13.5) * (y - 13.5);
+            img[y * C + x] = (uint8_t)(255 * exp(-d2 / 8));
+        }
+    float flat[DIM];
+    plain(flat, img, DIM);
+    double sd0x, sd0y;
+    spread(flat, &sd0x, &sd0y);
+    const char *specs[] = {"affine:stretch=0.2", "affine:scale=0.2"};
+    for (int k = 0; k < 2; k++) {
+        struct distort_spec s = parse_ok(specs[k]);
+        struct distort *w = distort_create(&s, R, C);
+        assert_non_null(w);
+        struct rng r;
+        rng_seed(&r, 9, RNG_AUGMENT);
+        double sx = 0, sy = 0, sxx = 0, syy = 0, sxy = 0;
+        for (int i = 0; i < N; i++) {
+            float out[DIM];
+            distort_image(w, out, img, &r);
+            double fx, fy;
+            spread(out, &fx, &fy);
+            fx /= sd0x, fy /= sd0y;
+            if (!(fx > 0.77 && fx < 1.23 && fy > 0.77 && fy < 1.23))
+                fail_msg("%s: image %d scaled by (%.3f, %.3f), outside [0.8, 1.2]", specs[k], i,
+                         fx, fy);
+            if (k == 1 && fabs(fx - fy) > 0.02)
+                fail_msg("%s: image %d scaled by (%.3f, %.3f), not alike", specs[k], i, fx, fy);
+            sx += fx, sy += fy, sxx += fx * fx, syy += fy * fy, sxy += fx * fy;
+        }
+        const double vx = sxx / N - (sx / N) * (sx / N), vy = syy / N - (sy / N) * (sy / N);
+        const double corr = (sxy / N - (sx / N) * (sy / N)) / sqrt(vx * vy);
+        assert_float_equal(sx / N, 1, 0.03);
+        assert_float_equal(sqrt(vx), 0.2 / sqrt(3), 0.025);
+        assert_float_equal(sqrt(vy), 0.2 / sqrt(3), 0.025);
+        if (k == 0)
+            assert_true(fabs(corr) < 0.15);
+        else
+            assert_true(corr > 0.95);
+        distort_free(w);
+    }
+}
+
 static void rotation_by_90(void **state)
 {
     (void)state;
@@ -805,6 +870,16 @@ static void parse_and_format(void **state)
     assert_spec_equal(&s, &back);
     assert_int_equal(distort_format(&s, text, 10), -1);
     assert_string_equal(text, "");
+    /* a buffer of exactly the text's length has no room for its NUL: refused
+     * (nothing written past it); one byte more holds it */
+    s = parse_ok("affine:rot=15");
+    const size_t len = strlen("affine:rot=15");
+    char *exact = malloc(len + 1);
+    assert_int_equal(distort_format(&s, exact, len), -1);
+    assert_string_equal(exact, "");
+    assert_int_equal(distort_format(&s, exact, len + 1), 0);
+    assert_string_equal(exact, "affine:rot=15");
+    free(exact);
 }
 
 static void parse_errors(void **state)
@@ -1180,6 +1255,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(identity_is_identity),
         cmocka_unit_test(translation_moves_pixels),
         cmocka_unit_test(translation_draws_x_and_y_apart),
+        cmocka_unit_test(scale_and_stretch_draws),
         cmocka_unit_test(rotation_by_90),
         cmocka_unit_test(bilinear_keeps_a_constant),
         cmocka_unit_test(kernel_and_smoothing),
