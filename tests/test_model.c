@@ -123,14 +123,7 @@ static double summary_accuracy(char *out)
  * runs without it (alone, or before it) */
 static const char *saved_model(void)
 {
-    const char *m = path_in(test_dir, "m.bin");
-    FILE *f = fopen(m, "rb");
-    if (f) {
-        fclose(f);
-        return m;
-    }
-    free(RUN_OK("--data-dir", test_dir, "--hidden", "32", "--epochs", "2", "--json", "--save", m));
-    return m;
+    return TRAINED_MODEL("m.bin", "--data-dir", test_dir, "--hidden", "32", "--epochs", "2", "--json");
 }
 
 /* --predict on model m agrees with the predictions its evaluation wrote to p.csv */

@@ -26,14 +26,7 @@
 
 static const char *tiny_model(void)
 {
-    static char path[4200];
-    snprintf(path, sizeof path, "%s/tiny.bin", test_dir);
-    struct stat st;
-    if (stat(path, &st) == 0)
-        return path;
-    free(RUN_OK("--data-dir", test_dir, "--epochs", "1", "--hidden", "8", "--quiet",
-        "--save", path));
-    return path;
+    return TRAINED_MODEL("tiny.bin", "--data-dir", test_dir, "--epochs", "1", "--hidden", "8", "--quiet");
 }
 
 #define EXPECT_FAIL(code, text, ...)                                                   \

@@ -58,13 +58,7 @@ static void no_temporaries(const char *dir)
 /* a small model to resume from (2 epochs, finished) */
 static const char *small_model(void)
 {
-    static char path[1024];
-    if (!path[0]) {
-        snprintf(path, sizeof path, "%s", path_in(test_dir, "small.bin"));
-        free(RUN_OK("--data-dir", test_dir, "--hidden", "8", "--epochs", "2", "--save", path,
-            "--quiet"));
-    }
-    return path;
+    return TRAINED_MODEL("small.bin", "--data-dir", test_dir, "--hidden", "8", "--epochs", "2", "--quiet");
 }
 
 /* A bad output path fails at once: the data is never loaded (here it does

@@ -392,6 +392,33 @@ char *run_train_ok(const char *const *args)
     return out;
 }
 
+const char *trained_model(const char *name, const char *const *args)
+{
+    static char path[8][4096];
+    static int used;
+    char p[4096];
+    snprintf(p, sizeof p, "%s/%s", test_dir, name);
+    int i = 0;
+    while (i < used && strcmp(path[i], p))
+        i++;
+    if (i == used) {
+        if (used == 8)
+            fail_msg("trained_model: more than 8 models");
+        snprintf(path[used++], sizeof path[0], "%s", p);
+    }
+    if (access(path[i], F_OK) == 0)
+        return path[i];
+    const char *a[64];
+    int n = 0;
+    while (args[n] && n < 61) {
+        a[n] = args[n];
+        n++;
+    }
+    a[n] = "--save", a[n + 1] = path[i], a[n + 2] = NULL;
+    free(run_train_ok(a));
+    return path[i];
+}
+
 int run_prog(const char *prog, const char *const *args, char **out, char **err)
 {
     return run_prog_to(prog, args, NULL, out, err);

@@ -61,6 +61,12 @@ int teardown_dir(void **state);
 #define RUN_OK(...) run_train_ok((const char *const[]){__VA_ARGS__, NULL})
 char *run_train_ok(const char *const *args);
 
+/* test_dir/NAME: the model train saves there with the arguments (and --save),
+ * trained the first time a test asks for it in this test_dir, so that the
+ * tests sharing it may run alone or in any order. The path stays valid. */
+#define TRAINED_MODEL(name, ...) trained_model(name, (const char *const[]){__VA_ARGS__, NULL})
+const char *trained_model(const char *name, const char *const *args);
+
 /* A fresh temporary directory (removed by tmpdir_remove). */
 char *tmpdir_make(void);
 void tmpdir_remove(char *dir);
