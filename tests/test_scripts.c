@@ -654,8 +654,8 @@ static void scripts_ignore_the_locale(void **state)
          "where/summary.md where/summary.csv where/where.png"},
         {"$R/scripts/nielsen.sh -s 1..3 -o niel -- --data-dir \"$T\" --hidden 8 --epochs 3 --val 200",
          "niel/summary.md niel/summary.csv"},
-        {"(cd \"$R\" && scripts/compare-heads.sh -n 2 -j 2 -o \"$T/cmp\" configs/default.json "
-         "configs/default-sigmoid.json -- --data-dir \"$T\" --epochs 2)", "cmp/comparison.md"},
+        {"env -C \"$R\" scripts/compare-heads.sh -n 2 -j 2 -o \"$T/cmp\" configs/default.json "
+         "configs/default-sigmoid.json -- --data-dir \"$T\" --epochs 2", "cmp/comparison.md"},
         {"$R/scripts/seed-runs.sh -o loc-s -s 1..3 -j 2 $R/configs/default.json -- --data-dir \"$T\" --hidden 8 "
          "--epochs 1", "loc-s/table.md"},
         {"$R/scripts/sweep.sh -o loc-sw -c $R/configs/default.json -g lr=0.05,0.3 -g seed=1..2 -j 2 -- "
