@@ -29,7 +29,7 @@ OBJ      := $(SRC:src/%.c=$(B)/%.o)
 TESTS    := $(patsubst tests/%.c,$(B)/tests/%,$(wildcard tests/test_*.c))
 TSUPPORT := $(patsubst tests/%.c,$(B)/tests/%.o,$(wildcard tests/support/*.c))
 # the suites run in parallel (tests/run-tests.sh): the longest start first
-SLOW     := $(patsubst %,$(B)/tests/%,test_scripts test_record test_onnx test_slurm test_e2e test_model test_cli test_install)
+SLOW     := $(patsubst %,$(B)/tests/%,test_scripts test_docs test_record test_onnx test_slurm test_e2e test_model test_cli test_install)
 TEST_RUN := $(filter $(SLOW),$(TESTS)) $(filter-out $(SLOW),$(TESTS))
 # make test and make asan build with a job per core
 BUILD_JOBS ?= $(shell nproc 2>/dev/null || echo 2)

@@ -175,11 +175,9 @@ static void compare_by_class(void **state)
     write_run(dir, "B", 1, b1);
     write_run(dir, "A", 2, a2);
     write_run(dir, "B", 2, b2);
-    const char *compare = getenv("COMPARE_BIN");
-    compare = compare && *compare ? compare : "build/bin/compare";
     char *out, *err;
     const char *args[] = {"--by-class", dir, "A", "B", NULL};
-    int rc = run_prog(compare, args, &out, &err);
+    int rc = run_prog(compare_bin(), args, &out, &err);
     if (rc)
         fail_msg("exit %d: %s", rc, err);
     const char *want =
@@ -195,7 +193,7 @@ static void compare_by_class(void **state)
     free(out), free(err);
     /* without the flag, the output is what it was */
     const char *plain[] = {dir, "A", "B", NULL};
-    assert_int_equal(run_prog(compare, plain, &out, &err), 0);
+    assert_int_equal(run_prog(compare_bin(), plain, &out, &err), 0);
     assert_null(strstr(out, "Errors by true class"));
     assert_non_null(strstr(out, "| pooled | | | 2 | 2 |"));
     free(out), free(err);

@@ -270,12 +270,6 @@ static void head_report_and_predictions(void **state)
     free(out), free(err);
 }
 
-static const char *compare_bin(void)
-{
-    const char *b = getenv("COMPARE_BIN");
-    return b && *b ? b : "build/bin/compare";
-}
-
 /* the summary line of a run whose predictions file holds pred (text): the
  * counts and the CRC-32 that tie the two together */
 static void write_summary(const char *dir, const char *file, int seed, double acc, int correct,
@@ -485,9 +479,8 @@ static void compare_accepts_genuine_runs(void **state)
     char model[1200];
     snprintf(model, sizeof model, "%s/m.bin", dir);
     char *out, *err;
-    RUN(0, out, err, "--data-dir", test_dir, "--epochs", "1", "--hidden", "8", "--save", model,
-        "--quiet");
-    free(out), free(err);
+    free(RUN_OK("--data-dir", test_dir, "--epochs", "1", "--hidden", "8", "--save", model,
+        "--quiet"));
     for (int seed = 1; seed <= 2; seed++) {
         char s[8], jl[1200], pr[1200];
         snprintf(s, sizeof s, "%d", seed);
@@ -538,20 +531,18 @@ static void metrics_format_by_suffix_alone(void **state)
     mkdir(sub, 0755);
     const char *csv[] = {path_in(sub, "m.csv"), path_in(dir, "x.jsonl.csv")};
     for (int k = 0; k < 2; k++) {
-        char *out, *err, path[1200];
+        char path[1200];
         snprintf(path, sizeof path, "%s", csv[k]);
-        RUN(0, out, err, "--data-dir", test_dir, "--epochs", "2", "--hidden", "8", "--metrics",
-            path, "--quiet");
-        free(out), free(err);
+        free(RUN_OK("--data-dir", test_dir, "--epochs", "2", "--hidden", "8", "--metrics",
+            path, "--quiet"));
         const char *text = slurp_text(path);
         if (strncmp(text, "epoch,lr,train_loss,", 20) || strstr(text, "{"))
             fail_msg("%s is not CSV:\n%s", path, text);
     }
     char *out, *err, path[1200];
     snprintf(path, sizeof path, "%s", path_in(sub, "m.jsonl"));
-    RUN(0, out, err, "--data-dir", test_dir, "--epochs", "1", "--hidden", "8", "--metrics", path,
-        "--quiet");
-    free(out), free(err);
+    free(RUN_OK("--data-dir", test_dir, "--epochs", "1", "--hidden", "8", "--metrics", path,
+        "--quiet"));
     assert_true(!strncmp(slurp_text(path), "{\"type\":\"epoch\",\"epoch\":1,", 26));
     RUN(64, out, err, "--data-dir", test_dir, "--epochs", "1", "--metrics",
         path_in(dir, "x.csv.txt"));
@@ -565,9 +556,8 @@ static void metrics_files(void **state)
     (void)state;
     char *out, *err;
     const char *csv = path_in(test_dir, "m.csv"), *jl = path_in(test_dir, "m.jsonl");
-    RUN(0, out, err, "--data-dir", test_dir, "--epochs", "3", "--hidden", "16", "--val", "50",
-        "--metrics", csv, "--quiet");
-    free(out), free(err);
+    free(RUN_OK("--data-dir", test_dir, "--epochs", "3", "--hidden", "16", "--val", "50",
+        "--metrics", csv, "--quiet"));
     FILE *f = fopen(csv, "r");
     char line[512];
     assert_non_null(fgets(line, sizeof line, f));
@@ -582,8 +572,7 @@ static void metrics_files(void **state)
     fclose(f);
     assert_int_equal(rows, 3);
     assert_float_equal(lr, 0.1 * 0.5 * (1 + cos(M_PI * 2 / 3)), 1e-12);   /* cosine, epoch 3 */
-    RUN(0, out, err, "--data-dir", test_dir, "--epochs", "2", "--hidden", "16", "--metrics", jl);
-    free(out), free(err);
+    free(RUN_OK("--data-dir", test_dir, "--epochs", "2", "--hidden", "16", "--metrics", jl));
     f = fopen(jl, "r");
     static char text[4096];
     size_t n = fread(text, 1, sizeof text - 1, f);

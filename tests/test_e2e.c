@@ -25,12 +25,7 @@ static char *short_run(const char *dir, const char *const *extra)
     while (*extra && n < 31)
         args[n++] = *extra++;
     args[n] = NULL;
-    char *out, *err;
-    int rc = run_train(args, &out, &err);
-    if (rc != 0)
-        fail_msg("exit %d: %s", rc, err);
-    free(err);
-    return out;
+    return run_train_ok(args);
 }
 
 /* the summary line of a short run */
@@ -49,7 +44,7 @@ static cJSON *short_summary(const char *dir, const char *const *extra)
 static void both_heads_learn(void **state)
 {
     (void)state;
-    const char *dir = mnist_dir();
+    const char *dir = mnist_subset(5000);
     if (!dir)
         skip();
     const char *heads[] = {"softmax", "sigmoid"};
@@ -75,7 +70,7 @@ static void both_heads_learn(void **state)
 static void binary_heads_agree(void **state)
 {
     (void)state;
-    const char *dir = mnist_dir();
+    const char *dir = mnist_subset(5000);
     if (!dir)
         skip();
     const char *soft[] = {"--task", "binary", "--positive", "8", "--head", "softmax", NULL};
@@ -93,7 +88,7 @@ static void binary_heads_agree(void **state)
 static void pairs_run_with_f1(void **state)
 {
     (void)state;
-    const char *dir = mnist_dir();
+    const char *dir = mnist_subset(5000);
     if (!dir)
         skip();
     const char *heads[] = {"softmax", "sigmoid"};
@@ -124,7 +119,7 @@ static int bf16_runs(void)
 static void same_seed_same_output(void **state)
 {
     (void)state;
-    const char *dir = mnist_dir();
+    const char *dir = mnist_subset(5000);
     if (!dir)
         skip();
     const char *precision[] = {"fp32", "bf16"};
@@ -144,7 +139,7 @@ static void same_seed_same_output(void **state)
 static void quiet_result_is_the_full_runs(void **state)
 {
     (void)state;
-    const char *dir = mnist_dir();
+    const char *dir = mnist_subset(5000);
     if (!dir)
         skip();
     const char *args[] = {"--data-dir", dir, "--limit-train", "3000", "--limit-test", "1000",
@@ -193,7 +188,7 @@ static int csv_column(const char *csv, int f, int *v, int n)
 static void deskew_model_predicts_as_trained(void **state)
 {
     (void)state;
-    const char *dir = mnist_dir();
+    const char *dir = mnist_subset(5000);
     if (!dir)
         skip();
     char model[] = "/tmp/test_e2e_deskew_XXXXXX";
@@ -337,7 +332,7 @@ static void shipped_configs_run(void **state)
 static void bf16_learns(void **state)
 {
     (void)state;
-    const char *dir = mnist_dir();
+    const char *dir = mnist_subset(5000);
     if (!dir)
         skip();
     if (!bf16_runs()) {

@@ -271,9 +271,8 @@ static void divergence_in_the_last_step(void **state)
     (void)state;
     char *out, *err;
     const char *m = path_in(test_dir, "good.bin");
-    RUN(0, out, err, "--data-dir", test_dir, "--epochs", "1", "--hidden", "16", "--save", m,
-        "--quiet");
-    free(out), free(err);
+    free(RUN_OK("--data-dir", test_dir, "--epochs", "1", "--hidden", "16", "--save", m,
+        "--quiet"));
     size_t la, lb;
     uint8_t *before = slurp_bytes(m, &la);
     const char *deep = "64,64,64,64,64,64,64,64,64,64,64,64";
@@ -359,12 +358,6 @@ static void report_of_nan_outputs(void **state)
     assert_true(isnan(m.ece));
     assert_true(isnan(m.sum_mean));
     assert_int_equal(m.confusion[1][7], 1);
-}
-
-static const char *compare_bin(void)
-{
-    const char *b = getenv("COMPARE_BIN");
-    return b && *b ? b : "build/bin/compare";
 }
 
 static void write_compare_run(const char *dir, const char *name, const char *acc,
@@ -625,9 +618,8 @@ static void predict_streams_stdin(void **state)
     (void)state;
     char *out, *err;
     const char *m = path_in(test_dir, "pm.bin");
-    RUN(0, out, err, "--data-dir", test_dir, "--epochs", "1", "--hidden", "8", "--save", m,
-        "--quiet");
-    free(out), free(err);
+    free(RUN_OK("--data-dir", test_dir, "--epochs", "1", "--hidden", "8", "--save", m,
+        "--quiet"));
     const char *args[] = {"--load", m, "--predict", "-", NULL};
     struct ended r = run_full(args, "/dev/null", NULL, 0, 0, &out, &err);
     assert_int_equal(r.rc, 65);
@@ -675,10 +667,9 @@ static void signals_end_training_and_evaluation(void **state)
     char *dir = tmpdir_make();
     write_synthetic_mnist(dir, 100, 40000, 20);
     const char *m = path_in(dir, "wide.bin");
-    RUN(0, out, err, "--data-dir", dir, "--epochs", "1", "--hidden", "1024,1024,1024",
+    free(RUN_OK("--data-dir", dir, "--epochs", "1", "--hidden", "1024,1024,1024",
         "--limit-train", "10", "--batch-size", "10", "--limit-test", "10", "--save", m,
-        "--quiet");
-    free(out), free(err);
+        "--quiet"));
     const char *eval[] = {"--data-dir", dir, "--load", m, "--epochs", "0", "--limit-test", "0",
                           NULL};
     r = run_full(eval, NULL, "data:", 50, SIGINT, &out, &err);

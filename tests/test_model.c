@@ -15,7 +15,6 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 #include <zlib.h>
 #include <cmocka.h>
@@ -23,13 +22,6 @@
 #include "support/support.h"
 #include "model/checkpoint.h"
 
-
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
 
 
 /* ---- hand-made model files: edit a real one, then fix its length and CRC ---- */
@@ -131,16 +123,7 @@ static double summary_accuracy(char *out)
  * runs without it (alone, or before it) */
 static const char *saved_model(void)
 {
-    const char *m = path_in(test_dir, "m.bin");
-    FILE *f = fopen(m, "rb");
-    if (f) {
-        fclose(f);
-        return m;
-    }
-    char *out, *err;
-    RUN(0, out, err, "--data-dir", test_dir, "--hidden", "32", "--epochs", "2", "--json", "--save", m);
-    free(out), free(err);
-    return m;
+    return TRAINED_MODEL("m.bin", "--data-dir", test_dir, "--hidden", "32", "--epochs", "2", "--json");
 }
 
 /* --predict on model m agrees with the predictions its evaluation wrote to p.csv */
@@ -242,6 +225,9 @@ static void predict_from_stdin(void **state)
     free(o);
 }
 
+/* the epoch lines of --json, which the signals below wait for */
+#define EPOCH_LINE "{\"type\":\"epoch\""
+
 /* an interrupted and resumed run ends with exactly the bytes of an uninterrupted one */
 static void resume_is_exact(void **state)
 {
@@ -249,8 +235,8 @@ static void resume_is_exact(void **state)
     char *out, *err;
     const char *whole = path_in(test_dir, "whole.bin"), *part = path_in(test_dir, "part.bin");
     const char *common[] = {"--data-dir", test_dir, "--hidden", "256,128", "--dropout", "0.2",
-                            "--augment", "shift:1", "--epochs", "150", "--batch-size", "16",
-                            "--threads", "1", "--quiet"};
+                            "--augment", "shift:1", "--epochs", "40", "--batch-size", "16",
+                            "--threads", "1", "--json"};
     const char *a[24], *b[24];
     int n = 0;
     for (; n < 15; n++)
@@ -258,21 +244,19 @@ static void resume_is_exact(void **state)
     a[n] = b[n] = "--save";
     a[n + 1] = whole, b[n + 1] = part;
     a[n + 2] = b[n + 2] = NULL;
-    double t0 = now();
-    assert_int_equal(run_train(a, &out, &err), 0);
-    int ms = (int)(1000 * (now() - t0));
-    free(out), free(err);
-    /* stop it somewhere in the middle: exactly where does not matter */
-    int rc = run_train_signal(b, ms / 2, SIGTERM, &out, &err);
-    if (rc != 143)
-        fail_msg("a run of %d ms, signalled after %d ms, exited %d: %s", ms, ms / 2, rc, err);
+    free(run_train_ok(a));
+    /* stop it in the middle, once it has reported its first epoch: exactly
+     * where does not matter, and an event of the run, unlike a time, comes
+     * before its end however busy the machine is */
+    int sent, rc = run_train_signal_at(b, EPOCH_LINE, 1, SIGTERM, &sent, &out, &err);
+    if (!sent || rc != 143)
+        fail_msg("signalled after its first epoch: exit %d: %s", rc, err);
     /* inside an epoch ("at epoch E, batch B") or between two ("after epoch E") */
     if (!strstr(err, "train: interrupted at epoch") && !strstr(err, "train: interrupted after epoch"))
         fail_msg("unexpected message: %s", err);
     assert_non_null(strstr(err, "checkpoint saved to"));
     free(out), free(err);
-    RUN(0, out, err, "--data-dir", test_dir, "--resume", part, "--quiet");
-    free(out), free(err);
+    free(RUN_OK("--data-dir", test_dir, "--resume", part, "--json"));
     size_t la, lb;
     uint8_t *x = slurp_bytes(whole, &la), *y = slurp_bytes(part, &lb);
     assert_int_equal(la, lb);
@@ -288,19 +272,11 @@ static void interrupt_without_save(void **state)
 {
     (void)state;
     char *out, *err;
-    const char *args[] = {"--data-dir", test_dir, "--epochs", "100000", "--hidden", "8", "--quiet",
+    const char *args[] = {"--data-dir", test_dir, "--epochs", "100000", "--hidden", "8", "--json",
                           NULL};
-    /* a signal that lands before training starts (a slow sanitizer build on a
-     * busy machine) kills as usual, or ends the loading: try again later */
-    int rc = -1;
-    for (int delay = 300; delay <= 9600; delay *= 2) {
-        rc = run_train_signal(args, delay, SIGINT, &out, &err);
-        if (rc != -1 && !strstr(err, "interrupted while loading"))
-            break;
-        free(out), free(err);
-        out = err = NULL;
-    }
-    assert_non_null(err); /* every try landed before training */
+    /* once training runs: its first epoch reported */
+    int sent, rc = run_train_signal_at(args, EPOCH_LINE, 1, SIGINT, &sent, &out, &err);
+    assert_true(sent);
     assert_int_equal(rc, 130);
     assert_non_null(strstr(err, "(nothing saved: no --save FILE)"));
     free(out), free(err);
@@ -315,22 +291,12 @@ static void hangup_and_broken_pipe_keep_the_work(void **state)
     char *out, *err;
     const char *m = path_in(test_dir, "hup.bin");
     const char *args[] = {"--data-dir", test_dir, "--epochs", "100000", "--hidden", "8",
-                          "--save", m, "--quiet", NULL};
-    int rc = -1;
-    for (int delay = 300; delay <= 9600; delay *= 2) {
-        unlink(m);
-        rc = run_train_signal(args, delay, SIGHUP, &out, &err);
-        if (rc != -1 && !strstr(err, "interrupted while loading"))
-            break;
-        free(out), free(err);
-        out = err = NULL;
-    }
-    assert_non_null(err);
-    if (rc != 129 || !strstr(err, "checkpoint saved to"))
+                          "--save", m, "--json", NULL};
+    int sent, rc = run_train_signal_at(args, EPOCH_LINE, 1, SIGHUP, &sent, &out, &err);
+    if (!sent || rc != 129 || !strstr(err, "checkpoint saved to"))
         fail_msg("exit %d: %s", rc, err);
     free(out), free(err);
-    RUN(0, out, err, "--data-dir", test_dir, "--load", m, "--epochs", "0", "--quiet");
-    free(out), free(err);
+    free(RUN_OK("--data-dir", test_dir, "--load", m, "--epochs", "0", "--quiet"));
     /* the reader of stdout goes away: every epoch line is a write into the pipe */
     const char *p = path_in(test_dir, "pipe.bin");
     char rcf[1024], errf[1024];
@@ -345,8 +311,7 @@ static void hangup_and_broken_pipe_keep_the_work(void **state)
     if (code != 141 || !strstr(e, "Broken pipe") || !strstr(e, "checkpoint saved to"))
         fail_msg("exit %d: %s", code, e);
     free(e);
-    RUN(0, out, err, "--data-dir", test_dir, "--load", p, "--epochs", "0", "--quiet");
-    free(out), free(err);
+    free(RUN_OK("--data-dir", test_dir, "--load", p, "--epochs", "0", "--quiet"));
 }
 
 /* Started with stdout (and stdin) closed, train does not let the next file it
@@ -381,16 +346,14 @@ static void kill_during_saves(void **state)
     (void)state;
     char *out, *err;
     const char *ck = path_in(test_dir, "ck.bin");
-    RUN(0, out, err, "--data-dir", test_dir, "--hidden", "256,256", "--epochs", "1", "--save", ck,
-        "--quiet");
-    free(out), free(err);
+    free(RUN_OK("--data-dir", test_dir, "--hidden", "256,256", "--epochs", "1", "--save", ck,
+        "--quiet"));
     const char *args[] = {"--data-dir", test_dir, "--hidden", "256,256", "--epochs", "100000",
                           "--checkpoint-every", "1", "--save", ck, "--quiet", NULL};
     for (int i = 0; i < 8; i++) {
         assert_int_equal(run_train_signal(args, 100 + 37 * i, SIGKILL, &out, &err), -1);
         free(out), free(err);
-        RUN(0, out, err, "--data-dir", test_dir, "--load", ck, "--epochs", "0", "--quiet");
-        free(out), free(err);
+        free(RUN_OK("--data-dir", test_dir, "--load", ck, "--epochs", "0", "--quiet"));
     }
 }
 
@@ -484,9 +447,8 @@ static void old_loss_settings_load(void **state)
     RUN(0, out, err, "--data-dir", test_dir, "--load", old, "--epochs", "0", "--json");
     assert_float_equal(summary_accuracy(out), trained, 0);
     free(out), free(err);
-    RUN(0, out, err, "--data-dir", test_dir, "--load", old, "--epochs", "0", "--loss", "bce-mean",
-        "--json");
-    free(out), free(err);
+    free(RUN_OK("--data-dir", test_dir, "--load", old, "--epochs", "0", "--loss", "bce-mean",
+        "--json"));
     RUN(64, out, err, "--data-dir", test_dir, "--load", old, "--epochs", "0", "--loss", "bce");
     assert_non_null(strstr(err, "loss: the model in"));
     assert_non_null(strstr(err, "has \"bce-mean\", not \"bce\""));
@@ -566,7 +528,7 @@ static void stored_state_validated(void **state)
     char *out, *err;
     const char *args[] = {"--data-dir", test_dir, "--resume", path_in(test_dir, "zero.bin"),
                           "--epochs", "3", "--save", path_in(test_dir, "zero-out.bin"), NULL};
-    int rc = run_train_signal(args, 3000, SIGKILL, &out, &err);
+    int rc = run_train_signal(args, 120000, SIGKILL, &out, &err);   /* a guard */
     if (rc != 65 || !strstr(err, "random state is all zero"))
         fail_msg("exit %d: %s", rc, err);
     free(out), free(err);
@@ -702,9 +664,8 @@ static void kind_flags_refused_everywhere(void **state)
     assert_non_null(strstr(out, "\"hidden\":\t[32]"));   /* the model's settings are the base */
     free(out), free(err);
     write_config("lr.json", "{\"lr\": 0.01, \"head\": \"softmax\"}");
-    RUN(0, out, err, "--config", path_in(test_dir, "lr.json"), "--data-dir", test_dir, "--load",
-        m, "--epochs", "1", "--quiet");
-    free(out), free(err);
+    free(RUN_OK("--config", path_in(test_dir, "lr.json"), "--data-dir", test_dir, "--load",
+        m, "--epochs", "1", "--quiet"));
 }
 
 /* --resume of a model that has trained all its epochs evaluates it: the same
@@ -749,8 +710,7 @@ static void resume_finished_evaluates(void **state)
     char again[1100];
     snprintf(again, sizeof again, "%s/./m.bin", test_dir);
     assert_int_equal(stat(m, &s0), 0);
-    RUN(0, out, err, "--data-dir", test_dir, "--resume", m, "--save", again, "--quiet");
-    free(out), free(err);
+    free(RUN_OK("--data-dir", test_dir, "--resume", m, "--save", again, "--quiet"));
     assert_int_equal(stat(m, &s1), 0);
     assert_true(s0.st_ino == s1.st_ino);
     uint8_t *after = slurp_bytes(m, &lb);
@@ -779,14 +739,12 @@ static void resume_appends_metrics(void **state)
     char *out, *err;
     const char *ck = path_in(test_dir, "mck.bin"), *csv = path_in(test_dir, "m.csv");
     const char *jl = path_in(test_dir, "m.jsonl");
-    RUN(0, out, err, "--data-dir", test_dir, "--hidden", "16", "--epochs", "2", "--save", ck,
-        "--metrics", csv, "--quiet");
-    free(out), free(err);
+    free(RUN_OK("--data-dir", test_dir, "--hidden", "16", "--epochs", "2", "--save", ck,
+        "--metrics", csv, "--quiet"));
     size_t len0, len1;
     char *first = (char *)slurp_bytes(csv, &len0);
-    RUN(0, out, err, "--data-dir", test_dir, "--resume", ck, "--epochs", "4", "--save",
-        path_in(test_dir, "mck4.bin"), "--metrics", csv, "--quiet");
-    free(out), free(err);
+    free(RUN_OK("--data-dir", test_dir, "--resume", ck, "--epochs", "4", "--save",
+        path_in(test_dir, "mck4.bin"), "--metrics", csv, "--quiet"));
     char *all = (char *)slurp_bytes(csv, &len1);
     assert_true(len1 > len0);
     assert_memory_equal(all, first, len0);   /* epochs 1-2 kept as they were */
@@ -798,9 +756,8 @@ static void resume_appends_metrics(void **state)
     char text[4096];
     snprintf(text, sizeof text, "%.*s3,9,9,9,,9,9,9,9\n5,9,9,9,,9,9,9,9\n6,9,9", (int)len0, first);
     write_text(csv, text);
-    RUN(0, out, err, "--data-dir", test_dir, "--resume", ck, "--epochs", "3", "--save",
-        path_in(test_dir, "mck3.bin"), "--metrics", csv, "--quiet");
-    free(out), free(err);
+    free(RUN_OK("--data-dir", test_dir, "--resume", ck, "--epochs", "3", "--save",
+        path_in(test_dir, "mck3.bin"), "--metrics", csv, "--quiet"));
     assert_int_equal(count_lines(csv, "3,"), 1);
     assert_int_equal(count_lines(csv, "3,9,"), 0);
     assert_int_equal(count_lines(csv, "5,"), 0);
@@ -809,9 +766,8 @@ static void resume_appends_metrics(void **state)
     /* the same for JSON lines */
     write_text(jl, "{\"type\":\"epoch\",\"epoch\":1,\"lr\":1}\n{\"type\":\"epoch\",\"epoch\":2}\n"
                    "{\"type\":\"epoch\",\"epoch\":3,\"lr\":99}\n");
-    RUN(0, out, err, "--data-dir", test_dir, "--resume", ck, "--epochs", "3", "--save",
-        path_in(test_dir, "mck3.bin"), "--metrics", jl, "--quiet");
-    free(out), free(err);
+    free(RUN_OK("--data-dir", test_dir, "--resume", ck, "--epochs", "3", "--save",
+        path_in(test_dir, "mck3.bin"), "--metrics", jl, "--quiet"));
     assert_int_equal(count_lines(jl, "{\"type\":\"epoch\",\"epoch\":1,\"lr\":1}"), 1);
     assert_int_equal(count_lines(jl, "{\"type\":\"epoch\",\"epoch\":3,"), 1);
     assert_int_equal(count_lines(jl, "{\"type\":\"epoch\",\"epoch\":3,\"lr\":99}"), 0);
@@ -831,23 +787,24 @@ static void checkpoint_every_carried(void **state)
     (void)state;
     char *out, *err;
     const char *ck = path_in(test_dir, "ce.bin"), *next = path_in(test_dir, "ce-next.bin");
-    RUN(0, out, err, "--data-dir", test_dir, "--hidden", "16", "--epochs", "2",
-        "--checkpoint-every", "1", "--save", ck, "--quiet");
-    free(out), free(err);
+    free(RUN_OK("--data-dir", test_dir, "--hidden", "16", "--epochs", "2",
+        "--checkpoint-every", "1", "--save", ck, "--quiet"));
     RUN(0, out, err, "--resume", ck, "--epochs", "5", "--print-config");
     assert_non_null(strstr(out, "\"checkpoint_every\":\t1"));
     free(out), free(err);
     RUN(0, out, err, "--load", ck, "--print-config");
     assert_non_null(strstr(out, "\"checkpoint_every\":\t0"));
     free(out), free(err);
-    /* a resumed run killed later has written checkpoints on the way */
+    /* a resumed run killed later has written checkpoints on the way: by its
+     * second epoch line, the first epoch's */
     unlink(next);
     const char *args[] = {"--data-dir", test_dir, "--resume", ck, "--epochs", "100000", "--save",
-                          next, "--quiet", NULL};
-    assert_int_equal(run_train_signal(args, 1500, SIGKILL, &out, &err), -1);
+                          next, "--json", NULL};
+    int sent;
+    assert_int_equal(run_train_signal_at(args, EPOCH_LINE, 2, SIGKILL, &sent, &out, &err), -1);
+    assert_true(sent);
     free(out), free(err);
-    RUN(0, out, err, "--data-dir", test_dir, "--load", next, "--epochs", "0", "--quiet");
-    free(out), free(err);
+    free(RUN_OK("--data-dir", test_dir, "--load", next, "--epochs", "0", "--quiet"));
 }
 
 /* the Ciresan recipe resumes exactly too: the exp schedule is a function of
@@ -856,19 +813,15 @@ static void checkpoint_every_carried(void **state)
 static void resume_ciresan_recipe_is_exact(void **state)
 {
     (void)state;
-    char *out, *err;
     const char *once = path_in(test_dir, "c-once.bin"), *two = path_in(test_dir, "c-two.bin");
 #define CIRESAN "--data-dir", test_dir, "--hidden", "16,8", "--activation", "scaled-tanh", \
         "--init", "uniform", "--init-range", "0.1", "--input-range", "pm1", "--optimizer", "sgd", \
         "--batch-size", "1", "--lr", "0.01", "--lr-schedule", "exp", "--lr-gamma", "0.5", \
         "--augment", "affine:rot=15,shear=0.268,narrow=0.5", "--quiet"
-    RUN(0, out, err, CIRESAN, "--epochs", "3", "--save", once);
-    free(out), free(err);
-    RUN(0, out, err, CIRESAN, "--epochs", "1", "--save", two);
-    free(out), free(err);
+    free(RUN_OK(CIRESAN, "--epochs", "3", "--save", once));
+    free(RUN_OK(CIRESAN, "--epochs", "1", "--save", two));
 #undef CIRESAN
-    RUN(0, out, err, "--data-dir", test_dir, "--resume", two, "--epochs", "3", "--quiet");
-    free(out), free(err);
+    free(RUN_OK("--data-dir", test_dir, "--resume", two, "--epochs", "3", "--quiet"));
     size_t la, lb;
     uint8_t *a = slurp_bytes(once, &la), *b = slurp_bytes(two, &lb);
     assert_int_equal(la, lb);
@@ -898,9 +851,8 @@ static void summary_says_what_ran(void **state)
     (void)state;
     char *out, *err;
     const char *m = path_in(test_dir, "ran.bin");
-    RUN(0, out, err, "--data-dir", test_dir, "--hidden", "16", "--epochs", "2", "--threads", "3",
-        "--limit-test", "50", "--save", m, "--quiet");
-    free(out), free(err);
+    free(RUN_OK("--data-dir", test_dir, "--hidden", "16", "--epochs", "2", "--threads", "3",
+        "--limit-test", "50", "--save", m, "--quiet"));
     size_t len, len2;
     uint8_t *before = slurp_bytes(m, &len);
     RUN(64, out, err, "--data-dir", test_dir, "--resume", m, "--epochs", "3", "--seed", "99");
@@ -948,9 +900,8 @@ static void summary_says_what_ran(void **state)
     free(out), free(err);
     /* while a model trained on part of the data predicts as any other */
     const char *part = path_in(test_dir, "part-trained.bin");
-    RUN(0, out, err, "--data-dir", test_dir, "--hidden", "8", "--epochs", "1", "--limit-train",
-        "300", "--val", "50", "--save", part, "--quiet");
-    free(out), free(err);
+    free(RUN_OK("--data-dir", test_dir, "--hidden", "8", "--epochs", "1", "--limit-train",
+        "300", "--val", "50", "--save", part, "--quiet"));
     char partm[1024];
     snprintf(partm, sizeof partm, "%s", part);
     RUN(0, out, err, "--load", partm, "--predict", path_in(test_dir, "t10k-images-idx3-ubyte.gz"));
@@ -966,24 +917,20 @@ static void summary_says_what_ran(void **state)
 static void resume_more_epochs_is_exact(void **state)
 {
     (void)state;
-    char *out, *err;
     const char *opt[3] = {"sgd", "momentum", "adam"};
     const char *once = path_in(test_dir, "once.bin"), *two = path_in(test_dir, "two.bin");
     for (int k = 0; k < 3; k++) {
-        RUN(0, out, err, "--data-dir", test_dir, "--hidden", "16", "--epochs", "4",
-            "--lr-schedule", "constant", "--optimizer", opt[k], "--save", once, "--quiet");
-        free(out), free(err);
-        RUN(0, out, err, "--data-dir", test_dir, "--hidden", "16", "--epochs", "2",
-            "--lr-schedule", "constant", "--optimizer", opt[k], "--save", two, "--quiet");
-        free(out), free(err);
+        free(RUN_OK("--data-dir", test_dir, "--hidden", "16", "--epochs", "4",
+            "--lr-schedule", "constant", "--optimizer", opt[k], "--save", once, "--quiet"));
+        free(RUN_OK("--data-dir", test_dir, "--hidden", "16", "--epochs", "2",
+            "--lr-schedule", "constant", "--optimizer", opt[k], "--save", two, "--quiet"));
         size_t l2;
         uint8_t *b2 = slurp_bytes(two, &l2);
         struct layout o = layout_of(b2);
         uint64_t n = rd64(b2 + o.n_params);
         assert_int_equal(rd64(b2 + o.n_m), k == 0 ? 0 : n);
         assert_int_equal(rd64(b2 + o.n_v), k == 2 ? n : 0);
-        RUN(0, out, err, "--data-dir", test_dir, "--resume", two, "--epochs", "4", "--quiet");
-        free(out), free(err);
+        free(RUN_OK("--data-dir", test_dir, "--resume", two, "--epochs", "4", "--quiet"));
         size_t la, lb;
         uint8_t *a = slurp_bytes(once, &la), *b = slurp_bytes(two, &lb);
         assert_int_equal(la, lb);
@@ -999,8 +946,7 @@ static void resume_more_epochs_is_exact(void **state)
             reseal(old, lo);
             write_bytes(two, old, lo);
             free(old);
-            RUN(0, out, err, "--data-dir", test_dir, "--resume", two, "--epochs", "4", "--quiet");
-            free(out), free(err);
+            free(RUN_OK("--data-dir", test_dir, "--resume", two, "--epochs", "4", "--quiet"));
             b = slurp_bytes(two, &lb);
             assert_int_equal(la, lb);
             assert_memory_equal(a, b, la);

@@ -58,15 +58,7 @@ static void no_temporaries(const char *dir)
 /* a small model to resume from (2 epochs, finished) */
 static const char *small_model(void)
 {
-    static char path[1024];
-    if (!path[0]) {
-        snprintf(path, sizeof path, "%s", path_in(test_dir, "small.bin"));
-        char *out, *err;
-        RUN(0, out, err, "--data-dir", test_dir, "--hidden", "8", "--epochs", "2", "--save", path,
-            "--quiet");
-        free(out), free(err);
-    }
-    return path;
+    return TRAINED_MODEL("small.bin", "--data-dir", test_dir, "--hidden", "8", "--epochs", "2", "--quiet");
 }
 
 /* A bad output path fails at once: the data is never loaded (here it does
@@ -200,9 +192,8 @@ static void devices_written_through(void **state)
         skip();   /* mknod is not permitted here (no CAP_MKNOD) */
     }
     char *out, *err;
-    RUN(0, out, err, "--data-dir", test_dir, "--hidden", "8", "--epochs", "1", "--save", null,
-        "--predictions", null, "--metrics", path_in(dir, "m.csv"), "--quiet");
-    free(out), free(err);
+    free(RUN_OK("--data-dir", test_dir, "--hidden", "8", "--epochs", "1", "--save", null,
+        "--predictions", null, "--metrics", path_in(dir, "m.csv"), "--quiet"));
     struct stat st;
     assert_int_equal(lstat(null, &st), 0);
     assert_true(S_ISCHR(st.st_mode));
@@ -239,10 +230,8 @@ static void fifo_written_through(void **state)
                 _exit(1);
         _exit(0);
     }
-    char *out, *err;
-    RUN(0, out, err, "--data-dir", test_dir, "--hidden", "8", "--epochs", "1", "--predictions",
-        fifo, "--quiet");
-    free(out), free(err);
+    free(RUN_OK("--data-dir", test_dir, "--hidden", "8", "--epochs", "1", "--predictions",
+        fifo, "--quiet"));
     struct stat st;
     assert_int_equal(lstat(fifo, &st), 0);
     int is_fifo = S_ISFIFO(st.st_mode);
@@ -316,9 +305,8 @@ static void links_followed_modes_kept(void **state)
     symlink("sub/real.csv", link);
     symlink("link.csv", chain);
     char *out, *err;
-    RUN(0, out, err, "--data-dir", test_dir, "--hidden", "8", "--epochs", "1", "--predictions",
-        chain, "--quiet");
-    free(out), free(err);
+    free(RUN_OK("--data-dir", test_dir, "--hidden", "8", "--epochs", "1", "--predictions",
+        chain, "--quiet"));
     struct stat st;
     assert_int_equal(lstat(link, &st), 0);
     assert_true(S_ISLNK(st.st_mode));
@@ -335,9 +323,8 @@ static void links_followed_modes_kept(void **state)
     /* a dangling link: the file it names is created */
     const char *dangling = path_in(dir, "dangling.bin");
     symlink("sub/new.bin", dangling);
-    RUN(0, out, err, "--data-dir", test_dir, "--hidden", "8", "--epochs", "1", "--save", dangling,
-        "--quiet");
-    free(out), free(err);
+    free(RUN_OK("--data-dir", test_dir, "--hidden", "8", "--epochs", "1", "--save", dangling,
+        "--quiet"));
     assert_int_equal(lstat(dangling, &st), 0);
     assert_true(S_ISLNK(st.st_mode));
     assert_int_equal(stat(path_in(sub, "new.bin"), &st), 0);
@@ -353,9 +340,8 @@ static void links_followed_modes_kept(void **state)
     chmod(model, 0600);
     write_text(metrics, "");
     chmod(metrics, 0604);
-    RUN(0, out, err, "--data-dir", test_dir, "--hidden", "8", "--epochs", "1", "--save", model,
-        "--metrics", metrics, "--quiet");
-    free(out), free(err);
+    free(RUN_OK("--data-dir", test_dir, "--hidden", "8", "--epochs", "1", "--save", model,
+        "--metrics", metrics, "--quiet"));
     assert_int_equal(stat(model, &st), 0);
     assert_int_equal(st.st_mode & 07777, 0600);
     assert_int_equal(stat(metrics, &st), 0);
@@ -407,9 +393,8 @@ static void outputs_distinct_by_any_spelling(void **state)
     assert_memory_equal(before, after, strlen(before));
     free(before), free(after);
     /* saving back over the loaded model is allowed */
-    RUN(0, out, err, "--data-dir", test_dir, "--hidden", "8", "--load", model, "--epochs", "1",
-        "--save", model, "--quiet");
-    free(out), free(err);
+    free(RUN_OK("--data-dir", test_dir, "--hidden", "8", "--load", model, "--epochs", "1",
+        "--save", model, "--quiet"));
     /* --json keeps stdout for JSON lines, whichever output names it */
     RUN(64, out, err, "--data-dir", NO_DATA, "--json", "--save", "/dev/stdout");
     assert_non_null(strstr(err, "save: /dev/stdout is stdout"));
@@ -534,7 +519,7 @@ static void signal_ends_fifo_wait(void **state)
     free(out), free(err);
     /* a model is a regular file: a FIFO is refused at once (the KILL is a guard) */
     const char *a4[] = {"--data-dir", test_dir, "--load", fifo, "--epochs", "0", NULL};
-    rc = run_train_signal(a4, 5000, SIGKILL, &out, &err);
+    rc = run_train_signal(a4, 120000, SIGKILL, &out, &err);
     if (rc != 66 || !strstr(err, "not a regular file"))
         fail_msg("exit %d: %s", rc, err);
     free(out), free(err);

@@ -51,9 +51,9 @@ static const char *GRID = "-g head=sigmoid,softmax -g hidden=8,16 -g seed=1..2";
  * here when plots runs without it (alone, or first) */
 static void sweep_done(void)
 {
-    assert_int_equal(sh("[ -f %s/sw/summary.csv ] || %s scripts/sweep.sh -c configs/default.json "
+    assert_int_equal(sh("[ -f %s/sw/summary.csv ] || scripts/sweep.sh -c configs/default.json "
                         "%s -j 2 -o %s/sw -- --data-dir %s --epochs 2 --val 50 > /dev/null 2>&1",
-                        test_dir, test_bins(), GRID, test_dir, test_dir), 0);
+                        test_dir, GRID, test_dir, test_dir), 0);
 }
 
 static void sweep_resume_and_summary(void **state)
@@ -83,9 +83,9 @@ static void sweep_resume_and_summary(void **state)
                         "mv t \"$f\"", test_dir), 0);
     /* the remote code path: GNU parallel's sshlogin ":" is this machine */
     write_text(path_in(test_dir, "logins"), ":\n");
-    assert_int_equal(sh("%s scripts/sweep.sh -c configs/default.json %s -j 2 -o %s/sw "
+    assert_int_equal(sh("scripts/sweep.sh -c configs/default.json %s -j 2 -o %s/sw "
                         "--sshloginfile %s/logins -- --data-dir %s --epochs 2 --val 50 > %s/sw.out "
-                        "2>&1", test_bins(), grid, test_dir, test_dir, test_dir, test_dir), 0);
+                        "2>&1", grid, test_dir, test_dir, test_dir, test_dir), 0);
     /* only those three ran again; the others kept their old files */
     char *log = slurp_text(path_in(test_dir, "sw/joblog"));
     assert_int_equal(count_lines(log, "") - 1, 3);
@@ -196,9 +196,9 @@ static void fetch_verifies_checksums(void **state)
 static void compare_heads_table(void **state)
 {
     (void)state;
-    assert_int_equal(sh("%s scripts/compare-heads.sh -n 2 -j 2 -o %s/cmp configs/default.json "
+    assert_int_equal(sh("scripts/compare-heads.sh -n 2 -j 2 -o %s/cmp configs/default.json "
                         "configs/default-sigmoid.json -- --data-dir %s --epochs 2 > /dev/null 2>&1",
-                        test_bins(), test_dir, test_dir), 0);
+                        test_dir, test_dir), 0);
     char *t = slurp_text(path_in(test_dir, "cmp/comparison.md"));
     assert_non_null(t);
     assert_non_null(strstr(t, "| default | 2 | "));
@@ -209,10 +209,10 @@ static void compare_heads_table(void **state)
     assert_non_null(strstr(t, "What the outputs look like"));
     assert_non_null(strstr(t, "| default | 1 ("));      /* softmax: the sum is 1 */
     assert_int_equal(count_lines(t, "| default-sigmoid | "), 2);
-    assert_int_equal(sh("touch -d '2000-01-01' %s/cmp/*.jsonl && %s scripts/compare-heads.sh -n 2 -o %s/cmp "
+    assert_int_equal(sh("touch -d '2000-01-01' %s/cmp/*.jsonl && scripts/compare-heads.sh -n 2 -o %s/cmp "
                         "configs/default.json configs/default-sigmoid.json -- --data-dir %s --epochs 2 "
                         "> /dev/null 2>&1 && [ $(find %s/cmp -name '*.jsonl' -newermt '2001-01-01' | wc -l) -eq 0 ]",
-                        test_dir, test_bins(), test_dir, test_dir, test_dir), 0);
+                        test_dir, test_dir, test_dir, test_dir), 0);
 }
 
 /* stderr of the last command that sent it to test_dir/err */
@@ -456,11 +456,10 @@ static void where_and_nielsen_tables(void **state)
     (void)state;
     char repo[4096];
     assert_non_null(getcwd(repo, sizeof repo));
-    const char *b = test_bins();
     /* where: five setups x two optimizers, two seeds; options in any order */
-    assert_int_equal(sh("cd %s && %s %s/scripts/where.sh -o where -j 2 -s 1..2 --adam-lr 0.002 -- "
+    assert_int_equal(sh("cd %s && %s/scripts/where.sh -o where -j 2 -s 1..2 --adam-lr 0.002 -- "
                         "--data-dir %s --hidden 8 --epochs 1 > where.out 2> err",
-                        test_dir, b, repo, test_dir), 0);
+                        test_dir, repo, test_dir), 0);
     char d[4200];
     snprintf(d, sizeof d, "%s/where", test_dir);
     assert_int_equal(count_lines(slurp_text(path_in(d, "summary.md")), "| "), 11);
@@ -486,13 +485,13 @@ static void where_and_nielsen_tables(void **state)
     if (sh("command -v gnuplot > /dev/null") == 0)
         assert_int_equal(sh("head -c 8 %s/where.png | od -An -tx1 | grep -q '89 50 4e 47'", d), 0);
     /* one seed: no interval is printed as one (compare has none to give) */
-    assert_int_equal(sh("cd %s && %s %s/scripts/where.sh -o where1 -s 2 -- --data-dir %s --hidden 8 "
-                        "--epochs 1 > /dev/null 2> err", test_dir, b, repo, test_dir), 0);
+    assert_int_equal(sh("cd %s && %s/scripts/where.sh -o where1 -s 2 -- --data-dir %s --hidden 8 "
+                        "--epochs 1 > /dev/null 2> err", test_dir, repo, test_dir), 0);
     assert_int_equal(sh("cd %s/where1 && [ $(grep -c '(no interval from one seed) |' summary.md) = 8 ] && "
                         "! grep -q '\\[+0.00, +0.00\\]' summary.md", test_dir), 0);
     /* another Adam rate in the same folder: refused, nothing overwritten */
-    assert_int_equal(sh("cd %s && %s %s/scripts/where.sh -o where -s 1..2 -- --data-dir %s --hidden 8 "
-                        "--epochs 1 > /dev/null 2> err", test_dir, b, repo, test_dir), 73);
+    assert_int_equal(sh("cd %s && %s/scripts/where.sh -o where -s 1..2 -- --data-dir %s --hidden 8 "
+                        "--epochs 1 > /dev/null 2> err", test_dir, repo, test_dir), 73);
     assert_non_null(strstr(err_text(), "where: "));
     assert_int_equal(sh("jq -e '.lr == 0.002' %s/configs/bce-adam.json > /dev/null", d), 0);
     /* a flag the setups set would make the labels lie */
@@ -502,8 +501,8 @@ static void where_and_nielsen_tables(void **state)
     assert_int_equal(sh("[ ! -e %s/w2 ] && [ ! -e %s/runs ]", test_dir, test_dir), 0);
 
     /* nielsen: seven rows, three seeds, two epochs, a validation set that fits */
-    assert_int_equal(sh("cd %s && %s %s/scripts/nielsen.sh -s 1..3 -o niel -- --data-dir %s --hidden 8 "
-                        "--epochs 3 --val 200 > /dev/null 2> err", test_dir, b, repo, test_dir), 0);
+    assert_int_equal(sh("cd %s && %s/scripts/nielsen.sh -s 1..3 -o niel -- --data-dir %s --hidden 8 "
+                        "--epochs 3 --val 200 > /dev/null 2> err", test_dir, repo, test_dir), 0);
     snprintf(d, sizeof d, "%s/niel", test_dir);
     const char *md = slurp_text(path_in(d, "summary.md"));
     assert_int_equal(count_lines(md, "| "), 8);
@@ -622,26 +621,23 @@ static int stop_sshds(void **state)
 
 /* ---- issue 19: the locale, the data, Ctrl-C, cut summaries, installs, per-run outputs ---- */
 
-/* T (test_dir), R (the checkout), and TRAIN and COMPARE (the binaries under
- * test) in the environment, for the shell lines below and the scripts */
+/* T (test_dir) and R (the checkout) in the environment, for the shell
+ * lines below (main exports the binaries under test) */
 static void env_setup(void)
 {
-    static char repo[4096], t[4096], k[4096];
+    static char repo[4096];
     assert_non_null(getcwd(repo, sizeof repo));
     setenv("T", test_dir, 1);
     setenv("R", repo, 1);
-    const char *c = getenv("COMPARE_BIN");
-    if (!realpath(train_bin(), t) || !realpath(c && *c ? c : "build/bin/compare", k))
-        fail_msg("no %s or compare binary", train_bin());
-    setenv("TRAIN", t, 1);
-    setenv("COMPARE", k, 1);
 }
 
 /* issue 19 item 2: every script's tables and plots are the same under a
- * comma-decimal locale as under C: each script runs once under C (making the
- * runs), then again under de_DE.UTF-8, set as LC_ALL, LC_NUMERIC or LANG
- * (one each, in turn), reusing them; stdout and every file it writes are
- * compared byte for byte */
+ * comma-decimal locale as under C: each script runs once under C, then
+ * again under de_DE.UTF-8, set as LC_ALL, LC_NUMERIC or LANG (one each, in
+ * turn), reusing the runs; stdout and every file it writes are compared
+ * byte for byte. where.sh, nielsen.sh and compare-heads.sh run the commands
+ * of where_and_nielsen_tables and compare_heads_table, whose runs they reuse
+ * when those ran first (run alone, this test makes them). */
 static void scripts_ignore_the_locale(void **state)
 {
     (void)state;
@@ -654,12 +650,12 @@ static void scripts_ignore_the_locale(void **state)
     }
     const char *de[] = {"LC_ALL=de_DE.UTF-8", "LC_NUMERIC=de_DE.UTF-8", "LANG=de_DE.UTF-8 LC_ALL="};
     const struct { const char *cmd, *files; } s[] = {
-        {"$R/scripts/where.sh -o loc-w -s 1..2 -j 2 -- --data-dir \"$T\" --hidden 8 --epochs 1",
-         "loc-w/summary.md loc-w/summary.csv loc-w/where.png"},
-        {"$R/scripts/nielsen.sh -o loc-n -s 1..3 -- --data-dir \"$T\" --hidden 8 --epochs 2 --val 100",
-         "loc-n/summary.md loc-n/summary.csv"},
-        {"$R/scripts/compare-heads.sh -o loc-c -n 2 -j 2 $R/configs/default.json $R/configs/default-sigmoid.json "
-         "-- --data-dir \"$T\" --hidden 8 --epochs 1", "loc-c/comparison.md"},
+        {"$R/scripts/where.sh -o where -j 2 -s 1..2 --adam-lr 0.002 -- --data-dir \"$T\" --hidden 8 --epochs 1",
+         "where/summary.md where/summary.csv where/where.png"},
+        {"$R/scripts/nielsen.sh -s 1..3 -o niel -- --data-dir \"$T\" --hidden 8 --epochs 3 --val 200",
+         "niel/summary.md niel/summary.csv"},
+        {"env -C \"$R\" scripts/compare-heads.sh -n 2 -j 2 -o \"$T/cmp\" configs/default.json "
+         "configs/default-sigmoid.json -- --data-dir \"$T\" --epochs 2", "cmp/comparison.md"},
         {"$R/scripts/seed-runs.sh -o loc-s -s 1..3 -j 2 $R/configs/default.json -- --data-dir \"$T\" --hidden 8 "
          "--epochs 1", "loc-s/table.md"},
         {"$R/scripts/sweep.sh -o loc-sw -c $R/configs/default.json -g lr=0.05,0.3 -g seed=1..2 -j 2 -- "
@@ -680,7 +676,7 @@ static void scripts_ignore_the_locale(void **state)
         }
     }
     /* the numbers were really read: where's means are the runs' */
-    assert_int_equal(sh("cd \"$T/loc-w\" && m=$(cat softmax-momentum-seed1.jsonl softmax-momentum-seed2.jsonl | "
+    assert_int_equal(sh("cd \"$T/where\" && m=$(cat softmax-momentum-seed1.jsonl softmax-momentum-seed2.jsonl | "
                         "jq -rs 'map(select(.type == \"summary\").test_accuracy * 100) | add / 2') && "
                         "grep -q \"^| softmax | momentum SGD | $(LC_ALL=C printf %%.2f $m) ± \" summary.md"), 0);
 }
@@ -769,13 +765,15 @@ static void ctrl_c_stops_every_script(void **state)
 {
     (void)state;
     env_setup();
-    /* (nielsen sets --threads 1 itself) */
+    /* (nielsen sets --threads 1 itself); two runs of each script, one at a
+     * time: the signal lands in the first, so the second never begins, and
+     * the rerun runs both */
     const char *run = "--data-dir \"$T\" --hidden 64 --epochs 400", *one = " --threads 1";
     const struct { const char *cmd, *dir; int runs, rerun; } s[] = {
-        {"$R/scripts/seed-runs.sh -o i-sr -s 1..4 -j 1 $R/configs/default.json --", "i-sr", 4, 1},
-        {"$R/scripts/sweep.sh -o i-sw -c $R/configs/default.json -g seed=1..3 -j 1 --", "i-sw/runs", 3, 1},
-        {"$R/scripts/compare-heads.sh -o i-ch -n 2 -j 1 $R/configs/default.json "
-         "$R/configs/default-sigmoid.json --", "i-ch", 4, 1},
+        {"$R/scripts/seed-runs.sh -o i-sr -s 1..2 -j 1 $R/configs/default.json --", "i-sr", 2, 1},
+        {"$R/scripts/sweep.sh -o i-sw -c $R/configs/default.json -g seed=1..2 -j 1 --", "i-sw/runs", 2, 1},
+        {"$R/scripts/compare-heads.sh -o i-ch -n 1 -j 1 $R/configs/default.json "
+         "$R/configs/default-sigmoid.json --", "i-ch", 2, 1},
         {"$R/scripts/where.sh -o i-wh -s 1 -j 1 --", "i-wh", 10, 0},
         {"$R/scripts/nielsen.sh -o i-ni -s 1 -j 1 -- --val 100", "i-ni", 7, 0},
     };
@@ -904,7 +902,7 @@ static void fetch_stops_and_caps(void **state)
 static void bench_counts_what_it_times(void **state)
 {
     (void)state;
-    const char *bench = getenv("BENCH_BIN") ? getenv("BENCH_BIN") : "build/bin/bench";
+    const char *bench = bench_bin();
     const char *flags = "--hidden 8 --batch-size 50 --limit-train 590 --epochs 2 --seed 4";
     assert_int_equal(sh("%s --data-dir %s %s > %s/b.json", bench, test_dir, flags, test_dir), 0);
     assert_int_equal(sh("%s --data-dir %s %s --json | tail -n1 > %s/t.json", train_bin(), test_dir,
@@ -953,16 +951,7 @@ int main(void)
     };
     /* every script runs the binaries under test (TRAIN_BIN, COMPARE_BIN: the
      * sanitizer build under make asan), never a ./train only make builds */
-    const char *compare = getenv("COMPARE_BIN");
-    char t[PATH_MAX], c[PATH_MAX];
-    if (!realpath(train_bin(), t) || !realpath(compare && *compare ? compare : "build/bin/compare", c)) {
-        fprintf(stderr, "test_scripts: no %s or compare binary: build them first\n", train_bin());
+    if (export_test_bins())
         return 1;
-    }
-    setenv("TRAIN", t, 1);
-    setenv("COMPARE", c, 1);
-    /* TEST_FILTER=name (a cmocka pattern) runs only those tests */
-    if (getenv("TEST_FILTER"))
-        cmocka_set_test_filter(getenv("TEST_FILTER"));
     return cmocka_run_group_tests_name("scripts", tests, setup_synthetic_dir, teardown_dir);
 }

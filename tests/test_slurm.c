@@ -69,7 +69,7 @@ static int start_cluster(void)
 static void seed_runs_as_array(void **state)
 {
     (void)state;
-    const char *mnist = mnist_dir();
+    const char *mnist = mnist_subset(3000);
     if (!mnist) {
         print_message("seed_runs_as_array skipped: no MNIST ($MNIST_DIR or data/mnist)\n");
         skip();
@@ -146,7 +146,7 @@ static void seed_runs_as_array(void **state)
 static void sweep_as_array(void **state)
 {
     (void)state;
-    const char *mnist = mnist_dir();
+    const char *mnist = mnist_subset(3000);
     if (!mnist || !getenv("SLURM_CONF"))
         skip();
     assert_int_equal(sh("scripts/sweep.sh --slurm -j 2 --cpus-per-task 1 --time 10 "
@@ -176,7 +176,5 @@ int main(void)
         cmocka_unit_test(seed_runs_as_array),
         cmocka_unit_test(sweep_as_array),
     };
-    if (getenv("TEST_FILTER"))
-        cmocka_set_test_filter(getenv("TEST_FILTER"));
     return cmocka_run_group_tests_name("slurm", tests, setup_dir, teardown);
 }

@@ -26,6 +26,15 @@ static void die(const char *what)
 
 char *test_dir;
 
+/* TEST_FILTER=name (a cmocka pattern: * and ?) runs only those tests of any
+ * suite, set before main */
+__attribute__((constructor)) static void test_filter(void)
+{
+    const char *f = getenv("TEST_FILTER");
+    if (f && *f)
+        cmocka_set_test_filter(f);
+}
+
 int setup_dir(void **state)
 {
     (void)state;
@@ -228,25 +237,26 @@ int sh(const char *fmt, ...)
     return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
 }
 
-const char *test_bins(void)
+int export_test_bins(void)
 {
-    static char buf[3 * 4096 + 48];
-    const char *c = getenv("COMPARE_BIN"), *g = getenv("GENDOC_BIN");
-    char t[4096], k[4096], d[4096];
-    if (!realpath(train_bin(), t) || !realpath(c && *c ? c : "build/bin/compare", k) ||
-        !realpath(g && *g ? g : "build/bin/gendoc", d))
-        fail_msg("no %s, compare or gendoc binary", train_bin());
-    snprintf(buf, sizeof buf, "TRAIN=%s COMPARE=%s GENDOC=%s", t, k, d);
-    return buf;
+    const char *var[] = {"TRAIN", "COMPARE", "GENDOC"};
+    const char *bin[] = {train_bin(), compare_bin(), gendoc_bin()};
+    for (int i = 0; i < 3; i++) {
+        char abs[4096];
+        if (!realpath(bin[i], abs)) {
+            fprintf(stderr, "no %s: build it first (make check or make asan builds what they run)\n",
+                    bin[i]);
+            return -1;
+        }
+        setenv(var[i], abs, 1);
+    }
+    return 0;
 }
 
-static int run_prog_full(const char *prog, const char *const *args, const char *stdout_path,
-                         int delay_ms, int sig, char **out, char **err)
+/* fork and exec prog with args, stdout to stdout_path or ofd, stderr to efd */
+static pid_t start_prog(const char *prog, const char *const *args, const char *stdout_path, int ofd,
+                        int efd)
 {
-    char outf[] = "/tmp/train-out.XXXXXX", errf[] = "/tmp/train-err.XXXXXX";
-    int ofd = mkstemp(outf), efd = mkstemp(errf);
-    if (ofd < 0 || efd < 0)
-        die("mkstemp");
     pid_t pid = fork();
     if (pid < 0)
         die("fork");
@@ -264,13 +274,65 @@ static int run_prog_full(const char *prog, const char *const *args, const char *
         execv(prog, (char *const *)argv);
         _exit(97);
     }
-    if (sig) {
-        struct timespec ts = {delay_ms / 1000, (long)(delay_ms % 1000) * 1000000L};
-        nanosleep(&ts, NULL);
-        kill(pid, sig);
+    return pid;
+}
+
+static int count_of(const char *text, const char *what)
+{
+    int n = 0;
+    for (const char *p = text; (p = strstr(p, what)); p += strlen(what))
+        n++;
+    return n;
+}
+
+/* With marker: once stdout holds it n times, send sig (*signalled: whether
+ * the child still ran). Without: sig after delay_ms, if sig. */
+static int run_prog_full(const char *prog, const char *const *args, const char *stdout_path,
+                         int delay_ms, int sig, const char *marker, int n, int *signalled,
+                         char **out, char **err)
+{
+    char outf[] = "/tmp/train-out.XXXXXX", errf[] = "/tmp/train-err.XXXXXX";
+    int ofd = mkstemp(outf), efd = mkstemp(errf);
+    if (ofd < 0 || efd < 0)
+        die("mkstemp");
+    pid_t pid = start_prog(prog, args, stdout_path, ofd, efd);
+    int status, reaped = 0;
+    if (marker) {
+        /* poll the output the child writes; it flushes each line */
+        const struct timespec tick = {0, 2000000L};
+        for (;;) {
+            char *o = slurp_fd(ofd);
+            int seen = count_of(o, marker) >= n;
+            free(o);
+            if (seen)
+                break;
+            pid_t w = waitpid(pid, &status, WNOHANG);
+            if (w == pid) {
+                reaped = 1;
+                break;
+            }
+            if (w < 0 && errno != EINTR)
+                die("waitpid");
+            nanosleep(&tick, NULL);
+        }
+        *signalled = !reaped;
+        if (!reaped)
+            kill(pid, sig);
+    } else if (sig) {
+        /* the signal after delay_ms, unless the child ended before */
+        const struct timespec tick = {0, 1000000L};
+        for (int ms = 0; ms < delay_ms && !reaped; ms++) {
+            pid_t w = waitpid(pid, &status, WNOHANG);
+            if (w < 0 && errno != EINTR)
+                die("waitpid");
+            reaped = w == pid;
+            if (!reaped)
+                nanosleep(&tick, NULL);
+        }
+        if (!reaped)
+            kill(pid, sig);
     }
-    int status;
-    while (waitpid(pid, &status, 0) < 0)
+    while (!reaped && waitpid(pid, &status, 0) < 0)
         if (errno != EINTR)
             die("waitpid");
     *out = slurp_fd(ofd);
@@ -285,18 +347,29 @@ static int run_prog_full(const char *prog, const char *const *args, const char *
 static int run_prog_to(const char *prog, const char *const *args, const char *stdout_path,
                        char **out, char **err)
 {
-    return run_prog_full(prog, args, stdout_path, 0, 0, out, err);
+    return run_prog_full(prog, args, stdout_path, 0, 0, NULL, 0, NULL, out, err);
 }
 
-const char *train_bin(void)
+static const char *bin_or(const char *var, const char *dflt)
 {
-    const char *b = getenv("TRAIN_BIN");
-    return b && *b ? b : "./train";
+    const char *b = getenv(var);
+    return b && *b ? b : dflt;
 }
+
+const char *train_bin(void) { return bin_or("TRAIN_BIN", "./train"); }
+const char *compare_bin(void) { return bin_or("COMPARE_BIN", "build/bin/compare"); }
+const char *gendoc_bin(void) { return bin_or("GENDOC_BIN", "build/bin/gendoc"); }
+const char *bench_bin(void) { return bin_or("BENCH_BIN", "build/bin/bench"); }
 
 int run_train_signal(const char *const *args, int delay_ms, int sig, char **out, char **err)
 {
-    return run_prog_full(train_bin(), args, NULL, delay_ms, sig, out, err);
+    return run_prog_full(train_bin(), args, NULL, delay_ms, sig, NULL, 0, NULL, out, err);
+}
+
+int run_train_signal_at(const char *const *args, const char *marker, int n, int sig,
+                        int *signalled, char **out, char **err)
+{
+    return run_prog_full(train_bin(), args, NULL, 0, sig, marker, n, signalled, out, err);
 }
 
 int run_train_to(const char *const *args, const char *stdout_path, char **out, char **err)
@@ -307,6 +380,43 @@ int run_train_to(const char *const *args, const char *stdout_path, char **out, c
 int run_train(const char *const *args, char **out, char **err)
 {
     return run_prog_to(train_bin(), args, NULL, out, err);
+}
+
+char *run_train_ok(const char *const *args)
+{
+    char *out, *err;
+    int rc = run_train(args, &out, &err);
+    if (rc != 0)
+        fail_msg("exit %d: %s", rc, err);
+    free(err);
+    return out;
+}
+
+const char *trained_model(const char *name, const char *const *args)
+{
+    static char path[8][4096];
+    static int used;
+    char p[4096];
+    snprintf(p, sizeof p, "%s/%s", test_dir, name);
+    int i = 0;
+    while (i < used && strcmp(path[i], p))
+        i++;
+    if (i == used) {
+        if (used == 8)
+            fail_msg("trained_model: more than 8 models");
+        snprintf(path[used++], sizeof path[0], "%s", p);
+    }
+    if (access(path[i], F_OK) == 0)
+        return path[i];
+    const char *a[64];
+    int n = 0;
+    while (args[n] && n < 61) {
+        a[n] = args[n];
+        n++;
+    }
+    a[n] = "--save", a[n + 1] = path[i], a[n + 2] = NULL;
+    free(run_train_ok(a));
+    return path[i];
 }
 
 int run_prog(const char *prog, const char *const *args, char **out, char **err)
@@ -365,4 +475,68 @@ const char *mnist_dir(void)
         return d;
     snprintf(p, sizeof p, "%s/train-images-idx3-ubyte", d);
     return stat(p, &st) == 0 ? d : NULL;
+}
+
+static char *subset_dir;
+
+static void subset_remove(void)
+{
+    if (subset_dir)
+        tmpdir_remove(subset_dir);
+    subset_dir = NULL;
+}
+
+/* the first n items of IDX file src (header of hdr bytes, items of `item`
+ * bytes), as a gzip file dst whose header says n */
+static void idx_head(const char *src, const char *dst, size_t hdr, uint32_t n, size_t item)
+{
+    gzFile in = gzopen(src, "rb");
+    if (!in)
+        fail_msg("%s: cannot open", src);
+    size_t len = hdr + (size_t)n * item;
+    uint8_t *b = malloc(len);
+    if (gzread(in, b, (unsigned)len) != (int)len)
+        fail_msg("%s: fewer than %u items", src, n);
+    gzclose(in);
+    for (int k = 0; k < 4; k++)
+        b[4 + k] = (uint8_t)(n >> (24 - 8 * k));
+    gzFile out = gzopen(dst, "wb1");
+    if (!out || gzwrite(out, b, (unsigned)len) != (int)len || gzclose(out) != Z_OK)
+        die(dst);
+    free(b);
+}
+
+const char *mnist_subset(uint32_t n_train)
+{
+    static uint32_t made;
+    const char *m = mnist_dir();
+    if (!m)
+        return NULL;
+    if (subset_dir && made == n_train)
+        return subset_dir;
+    if (!subset_dir)
+        atexit(subset_remove);
+    subset_remove();
+    subset_dir = tmpdir_make();
+    made = n_train;
+    char abs[4096], src[4200];
+    if (!realpath(m, abs))
+        fail_msg("%s: cannot resolve", m);
+    const char *set[][2] = {{"train-images-idx3-ubyte", "16"}, {"train-labels-idx1-ubyte", "8"}};
+    for (int i = 0; i < 2; i++) {
+        snprintf(src, sizeof src, "%s/%s.gz", abs, set[i][0]);
+        if (access(src, R_OK) != 0)
+            snprintf(src, sizeof src, "%s/%s", abs, set[i][0]);
+        char dst[4200];
+        snprintf(dst, sizeof dst, "%s/%s.gz", subset_dir, set[i][0]);
+        idx_head(src, dst, (size_t)atoi(set[i][1]), n_train, i ? 1 : 784);
+    }
+    const char *test[] = {"t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"};
+    for (int i = 0; i < 2; i++)
+        for (int gz = 0; gz < 2; gz++) {
+            snprintf(src, sizeof src, "%s/%s%s", abs, test[i], gz ? ".gz" : "");
+            if (access(src, R_OK) == 0 && symlink(src, path_in(subset_dir, strrchr(src, '/') + 1)))
+                die("symlink");
+        }
+    return subset_dir;
 }

@@ -6,11 +6,21 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* The binary under test: $TRAIN_BIN (a sanitizer build, say), else ./train. */
+/* The binaries under test: $TRAIN_BIN (a sanitizer build, say), else ./train;
+ * $COMPARE_BIN, $GENDOC_BIN, $BENCH_BIN, else build/bin/compare, gendoc, bench
+ * (the targets that run the suites build them: make check, make asan) */
 const char *train_bin(void);
+const char *compare_bin(void);
+const char *gendoc_bin(void);
+const char *bench_bin(void);
 /* the real MNIST for the end-to-end tests: $MNIST_DIR, else data/mnist;
  * NULL when the training images are not there (the test skips) */
 const char *mnist_dir(void);
+/* The first n_train training images of that MNIST and all its test images,
+ * in a temporary folder made once per process (removed at exit): every run
+ * that uses --limit-train n_train or less trains on the same images, and
+ * reads only those instead of all 60,000. NULL without MNIST. */
+const char *mnist_subset(uint32_t n_train);
 /* the whole content of an open file, from its start (malloc'd, NUL-ended) */
 char *slurp_fd(int fd);
 /* the whole content of the file at path and its length, in a malloc'd
@@ -22,9 +32,11 @@ char *slurp_text(const char *path);
 /* system() of a printf-formatted command: its exit status, -1 when it did
  * not exit (a command longer than the buffer fails the test) */
 int sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-/* "TRAIN=... COMPARE=... GENDOC=...": the absolute binaries under test (a sanitizer
- * build under make asan), for the scripts, which never build their own */
-const char *test_bins(void);
+/* TRAIN, COMPARE and GENDOC in the environment: the absolute binaries under
+ * test (a sanitizer build under make asan), for the scripts a suite runs,
+ * which never build or look for their own. -1 (and why, on stderr) when one
+ * is missing. */
+int export_test_bins(void);
 
 /* cmocka group fixtures: test_dir is a fresh temporary directory, holding a
  * synthetic digit set (600 training, 200 test images of 10x10) for
@@ -43,6 +55,17 @@ int teardown_dir(void **state);
         if (rc_ != (code))                                                              \
             fail_msg("exit %d, expected %d; stderr: %s", rc_, code, err);               \
     } while (0)
+
+/* Run ./train with the arguments; fail the test unless it exits 0 (with its
+ * stderr in the message). Returns its stdout (free it); stderr is freed. */
+#define RUN_OK(...) run_train_ok((const char *const[]){__VA_ARGS__, NULL})
+char *run_train_ok(const char *const *args);
+
+/* test_dir/NAME: the model train saves there with the arguments (and --save),
+ * trained the first time a test asks for it in this test_dir, so that the
+ * tests sharing it may run alone or in any order. The path stays valid. */
+#define TRAINED_MODEL(name, ...) trained_model(name, (const char *const[]){__VA_ARGS__, NULL})
+const char *trained_model(const char *name, const char *const *args);
 
 /* A fresh temporary directory (removed by tmpdir_remove). */
 char *tmpdir_make(void);
@@ -74,8 +97,15 @@ double grad_check(double (*f)(void *ctx), void *ctx, float *params, const float 
  * it did not exit normally. stdout_path, if not NULL, replaces the pipe. */
 int run_train(const char *const *args, char **out, char **err);
 int run_train_to(const char *const *args, const char *stdout_path, char **out, char **err);
-/* Run ./train and send it sig after delay_ms milliseconds (if still running). */
+/* Run ./train and send it sig after delay_ms milliseconds, if it still runs
+ * then (so a long delay costs nothing when it is only a guard against a hang). */
 int run_train_signal(const char *const *args, int delay_ms, int sig, char **out, char **err);
+/* Run ./train and send it sig as soon as its stdout holds `marker` n times
+ * (an event of the run, not a time: the verdict does not depend on the
+ * machine's load); *signalled says whether it was still running then.
+ * Returns the exit status, -1 when it did not exit normally. */
+int run_train_signal_at(const char *const *args, const char *marker, int n, int sig,
+                        int *signalled, char **out, char **err);
 /* the same for another program */
 int run_prog(const char *prog, const char *const *args, char **out, char **err);
 
