@@ -31,10 +31,10 @@ static int have_runs(void)
     const char *data = mnist_dir();
     if (!data)
         return 0;
-    assert_int_equal(sh("[ -f %s/runs/record-softmax-seed2.jsonl ] || %s scripts/seed-runs.sh -s 1..2 -j 2 "
+    assert_int_equal(sh("[ -f %s/runs/record-softmax-seed2.jsonl ] || scripts/seed-runs.sh -s 1..2 -j 2 "
                         "-o %s/runs configs/record-softmax.json configs/record-sigmoid.json -- "
                         "--data-dir %s %s > /dev/null 2> %s/seed-runs.err",
-                        test_dir, test_bins(), test_dir, data, FLAGS, test_dir), 0);
+                        test_dir, test_dir, data, FLAGS, test_dir), 0);
     /* Runs this short improve at every epoch, so the kept, the last and the
      * best-tested epochs would all be the last: one run is rewritten so that
      * they differ (best test at 1, kept 2, last 3, validation tied at 2 and
@@ -58,7 +58,7 @@ static const char *err_text(void)
 /* record-table.sh ARGS, stderr to test_dir/err; its exit status */
 static int table(const char *args)
 {
-    return sh("%s scripts/record-table.sh %s > /dev/null 2> %s/err", test_bins(), args, test_dir);
+    return sh("scripts/record-table.sh %s > /dev/null 2> %s/err", args, test_dir);
 }
 
 struct figures {
@@ -127,8 +127,8 @@ static void table_is_the_runs(void **state)
     assert_non_null(getcwd(repo, sizeof repo));
     snprintf(out, sizeof out, "%s/out", test_dir);
     /* from the runs' parent folder, as the lead runs it on his */
-    assert_int_equal(sh("cd %s && %s %s/scripts/record-table.sh -o out runs > /dev/null 2> err",
-                        test_dir, test_bins(), repo), 0);
+    assert_int_equal(sh("cd %s && %s/scripts/record-table.sh -o out runs > /dev/null 2> err",
+                        test_dir, repo), 0);
     char *t = strdup(slurp_text(path_in(out, "table.md")));
     long long weights = parameters();
     assert_int_equal(weights, 784LL * 32 + 32 + 32 * 10 + 10);
@@ -191,9 +191,9 @@ static void table_is_the_runs(void **state)
                         "grep -q '^command: scripts/record-table.sh -o out runs$' %s/PROVENANCE",
                         test_dir, out, out), 0);
     /* the same bytes under a comma-decimal locale */
-    assert_int_equal(sh("cd %s && LC_ALL=de_DE.UTF-8 LANG=de_DE.UTF-8 %s %s/scripts/record-table.sh -o out2 runs "
+    assert_int_equal(sh("cd %s && LC_ALL=de_DE.UTF-8 LANG=de_DE.UTF-8 %s/scripts/record-table.sh -o out2 runs "
                         "> /dev/null 2> err && cmp -s out/table.md out2/table.md && cmp -s out/heads.md out2/heads.md "
-                        "&& cmp -s out/curves.txt out2/curves.txt", test_dir, test_bins(), repo), 0);
+                        "&& cmp -s out/curves.txt out2/curves.txt", test_dir, repo), 0);
     free(t);
     free(cmp);
     free(heads);
@@ -203,8 +203,8 @@ static void table_is_the_runs(void **state)
  * test_dir/NAME-out (its table.md also in NAME.before) */
 static void copy_runs(const char *name)
 {
-    assert_int_equal(sh("[ -d %s/base-out ] || %s scripts/record-table.sh -o %s/base-out %s/runs > /dev/null "
-                        "2>&1", test_dir, test_bins(), test_dir, test_dir), 0);
+    assert_int_equal(sh("[ -d %s/base-out ] || scripts/record-table.sh -o %s/base-out %s/runs > /dev/null "
+                        "2>&1", test_dir, test_dir, test_dir), 0);
     assert_int_equal(sh("rm -rf %s/%s %s/%s-out && cp -a %s/runs %s/%s && cp -a %s/base-out %s/%s-out && "
                         "cp %s/base-out/table.md %s/%s.before", test_dir, name, test_dir, name, test_dir,
                         test_dir, name, test_dir, test_dir, name, test_dir, test_dir, name), 0);
@@ -282,17 +282,17 @@ static void hostile_runs_are_refused(void **state)
     refused("h", 65, "record-softmax-seed3.jsonl: the run's seed is 1, not the file name's 3");
     /* a run of the same config with other flags (a third seed, 2 epochs) */
     copy_runs("h");
-    assert_int_equal(sh("%s scripts/seed-runs.sh -s 3 -j 1 -o %s/other configs/record-softmax.json -- "
+    assert_int_equal(sh("scripts/seed-runs.sh -s 3 -j 1 -o %s/other configs/record-softmax.json -- "
                         "--data-dir %s --limit-train 2000 --val 500 --epochs 2 --hidden 32 > /dev/null 2>&1 && "
-                        "cp %s/other/record-softmax-seed3.* %s/", test_bins(), test_dir, mnist_dir(), test_dir,
+                        "cp %s/other/record-softmax-seed3.* %s/", test_dir, mnist_dir(), test_dir,
                         d), 0);
     refused("h", 65, "record-softmax-seed3.jsonl: its settings differ from the other runs of record-softmax");
     /* a run on other data: the first 1,000 test images only */
     copy_runs("h");
-    assert_int_equal(sh("%s scripts/seed-runs.sh -s 1 -j 1 -o %s/fewer configs/record-softmax.json -- "
+    assert_int_equal(sh("scripts/seed-runs.sh -s 1 -j 1 -o %s/fewer configs/record-softmax.json -- "
                         "--data-dir %s %s --limit-test 1000 > /dev/null 2>&1 && cd %s/fewer && "
                         "for x in jsonl pred.csv cmd; do cp record-softmax-seed1.$x %s/fewer-seed1.$x; done",
-                        test_bins(), test_dir, mnist_dir(), FLAGS, test_dir, d), 0);
+                        test_dir, mnist_dir(), FLAGS, test_dir, d), 0);
     refused("h", 65, "other data than");
     /* the same run, its summary's data edited: its command record disagrees */
     copy_runs("h");
@@ -372,8 +372,8 @@ static void usage_errors(void **state)
         {"-s 1..x -o out runs", "record-table: seeds '1..x'", 64},
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
-        assert_int_equal(sh("cd %s/cwd && %s %s/scripts/record-table.sh %s > /dev/null 2> ../err", test_dir,
-                            test_bins(), repo, bad[i].args), bad[i].code);
+        assert_int_equal(sh("cd %s/cwd && %s/scripts/record-table.sh %s > /dev/null 2> ../err", test_dir,
+                            repo, bad[i].args), bad[i].code);
         if (!strstr(err_text(), bad[i].want))
             fail_msg("%s: %s", bad[i].args, err_text());
     }
@@ -404,7 +404,7 @@ int main(void)
         cmocka_unit_test(names_are_data),
         cmocka_unit_test(usage_errors),
     };
-    if (getenv("TEST_FILTER"))
-        cmocka_set_test_filter(getenv("TEST_FILTER"));
+    if (export_test_bins() != 0)
+        return 1;
     return cmocka_run_group_tests_name("record", tests, setup_dir, teardown_dir);
 }
