@@ -56,12 +56,46 @@ static bool has_open(pid_t pid, const char *name)
 }
 
 /* How a run ended: exit code (-1: killed), seconds from the signal (or the
- * start) to its end, and its peak resident memory. */
+ * start) to its end, the CPU seconds it spent after the signal (or in all),
+ * and its peak resident memory. */
 struct ended {
     int rc;
-    double seconds;
+    double seconds, cpu;
     long max_rss_kb;
 };
+
+/* CPU seconds process pid has used so far, all its threads (fields 14 and
+ * 15 of /proc/PID/stat, after the parenthesised name, which may hold
+ * anything); 0 when it cannot be read */
+static double cpu_so_far(pid_t pid)
+{
+    char path[64], buf[1024];
+    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return 0;
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = 0;
+    char *p = strrchr(buf, ')');
+    unsigned long ut, st;
+    if (!p || sscanf(p + 1, " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &ut, &st) != 2)
+        return 0;
+    return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
+}
+
+/* A run that a signal ended stopped soon: within a second of CPU after the
+ * signal (the work between two looks at the flag, which load does not
+ * stretch) and a generous bound of wall time for the blocked cases (a read
+ * that never returns uses no CPU at all). A loaded machine can hold a
+ * runnable process off the CPU for seconds; neither bound is about that. */
+static void assert_stops_soon(struct ended r, const char *what)
+{
+    print_message("%s stopped %.3f s (%.3f s of CPU) after the signal\n", what, r.seconds, r.cpu);
+    if (r.cpu >= 1 || r.seconds >= 30)
+        fail_msg("%s: %.3f s of CPU, %.3f s of wall time after the signal", what, r.cpu,
+                 r.seconds);
+}
 
 /* Run train with stdin from stdin_path (NULL: /dev/null; "|": a pipe kept
  * open and silent). With sig: once stdout holds `marker` (NULL: at once;
@@ -78,7 +112,7 @@ static struct ended run_full(const char *const *args, const char *stdin_path, co
     bool piped = stdin_path && !strcmp(stdin_path, "|");
     if (piped)
         assert_int_equal(pipe(pipefd), 0);
-    double t0 = now();
+    double t0 = now(), cpu0 = 0;
     pid_t pid = fork();
     assert_true(pid >= 0);
     if (pid == 0) {
@@ -117,13 +151,17 @@ static struct ended run_full(const char *const *args, const char *stdin_path, co
         struct timespec ts = {delay_ms / 1000, (long)(delay_ms % 1000) * 1000000L};
         nanosleep(&ts, NULL);
         t0 = now();
+        cpu0 = cpu_so_far(pid);
         kill(pid, sig);
     }
     int status;
     struct rusage ru;
     while (wait4(pid, &status, 0, &ru) < 0)
         assert_int_equal(errno, EINTR);
-    struct ended r = {WIFEXITED(status) ? WEXITSTATUS(status) : -1, now() - t0, ru.ru_maxrss};
+    double cpu = (double)ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 +
+                 (double)ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6;
+    struct ended r = {WIFEXITED(status) ? WEXITSTATUS(status) : -1, now() - t0, cpu - cpu0,
+                      ru.ru_maxrss};
     if (piped)
         close(pipefd[1]);
     *out = slurp_fd(ofd);
@@ -513,7 +551,8 @@ static void config_larger_than_memory_is_refused(void **state)
     if (r.rc != 64 || strncmp(err, "train: hidden: this run needs about ", 36) ||
         !strstr(err, "GiB available\n"))
         fail_msg("exit %d: %s", r.rc, err);
-    assert_true(r.seconds < 2);
+    if (r.cpu >= 2)   /* refused before the work: CPU, which load does not stretch */
+        fail_msg("refused after %.3f s of CPU", r.cpu);
     if (!sanitized())
         assert_true(r.max_rss_kb < 64 * 1024);
     free(out), free(err);
@@ -631,8 +670,7 @@ static void predict_streams_stdin(void **state)
     r = run_full(args, "/dev/zero", "\n1,", 600, SIGINT, &out, &err);
     if (r.rc != 130 || !strstr(err, "train: interrupted while predicting (after "))
         fail_msg("exit %d: %s", r.rc, err);
-    print_message("prediction stopped %.3f s after SIGINT\n", r.seconds);
-    assert_true(r.seconds < 1);
+    assert_stops_soon(r, "prediction");
     if (!sanitized() && r.max_rss_kb > 48 * 1024)
         fail_msg("peak memory %ld KB streaming /dev/zero", r.max_rss_kb);
     free(out), free(err);
@@ -640,8 +678,7 @@ static void predict_streams_stdin(void **state)
     r = run_full(args, "|", NULL, 300, SIGTERM, &out, &err);
     if (r.rc != 143 || !strstr(err, "train: interrupted while reading images from stdin"))
         fail_msg("exit %d: %s", r.rc, err);
-    print_message("a blocked read stopped %.3f s after SIGTERM\n", r.seconds);
-    assert_true(r.seconds < 1);
+    assert_stops_soon(r, "a blocked read");
     free(out), free(err);
 }
 
@@ -657,8 +694,7 @@ static void signals_end_training_and_evaluation(void **state)
     struct ended r = run_full(train, NULL, "data:", 200, SIGTERM, &out, &err);
     if (r.rc != 143 || !strstr(err, "train: interrupted "))
         fail_msg("exit %d: %s", r.rc, err);
-    print_message("training stopped %.3f s after SIGTERM\n", r.seconds);
-    assert_true(r.seconds < 1);
+    assert_stops_soon(r, "training");
     free(out), free(err);
     /* evaluation: a deep model over a large test set, evaluation only: some
      * 270 GFLOP in all, so it cannot end before the signal lands, in batches
@@ -675,8 +711,7 @@ static void signals_end_training_and_evaluation(void **state)
     r = run_full(eval, NULL, "data:", 50, SIGINT, &out, &err);
     if (r.rc != 130 || !strstr(err, "train: interrupted while evaluating the test set"))
         fail_msg("exit %d: %s", r.rc, err);
-    print_message("evaluation stopped %.3f s after SIGINT\n", r.seconds);
-    assert_true(r.seconds < 1);
+    assert_stops_soon(r, "evaluation");
     free(out), free(err);
     tmpdir_remove(dir);
 }
@@ -696,8 +731,7 @@ static void signal_ends_loading(void **state)
     if (r.rc != 143 || !strstr(err, "train: interrupted while loading ") ||
         !strstr(err, "train-images-idx3-ubyte.gz"))
         fail_msg("exit %d: %s", r.rc, err);
-    print_message("loading stopped %.3f s after SIGTERM\n", r.seconds);
-    assert_true(r.seconds < 1);
+    assert_stops_soon(r, "loading");
     assert_null(strstr(err, "make data"));
     free(out), free(err);
 }
@@ -722,9 +756,10 @@ static void signal_before_a_blocking_read(void **state)
         _exit(k < 0 && errno == EINTR && interrupt_signal == SIGTERM ? 0 : 1);
     }
     int status = 0;
-    while (waitpid(pid, &status, WNOHANG) == 0 && now() - t0 < 3)
+    /* for ever is the bug; 30 s leaves a loaded machine time to run the child */
+    while (waitpid(pid, &status, WNOHANG) == 0 && now() - t0 < 30)
         usleep(10000);
-    if (now() - t0 >= 3) {
+    if (now() - t0 >= 30) {
         kill(pid, SIGKILL);
         waitpid(pid, &status, 0);
         fail_msg("a read entered after SIGTERM waited for ever");

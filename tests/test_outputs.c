@@ -502,18 +502,18 @@ static void signal_ends_fifo_wait(void **state)
     char *out, *err;
     const char *a1[] = {"--data-dir", test_dir, "--hidden", "8", "--epochs", "1",
                         "--predictions", fifo, "--quiet", NULL};
-    int rc = run_train_signal(a1, 1500, SIGINT, &out, &err);
+    int rc = run_train_signal_in_open(a1, SIGINT, &out, &err);
     if (rc != 130 || !strstr(err, "train: interrupted"))
         fail_msg("exit %d: %s", rc, err);
     free(out), free(err);
     const char *a2[] = {"--data-dir", test_dir, "--hidden", "8", "--epochs", "1", "--metrics",
                         fifo_csv, "--quiet", NULL};
-    rc = run_train_signal(a2, 500, SIGTERM, &out, &err);
+    rc = run_train_signal_in_open(a2, SIGTERM, &out, &err);
     if (rc != 143 || !strstr(err, "train: interrupted"))
         fail_msg("exit %d: %s", rc, err);
     free(out), free(err);
     const char *a3[] = {"--config", fifo, NULL};
-    rc = run_train_signal(a3, 500, SIGINT, &out, &err);
+    rc = run_train_signal_in_open(a3, SIGINT, &out, &err);
     if (rc != 130)
         fail_msg("exit %d: %s", rc, err);
     free(out), free(err);

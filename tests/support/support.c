@@ -9,6 +9,7 @@
 #include <string.h>
 #include <signal.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -285,8 +286,28 @@ static int count_of(const char *text, const char *what)
     return n;
 }
 
-/* With marker: once stdout holds it n times, send sig (*signalled: whether
- * the child still ran). Without: sig after delay_ms, if sig. */
+/* Whether process pid sleeps in an open(): /proc/PID/syscall starts with the
+ * number of the call it is blocked in ("running" when it is not blocked). */
+static int blocked_in_open(pid_t pid)
+{
+    char path[64], buf[64] = "";
+    snprintf(path, sizeof path, "/proc/%d/syscall", (int)pid);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return 0;
+    int ok = fgets(buf, sizeof buf, f) != NULL;
+    fclose(f);
+    long nr = ok ? strtol(buf, NULL, 10) : -1;
+    return (buf[0] >= '0' && buf[0] <= '9') && (nr == SYS_openat
+#ifdef SYS_open
+                                               || nr == SYS_open
+#endif
+                                               );
+}
+
+/* With marker: once stdout holds it n times (marker "open()": once the
+ * child waits in an open), send sig (*signalled: whether the child still
+ * ran). Without: sig after delay_ms, if sig. */
 static int run_prog_full(const char *prog, const char *const *args, const char *stdout_path,
                          int delay_ms, int sig, const char *marker, int n, int *signalled,
                          char **out, char **err)
@@ -300,10 +321,21 @@ static int run_prog_full(const char *prog, const char *const *args, const char *
     if (marker) {
         /* poll the output the child writes; it flushes each line */
         const struct timespec tick = {0, 2000000L};
-        for (;;) {
-            char *o = slurp_fd(ofd);
-            int seen = count_of(o, marker) >= n;
-            free(o);
+        int in_open = !strcmp(marker, "open()");
+        for (long polls = 0;; polls++) {
+            int seen;
+            if (in_open) {
+                seen = blocked_in_open(pid);
+                if (!seen && polls > 60000) {   /* 120 s of 2 ms ticks */
+                    kill(pid, SIGKILL);
+                    waitpid(pid, &status, 0);
+                    fail_msg("the run never waited in an open()");
+                }
+            } else {
+                char *o = slurp_fd(ofd);
+                seen = count_of(o, marker) >= n;
+                free(o);
+            }
             if (seen)
                 break;
             pid_t w = waitpid(pid, &status, WNOHANG);
@@ -370,6 +402,12 @@ int run_train_signal_at(const char *const *args, const char *marker, int n, int 
                         int *signalled, char **out, char **err)
 {
     return run_prog_full(train_bin(), args, NULL, 0, sig, marker, n, signalled, out, err);
+}
+
+int run_train_signal_in_open(const char *const *args, int sig, char **out, char **err)
+{
+    int signalled;
+    return run_prog_full(train_bin(), args, NULL, 0, sig, "open()", 1, &signalled, out, err);
 }
 
 int run_train_to(const char *const *args, const char *stdout_path, char **out, char **err)

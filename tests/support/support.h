@@ -106,6 +106,11 @@ int run_train_signal(const char *const *args, int delay_ms, int sig, char **out,
  * Returns the exit status, -1 when it did not exit normally. */
 int run_train_signal_at(const char *const *args, const char *marker, int n, int sig,
                         int *signalled, char **out, char **err);
+/* Run ./train and send it sig once it waits in an open() (a FIFO with no
+ * reader or writer): an event, not a time, as above. Returns the exit status,
+ * -1 when it did not exit normally; fails the test when it never waits there
+ * in 120 s. */
+int run_train_signal_in_open(const char *const *args, int sig, char **out, char **err);
 /* the same for another program */
 int run_prog(const char *prog, const char *const *args, char **out, char **err);
 
