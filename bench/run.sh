@@ -78,6 +78,7 @@ wall() {   # NAME COMMAND...
 # one whole process of the fast recipe, timed from outside: ours or PyTorch's
 # (-e cuts both to EPOCHS: a check that the harness runs, not the recipe)
 speed() {   # ROUND SEED HEAD IMPL PRECISION
+    sleep "${SPEEDRUN_SETTLE:-2}"
     t0=$(date +%s.%N)
     if [ "$4" = train ]; then
         ./train --config "configs/fast-$3.json" --data-dir "$data" --seed "$2" --threads "$cores" \
@@ -140,16 +141,26 @@ run() {
             python3-torch=glob:/usr/lib/python3/dist-packages/torch/__init__.py \
             python3-numpy=glob:/usr/lib/python3/dist-packages/numpy/__init__.py \
             libopenblas0-openmp=glob:$omp/libblas.so.3 bc=cmd:bc
-        # ours at its best here (bf16 where the CPU has it), then PyTorch fp32
-        # and bf16 autocast, alternating, the same seeds in every round
+        # ours at its best here (bf16 where the CPU has it), PyTorch fp32 and
+        # bf16 autocast, the same seeds in every round. The order turns each
+        # round (train first in odd rounds, last in even ones), so that no
+        # side always starts just after the other freed its memory or warmed
+        # the caches, and each process starts after a pause of
+        # SPEEDRUN_SETTLE seconds (default 2) that lets the machine settle.
         ours_p=${bf16:-fp32}
         r=1
         while [ "$r" -le "$rounds" ]; do
             for s in $seeds; do
                 for h in softmax sigmoid; do
-                    speed "$r" "$s" "$h" train "$ours_p"
-                    speed "$r" "$s" "$h" pytorch fp32
-                    [ -z "$bf16" ] || speed "$r" "$s" "$h" pytorch bf16
+                    if [ $((r % 2)) -eq 1 ]; then
+                        speed "$r" "$s" "$h" train "$ours_p"
+                        speed "$r" "$s" "$h" pytorch fp32
+                        [ -z "$bf16" ] || speed "$r" "$s" "$h" pytorch bf16
+                    else
+                        [ -z "$bf16" ] || speed "$r" "$s" "$h" pytorch bf16
+                        speed "$r" "$s" "$h" pytorch fp32
+                        speed "$r" "$s" "$h" train "$ours_p"
+                    fi
                 done
             done
             r=$((r + 1))
