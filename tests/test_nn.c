@@ -485,6 +485,43 @@ static void dropout_masks(void **state)
     assert_memory_equal(out, in, 3 * sizeof(float));
 }
 
+/* The mask by its definition, against a reference written from it: draw d
+ * (from 0) decides units 2d and 2d + 1, the first from its high 32 bits, the
+ * second from its low ones, kept when that u32 >= ceil(p 2^32); an odd last
+ * unit takes the high half of one more draw, and the stream ends exactly
+ * ceil(n/2) draws on. Odd and even lengths, on one thread and on the team. */
+static void dropout_mask_by_definition(void **state)
+{
+    (void)state;
+    enum { MAX = 70001 };
+    static uint8_t mask[MAX + 1];
+    const size_t lengths[] = {1, 2, 7, 8, 1000, 70000, 70001};
+    const float ps[] = {0.3f, 0.5f};
+    const int team = omp_get_max_threads();
+    for (int threads = 1; threads <= 2; threads++)
+        for (size_t k = 0; k < sizeof lengths / sizeof lengths[0]; k++)
+            for (int j = 0; j < 2; j++) {
+                const size_t n = lengths[k];
+                const uint64_t threshold = (uint64_t)ceil((double)ps[j] * 4294967296.0);
+                struct rng r, ref;
+                rng_seed(&r, 40 + k, RNG_DROPOUT);
+                ref = r;
+                memset(mask, 0xAA, sizeof mask);
+                omp_set_num_threads(threads);
+                dropout_mask(mask, n, ps[j], &r);
+                for (size_t i = 0; i < n; i += 2) {
+                    const uint64_t x = rng_next(&ref);
+                    if (mask[i] != ((x >> 32) >= threshold) ||
+                        (i + 1 < n && mask[i + 1] != ((x & 0xffffffffu) >= threshold)))
+                        fail_msg("n %zu, p %.1f, %d threads: unit %zu or the next is not its draw's",
+                                 n, ps[j], threads, i);
+                }
+                assert_int_equal(mask[n], 0xAA);   /* nothing past the end */
+                assert_int_equal(rng_next(&r), rng_next(&ref));
+            }
+    omp_set_num_threads(team);
+}
+
 /* The mask drawn in chunks on the team is the mask drawn in order on one
  * thread, and leaves the stream where drawing in order would: lengths below
  * the threaded size, at it, odd, and of many chunks; then a draw after it. A
@@ -602,6 +639,7 @@ int main(void)
         cmocka_unit_test(schedules),
         cmocka_unit_test(rng_streams),
         cmocka_unit_test(dropout_masks_threaded),
+        cmocka_unit_test(dropout_mask_by_definition),
     };
     return cmocka_run_group_tests_name("nn", tests, NULL, NULL);
 }
