@@ -186,6 +186,53 @@ static void products(enum precision p)
     onednn_close(&dnn);
 }
 
+/* dense_pack's fast paths (columns in runs, bf16 row pairs) write what the
+ * element-by-element path writes, and nothing else, on the layouts oneDNN
+ * picks here for odd and even shapes; on AVX2 and AVX-512 every layout it
+ * picks takes a fast path, in runs of at least 16 columns (or all of them):
+ * a detector that falls back, or finds runs of one, costs only speed, so no
+ * other test would see it. */
+static void packing_fast_paths(void **state)
+{
+    (void)state;
+    struct onednn dnn;
+    struct err e = {0};
+    if (onednn_open(&dnn, &e))
+        fail_msg("%s", e.msg);
+    const int shapes[][2] = {{784, 500}, {300, 37}, {33, 65}, {1024, 10}, {5, 3}};
+    const int avx = !strncmp(onednn_isa(), "avx", 3);
+    for (int bf = 0; bf <= have_bf16(); bf++)
+        for (size_t k = 0; k < sizeof shapes / sizeof shapes[0]; k++) {
+            const int in = shapes[k][0], out = shapes[k][1];
+            struct dense d;
+            if (dense_init(&d, &dnn, in, out, ACT_RELU, bf ? PRECISION_BF16 : PRECISION_FP32, 1, &e))
+                fail_msg("%s", e.msg);
+            float *W = malloc(sizeof(float) * (size_t)in * (size_t)out);
+            for (int i = 0; i < in * out; i++)
+                W[i] = (float)sin(i) + 2;   /* never 0: a missed element shows */
+            const size_t size = dnnl_memory_desc_get_size(&d.wmd);
+            dense_pack(&d, W, 0, in);
+            unsigned char *fast = malloc(size);
+            memcpy(fast, d.packed, size);
+            const int run = d.run, pairs = d.pairs;
+            print_message("%s %dx%d: run %d, pairs %d (%s)\n", bf ? "bf16" : "fp32", in, out, run,
+                          pairs, onednn_isa());
+            if (avx && (run < (out < 16 ? out : 16) || (bf && !pairs)))
+                fail_msg("%s %dx%d: no fast path (run %d, pairs %d)", bf ? "bf16" : "fp32", in, out,
+                         run, pairs);
+            memset(d.packed, 0, size);
+            d.run = d.pairs = 0;
+            dense_pack(&d, W, 0, in);
+            if (memcmp(fast, d.packed, size))
+                fail_msg("%s %dx%d: the fast path (run %d, pairs %d) packs other bytes",
+                         bf ? "bf16" : "fp32", in, out, run, pairs);
+            free(fast);
+            free(W);
+            dense_free(&d);
+        }
+    onednn_close(&dnn);
+}
+
 static void products_fp32(void **state)
 {
     (void)state;
@@ -475,6 +522,7 @@ int main(void)
         cmocka_unit_test(products_bf16),
         cmocka_unit_test(cache_eviction),
         cmocka_unit_test(packed_odd_shapes),
+        cmocka_unit_test(packing_fast_paths),
         cmocka_unit_test(bf16_model_tracks_fp32),
         cmocka_unit_test(steps_repeat_exactly),
         cmocka_unit_test(fused_update_matches),
