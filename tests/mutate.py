@@ -46,9 +46,10 @@ import time
 # the suites a mutant may meet (run the cheapest first, by their unmutated
 # CPU time): the unit suites, then the cheap ones that cover the rest of
 # src/train, src/nn and src/data (deskew.c; outstats.c through compare;
-# budget.c and the trainer's limits through ./train)
+# budget.c and the trainer's limits through ./train; par.c's team and its
+# start-up environment through test_machine)
 UNIT = ("test_stats test_task test_head test_train test_nn test_config test_dense test_data "
-        "test_distort test_deskew test_classes test_limits")
+        "test_distort test_deskew test_classes test_limits test_machine")
 FLIPS = {"<": "<=", "<=": "<", ">": ">=", ">=": ">", "==": "!=", "!=": "=="}
 ARITH = {" + ": " - ", " - ": " + ", " * ": " / ", " / ": " * ", "+=": "-=", "-=": "+=",
          "&&": "||", "||": "&&"}

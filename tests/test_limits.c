@@ -605,6 +605,19 @@ static void meminfo_is_read(void **state)
                                "GiB available");
     memset(&e, 0, sizeof e);
     assert_int_equal(budget_check_bytes(1e8, (uint64_t)1 << 30, "predict", "x.idx", &e), 0);
+    /* a whole budget: every part in its place in the message, the heaviest
+     * part's setting named (here the data) */
+    const double G = 1073741824.0;
+    struct budget b = {.data = 2.5 * G, .model = 0.5 * G, .optimizer = 0.25 * G, .batch = 1.5 * G,
+                       .eval = 0.75 * G, .save = 0.125 * G, .fixed = 0.05 * G};
+    b.total = b.data + b.model + b.optimizer + b.batch + b.eval + b.save + b.fixed;
+    memset(&e, 0, sizeof e);
+    assert_int_equal(budget_check(&b, (uint64_t)4 << 30, &e), 64);
+    assert_string_equal(e.msg, "train_images: this run needs about 5.7 GiB (model and optimizer "
+                               "0.8, batch buffers 1.5, data 2.5, outputs 0.8, saving 0.1), more "
+                               "than 90% of the 4.0 GiB available");
+    memset(&e, 0, sizeof e);
+    assert_int_equal(budget_check(&b, (uint64_t)7 << 30, &e), 0);
 }
 
 /* The estimate against the peak resident memory of real runs (parameters
