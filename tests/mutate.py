@@ -47,9 +47,10 @@ import time
 # CPU time): the unit suites, then the cheap ones that cover the rest of
 # src/train, src/nn and src/data (deskew.c; outstats.c through compare;
 # budget.c and the trainer's limits through ./train; par.c's team and its
-# start-up environment through test_machine)
+# start-up environment through test_machine; the kept best epoch through
+# test_patience)
 UNIT = ("test_stats test_task test_head test_train test_nn test_config test_dense test_data "
-        "test_distort test_deskew test_classes test_limits test_machine")
+        "test_distort test_deskew test_classes test_limits test_machine test_patience")
 FLIPS = {"<": "<=", "<=": "<", ">": ">=", ">=": ">", "==": "!=", "!=": "=="}
 ARITH = {" + ": " - ", " - ": " + ", " * ": " / ", " / ": " * ", "+=": "-=", "-=": "+=",
          "&&": "||", "||": "&&"}

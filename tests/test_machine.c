@@ -231,13 +231,17 @@ static void bounded_spin_on_a_busy_machine(void **state)
                      cases[i].want, r.err);
         result_free(&r);
     }
-    /* the last variable lends its slot: it reads back whole */
+    /* the last variable lends its slot: it reads back whole, and the slot
+     * given back is the lent one (the first variable stays where it was) */
     char cmd[4096];
     snprintf(cmd, sizeof cmd,
              "env -i PATH=/usr/bin:/bin OMP_DISPLAY_ENV=verbose MNIST_DIR=/nonexistent/lent '%s' "
              "--print-config 2>&1 | grep -q \"GOMP_SPINCOUNT = '1000'\" && "
              "env -i PATH=/usr/bin:/bin MNIST_DIR=/nonexistent/lent '%s' --print-config "
-             "| grep -q '\"data_dir\":.*\"/nonexistent/lent\"'", train_bin(), train_bin());
+             "| grep -q '\"data_dir\":.*\"/nonexistent/lent\"' && "
+             "env -i MNIST_DIR=/nonexistent/first PATH=/usr/bin:/bin LAST=1 '%s' --print-config "
+             "| grep -q '\"data_dir\":.*\"/nonexistent/first\"'", train_bin(), train_bin(),
+             train_bin());
     int rc = sh("%s", cmd);
     if (policy)
         setenv("OMP_WAIT_POLICY", policy, 1);
