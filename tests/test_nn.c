@@ -1,5 +1,6 @@
 /* The network: finite-difference gradient checks through dense layers, every
  * activation and dropout; initialisation; optimizers; schedules; the RNG. */
+#include <malloc.h>
 #include <math.h>
 #include <stdio.h>
 #include <setjmp.h>
@@ -485,6 +486,46 @@ static void dropout_masks(void **state)
     assert_memory_equal(out, in, 3 * sizeof(float));
 }
 
+/* mlp_batch_bytes is what mlp_create allocates for each row of its largest
+ * batch, measured: the heap's bytes in use (mallinfo2, every block on the
+ * heap) after creating a model for 1001 rows less those for 1 row, against
+ * the estimate's difference, within the heap's rounding; fp32 and bf16,
+ * with and without dropout, two and three hidden layers (every buffer is
+ * written then; with fewer, the estimate leaves out the untouched ones). */
+static void batch_bytes_are_allocated(void **state)
+{
+    (void)state;
+#if defined(__SANITIZE_ADDRESS__)
+    skip();   /* the sanitizer's allocator is not the heap's */
+#endif
+    mallopt(M_MMAP_THRESHOLD, 1 << 30);
+    for (int p = 0; p < 2; p++)
+        for (int drop = 0; drop < 2; drop++)
+            for (int h = 2; h <= 3; h++) {
+                struct mlp_spec s = {.n_inputs = 784, .n_outputs = 10, .n_hidden = h,
+                                     .hidden = {64, 32, 48}, .act = ACT_RELU,
+                                     .dropout = drop ? 0.2f : 0,
+                                     .precision = p ? PRECISION_BF16 : PRECISION_FP32, .pack = -1};
+                long grew[2];
+                for (int k = 0; k < 2; k++) {
+                    s.max_batch = k ? 1001 : 1;
+                    struct mallinfo2 before = mallinfo2();
+                    struct mlp *m = mlp_create(&s);
+                    assert_non_null(m);
+                    struct mallinfo2 after = mallinfo2();
+                    grew[k] = (long)(after.uordblks + after.hblkhd) -
+                              (long)(before.uordblks + before.hblkhd);
+                    mlp_free(m);
+                }
+                const double want = mlp_batch_bytes(&s, 1001) - mlp_batch_bytes(&s, 1);
+                if (fabs((double)(grew[1] - grew[0]) - want) > 2000)
+                    fail_msg("%s, dropout %d, %d hidden: 1000 rows allocate %ld bytes, the "
+                             "estimate says %.0f", p ? "bf16" : "fp32", drop, h,
+                             grew[1] - grew[0], want);
+            }
+    mallopt(M_MMAP_THRESHOLD, 128 * 1024);
+}
+
 /* The mask by its definition, against a reference written from it: draw d
  * (from 0) decides units 2d and 2d + 1, the first from its high 32 bits, the
  * second from its low ones, kept when that u32 >= ceil(p 2^32); an odd last
@@ -640,6 +681,7 @@ int main(void)
         cmocka_unit_test(rng_streams),
         cmocka_unit_test(dropout_masks_threaded),
         cmocka_unit_test(dropout_mask_by_definition),
+        cmocka_unit_test(batch_bytes_are_allocated),
     };
     return cmocka_run_group_tests_name("nn", tests, NULL, NULL);
 }

@@ -52,14 +52,20 @@ double mlp_weight_bytes(const struct mlp_spec *s)
 double mlp_batch_bytes(const struct mlp_spec *s, double rows)
 {
     int size[MLP_MAX_LAYERS + 1], widest = 0;
-    const int L = mlp_sizes(s, size);
+    const int L = mlp_sizes(s, size), bf = s->precision == PRECISION_BF16;
     double bytes = 0;
     for (int l = 0; l <= L; l++) {
         widest = size[l] > widest ? size[l] : widest;
         bytes += 4 * rows * size[l];
+        /* dropout's mask (byte) and, in fp32, the dropped copy (float; bf16
+         * drops into the copy below) */
         if (l > 0 && l < L && s->dropout > 0)
-            bytes += 5 * rows * size[l];   /* the dropped copy (float) and its mask (byte) */
+            bytes += (bf ? 1 : 5) * rows * size[l];
+        if (bf && l < L)
+            bytes += 2 * rows * size[l];   /* the bf16 copy the next product reads */
     }
+    if (bf)
+        bytes += 2 * rows * widest;   /* the bf16 gradient the backward products read */
     bytes += 2 * 4 * rows * s->n_outputs;   /* probs, dlogits */
     /* mlp_backward writes delta[l & 1] for hidden layers l = L-1 .. 1: with one
      * hidden layer only delta[1] is ever touched, and untouched pages cost
