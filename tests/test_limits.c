@@ -712,10 +712,9 @@ static void signals_end_training_and_evaluation(void **state)
         fail_msg("exit %d: %s", r.rc, err);
     /* inside an epoch, the batch it names is one of the epoch's ten (600
      * images, batches of 64) */
-    const char *at = strstr(err, "train: interrupted at epoch");
     unsigned epoch, batch;
-    if (at && (sscanf(at, "train: interrupted at epoch %u, batch %u", &epoch, &batch) != 2 ||
-               epoch < 1 || batch < 1 || batch > 10))
+    int at = interrupted_at(err, &epoch, &batch);
+    if (at < 0 || (at && (epoch < 1 || batch < 1 || batch > 10)))
         fail_msg("the epoch or batch it names is not one of the run's: %s", err);
     assert_stops_soon(r, "training");
     free(out), free(err);

@@ -255,10 +255,9 @@ static void resume_is_exact(void **state)
     if (!strstr(err, "train: interrupted at epoch") && !strstr(err, "train: interrupted after epoch"))
         fail_msg("unexpected message: %s", err);
     /* the batch it names is one of the epoch's 38 (600 images, batches of 16) */
-    const char *at = strstr(err, "train: interrupted at epoch");
     unsigned epoch, batch;
-    if (at && (sscanf(at, "train: interrupted at epoch %u, batch %u", &epoch, &batch) != 2 ||
-               epoch < 2 || epoch > 40 || batch < 1 || batch > 38))
+    int at = interrupted_at(err, &epoch, &batch);
+    if (at < 0 || (at && (epoch < 2 || epoch > 40 || batch < 1 || batch > 38)))
         fail_msg("the epoch or batch it names is not one of the run's: %s", err);
     assert_non_null(strstr(err, "checkpoint saved to"));
     free(out), free(err);

@@ -413,6 +413,14 @@ int run_train_signal_at(const char *const *args, const char *marker, int n, int 
     return run_prog_full(train_bin(), args, NULL, 0, sig, marker, n, signalled, out, err);
 }
 
+int interrupted_at(const char *err, unsigned *epoch, unsigned *batch)
+{
+    const char *at = strstr(err, "train: interrupted at epoch");
+    if (!at)
+        return 0;
+    return sscanf(at, "train: interrupted at epoch %u, batch %u", epoch, batch) == 2 ? 1 : -1;
+}
+
 int run_train_signal_in_open(const char *const *args, int sig, char **out, char **err)
 {
     int signalled;

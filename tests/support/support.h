@@ -106,6 +106,10 @@ int run_train_signal(const char *const *args, int delay_ms, int sig, char **out,
  * Returns the exit status, -1 when it did not exit normally. */
 int run_train_signal_at(const char *const *args, const char *marker, int n, int sig,
                         int *signalled, char **out, char **err);
+/* From train's stderr: 1 and the epoch and batch of "interrupted at epoch
+ * E, batch B" (a signal inside an epoch), 0 when it names no batch (between
+ * epochs, or another phase), -1 when the line is there but not whole. */
+int interrupted_at(const char *err, unsigned *epoch, unsigned *batch);
 /* Run ./train and send it sig once it waits in an open() (a FIFO with no
  * reader or writer): an event, not a time, as above. Returns the exit status,
  * -1 when it did not exit normally; fails the test when it never waits there
