@@ -20,6 +20,7 @@
 #include "nn/dense.h"
 #include "nn/head.h"
 #include "nn/mlp_testing.h"
+#include "nn/par.h"
 #include "util/rng.h"
 
 /* 64 x IN x OUT is above DENSE_SERIAL_MACS (threaded products), the smaller
@@ -475,9 +476,11 @@ static void precision_check(void **state)
 static void one_thread_or_the_team(void **state)
 {
     (void)state;
-    omp_set_num_threads(2);
     struct onednn dnn;
     struct err e = {0};
+    /* the team as train plans it: OMP_DYNAMIC from the caller's shell would
+     * otherwise run a product made for two threads on one */
+    assert_int_equal(par_team(2, &e), 0);
     assert_int_equal(onednn_open(&dnn, &e), 0);
     for (int p = 0; p <= (have_bf16() ? 1 : 0); p++) {
         const int bf = p == PRECISION_BF16;
