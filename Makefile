@@ -28,13 +28,21 @@ SRC      := $(wildcard src/*/*.c)
 OBJ      := $(SRC:src/%.c=$(B)/%.o)
 TESTS    := $(patsubst tests/%.c,$(B)/tests/%,$(wildcard tests/test_*.c))
 TSUPPORT := $(patsubst tests/%.c,$(B)/tests/%.o,$(wildcard tests/support/*.c))
+# Two tiers. make test: the engine and the programs (unit suites, train,
+# compare, install, limits, ONNX), under a minute on two cores. make test-long:
+# the suites that drive the scripts and the documents end to end (sweeps over
+# ssh, Slurm arrays, the record tables, every documented command, every script
+# under a German locale), a few minutes. make check runs both; CI runs it.
+LONG     := $(patsubst %,$(B)/tests/%,test_scripts test_docs test_record test_slurm)
 # the suites run in parallel (tests/run-tests.sh): the longest start first
-SLOW     := $(patsubst %,$(B)/tests/%,test_scripts test_docs test_record test_onnx test_slurm test_e2e test_model test_cli test_install)
+SLOW     := $(LONG) $(patsubst %,$(B)/tests/%,test_onnx test_e2e test_model test_machine test_limits test_install)
 TEST_RUN := $(filter $(SLOW),$(TESTS)) $(filter-out $(SLOW),$(TESTS))
+QUICK_RUN := $(filter-out $(LONG),$(TEST_RUN))
+LONG_RUN := $(filter $(LONG),$(TEST_RUN))
 # make test and make asan build with a job per core
 BUILD_JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 
-.PHONY: FORCE all run test check check-libs check-heads check-layers check-mutants check-portable deps test-deps data \
+.PHONY: FORCE all run test test-long check run-suites check-libs check-heads check-layers check-mutants check-portable deps test-deps data \
         clean asan valgrind fuzz sanitized-check install uninstall bench bench-compare bench-scaling \
         bench-wall speedrun bench-speedrun bench-contention
 .SECONDARY:
@@ -121,10 +129,16 @@ test-deps: deps
 	  echo "make: optional test needs not installed; the tests that need them skip" >&2
 
 test: test-deps
-	@$(MAKE) --no-print-directory -j$(BUILD_JOBS) check
+	@$(MAKE) --no-print-directory -j$(BUILD_JOBS) SUITES="$(QUICK_RUN)" run-suites
 
-check: all $(TESTS) check-heads check-layers
-	@tests/run-tests.sh $(TEST_RUN)
+test-long: test-deps
+	@$(MAKE) --no-print-directory -j$(BUILD_JOBS) SUITES="$(LONG_RUN)" run-suites
+
+check: test-deps
+	@$(MAKE) --no-print-directory -j$(BUILD_JOBS) SUITES="$(TEST_RUN)" run-suites
+
+run-suites: all $(TESTS) check-heads check-layers
+	@tests/run-tests.sh $(SUITES)
 
 # the heads differ in src/nn/head.c alone: no other source names one
 check-heads:
