@@ -153,7 +153,7 @@ check-portable: $(B)/bin/train $(B)/bin/compare
 	  echo "train: $$f uses AVX registers: not built with PORTABLE=1 (x86-64-v2)" >&2; exit 1; fi; done
 	@echo "check-portable: $^ use no AVX or AVX-512 instruction"
 
-# Mutation testing (tests/mutate.py; long, not part of make test): every named
+# Mutation testing (tests/mutate.py; long, not part of make check): every named
 # mutant must be killed, then the kill rate of a 150-mutant sample over
 # src/nn, src/train and src/data (docs/testing.md records the last one).
 # MUTATE=--asan builds the mutants as make asan does.

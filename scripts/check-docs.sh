@@ -47,8 +47,8 @@
 # data/, build/). The copy is either a fresh clone of HEAD on which
 # `make run` is run first (--fresh, what a new user does), or, by default,
 # the tracked files of this working tree (uncommitted edits included) with
-# links to this tree's built binaries and data, which is what `make test`
-# checks in seconds.
+# links to this tree's built binaries and data, which is what `make check` runs
+# (test_docs).
 #
 # --short (CHECK_DOCS_SHORT=1) makes training runs short: data/mnist in the
 # copy holds only the first 2,000 training and 1,000 test images, and

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Mutation testing by hand-rolled single-point mutants (Debian packages no C
-mutation tool: no mull, no dextool). Not run by `make test`.
+mutation tool: no mull, no dextool). Not run by `make check`.
 
     tests/mutate.py [-n N] [--seed S] [--asan] [--tests "test_train ..."] [FILE...]
     tests/mutate.py --named [--tests ...]
