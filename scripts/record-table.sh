@@ -295,6 +295,12 @@ while IFS=$'\t' read -r i data crc settings; do
         fail 65 "$c: another command than the other runs of $n (binary, config file or flags differ)"
     fi
 done < <(jq -r '[.index, .data, .crc, .settings] | @tsv' "$tmp/runs.jsonl")
+# the configs with a finished run (--skip-unfinished may leave one none), and
+# the first one's binary, which the table and PROVENANCE name
+tabled=()
+for n in "${names[@]}"; do [ -z "${bin_of[$n]-}" ] || tabled+=("$n"); done
+bin=${bin_of[${tabled[0]}]}
+counted="${#runs[@]} run$([ "${#runs[@]}" -eq 1 ] || echo s) of ${#tabled[@]} config$([ "${#tabled[@]}" -eq 1 ] || echo s)"
 
 # --- the tables ---
 md() { local s=${1//|/\\|}; printf '%s' "${s//$'\n'/ }"; }
@@ -304,9 +310,8 @@ jq -r '[.name, .seed, .head, .activation, .network, .weights, .augment, .precisi
 {
     printf 'Runs in'
     printf ' %s' "${dirs[@]}" | sed 's/|/\\|/g'
-    bin=${bin_of[${names[0]}]}
     version=${bin#* } sum=${bin%% *}
-    printf ' (%d runs of %d configs), by %s (%s…).\n\n' "${#runs[@]}" "${#names[@]}" \
+    printf ' (%s), by %s (%s…).\n\n' "$counted" \
         "$(md "${version%%;*}")" "${sum:0:19}"
     for n in "${names[@]}"; do
         [ -n "${cmd_of[$n]-}" ] || continue
@@ -438,12 +443,12 @@ for x in table.md heads.md curves.txt curves.png; do
         fail 73 "$out: cannot write $x there"
 done
 # the engine is the runs' binary (one per config; the first config's named)
-train_line="train ${bin_of[${names[0]}]}"
+train_line="train $bin"
 declare -A bins=()
 for n in "${names[@]}"; do [ -z "${bin_of[$n]-}" ] || bins[${bin_of[$n]%% *}]=1; done
 oldest=$(for f in "${runs[@]}"; do stat -c %Y -- "$f"; done | sort -n | head -n1)
 newest=$(for f in "${runs[@]}"; do stat -c %Y -- "$f"; done | sort -n | tail -n1)
-note="tables of ${#runs[@]} finished runs of ${#names[@]} configs (run files last written $(date -u -d "@$oldest" '+%Y-%m-%d %H:%M') to $(date -u -d "@$newest" '+%Y-%m-%d %H:%M UTC')); their times are those of the machine and load when they ran, not the load below"
+note="tables of $counted, finished (run files last written $(date -u -d "@$oldest" '+%Y-%m-%d %H:%M') to $(date -u -d "@$newest" '+%Y-%m-%d %H:%M UTC')); their times are those of the machine and load when they ran, not the load below"
 [ "${#bins[@]}" -eq 1 ] || note+="; made by ${#bins[@]} train binaries (each config's is in table.md's first line for the first config only): compare with care"
 write_provenance "$out" "$note"
 cat "$out/table.md"

@@ -259,6 +259,22 @@ static void hostile_runs_are_refused(void **state)
     assert_null(strstr(t, "\n| 1 |"));
     assert_non_null(strstr(t, "\n| 2 |"));
     free(t);
+    /* a config none of whose runs finished, beside one whose runs did: the
+     * table, its counts and PROVENANCE are the finished config's */
+    copy_runs("h");
+    assert_int_equal(sh("cd %s && for s in 1 2; do head -n 2 record-sigmoid-seed$s.jsonl > t && "
+                        "mv t record-sigmoid-seed$s.jsonl; done", d), 0);
+    snprintf(args, sizeof args, "--skip-unfinished -o %s/u-out %s", test_dir, d);
+    assert_int_equal(table(args), 0);
+    t = strdup(slurp_text(path_in(test_dir, "u-out/table.md")));
+    assert_non_null(strstr(t, " (2 runs of 1 config), by "));
+    assert_non_null(strstr(t, "- left out, unfinished: record-sigmoid seed 1, record-sigmoid seed 2\n"));
+    assert_non_null(strstr(t, "| record-softmax | softmax | 2 |"));
+    assert_null(strstr(t, "| record-sigmoid |"));
+    free(t);
+    assert_non_null(strstr(slurp_text(path_in(test_dir, "u-out/PROVENANCE")),
+                           "note: tables of 2 runs of 1 config, finished"));
+    assert_non_null(strstr(slurp_text(path_in(test_dir, "u-out/heads.md")), "no heads to compare"));
     /* a summary cut in the middle of its line */
     copy_runs("h");
     assert_int_equal(sh("f=%s/record-sigmoid-seed1.jsonl && head -c -200 $f > %s/t && mv %s/t $f", d, d, d), 0);
