@@ -170,9 +170,11 @@ check-layers:
 # tier alone (what CI runs: the long tier drives the same binaries through
 # the scripts, at three times the time under ASan).
 ASAN_RUN = $(if $(filter quick,$(TIER)),$(QUICK_RUN),$(TEST_RUN))
+ifneq ($(filter-out quick all,$(TIER)),)
+$(error TIER=$(TIER): quick or all)
+endif
 ASAN_FLAGS := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 asan: test-deps
-	@case "$(TIER)" in ""|all|quick) ;; *) echo "make: TIER=$(TIER): quick or all" >&2; exit 64 ;; esac
 	@$(MAKE) --no-print-directory -j$(BUILD_JOBS) B=build/asan CFLAGS="$(ASAN_FLAGS)" sanitized-check
 
 sanitized-check: check-libs $(B)/bin/train $(B)/bin/compare $(B)/bin/bench $(B)/bin/gendoc \
