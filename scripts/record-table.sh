@@ -313,8 +313,7 @@ jq -r '[.name, .seed, .head, .activation, .network, .weights, .augment, .precisi
     version=${bin#* } sum=${bin%% *}
     printf ' (%s), by %s (%s…).\n\n' "$counted" \
         "$(md "${version%%;*}")" "${sum:0:19}"
-    for n in "${names[@]}"; do
-        [ -n "${cmd_of[$n]-}" ] || continue
+    for n in "${tabled[@]}"; do
         if [ -n "${flags_of[$n]}" ]; then
             printf -- '- %s: flags `%s`\n' "$(md "$n")" "$(md "${flags_of[$n]}")"
         else
@@ -445,7 +444,7 @@ done
 # the engine is the runs' binary (one per config; the first config's named)
 train_line="train $bin"
 declare -A bins=()
-for n in "${names[@]}"; do [ -z "${bin_of[$n]-}" ] || bins[${bin_of[$n]%% *}]=1; done
+for n in "${tabled[@]}"; do bins[${bin_of[$n]%% *}]=1; done
 oldest=$(for f in "${runs[@]}"; do stat -c %Y -- "$f"; done | sort -n | head -n1)
 newest=$(for f in "${runs[@]}"; do stat -c %Y -- "$f"; done | sort -n | tail -n1)
 note="tables of $counted, finished (run files last written $(date -u -d "@$oldest" '+%Y-%m-%d %H:%M') to $(date -u -d "@$newest" '+%Y-%m-%d %H:%M UTC')); their times are those of the machine and load when they ran, not the load below"
