@@ -273,6 +273,64 @@ static void resume_is_exact(void **state)
     free(out), free(err);
 }
 
+/* the epoch numbers of out's epoch lines, in order, into ep; how many */
+static int epochs_reported(char *out, int *ep, int max)
+{
+    cJSON *l[64];
+    int n = json_lines(out, l, 64), k = 0;
+    for (int i = 0; i < n; i++) {
+        const cJSON *t = cJSON_GetObjectItem(l[i], "type");
+        if (k < max && cJSON_IsString(t) && !strcmp(t->valuestring, "epoch"))
+            ep[k++] = (int)json_num(l[i], "epoch");
+        cJSON_Delete(l[i]);
+    }
+    return k;
+}
+
+/* A signal while an epoch is being evaluated (validation, then test): the
+ * checkpoint says the epoch is done, so the evaluation runs to its end and
+ * the epoch is reported before the run stops; the resumed run then goes on
+ * with the next one. Before, the signal cut the evaluation short: the epoch
+ * was never reported by either sitting, and never weighed for --patience's
+ * kept network. Ten training images and 20,000 to validate make an epoch
+ * almost all evaluation, so the signal, sent when epoch 1 is reported, lands
+ * in epoch 2's evaluation on a busy machine too. */
+static void resume_after_a_signal_in_evaluation(void **state)
+{
+    (void)state;
+    char *dir = tmpdir_make(), *out, *err;
+    write_synthetic_mnist(dir, 20010, 2000, 20);
+    const char *whole = path_in(dir, "whole.bin"), *part = path_in(dir, "part.bin");
+    const char *a[] = {"--data-dir", dir, "--hidden", "512,512", "--val", "20000", "--patience",
+                       "4", "--epochs", "4", "--batch-size", "10", "--threads", "1", "--json",
+                       "--save", whole, NULL};
+    out = run_train_ok(a);
+    int want[8], got[8];
+    assert_int_equal(epochs_reported(out, want, 8), 4);
+    free(out);
+    a[16] = part;
+    int sent, rc = run_train_signal_at(a, EPOCH_LINE, 1, SIGTERM, &sent, &out, &err);
+    if (!sent || rc != 143 || !strstr(err, "checkpoint saved to"))
+        fail_msg("signalled after epoch 1: exit %d: %s", rc, err);
+    if (strstr(err, "while evaluating"))
+        fail_msg("an epoch's evaluation was cut short: %s", err);
+    int n = epochs_reported(out, got, 8);
+    free(out), free(err);
+    out = RUN_OK("--data-dir", dir, "--resume", part, "--json");
+    n += epochs_reported(out, got + n, 8 - n);
+    free(out);
+    /* every epoch reported once, across the two sittings */
+    assert_int_equal(n, 4);
+    for (int i = 0; i < 4; i++)
+        assert_int_equal(got[i], i + 1);
+    size_t la, lb;
+    uint8_t *x = slurp_bytes(whole, &la), *y = slurp_bytes(part, &lb);
+    assert_int_equal(la, lb);
+    assert_memory_equal(x, y, la);
+    free(x), free(y);
+    tmpdir_remove(dir);
+}
+
 static void interrupt_without_save(void **state)
 {
     (void)state;
@@ -1013,6 +1071,7 @@ int main(void)
         cmocka_unit_test(input_range_pm1),
         cmocka_unit_test(resume_ciresan_recipe_is_exact),
         cmocka_unit_test(resume_is_exact),
+        cmocka_unit_test(resume_after_a_signal_in_evaluation),
         cmocka_unit_test(interrupt_without_save),
         cmocka_unit_test(kill_during_saves),
         cmocka_unit_test(hangup_and_broken_pipe_keep_the_work),

@@ -367,6 +367,31 @@ static void keep_best(struct trainer *t)
     t->ended = true;
 }
 
+/* The evaluations that end an epoch (validation, with --patience's choice,
+ * and the test set when each epoch reports it). They run to their end even
+ * when a signal comes: once train_epoch has returned, the position, and so
+ * any checkpoint, says the epoch is done, so its validation and its line
+ * must be done too, or a run resumed from that checkpoint would never weigh
+ * this epoch for the kept network nor report it. The signal takes effect
+ * after the epoch's line ("interrupted after epoch E"), one evaluation pass
+ * later. */
+static int evaluate_epoch(struct trainer *t, struct epoch_stats *s, struct err *e)
+{
+    volatile sig_atomic_t *stop = t->stop;
+    int rc = 0;
+    t->stop = NULL;
+    if (t->val.n) {
+        s->val = trainer_evaluate(t, &t->val, NULL, NULL);
+        rc = eval_error(t, &s->val, "validation", e);
+        if (!rc)
+            watch_patience(t, s);
+    }
+    if (!rc && t->test_each_epoch && !(rc = trainer_evaluate_test(t, e)))
+        s->test = t->test_eval;
+    t->stop = stop;
+    return rc;
+}
+
 int trainer_run(struct trainer *t, epoch_fn on_epoch, void *ctx, struct err *e)
 {
     while (!t->patience_stop && t->pos.epoch < t->cfg->epochs) {
@@ -377,17 +402,8 @@ int trainer_run(struct trainer *t, epoch_fn on_epoch, void *ctx, struct err *e)
             return e->code;
         s.seconds = timer_now() - t0;
         s.samples_per_second = s.seconds > 0 ? t->train.n / s.seconds : 0;
-        if (t->val.n) {
-            s.val = trainer_evaluate(t, &t->val, NULL, NULL);
-            if (eval_error(t, &s.val, "validation", e))
-                return e->code;
-            watch_patience(t, &s);
-        }
-        if (t->test_each_epoch) {
-            if (trainer_evaluate_test(t, e))
-                return e->code;
-            s.test = t->test_eval;
-        }
+        if (evaluate_epoch(t, &s, e))
+            return e->code;
         if (on_epoch && on_epoch(&s, ctx))
             return e->code ? e->code : err_set(e, ERR_IO, "stopped by the reporter");
         if (t->stop && *t->stop && t->pos.epoch < t->cfg->epochs && !t->patience_stop)
