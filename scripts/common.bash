@@ -22,6 +22,8 @@
 # or whose own summary names other data, is neither reused nor overwritten:
 # the script refuses with exit 73 and says what differs, before running
 # anything. A run is finished only when its last line is a complete summary.
+# An interrupted run of seed-runs.sh goes on from its checkpoint instead of
+# starting again (add_resumable_job, below).
 #
 # The caller sets prog (its name, for messages) and train (the binary).
 # shellcheck disable=SC2154
@@ -358,7 +360,7 @@ write_record()
 # run's stdout; stderr goes to FILE.jsonl.err), job_label (for messages and
 # the joblog) and job_args (the words after the binary, each ended by \x1f
 # but the last).
-job_out=() job_label=() job_args=()
+job_out=() job_label=() job_args=() job_ckpt=() job_resume=()
 add_job()
 {
     local out=$1 label=$2 a
@@ -368,8 +370,119 @@ add_job()
     done
     job_out+=("$out")
     job_label+=("$label")
+    job_ckpt+=('') job_resume+=(0)
     local IFS=$'\x1f'
     job_args+=("$*")
+}
+
+# Resuming an interrupted run, for jobs run here (run_here; not through GNU
+# parallel's hosts, not as a Slurm array). A resumable job runs with --save
+# NAME.ckpt: on SIGINT, SIGTERM or SIGHUP train saves its checkpoint there
+# before it exits (and every N epochs with --checkpoint-every N, against a
+# SIGKILL or a lost machine), and the run's files stay as they are. The next
+# invocation of the same command (the same record, checked as for reuse)
+# goes on from that checkpoint with --resume, which gives the bytes of an
+# uninterrupted run (train's promise, tested in tests/test_model.c). Its
+# lines go to NAME.jsonl.part and are spliced onto the earlier sittings'
+# (merge_sitting). NAME.sittings holds one line per sitting: "sitting START"
+# and, once a later sitting has begun, its END, the time of the checkpoint
+# the next one went on from (work after it was done again, and counts in the
+# sitting that redid it). run_seconds: the last sitting's own wall time plus
+# the closed ones'. A run that failed (not interrupted) loses its checkpoint
+# and runs from the start next time, as every run did before.
+
+# add_resumable_job FILE.jsonl LABEL EVERY ARG...: add_job, with --save or,
+# when FILE.ckpt is there and FILE.cmd holds this very $record, --resume;
+# EVERY > 0 adds --checkpoint-every EVERY (not part of the record: where
+# checkpoints fall never changes a bit of the run)
+add_resumable_job()
+{
+    local out=$1 label=$2 every=$3 ck=${1%.jsonl}.ckpt old='' extra=() i
+    shift 3
+    [ "$every" = 0 ] || extra=(--checkpoint-every "$every")
+    if [ -f "$ck" ] && [ -f "${out%.jsonl}.cmd" ]; then
+        IFS= read -r -d '' old < "${out%.jsonl}.cmd" || true
+    fi
+    if [ -n "$old" ] && [ "$old" = "$record"$'\n' ]; then
+        add_job "$out" "$label" --resume "$ck" "$@" "${extra[@]}"
+        i=$((${#job_out[@]} - 1))
+        job_resume[i]=1
+    else
+        add_job "$out" "$label" "$@" --save "$ck" "${extra[@]}"
+        i=$((${#job_out[@]} - 1))
+    fi
+    job_ckpt[i]=$ck
+}
+
+# start_sitting I: before job I starts: a fresh run drops any earlier
+# checkpoint and sittings (another command's, or a failed run's); a resumed
+# one closes its last sitting at its checkpoint's time
+start_sitting()
+{
+    local f=${job_out[$1]} ck=${job_ckpt[$1]} s
+    s=${f%.jsonl}.sittings
+    if [ "${job_resume[$1]}" = 1 ]; then
+        local end
+        end=$(stat -c %.6Y -- "$ck" 2> /dev/null) || end=''
+        if [ -f "$s" ] && [ -n "$end" ]; then
+            awk -v end="$end" '{ l[NR] = $0 } END { for (i = 1; i <= NR; i++)
+                print l[i] (i == NR && split(l[i], w, " ") == 2 ? " " end : "") }' "$s" > "$s.tmp" &&
+                mv -f "$s.tmp" "$s"
+        fi
+    else
+        rm -f -- "$ck" "$s" "$f.part"
+    fi
+    printf 'sitting %s\n' "$EPOCHREALTIME" >> "$s"
+}
+
+# merge_sitting FILE.jsonl: splice a resumed sitting's lines (FILE.jsonl.part)
+# onto the earlier ones: the earlier epoch lines before the first epoch the
+# sitting printed (it trains any epoch after its checkpoint again), then its
+# lines, but a last line cut by a kill. Nothing to do without a .part.
+merge_sitting()
+{
+    local f=$1 first
+    [ -f "$f.part" ] || return 0
+    first=$(sed -n 's/^{"type":"epoch","epoch":\([0-9]\{1,9\}\),.*/\1/p' "$f.part" | head -n1)
+    {
+        [ ! -f "$f" ] || awk -v first="${first:-0}" 'match($0, /^\{"type":"epoch","epoch":[0-9]+,/) {
+            e = substr($0, 25, RLENGTH - 25) + 0
+            if (first == 0 || e < first) print }' "$f"
+        if [ -s "$f.part" ] && ! tail -n1 -- "$f.part" | jq -e . > /dev/null 2>&1; then
+            sed '$d' "$f.part"
+        else
+            cat "$f.part"
+        fi
+    } > "$f.tmp" && mv -f "$f.tmp" "$f" && rm -f "$f.part"
+}
+
+# closed_seconds FILE.jsonl: the seconds of the run's closed sittings (all
+# but the last; 0 for a run of one sitting, or without FILE.sittings)
+closed_seconds()
+{
+    local s=${1%.jsonl}.sittings
+    if [ -f "$s" ]; then
+        awk '$1 == "sitting" && NF == 3 && $3 > $2 { t += $3 - $2 } END { printf "%.6f\n", t + 0 }' "$s"
+    else
+        echo 0
+    fi
+}
+
+# run_seconds FILE.jsonl: the wall time of a finished run over all its
+# sittings: its summary's (the last sitting), plus the closed ones'
+run_seconds()
+{
+    local last closed
+    last=$(tail -n1 -- "$1" | jq '.seconds') || return 1
+    closed=$(closed_seconds "$1")
+    awk -v a="$last" -v b="$closed" 'BEGIN { printf "%.6f\n", a + b }'
+}
+
+# sittings_of FILE.jsonl: how many sittings the run took (1 without a record)
+sittings_of()
+{
+    local s=${1%.jsonl}.sittings
+    if [ -f "$s" ]; then awk 'END { print (NR > 0 ? NR : 1) }' "$s"; else echo 1; fi
 }
 
 # run_jobs JOBS JOBLOG [GNU PARALLEL OPTION...]: run the jobs, JOBS at a time:
@@ -392,7 +505,11 @@ run_jobs()
     fi
     report_failures "$log"
     if [ "$interrupted" != 0 ]; then
-        printf '%s: interrupted; run the same command to resume (finished runs are kept)\n' "$prog" >&2
+        if [ -n "$(printf '%s' "${job_ckpt[@]}")" ]; then
+            printf '%s: interrupted; run the same command to resume (finished runs are kept, interrupted ones go on from their checkpoints)\n' "$prog" >&2
+        else
+            printf '%s: interrupted; run the same command to resume (finished runs are kept)\n' "$prog" >&2
+        fi
         return "$interrupted"
     fi
     [ "$failed_runs" -eq 0 ]
@@ -409,7 +526,12 @@ run_here()
     while [ "${#job_of[@]}" -gt 0 ] || { [ "$next" -lt "$total" ] && [ "$interrupted" = 0 ]; }; do
         if [ "$next" -lt "$total" ] && [ "${#job_of[@]}" -lt "$jobs" ] && [ "$interrupted" = 0 ]; then
             mapfile -t -d $'\x1f' words < <(printf '%s\x1f' "${job_args[next]}")
-            with_signals "$train" "${words[@]}" > "${job_out[next]}" 2> "${job_out[next]}.err" < /dev/null &
+            [ -z "${job_ckpt[next]}" ] || start_sitting "$next"
+            if [ "${job_resume[next]}" = 1 ]; then
+                with_signals "$train" "${words[@]}" > "${job_out[next]}.part" 2>> "${job_out[next]}.err" < /dev/null &
+            else
+                with_signals "$train" "${words[@]}" > "${job_out[next]}" 2> "${job_out[next]}.err" < /dev/null &
+            fi
             job_of[$!]=$next start_of[$!]=${EPOCHREALTIME//[!0-9]/}
             next=$((next + 1))
             continue
@@ -419,6 +541,7 @@ run_here()
         [ -n "${pid-}" ] || continue    # a signal came: the trap passed it on
         i=${job_of[$pid]}
         unset "job_of[$pid]"
+        [ "${job_resume[i]}" != 1 ] || merge_sitting "${job_out[i]}"
         done=$((done + 1))
         # times in microseconds
         local t=${start_of[$pid]} us=$((${EPOCHREALTIME//[!0-9]/} - ${start_of[$pid]}))
@@ -495,7 +618,16 @@ report_failures()
             line="it read other data than its record says (changed during the runs?): $got, not $want"
         fi
         failed_runs=$((failed_runs + 1))
-        [ ! -e "${job_out[i]}" ] || mv -f "${job_out[i]}" "${job_out[i]}.failed"
+        # interrupted (this invocation, or the run by a signal) with a
+        # checkpoint: kept as it is, for the next invocation to go on from
+        local resumable=''
+        if [ -n "${job_ckpt[i]}" ] && [ -f "${job_ckpt[i]}" ] &&
+            { [ "${interrupted:-0}" != 0 ] || [ "${sig:-0}" != 0 ]; }; then
+            resumable=1
+        else
+            [ ! -e "${job_out[i]}" ] || mv -f "${job_out[i]}" "${job_out[i]}.failed"
+            [ -z "${job_ckpt[i]}" ] || rm -f -- "${job_ckpt[i]}" "${job_out[i]%.jsonl}.sittings"
+        fi
         [ "${interrupted:-0}" = 0 ] || continue
         [ -n "$line" ] || line=$(grep -F "${train##*/}: " "${job_out[i]}.err" 2>/dev/null | tail -n1)
         [ -n "$line" ] || line=$(grep . "${job_out[i]}.err" 2>/dev/null | tail -n1)
@@ -504,6 +636,7 @@ report_failures()
         elif [ "$sig" != 0 ]; then how="killed by signal $sig"
         elif [ "$rc" = 255 ] && [ "$host" != : ]; then how="exit 255: ssh to $host failed?"
         else how="exit $rc"; fi
+        [ -z "$resumable" ] || line+=" (its checkpoint is kept: the same command goes on from it)"
         printf '%s: %s failed (%s): %s\n' "$prog" "${job_label[i]}" "$how" "$line" >&2
     done
 }

@@ -42,7 +42,8 @@ second column) are reported beside it and never used to choose anything.
 Writes OUT/table.md (per run: config, seed, head, network, weights,
 deformations, precision, epochs run, best validation epoch, test error at it,
 at the last epoch and the lowest over the epochs, wall time of the whole run
-in minutes and epochs per hour of it; then per config: mean, min and max over
+in minutes (over all its sittings, for a run seed-runs.sh resumed) and epochs
+per hour of it; then per config: mean, min and max over
 the seeds), OUT/heads.md (build/bin/compare on every two configs whose
 settings differ only in the head and its loss), OUT/curves.txt (per run and
 epoch: training minutes, evaluation excluded, and test and validation error)
@@ -220,7 +221,7 @@ def settings: del(.seed, .predictions, .metrics, .save, .resume, .load, .json, .
 | if $s.kept_epoch != $best then fail("train kept epoch \($s.kept_epoch | tojson), but its best validation accuracy is at epoch \($best)") else . end
 | if ($e[$best - 1].test - $acc | fabs) > 1e-12 then fail("the kept network's test accuracy (\($acc)) is not epoch \($best)'s (\($e[$best - 1].test))") else . end
 | ($e | map(.seconds) | add) as $epochs_s
-| if $epochs_s > $train + 0.001 then fail("its epochs took \($epochs_s) s, more than its whole training (\($train) s): lines of more than one sitting (a resumed run?), whose wall time is unknown") else . end
+| if $epochs_s > $train + $earlier + 0.001 then fail("its epochs took \($epochs_s) s, more than its whole training (\($train + $earlier) s\(if $sittings > 1 then " over \($sittings) sittings" else "" end)): lines of another sitting that its .sittings does not account for") else . end
 | ($c.hidden // fail("summary: config.hidden: missing")) as $h
 | if ($h | type) != "array" or ($h | map(type == "number" and . >= 1 and . == floor) | all | not) then fail("summary: config.hidden: not a list of widths") else . end
 | ($s.per_class.true_positives // $s.report.confusion // fail("summary: no per_class figures to count the classes")) as $classes
@@ -236,7 +237,7 @@ def settings: del(.seed, .predictions, .metrics, .save, .resume, .load, .json, .
  epochs: ($e | length), best: $best, total: $total,
  err_kept: ($total - $correct), err_last: errors($e[-1].test),
  err_min: ($e | map(errors(.test)) | min),
- wall: $wall,
+ wall: ($wall + $earlier), sittings: $sittings,
  curve: [foreach range($e | length) as $i (0; . + $e[$i].seconds;
           [$i + 1, ., errors($e[$i].test), (1 - $e[$i].val)])],
  data: ({data_crc32: $crc, limit_train: $c.limit_train, limit_test: $c.limit_test, val: $c.val} | tojson),
@@ -247,8 +248,11 @@ JQ
 : > "$tmp/runs.jsonl"
 for i in "${!runs[@]}"; do
     f=${runs[i]}
+    # a resumed run: its closed sittings' wall time (scripts/common.bash)
+    earlier=$(closed_seconds "$f") sittings=$(sittings_of "$f")
     msg=$(jq -nR -c --arg f "$f" --arg name "${run_name[i]}" --argjson seed "${run_seed[i]}" --argjson index "$i" \
-        --argjson inputs "$inputs" "$parse" < "$f" 2>&1 >> "$tmp/runs.jsonl") ||
+        --argjson inputs "$inputs" --argjson earlier "$earlier" --argjson sittings "$sittings" \
+        "$parse" < "$f" 2>&1 >> "$tmp/runs.jsonl") ||
         fail 65 "$(printf '%s' "$msg" | sed -n 's/^jq: error (at [^)]*): //p' | head -n1 | grep . ||
             printf '%s: %s' "$f" "$(printf '%s' "$msg" | head -n1)")"
 done
@@ -321,6 +325,9 @@ jq -r '[.name, .seed, .head, .activation, .network, .weights, .augment, .precisi
         fi
     done
     [ "${#skipped[@]}" -eq 0 ] || printf -- '- left out, unfinished: %s\n' "$(md "$(printf '%s, ' "${skipped[@]}" | sed 's/, $//')")"
+    resumed=$(jq -rs '[.[] | select(.sittings > 1) | "\(.name) seed \(.seed) (\(.sittings) sittings)"] | join(", ")' \
+        "$tmp/runs.jsonl")
+    [ -z "$resumed" ] || printf -- '- resumed after an interrupt (wall: all the sittings): %s\n' "$(md "$resumed")"
     printf '\n'
     echo "| config | seed | head | network | weights | deformations | precision | epochs | best val. epoch | test error at best val. (%) | at last epoch (%) | lowest over epochs (%) | wall (min) | epochs/h |"
     echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
@@ -344,7 +351,7 @@ jq -r '[.name, .seed, .head, .activation, .network, .weights, .augment, .precisi
                   n[c], kept[c] / n[c], lo[c], hi[c], last[c] / n[c], best[c] / n[c], wall[c] / n[c], rate[c] / n[c] } }' \
         "$tmp/runs.tsv"
     echo
-    echo "Test error at best val.: the network train kept (\`--patience\`: the epoch of best validation accuracy, the earlier on a tie), as the paper's first column. Lowest over epochs: the best test error any epoch reached, as the paper's second column; reported only, never used to choose. Wall: the whole run (loading and evaluation included); epochs/h over it."
+    echo "Test error at best val.: the network train kept (\`--patience\`: the epoch of best validation accuracy, the earlier on a tie), as the paper's first column. Lowest over epochs: the best test error any epoch reached, as the paper's second column; reported only, never used to choose. Wall: the whole run (loading and evaluation included; a resumed run's over all its sittings); epochs/h over it."
 } > "$tmp/table.md"
 
 # --- the heads: every two configs whose settings differ only in head and loss ---

@@ -24,6 +24,10 @@ Train each CONFIG once per seed and tabulate the final test accuracy.
   -j, --jobs N       runs at a time (default: the number of cores); each gets
                      --threads cores/N
   -o, --out DIR      where the runs and the table go (default runs/seed-runs)
+      --checkpoint-every N
+                     also save each run's checkpoint every N epochs (default
+                     0: only when interrupted); for runs that a SIGKILL or a
+                     lost machine could end
   -h, --help         print this help and exit
 
 Options and configs may come in any order; everything after -- is passed to
@@ -31,33 +35,41 @@ every run of train as it is (e.g. -- --epochs 3 --data-dir /data/mnist).
 
 Each run writes DIR/NAME-seedS.jsonl (its --json --report lines; NAME is the
 config's file name without .json), .jsonl.err (its stderr), .pred.csv (its
---predictions) and .cmd (the record of its command). A finished run (exit 0,
-a whole summary line) is reused only when its command is the same: the train
-binary (sha256 and --version), the config file's contents, $MNIST_DIR, the
-data train reads (each file's CRC-32) and every flag. A finished run of
-another command or of other data is refused (exit 73), with what differs;
-nothing is overwritten. Flags or config keys that name a file each run would
-write (--save, --metrics, --resume, ...) are refused (64). The table (per seed accuracy and time, mean +- sample std, min,
-max), labelled with the config and the flags, goes to stdout and to
-DIR/table.md.
+--predictions) and .cmd (the record of its command); run here (not with
+--slurm), also .ckpt (its checkpoint, then its trained model, which train
+--load reads) and .sittings (when each sitting began and ended).
+
+A finished run (exit 0, a whole summary line) is reused only when its
+command is the same: the train binary (sha256 and --version), the config
+file's contents, $MNIST_DIR, the data train reads (each file's CRC-32) and
+every flag. A finished run of another command or of other data is refused
+(exit 73), with what differs; nothing is overwritten. A run interrupted by
+SIGINT, SIGTERM or SIGHUP saves its checkpoint, and the same command goes on
+from it (train --resume: the same bytes as a run never interrupted; its wall
+time adds the sittings). Flags or config keys that name a file each run
+would write (--save, --metrics, --resume, ...) are refused (64). The table
+(per seed accuracy and time, mean +- sample std, min, max), labelled with
+the config and the flags, goes to stdout and to DIR/table.md.
 
 Exit status: 0 when every run finished; 1 when a run failed (its error line is
 printed); 64 usage error; 66 a config, the binary or the data are missing;
 69 jq is not installed; 73 the folder holds finished runs of another command;
-130/143 interrupted (run the same command to resume). TRAIN=PATH runs another binary than ./train.
+130/143 interrupted (run the same command to resume). TRAIN=PATH runs another
+binary than ./train.
 EOF
     printf '\n%s\n' "$slurm_help"
 }
 
 cores=$(nproc)
-seed_spec=1..5 jobs=$cores out=runs/seed-runs configs=() flags=()
+seed_spec=1..5 jobs=$cores out=runs/seed-runs configs=() flags=() every=0
 while [ $# -gt 0 ]; do
     case $1 in
         -h | --help) help; exit 0 ;;
         -s | --seeds) opt_value "$1" $# "${2-}"; seed_spec=$2; shift 2 ;;
         -j | --jobs) opt_value "$1" $# "${2-}"; jobs=$2; shift 2 ;;
         -o | --out) opt_value "$1" $# "${2-}"; out=$2; shift 2 ;;
-        --seeds=* | --jobs=* | --out=*)
+        --checkpoint-every) opt_value "$1" $# "${2-}"; every=$2; shift 2 ;;
+        --seeds=* | --jobs=* | --out=* | --checkpoint-every=*)
             o=${1%%=*}; v=${1#*=}; shift; set -- "$o" "$v" "$@"; continue ;;
         --slurm* | --cpus-per-task* | --partition* | --time* | --account* | --sbatch-arg*)
             slurm_option "$@"
@@ -72,8 +84,9 @@ done
 [ "${#configs[@]}" -gt 0 ] || usage_error "no config given"
 parse_seeds "$seed_spec"
 positive_int "-j" "$jobs"
-reserved_flags "set by seed-runs (-s, the configs, DIR/NAME-seedS.*)" --seed --config --predictions \
-    --json --no-json --report --no-report -- "${flags[@]}"
+[ "$every" = 0 ] || positive_int "--checkpoint-every" "$every"
+reserved_flags "set by seed-runs (-s, the configs, DIR/NAME-seedS.*, --checkpoint-every)" --seed --config \
+    --predictions --json --no-json --report --no-report --checkpoint-every -- "${flags[@]}"
 slurm_check "${flags[@]}"
 
 # each config by its name; two configs with one name would share files
@@ -111,9 +124,15 @@ for i in "${!configs[@]}"; do
         f=$out/$n-seed$s.jsonl
         args=(--seed "$s" --threads "$threads" --json --report "${flags[@]}")
         run_record "$c" "${args[@]}"
+        merge_sitting "$f"      # a resumed sitting that a SIGKILL ended
         reusable "$f" && continue
         todo+=("$f") todo_records+=("$record")
-        add_job "$f" "$c seed $s" --config "$c" "${args[@]}" --predictions "${f%.jsonl}.pred.csv"
+        if slurm_mode; then
+            add_job "$f" "$c seed $s" --config "$c" "${args[@]}" --predictions "${f%.jsonl}.pred.csv"
+        else
+            add_resumable_job "$f" "$c seed $s" "$every" --config "$c" "${args[@]}" \
+                --predictions "${f%.jsonl}.pred.csv"
+        fi
     done
 done
 refuse_others
@@ -146,7 +165,9 @@ label_of()
             finished "$out/$n-seed$s.jsonl" && files+=("$out/$n-seed$s.jsonl")
         done
         [ "${#files[@]}" -gt 0 ] || { echo "| $(label_of "$n") | 0 | | | | | |"; continue; }
-        for f in "${files[@]}"; do tail -n1 "$f"; done | jq -rs --arg name "$(label_of "$n")" '
+        for f in "${files[@]}"; do
+            tail -n1 "$f" | jq -c --argjson s "$(run_seconds "$f")" '.seconds = $s'
+        done | jq -rs --arg name "$(label_of "$n")" '
             . as $r | ($r | length) as $n
             | ($r | map(.test_accuracy * 100)) as $a | ($a | add / $n) as $m
             | (if $n > 1 then ($a | map(. - $m | . * .) | add / ($n - 1) | sqrt) else 0 end) as $sd

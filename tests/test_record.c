@@ -412,6 +412,80 @@ static void usage_errors(void **state)
     assert_non_null(strstr(err_text(), "record-other: no runs of it"));
 }
 
+/* Long runs go on after an interrupt (issue 23 item 5): seed-runs.sh gives
+ * each run a checkpoint (--save NAME.ckpt); a SIGTERM to the script leaves it
+ * and the run's lines as they are, a SIGKILL of everything leaves the last
+ * periodic one (--checkpoint-every), and the same command goes on from it:
+ * the run's lines (times and paths aside), predictions and weights are an
+ * uninterrupted run's, and the table's wall time adds the sittings. */
+static const char *LONG_RUN = "--limit-train 8000 --val 1000 --epochs 16 --hidden 128";
+
+/* the folders' runs are the same run: predictions byte for byte, every JSON
+ * line but its times and the files it names */
+static void same_run(const char *b)
+{
+    assert_int_equal(sh("cd %s && cmp -s whole/record-softmax-seed1.pred.csv %s/record-softmax-seed1.pred.csv && "
+                        "for d in whole %s; do jq -c 'del(.seconds, .samples_per_second, .train_seconds, "
+                        ".load_seconds, .config.predictions, .config.save, .config.resume, "
+                        ".config.checkpoint_every)' $d/record-softmax-seed1.jsonl > $d.lines || exit 1; done && "
+                        "[ $(grep -c '\"type\":\"epoch\"' %s.lines) = 16 ] && cmp -s whole.lines %s.lines",
+                        test_dir, b, b, b, b), 0);
+}
+
+/* seed-runs.sh on the record softmax config, in test_dir/DIR, with EXTRA
+ * options: started in a session of its own, then SIG to its whole group once
+ * its run has printed LINES lines; the script's exit status */
+static int interrupted(const char *dir, const char *extra, int lines, const char *sig)
+{
+    return sh("d=%s; setsid scripts/seed-runs.sh %s -s 1 -j 1 -o $d/%s configs/record-softmax.json -- "
+              "--data-dir %s %s > /dev/null 2> $d/%s.err & p=$!; f=$d/%s/record-softmax-seed1.jsonl; i=0; "
+              "while [ \"$(cat $f 2> /dev/null | wc -l)\" -lt %d ] && [ $i -lt 6000 ]; do sleep 0.01; i=$((i + 1)); done; "
+              "kill -%s -$p; wait $p", test_dir, extra, dir, mnist_dir(), LONG_RUN, dir, dir, lines, sig);
+}
+
+static int go_on(const char *dir, const char *extra)
+{
+    return sh("scripts/seed-runs.sh %s -s 1 -j 1 -o %s/%s configs/record-softmax.json -- --data-dir %s %s "
+              "> /dev/null 2>> %s/%s.err", extra, test_dir, dir, mnist_dir(), LONG_RUN, test_dir, dir);
+}
+
+static void interrupted_runs_go_on(void **state)
+{
+    (void)state;
+    if (!mnist_dir())
+        skip();
+    assert_int_equal(go_on("whole", ""), 0);
+    /* SIGTERM, as Ctrl-C or a batch system's end of time sends */
+    assert_int_equal(interrupted("term", "", 3, "TERM"), 143);
+    assert_int_equal(sh("cd %s/term && [ -s record-softmax-seed1.ckpt ] && [ -s record-softmax-seed1.jsonl ] && "
+                        "[ ! -e record-softmax-seed1.jsonl.failed ] && [ ! -e record-softmax-seed1.pred.csv ] && "
+                        "[ $(wc -l < record-softmax-seed1.sittings) = 1 ]", test_dir), 0);
+    if (!strstr(slurp_text(path_in(test_dir, "term.err")), "interrupted ones go on from their checkpoints"))
+        fail_msg("%s", slurp_text(path_in(test_dir, "term.err")));
+    assert_int_equal(go_on("term", ""), 0);
+    same_run("term");
+    /* two sittings, the first closed at its checkpoint's time */
+    assert_int_equal(sh("awk 'NR == 1 && NF == 3 && $3 > $2 { ok++ } NR == 2 && NF == 2 { ok++ } "
+                        "END { exit !(NR == 2 && ok == 2) }' %s/term/record-softmax-seed1.sittings", test_dir), 0);
+    /* SIGKILL to the script and the run at once: nothing saved then; the run
+     * goes on from its last periodic checkpoint and does the epochs after it
+     * again */
+    assert_int_equal(interrupted("kill", "--checkpoint-every 2", 5, "KILL"), 137);
+    assert_int_equal(go_on("kill", "--checkpoint-every 2"), 0);
+    same_run("kill");
+    /* the table: the resumed run named, its epochs/h over all its sittings */
+    char args[1024];
+    snprintf(args, sizeof args, "-o %s/rt %s/term", test_dir, test_dir);
+    assert_int_equal(table(args), 0);
+    assert_non_null(strstr(slurp_text(path_in(test_dir, "rt/table.md")),
+                           "- resumed after an interrupt (wall: all the sittings): record-softmax seed 1 (2 sittings)"));
+    assert_int_equal(sh("cd %s && s=$(awk 'NF == 3 { t += $3 - $2 } END { print t }' term/record-softmax-seed1.sittings) && "
+                        "w=$(tail -n1 term/record-softmax-seed1.jsonl | jq .seconds) && "
+                        "r=$(grep '^| record-softmax | 1 |' rt/table.md | awk -F'|' '{ print $(NF - 1) + 0 }') && "
+                        "awk -v s=$s -v w=$w -v r=$r 'BEGIN { e = 16 * 3600 / (s + w); exit !(s > 0 && r > e * 0.99 && r < e * 1.01) }'",
+                        test_dir), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -419,6 +493,7 @@ int main(void)
         cmocka_unit_test(hostile_runs_are_refused),
         cmocka_unit_test(names_are_data),
         cmocka_unit_test(usage_errors),
+        cmocka_unit_test(interrupted_runs_go_on),
     };
     if (export_test_bins() != 0)
         return 1;
