@@ -426,8 +426,12 @@ static int paired(const char *na, const struct run *a, int n_a, const char *nb,
     printf("| pooled | | | %lld | %lld | %.3g |\n", sum_b, sum_c, stats_mcnemar_p(sum_b, sum_c));
     double mean, lo, hi;
     stats_paired_ci(acc_a, acc_b, n, &mean, &lo, &hi);
-    printf("\nPaired difference %s − %s over %d seeds: %+.3f points, 95%% CI [%+.3f, %+.3f]"
-           " (t with %d df).\n", nb, na, n, mean, lo, hi, n - 1);
+    if (n < 2)   /* one pair: a difference, but no spread to make an interval of */
+        printf("\nPaired difference %s − %s over 1 seed: %+.3f points (one seed: no "
+               "interval; run more seeds).\n", nb, na, mean);
+    else
+        printf("\nPaired difference %s − %s over %d seeds: %+.3f points, 95%% CI [%+.3f, %+.3f]"
+               " (t with %d df).\n", nb, na, n, mean, lo, hi, n - 1);
     return 0;
 }
 

@@ -333,6 +333,18 @@ static void compare_tool(void **state)
     assert_non_null(strstr(out, "| pooled | | | 11 | 5 |"));
     assert_non_null(strstr(out, "Paired difference beta − alpha over 2 seeds: -15.000 points"));
     free(out), free(err);
+    /* one shared seed: the difference, and no interval (t with 0 df is no
+     * number: it printed "[+nan, +nan]") */
+    for (int i = 0; i < 20; i++)
+        a[i] = i < 15;
+    write_run("solo", 1, 0.75, a, 20);
+    const char *one[] = {test_dir, "alpha", "solo", NULL};
+    rc = run_prog(compare_bin(), one, &out, &err);
+    if (rc)
+        fail_msg("compare: exit %d: %s", rc, err);
+    assert_non_null(strstr(out, "Paired difference solo − alpha over 1 seed: -25.000 points (one seed: no interval"));
+    assert_null(strstr(out, "nan"));
+    free(out), free(err);
     /* a predictions file that is not the summary's run: one row edited */
     for (int i = 0; i < 20; i++)
         a[i] = 1;
