@@ -85,6 +85,8 @@ done
 parse_seeds "$seed_spec"
 positive_int "-j" "$jobs"
 [ "$every" = 0 ] || positive_int "--checkpoint-every" "$every"
+# a Slurm array's runs have no checkpoints: a requeued run starts again
+[ "$every" = 0 ] || ! slurm_mode || usage_error "--checkpoint-every is for runs here, not with --slurm"
 reserved_flags "set by seed-runs (-s, the configs, DIR/NAME-seedS.*, --checkpoint-every)" --seed --config \
     --predictions --json --no-json --report --no-report --checkpoint-every -- "${flags[@]}"
 slurm_check "${flags[@]}"

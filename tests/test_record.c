@@ -471,8 +471,18 @@ static void interrupted_runs_go_on(void **state)
      * goes on from its last periodic checkpoint and does the epochs after it
      * again */
     assert_int_equal(interrupted("kill", "--checkpoint-every 2", 5, "KILL"), 137);
+    /* and again in the resumed sitting, whose lines are then only in its
+     * .part: the next invocation splices them on before it goes on */
+    assert_int_equal(sh("d=%s/kill; f=$d/record-softmax-seed1.jsonl; setsid scripts/seed-runs.sh "
+                        "--checkpoint-every 2 -s 1 -j 1 -o $d configs/record-softmax.json -- --data-dir %s %s "
+                        "> /dev/null 2>> $d.err & p=$!; i=0; "
+                        "while [ \"$(cat $f.part 2> /dev/null | wc -l)\" -lt 4 ] && [ $i -lt 6000 ]; do sleep 0.01; i=$((i + 1)); done; "
+                        "kill -KILL -$p; wait $p", test_dir, mnist_dir(), LONG_RUN), 137);
+    assert_int_equal(sh("[ -s %s/kill/record-softmax-seed1.jsonl.part ]", test_dir), 0);
     assert_int_equal(go_on("kill", "--checkpoint-every 2"), 0);
     same_run("kill");
+    assert_int_equal(sh("[ ! -e %s/kill/record-softmax-seed1.jsonl.part ] && "
+                        "[ $(wc -l < %s/kill/record-softmax-seed1.sittings) = 3 ]", test_dir, test_dir), 0);
     /* the table: the resumed run named, its epochs/h over all its sittings */
     char args[1024];
     snprintf(args, sizeof args, "-o %s/rt %s/term", test_dir, test_dir);

@@ -440,6 +440,16 @@ static void help_and_usage_errors(void **state)
     assert_int_equal(sh("cd %s/cwd && %s/scripts/seed-runs.sh %s/configs/default.json -- --seed 3 "
                         "2> ../err", test_dir, repo, repo), 64);
     assert_non_null(strstr(err_text(), "seed-runs: flags: --seed is set by seed-runs"));
+    /* checkpoints: a count of epochs, for runs here (a Slurm array's runs have none) */
+    assert_int_equal(sh("cd %s/cwd && %s/scripts/seed-runs.sh --checkpoint-every 0x %s/configs/default.json "
+                        "2> ../err", test_dir, repo, repo), 64);
+    assert_non_null(strstr(err_text(), "seed-runs: --checkpoint-every: '0x' is not a positive integer"));
+    assert_int_equal(sh("cd %s/cwd && %s/scripts/seed-runs.sh --slurm --checkpoint-every 5 %s/configs/default.json "
+                        "2> ../err", test_dir, repo, repo), 64);
+    assert_non_null(strstr(err_text(), "seed-runs: --checkpoint-every is for runs here, not with --slurm"));
+    assert_int_equal(sh("cd %s/cwd && %s/scripts/seed-runs.sh %s/configs/default.json -- --checkpoint-every 5 "
+                        "2> ../err", test_dir, repo, repo), 64);
+    assert_non_null(strstr(err_text(), "seed-runs: flags: --checkpoint-every is set by seed-runs"));
     assert_int_equal(sh("cd %s/cwd && %s/scripts/sweep.sh -c %s/configs/default.json -g lr=0.1,0.2 "
                         "-- --lr=0.5 2> ../err", test_dir, repo, repo), 64);
     assert_non_null(strstr(err_text(), "sweep: flags: --lr is a grid key (-g lr)"));
