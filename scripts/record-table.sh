@@ -248,7 +248,18 @@ JQ
 : > "$tmp/runs.jsonl"
 for i in "${!runs[@]}"; do
     f=${runs[i]}
-    # a resumed run: its closed sittings' wall time (scripts/common.bash)
+    # a resumed run: its closed sittings' wall time (scripts/common.bash),
+    # from a .sittings file of seed-runs' making: "sitting START [END]" lines
+    # in Unix seconds, only the last one open
+    st=${f%.jsonl}.sittings
+    if [ -f "$st" ]; then
+        bad=$(awk 'function t(x) { return x ~ /^[0-9]+(\.[0-9]+)?$/ && x + 0 < 1e10 }
+                   { ok = $1 == "sitting" && (NF == 3 || NF == 2) && t($2) && (NF == 2 || t($3)) &&
+                          (NF == 3 || NR == n) && (NR == 1 || $2 >= end) }
+                   !ok { print NR; exit }
+                   { end = $3 }' n="$(wc -l < "$st")" "$st")
+        [ -z "$bad" ] || fail 65 "$st: line $bad is not 'sitting START END' (Unix seconds; only the last sitting has no END; each starts after the one before ended)"
+    fi
     earlier=$(closed_seconds "$f") sittings=$(sittings_of "$f")
     msg=$(jq -nR -c --arg f "$f" --arg name "${run_name[i]}" --argjson seed "${run_seed[i]}" --argjson index "$i" \
         --argjson inputs "$inputs" --argjson earlier "$earlier" --argjson sittings "$sittings" \

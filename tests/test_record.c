@@ -317,6 +317,15 @@ static void hostile_runs_are_refused(void **state)
                         "for f in %s/*.jsonl; do jq -c 'if .type == \"summary\" then .data_crc32.test_labels = "
                         "\"00000000\" else . end' $f > %s/t && mv %s/t $f; done", d, d, d, d, d, d), 0);
     refused("h", 65, ".cmd: its data");
+    /* a run's sittings edited: a word, an open sitting before the last, a
+     * sitting that ends after the next began (its wall time inflated) */
+    const char *sittings[] = {"sitting 1 2\nsitting x\n", "sitting 1\nsitting 3\n",
+                              "sitting 1 99999999999\nsitting 3\n", "sitting 1 40\nsitting 30\n"};
+    for (int i = 0; i < 4; i++) {
+        copy_runs("h");
+        assert_int_equal(sh("printf '%s' > %s/record-sigmoid-seed2.sittings", sittings[i], d), 0);
+        refused("h", 65, "record-sigmoid-seed2.sittings: line ");
+    }
 }
 
 /* s in single quotes for the shell, in a static buffer */
