@@ -414,9 +414,22 @@ add_resumable_job()
     job_ckpt[i]=$ck
 }
 
-# start_sitting I: before job I starts: a fresh run drops any earlier
-# checkpoint and sittings (another command's, or a failed run's); a resumed
-# one closes its last sitting at its checkpoint's time
+# drop_stale_checkpoints: before any job runs (the records are written by
+# then): a run that starts afresh loses any earlier checkpoint and sittings
+# (another command's, or a failed run's), so that a later invocation, which
+# finds this command's record beside them, never goes on from them
+drop_stale_checkpoints()
+{
+    local i f
+    for i in "${!job_out[@]}"; do
+        [ -n "${job_ckpt[i]}" ] && [ "${job_resume[i]}" != 1 ] || continue
+        f=${job_out[i]}
+        rm -f -- "${job_ckpt[i]}" "${f%.jsonl}.sittings" "$f.part"
+    done
+}
+
+# start_sitting I: before job I starts: a resumed run closes its last sitting
+# at its checkpoint's time; every run opens one
 start_sitting()
 {
     local f=${job_out[$1]} ck=${job_ckpt[$1]} s
@@ -429,8 +442,6 @@ start_sitting()
                 print l[i] (i == NR && split(l[i], w, " ") == 2 ? " " end : "") }' "$s" > "$s.tmp" &&
                 mv -f "$s.tmp" "$s"
         fi
-    else
-        rm -f -- "$ck" "$s" "$f.part"
     fi
     printf 'sitting %s\n' "$EPOCHREALTIME" >> "$s"
 }
@@ -498,6 +509,7 @@ run_jobs()
     shift 2
     [ "${#job_out[@]}" -gt 0 ] || return 0
     interrupted=0
+    drop_stale_checkpoints
     if [ $# -gt 0 ]; then
         run_parallel "$jobs" "$log" "$@"
     else

@@ -444,12 +444,13 @@ static void same_run(const char *b)
 /* seed-runs.sh on the record softmax config, in test_dir/DIR, with EXTRA
  * options: started in a session of its own, then SIG to its whole group once
  * its run has printed LINES lines; the script's exit status */
-static int interrupted(const char *dir, const char *extra, int lines, const char *sig)
+static int interrupted(const char *dir, const char *extra, int seed, int lines, const char *sig)
 {
-    return sh("d=%s; setsid scripts/seed-runs.sh %s -s 1 -j 1 -o $d/%s configs/record-softmax.json -- "
-              "--data-dir %s %s > /dev/null 2> $d/%s.err & p=$!; f=$d/%s/record-softmax-seed1.jsonl; i=0; "
+    return sh("d=%s; setsid scripts/seed-runs.sh %s -s %d -j 1 -o $d/%s configs/record-softmax.json -- "
+              "--data-dir %s %s > /dev/null 2> $d/%s.err & p=$!; f=$d/%s/record-softmax-seed%d.jsonl; i=0; "
               "while [ \"$(cat $f 2> /dev/null | wc -l)\" -lt %d ] && [ $i -lt 6000 ]; do sleep 0.01; i=$((i + 1)); done; "
-              "kill -%s -$p; wait $p", test_dir, extra, dir, mnist_dir(), LONG_RUN, dir, dir, lines, sig);
+              "kill -%s -$p; wait $p", test_dir, extra, seed, dir, mnist_dir(), LONG_RUN, dir, dir, seed, lines,
+              sig);
 }
 
 static int go_on(const char *dir, const char *extra)
@@ -465,7 +466,7 @@ static void interrupted_runs_go_on(void **state)
         skip();
     assert_int_equal(go_on("whole", ""), 0);
     /* SIGTERM, as Ctrl-C or a batch system's end of time sends */
-    assert_int_equal(interrupted("term", "", 3, "TERM"), 143);
+    assert_int_equal(interrupted("term", "", 1, 3, "TERM"), 143);
     assert_int_equal(sh("cd %s/term && [ -s record-softmax-seed1.ckpt ] && [ -s record-softmax-seed1.jsonl ] && "
                         "[ ! -e record-softmax-seed1.jsonl.failed ] && [ ! -e record-softmax-seed1.pred.csv ] && "
                         "[ $(wc -l < record-softmax-seed1.sittings) = 1 ]", test_dir), 0);
@@ -479,7 +480,7 @@ static void interrupted_runs_go_on(void **state)
     /* SIGKILL to the script and the run at once: nothing saved then; the run
      * goes on from its last periodic checkpoint and does the epochs after it
      * again */
-    assert_int_equal(interrupted("kill", "--checkpoint-every 2", 5, "KILL"), 137);
+    assert_int_equal(interrupted("kill", "--checkpoint-every 2", 1, 5, "KILL"), 137);
     /* and again in the resumed sitting, whose lines are then only in its
      * .part: the next invocation splices them on before it goes on */
     assert_int_equal(sh("d=%s/kill; f=$d/record-softmax-seed1.jsonl; setsid scripts/seed-runs.sh "
@@ -492,6 +493,20 @@ static void interrupted_runs_go_on(void **state)
     same_run("kill");
     assert_int_equal(sh("[ ! -e %s/kill/record-softmax-seed1.jsonl.part ] && "
                         "[ $(wc -l < %s/kill/record-softmax-seed1.sittings) = 3 ]", test_dir, test_dir), 0);
+    /* another command in a folder that holds an interrupted run: that run
+     * starts afresh, and never goes on from the other command's checkpoint,
+     * even when this invocation is stopped before the run began (its record
+     * is then this command's, beside the old checkpoint) */
+    assert_int_equal(interrupted("mix", "", 2, 3, "TERM"), 143);
+    assert_int_equal(sh("d=%s; setsid scripts/seed-runs.sh -s 1..2 -j 1 -o $d/mix configs/record-softmax.json -- "
+                        "--data-dir %s %s --lr 0.04 > /dev/null 2>> $d/mix.err & p=$!; f=$d/mix/record-softmax-seed1.jsonl; i=0; "
+                        "while [ \"$(cat $f 2> /dev/null | wc -l)\" -lt 3 ] && [ $i -lt 6000 ]; do sleep 0.01; i=$((i + 1)); done; "
+                        "kill -TERM -$p; wait $p", test_dir, mnist_dir(), LONG_RUN), 143);
+    assert_int_equal(sh("scripts/seed-runs.sh -s 1..2 -j 1 -o %s/mix configs/record-softmax.json -- --data-dir %s %s "
+                        "--lr 0.04 > /dev/null 2>&1 && scripts/seed-runs.sh -s 2 -j 1 -o %s/fresh configs/record-softmax.json "
+                        "-- --data-dir %s %s --lr 0.04 > /dev/null 2>&1 && "
+                        "cmp -s %s/mix/record-softmax-seed2.pred.csv %s/fresh/record-softmax-seed2.pred.csv",
+                        test_dir, mnist_dir(), LONG_RUN, test_dir, mnist_dir(), LONG_RUN, test_dir, test_dir), 0);
     /* the table: the resumed run named, its epochs/h over all its sittings */
     char args[1024];
     snprintf(args, sizeof args, "-o %s/rt %s/term", test_dir, test_dir);
