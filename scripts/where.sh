@@ -163,8 +163,10 @@ stats()
                 sig=$(awk -F' *\\| *' '$2 ~ /^[0-9]+$/ && NF == 8 && $7 + 0 < 0.05 { k++ }
                     $2 ~ /^[0-9]+$/ && NF == 8 { n++ } END { printf "%d of %d", k, n }' "$out/compare-$s-$o.md")
                 pool=$(awk -F' *\\| *' '$2 == "pooled" { print $7 }' "$out/compare-$s-$o.md")
-                # one seed has no interval: compare prints nan, kept as such
-                read -r d lo hi < <(sed -n 's/^Paired difference .*: \([^ ]*\) points, 95% CI \[\([^,]*\), \([^]]*\)\].*/\1 \2 \3/p' \
+                # one seed has no interval: compare gives the difference alone,
+                # and lo and hi stay empty
+                read -r d lo hi < <(sed -n -e 's/^Paired difference .*: \([^ ]*\) points, 95% CI \[\([^,]*\), \([^]]*\)\].*/\1 \2 \3/p' \
+                    -e 's/^Paired difference .* over 1 seed: \([^ ]*\) points (one seed.*/\1/p' \
                     "$out/compare-$s-$o.md") || true
             fi
             printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$s" "$o" "$x" "$n" "$m" "$sd" \
