@@ -314,6 +314,14 @@ record_diff()
     [ "${#what[@]}" -lt 2 ] || printf '; %s' "${what[@]:1}"
 }
 
+# read_record FILE.cmd: the record a run folder holds, whole, in old_record
+# ('' when there is none); it is this command's when it equals "$record"$'\n'
+read_record()
+{
+    old_record=''
+    [ ! -f "$1" ] || IFS= read -r -d '' old_record < "$1" || true
+}
+
 refusals=()
 # reusable FILE.jsonl: 0 when FILE is a finished run of exactly $record (reuse
 # it), 1 when it must run; a finished run of another command or other data
@@ -325,12 +333,12 @@ reusable()
     if [ ! -f "$cmd" ]; then
         refusals+=("$f: a finished run with no record of the command that made it")
     else
-        local old='' data now
-        IFS= read -r -d '' old < "$cmd" || true
+        local data now
+        read_record "$cmd"
         data=$(data_of "$f")
         now=$(sed -n 's/^data crc32://p' <<< "$record")
-        if [ "$old" != "$record"$'\n' ]; then
-            refusals+=("$f: a finished run of another command: $(record_diff "$old" "$record")")
+        if [ "$old_record" != "$record"$'\n' ]; then
+            refusals+=("$f: a finished run of another command: $(record_diff "$old_record" "$record")")
         elif [ "$data" != "$now" ]; then
             refusals+=("$f: a finished run that read other data than its record says (its summary: $data; now $now)")
         fi
@@ -397,13 +405,11 @@ add_job()
 # checkpoints fall never changes a bit of the run)
 add_resumable_job()
 {
-    local out=$1 label=$2 every=$3 ck=${1%.jsonl}.ckpt old='' extra=() i
+    local out=$1 label=$2 every=$3 ck=${1%.jsonl}.ckpt extra=() i
     shift 3
     [ "$every" = 0 ] || extra=(--checkpoint-every "$every")
-    if [ -f "$ck" ] && [ -f "${out%.jsonl}.cmd" ]; then
-        IFS= read -r -d '' old < "${out%.jsonl}.cmd" || true
-    fi
-    if [ -n "$old" ] && [ "$old" = "$record"$'\n' ]; then
+    read_record "${out%.jsonl}.cmd"
+    if [ -f "$ck" ] && [ "$old_record" = "$record"$'\n' ]; then
         add_job "$out" "$label" --resume "$ck" "$@" "${extra[@]}"
         i=$((${#job_out[@]} - 1))
         job_resume[i]=1

@@ -437,19 +437,24 @@ static void help_and_usage_errors(void **state)
                         "2> ../err", test_dir, repo, repo), 64);
     /* a flag the script sets itself would make the labels lie: five runs
      * "of seeds 1..5" all with seed 3, a grid value overridden */
-    assert_int_equal(sh("cd %s/cwd && %s/scripts/seed-runs.sh %s/configs/default.json -- --seed 3 "
-                        "2> ../err", test_dir, repo, repo), 64);
-    assert_non_null(strstr(err_text(), "seed-runs: flags: --seed is set by seed-runs"));
-    /* checkpoints: a count of epochs, for runs here (a Slurm array's runs have none) */
-    assert_int_equal(sh("cd %s/cwd && %s/scripts/seed-runs.sh --checkpoint-every 0x %s/configs/default.json "
-                        "2> ../err", test_dir, repo, repo), 64);
-    assert_non_null(strstr(err_text(), "seed-runs: --checkpoint-every: '0x' is not a positive integer"));
-    assert_int_equal(sh("cd %s/cwd && %s/scripts/seed-runs.sh --slurm --checkpoint-every 5 %s/configs/default.json "
-                        "2> ../err", test_dir, repo, repo), 64);
-    assert_non_null(strstr(err_text(), "seed-runs: --checkpoint-every is for runs here, not with --slurm"));
-    assert_int_equal(sh("cd %s/cwd && %s/scripts/seed-runs.sh %s/configs/default.json -- --checkpoint-every 5 "
-                        "2> ../err", test_dir, repo, repo), 64);
-    assert_non_null(strstr(err_text(), "seed-runs: flags: --checkpoint-every is set by seed-runs"));
+    /* and checkpoints: a count of epochs, for runs here (a Slurm array's
+     * runs have none), set by seed-runs' own option */
+    const struct { const char *args, *want; } seedruns[] = {
+        {"%s/configs/default.json -- --seed 3", "seed-runs: flags: --seed is set by seed-runs"},
+        {"--checkpoint-every 0x %s/configs/default.json",
+         "seed-runs: --checkpoint-every: '0x' is not a positive integer"},
+        {"--slurm --checkpoint-every 5 %s/configs/default.json",
+         "seed-runs: --checkpoint-every is for runs here, not with --slurm"},
+        {"%s/configs/default.json -- --checkpoint-every 5",
+         "seed-runs: flags: --checkpoint-every is set by seed-runs"},
+    };
+    for (size_t i = 0; i < sizeof seedruns / sizeof seedruns[0]; i++) {
+        char args[8192];
+        snprintf(args, sizeof args, seedruns[i].args, repo);
+        assert_int_equal(sh("cd %s/cwd && %s/scripts/seed-runs.sh %s 2> ../err", test_dir, repo, args), 64);
+        if (!strstr(err_text(), seedruns[i].want))
+            fail_msg("seed-runs %s: %s", args, err_text());
+    }
     assert_int_equal(sh("cd %s/cwd && %s/scripts/sweep.sh -c %s/configs/default.json -g lr=0.1,0.2 "
                         "-- --lr=0.5 2> ../err", test_dir, repo, repo), 64);
     assert_non_null(strstr(err_text(), "sweep: flags: --lr is a grid key (-g lr)"));
