@@ -103,7 +103,7 @@ const struct option option_table[] = {
     {"precision", T_ENUM, AT(precision), "fp32", .choices = ENUM_NAMES(PRECISIONS),
      .group = G_TRAIN, .arg = "P",
      .help = "operands of the matrix products; bf16 keeps fp32 accumulation, weights and "
-             "optimizer state, and needs a CPU with AVX512-BF16; auto: bf16 where the CPU "
+             "optimizer state, and needs a CPU with AVX512-BF16 or AMX; auto: bf16 where the CPU "
              "runs it natively, else fp32 (the header and a saved model say which)"},
     {"patience", T_INT, AT(patience), "0", 0, 100000, .group = G_TRAIN, .arg = "N",
      .help = "early stopping: stop when the validation accuracy (--val) has not improved for "
