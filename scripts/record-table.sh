@@ -429,14 +429,17 @@ gq()
     local s=${1//$'\n'/ }
     printf "'%s'" "${s//\'/\'\'}"
 }
-plot="" k=0
+# the curves first, then every kept network's circle over all of them (drawn
+# with its own curve, a circle hid under the curves plotted after it)
+plot="" kept="" k=0
 for i in "${!runs[@]}"; do
     k=$((k + 1))
     awk -F'\t' -v n="${run_name[i]}" -v s="${run_seed[i]}" -v OFS='\t' \
         '$1 == n && $2 == s { print $4, ($5 > 0 ? $5 : 0.005), $7 }' "$tmp/curves.tsv" > "$tmp/c$k.dat"
     plot+="${plot:+, }'$tmp/c$k.dat' using 1:2 with linespoints pt 7 ps 0.4 lc $k title $(gq "${run_name[i]}, seed ${run_seed[i]}")"
-    plot+=", '$tmp/c$k.dat' using 1:(strcol(3) eq 'kept' ? \$2 : 1/0) with points pt 6 ps 2 lc $k notitle"
+    kept+=", '$tmp/c$k.dat' using 1:(strcol(3) eq 'kept' ? \$2 : 1/0) with points pt 6 ps 2.5 lw 2 lc $k notitle"
 done
+plot+=$kept
 cat > "$tmp/curves.gp" << GP
 set terminal pngcairo size 900,560 font ',10' noenhanced
 set output '$tmp/curves.png'
