@@ -124,6 +124,7 @@ static struct ended run_full(const char *const *args, const char *stdin_path, co
         dup2(in, 0);
         dup2(ofd, 1);
         dup2(efd, 2);
+        default_signals();
         const char *argv[64] = {train_bin()};
         int n = 1;
         for (; args[n - 1] && n < 63; n++)

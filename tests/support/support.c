@@ -255,6 +255,13 @@ int export_test_bins(void)
 }
 
 /* fork and exec prog with args, stdout to stdout_path or ofd, stderr to efd */
+void default_signals(void)
+{
+    const int sigs[] = {SIGHUP, SIGINT, SIGTERM, SIGPIPE};
+    for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++)
+        signal(sigs[i], SIG_DFL);
+}
+
 static pid_t start_prog(const char *prog, const char *const *args, const char *stdout_path, int ofd,
                         int efd)
 {
@@ -267,13 +274,7 @@ static pid_t start_prog(const char *prog, const char *const *args, const char *s
             _exit(98);
         dup2(target, 1);
         dup2(efd, 2);
-        /* the program starts as from a terminal, whatever the test runner
-         * inherited: under nohup (SIGHUP ignored) train rightly keeps
-         * ignoring hangups, and the tests that send one would see a run
-         * that never stops */
-        const int sigs[] = {SIGHUP, SIGINT, SIGTERM, SIGPIPE};
-        for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++)
-            signal(sigs[i], SIG_DFL);
+        default_signals();
         const char *argv[64] = {prog};
         int n = 1;
         for (; args[n - 1] && n < 63; n++)

@@ -100,6 +100,11 @@ int run_train_to(const char *const *args, const char *stdout_path, char **out, c
 /* Run ./train and send it sig after delay_ms milliseconds, if it still runs
  * then (so a long delay costs nothing when it is only a guard against a hang). */
 int run_train_signal(const char *const *args, int delay_ms, int sig, char **out, char **err);
+/* In a forked child before exec: the signals a test sends at their defaults,
+ * as from a terminal, whatever the test runner inherited (under nohup SIGHUP
+ * is ignored, and train keeps a hangup ignored as nohup asks: a test's
+ * SIGHUP would never stop the run) */
+void default_signals(void);
 /* Run ./train and send it sig as soon as its stdout holds `marker` n times
  * (an event of the run, not a time: the verdict does not depend on the
  * machine's load); *signalled says whether it was still running then.
