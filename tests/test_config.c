@@ -246,6 +246,9 @@ static void flag_errors(void **state)
     EXPECT_ARGS_ERROR("--lr: 'nan' is not a finite number", "--lr", "nan");
     EXPECT_ARGS_ERROR("--lr: '1e999' is not a finite number", "--lr", "1e999");
     EXPECT_ARGS_ERROR("--lr: '0x10' is not a finite number", "--lr", "0x10");
+    EXPECT_ARGS_ERROR("--lr: '0,05' is not a finite number (decimals take a point, not a comma)",
+                      "--lr", "0,05");
+    EXPECT_ARGS_ERROR("--dropout: '0,1' is not a finite number (decimals take", "--dropout=0,1");
     EXPECT_ARGS_ERROR("--head: empty value", "--head", "");
     EXPECT_ARGS_ERROR("--data-dir: empty value", "--data-dir=");
     EXPECT_ARGS_ERROR("--json: 'yes' is not true or false", "--json=yes");

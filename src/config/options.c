@@ -334,8 +334,9 @@ int option_set_text(struct config *c, const struct option *o, const char *s, con
             return err_set(e, ERR_USAGE, "%s: '%s' is not an integer", who, s);
         return option_set_int(c, o, (double)v, s, who, e);
     case T_REAL:
-        if (!num_parse_double(s, &d))
-            return err_set(e, ERR_USAGE, "%s: '%s' is not a finite number", who, s);
+        if (!num_parse_double(s, &d))   /* '0,05': a comma-decimal locale's habit */
+            return err_set(e, ERR_USAGE, "%s: '%s' is not a finite number%s", who, s,
+                           strchr(s, ',') ? " (decimals take a point, not a comma)" : "");
         return option_set_real(c, o, d, s, who, e);
     case T_BOOL:
         if (strcmp(s, "true") && strcmp(s, "false"))

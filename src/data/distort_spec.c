@@ -77,6 +77,10 @@ static int parse_item(struct distort_spec *s, unsigned *seen, const char *item, 
     const char *eq = strchr(item, '=');
     if (!*item)
         return bad(e, who, text, "empty parameter (a stray ',')", "", "");
+    /* "rot=1,5" is a comma-decimal locale's 1.5: the list splits it at the comma */
+    if (!eq && *seen && strspn(item, "0123456789") == strlen(item))
+        return bad(e, who, text, "',%s' after a value: decimals take a point here (1.5, not "
+                   "1,5), and ',' separates parameters", item, "");
     if (!eq)
         return bad(e, who, text, "'%s' has no value (write %s=V)", item, item);
     size_t kl = (size_t)(eq - item);
