@@ -254,7 +254,6 @@ int export_test_bins(void)
     return 0;
 }
 
-/* fork and exec prog with args, stdout to stdout_path or ofd, stderr to efd */
 void default_signals(void)
 {
     const int sigs[] = {SIGHUP, SIGINT, SIGTERM, SIGPIPE};
@@ -262,6 +261,7 @@ void default_signals(void)
         signal(sigs[i], SIG_DFL);
 }
 
+/* fork and exec prog with args, stdout to stdout_path or ofd, stderr to efd */
 static pid_t start_prog(const char *prog, const char *const *args, const char *stdout_path, int ofd,
                         int efd)
 {
